@@ -1,0 +1,52 @@
+# Two commands do everything on a fresh clone: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+NODE_STAMP := local_chain/node_modules/.installed
+
+.PHONY: setup browser demo up test lint typecheck compile bench faults clean
+
+setup: $(STAMP) $(NODE_STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+$(NODE_STAMP): local_chain/package.json local_chain/package-lock.json
+	cd local_chain && npm ci --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
+
+# Debian's Chromium for the dashboard's browser tests (Playwright never downloads a browser here).
+browser:
+	@test -x /usr/bin/chromium || (apt-get update -qq && apt-get install -y -qq chromium)
+
+demo: setup
+	$(PY) -m cli.main demo
+
+up: setup
+	$(PY) -m cli.main up
+
+test: setup browser lint typecheck
+	$(PY) -m pytest tests
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: setup
+	$(VENV)/bin/mypy ledger api workers cli faults
+
+compile: setup
+	$(PY) -m cli.main chain compile
+
+bench: setup
+	$(PY) -m cli.main bench registration
+
+faults: setup
+	$(PY) -m cli.main faults run
+
+clean:
+	rm -rf data reports

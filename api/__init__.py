@@ -1,0 +1,1 @@
+"""The CBP connector: the platform's HTTP API (FastAPI)."""

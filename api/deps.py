@@ -1,0 +1,91 @@
+"""Typed dependencies: the runtime, a database session, the calling organisation."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+from fastapi import Depends, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from kombu.exceptions import OperationalError as BrokerError
+from redis import RedisError
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session
+
+from ledger.db.models import Operation, Organisation
+from ledger.errors import CbpError, Forbidden, Unavailable
+from ledger.runtime import Runtime
+from ledger.services import operations
+from ledger.services.organisations import authenticate
+
+
+class Unauthenticated(CbpError):
+    http_status = 401
+    code = "unauthenticated"
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+def get_session(runtime: RuntimeDep) -> Iterator[Session]:
+    try:
+        with runtime.session() as session:
+            yield session
+    except OperationalError as exc:
+        raise Unavailable("the database is unreachable; retry later") from exc
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+#: Largest page offset a list accepts: beyond a 64-bit integer the database fails (a 500).
+MAX_OFFSET = 2**31 - 1
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
+bearer = HTTPBearer(auto_error=False, description="The organisation's API token (cbp_...).")
+
+
+def current_organisation(
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Organisation:
+    if credentials is None:
+        raise Unauthenticated("send `Authorization: Bearer <token>`")
+    organisation = authenticate(session, credentials.credentials)
+    if organisation is None:
+        raise Unauthenticated("unknown or revoked token")
+    return organisation
+
+
+CurrentOrg = Annotated[Organisation, Depends(current_organisation)]
+
+
+def require_role(organisation: Organisation, *roles: str) -> None:
+    if organisation.role not in roles:
+        raise Forbidden(f"this needs the role {' or '.join(roles)}; you are {organisation.role}")
+
+
+def accepted(
+    runtime: Runtime, session: Session, operation: Operation, **extra: Any
+) -> dict[str, Any]:
+    """Commit the accepted operation, then enqueue it: the body of every 202.
+
+    If the broker cannot take the task, the operation is marked failed (and its reservations
+    released) and the caller gets 503: an accepted operation is never left without its task.
+    """
+    session.commit()
+    try:
+        operations.submit(runtime, operation)
+    except (BrokerError, RedisError) as exc:
+        operations.abandon(session, operation, reason="the task broker is unreachable")
+        raise Unavailable("the task broker is unreachable; retry later") from exc
+    return {
+        "operationId": operation.id,
+        "status": operation.status,
+        "kind": operation.kind,
+        "targetId": operation.target_id,
+        "links": {"operation": f"/operations/{operation.id}"},
+        **extra,
+    }

@@ -1,0 +1,460 @@
+"""The market: products, bids, DSO grid constraints, TSO needs and clearing, activations,
+measurements and their proofs. Thin: each route calls one ledger service."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Query, UploadFile, status
+from sqlmodel import Session
+
+from api.deps import CurrentOrg, Offset, RuntimeDep, SessionDep
+from ledger.db.models import Operation
+from ledger.domain.enums import Role
+from ledger.errors import InvalidInput
+from ledger.market import readings
+from ledger.market.periods import to_unix
+from ledger.market.schemas import (
+    Acknowledgement,
+    ActivationChange,
+    ActivationCreate,
+    ActivationStop,
+    BidsSubmit,
+    BidsSuspend,
+    BidsUpdate,
+    BidsWithdraw,
+    GridConstraintsCreate,
+    MeasurementCorrection,
+    MeasurementUpload,
+    MeterKindName,
+    NeedCreate,
+    ProductUpdate,
+)
+from ledger.runtime import Runtime
+from ledger.services import (
+    market,
+    market_activations,
+    market_checks,
+    market_clearing,
+    measurements,
+    operations,
+)
+from ledger.services.market_common import pending_after_commit, require_role, settings
+
+router = APIRouter(prefix="/market", tags=["Market"])
+ACCEPTED = status.HTTP_202_ACCEPTED
+
+
+def _accepted(
+    runtime: Runtime, session: Session, operation: Operation, **extra: Any
+) -> dict[str, Any]:
+    """Commit, enqueue the prerequisites the request created (the TSO's product configuration
+    and UVAM admission before a first bid), then the operation itself: the body of every 202."""
+    prerequisites = pending_after_commit(session)
+    session.commit()
+    for operation_id in prerequisites:
+        runtime.dispatcher.enqueue(operations.TASK_EXECUTE, operation_id=operation_id)
+    operations.submit(runtime, operation)
+    return {
+        "operationId": operation.id,
+        "status": operation.status,
+        "kind": operation.kind,
+        "targetId": operation.target_id,
+        "links": {"operation": f"/operations/{operation.id}"},
+        "prerequisites": prerequisites,
+        **extra,
+    }
+
+
+# ------------------------------------------------------------------------- products
+
+
+@router.get(
+    "/products", summary="Market products with gate closure, notice and acknowledgement window"
+)
+def list_products(org: CurrentOrg, session: SessionDep) -> dict[str, Any]:
+    return market.list_products(session)
+
+
+@router.put(
+    "/products/{product_id}",
+    status_code=ACCEPTED,
+    summary="The TSO configures a product (on chain)",
+)
+def configure_product(
+    product_id: str, body: ProductUpdate, org: CurrentOrg, runtime: RuntimeDep, session: SessionDep
+) -> dict[str, Any]:
+    operation = market.configure_product(
+        runtime, session, tso=org, product_id=product_id, update=body
+    )
+    return _accepted(runtime, session, operation, productId=product_id)
+
+
+@router.post(
+    "/admissions/{uvam_id}",
+    status_code=ACCEPTED,
+    summary="The TSO admits a qualified UVAM (on chain)",
+)
+def admit_uvam(
+    uvam_id: str, org: CurrentOrg, runtime: RuntimeDep, session: SessionDep
+) -> dict[str, Any]:
+    return _accepted(
+        runtime, session, market.admit_uvam(session, tso=org, uvam_id=uvam_id), uvamId=uvam_id
+    )
+
+
+# ------------------------------------------------------------------------- bids
+
+
+@router.post(
+    "/bids", status_code=ACCEPTED, summary="Submit bids (many per call, many per transaction)"
+)
+def submit_bids(
+    body: BidsSubmit, org: CurrentOrg, runtime: RuntimeDep, session: SessionDep
+) -> dict[str, Any]:
+    operation = market.submit_bids(runtime, session, bsp=org, bids=body.bids)
+    return _accepted(
+        runtime, session, operation, bidIds=[item["id"] for item in operation.payload["bids"]]
+    )
+
+
+@router.patch("/bids", status_code=ACCEPTED, summary="Update bids before their gate closes")
+def update_bids(
+    body: BidsUpdate, org: CurrentOrg, runtime: RuntimeDep, session: SessionDep
+) -> dict[str, Any]:
+    return _accepted(
+        runtime, session, market.update_bids(runtime, session, bsp=org, updates=body.bids)
+    )
+
+
+@router.post(
+    "/bids/withdraw", status_code=ACCEPTED, summary="Withdraw bids before their gate closes"
+)
+def withdraw_bids(
+    body: BidsWithdraw, org: CurrentOrg, runtime: RuntimeDep, session: SessionDep
+) -> dict[str, Any]:
+    return _accepted(
+        runtime, session, market.withdraw_bids(runtime, session, bsp=org, bid_ids=body.bid_ids)
+    )
+
+
+@router.post(
+    "/bids/suspend", status_code=ACCEPTED, summary="Declare bids undeliverable (Suspended)"
+)
+def suspend_bids(
+    body: BidsSuspend, org: CurrentOrg, runtime: RuntimeDep, session: SessionDep
+) -> dict[str, Any]:
+    operation = market.suspend_bids(
+        runtime, session, bsp=org, bid_ids=body.bid_ids, reasons=body.reasons
+    )
+    return _accepted(runtime, session, operation)
+
+
+@router.post("/bids/expire", summary="Housekeeping: mark bids past their validity Expired (TSO)")
+def expire_bids(org: CurrentOrg, runtime: RuntimeDep) -> dict[str, Any]:
+    require_role(org, Role.TSO)
+    return {"operationId": market.expire_bids(runtime)}
+
+
+@router.get("/bids", summary="Bids: a BSP its own, a DSO those of UVAMs in its grid, the TSO all")
+def list_bids(
+    org: CurrentOrg,
+    session: SessionDep,
+    status_: Annotated[str | None, Query(alias="status")] = None,
+    uvam: Annotated[str | None, Query()] = None,
+    product: Annotated[str | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Offset = 0,
+) -> dict[str, Any]:
+    return market.list_bids(
+        session, org, status=status_, uvam_id=uvam, product_id=product, limit=limit, offset=offset
+    )
+
+
+@router.get("/bids/{bid_id}", summary="A bid with its DSO checks, award and history")
+def get_bid(bid_id: str, org: CurrentOrg, session: SessionDep) -> dict[str, Any]:
+    return market.get_bid(session, org, bid_id)
+
+
+# ------------------------------------------------------------------------- DSO constraints
+
+
+@router.post(
+    "/grid-constraints",
+    status_code=status.HTTP_201_CREATED,
+    summary="A DSO declares traffic lights",
+)
+def declare_constraints(
+    body: GridConstraintsCreate, org: CurrentOrg, session: SessionDep
+) -> dict[str, Any]:
+    rows = market_checks.declare_constraints(session, dso=org, constraints=body.constraints)
+    return {"data": [market_checks.constraint_view(r) for r in rows], "count": len(rows)}
+
+
+@router.get("/grid-constraints", summary="Declared grid constraints (a DSO its own; TSO all)")
+def list_constraints(org: CurrentOrg, session: SessionDep) -> dict[str, Any]:
+    return market_checks.list_constraints(session, org)
+
+
+# ------------------------------------------------------------------------- needs
+
+
+@router.post(
+    "/needs", status_code=ACCEPTED, summary="The TSO states a need (cleared at once by default)"
+)
+def publish_need(
+    body: NeedCreate, org: CurrentOrg, runtime: RuntimeDep, session: SessionDep
+) -> dict[str, Any]:
+    operation = market_clearing.publish_need(runtime, session, tso=org, need=body)
+    return _accepted(runtime, session, operation, needId=operation.target_id)
+
+
+@router.post("/needs/{need_id}/clear", status_code=ACCEPTED, summary="Clear an open need now")
+def clear_need(
+    need_id: str, org: CurrentOrg, runtime: RuntimeDep, session: SessionDep
+) -> dict[str, Any]:
+    return _accepted(
+        runtime, session, market_clearing.clear_need(runtime, session, tso=org, need_id=need_id)
+    )
+
+
+@router.get("/needs", summary="Needs, newest first")
+def list_needs(
+    org: CurrentOrg,
+    session: SessionDep,
+    status_: Annotated[str | None, Query(alias="status")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Offset = 0,
+) -> dict[str, Any]:
+    return market_clearing.list_needs(session, org, status=status_, limit=limit, offset=offset)
+
+
+@router.get("/needs/{need_id}", summary="A need and its clearing (awards; inputs for the TSO)")
+def get_need(need_id: str, org: CurrentOrg, session: SessionDep) -> dict[str, Any]:
+    return market_clearing.get_need(session, org, need_id)
+
+
+@router.get(
+    "/needs/{need_id}/rerun",
+    summary="Rerun a clearing from its stored inputs; compare with the chain",
+)
+def rerun_need(
+    need_id: str, org: CurrentOrg, runtime: RuntimeDep, session: SessionDep
+) -> dict[str, Any]:
+    return market_clearing.rerun(runtime, session, organisation=org, need_id=need_id)
+
+
+# ------------------------------------------------------------------------- activations
+
+
+@router.post(
+    "/activations", status_code=ACCEPTED, summary="The TSO sends set points to an awarded UVAM"
+)
+def send_activation(
+    body: ActivationCreate, org: CurrentOrg, runtime: RuntimeDep, session: SessionDep
+) -> dict[str, Any]:
+    operation = market_activations.send_activation(runtime, session, tso=org, request=body)
+    return _accepted(runtime, session, operation, activationId=operation.target_id)
+
+
+@router.get(
+    "/activations", summary="Activations: a BSP its own, a DSO those in its grid, the TSO all"
+)
+def list_activations(
+    org: CurrentOrg,
+    session: SessionDep,
+    status_: Annotated[str | None, Query(alias="status")] = None,
+    bid: Annotated[str | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Offset = 0,
+) -> dict[str, Any]:
+    return market_activations.list_activations(
+        session, org, status=status_, bid_id=bid, limit=limit, offset=offset
+    )
+
+
+@router.get(
+    "/activations/{activation_id}", summary="An activation with its notifications and history"
+)
+def get_activation(activation_id: str, org: CurrentOrg, session: SessionDep) -> dict[str, Any]:
+    return market_activations.get_activation(session, org, activation_id)
+
+
+@router.post(
+    "/activations/{activation_id}/acknowledgement",
+    status_code=ACCEPTED,
+    summary="The BSP accepts or refuses an activation before the deadline",
+)
+def acknowledge(
+    activation_id: str,
+    body: Acknowledgement,
+    org: CurrentOrg,
+    runtime: RuntimeDep,
+    session: SessionDep,
+) -> dict[str, Any]:
+    operation = market_activations.acknowledge(
+        runtime, session, bsp=org, activation_id=activation_id, answer=body
+    )
+    return _accepted(runtime, session, operation)
+
+
+@router.patch(
+    "/activations/{activation_id}", status_code=ACCEPTED, summary="The TSO changes the set points"
+)
+def change_activation(
+    activation_id: str,
+    body: ActivationChange,
+    org: CurrentOrg,
+    runtime: RuntimeDep,
+    session: SessionDep,
+) -> dict[str, Any]:
+    operation = market_activations.change_activation(
+        runtime, session, tso=org, activation_id=activation_id, change=body
+    )
+    return _accepted(runtime, session, operation)
+
+
+@router.post(
+    "/activations/{activation_id}/stop", status_code=ACCEPTED, summary="The TSO stops an activation"
+)
+def stop_activation(
+    activation_id: str,
+    body: ActivationStop,
+    org: CurrentOrg,
+    runtime: RuntimeDep,
+    session: SessionDep,
+) -> dict[str, Any]:
+    operation = market_activations.stop_activation(
+        runtime, session, tso=org, activation_id=activation_id, stop=body
+    )
+    return _accepted(runtime, session, operation)
+
+
+# ------------------------------------------------------------------------- measurements
+
+
+def _upload_answer(
+    runtime: Runtime, session: Session, operation: Operation, batch: Any
+) -> dict[str, Any]:
+    return _accepted(runtime, session, operation, batch=measurements.batch_view(batch))
+
+
+@router.post(
+    "/measurements",
+    status_code=ACCEPTED,
+    summary="Upload readings (JSON); the batch root goes on chain",
+)
+def upload_json(
+    body: MeasurementUpload, org: CurrentOrg, runtime: RuntimeDep, session: SessionDep
+) -> dict[str, Any]:
+    raw = readings.parse_json(body.readings, body.series, body.resolution_seconds)
+    operation, batch = measurements.upload(
+        runtime,
+        session,
+        uploader=org,
+        kind=body.kind,
+        resolution_s=body.resolution_seconds,
+        raw=raw,
+        source="json",
+    )
+    return _upload_answer(runtime, session, operation, batch)
+
+
+@router.post(
+    "/measurements/csv",
+    status_code=ACCEPTED,
+    summary="Upload readings (CSV: resourceId,timestamp,powerW)",
+)
+async def upload_csv(
+    file: Annotated[
+        UploadFile, File(description="CSV with the header resourceId,timestamp,powerW")
+    ],
+    kind: Annotated[MeterKindName, Form()],
+    resolution_seconds: Annotated[int, Form(alias="resolutionSeconds", gt=0, le=3600)],
+    org: CurrentOrg,
+    runtime: RuntimeDep,
+    session: SessionDep,
+) -> dict[str, Any]:
+    limit = settings().max_upload_bytes
+    data = await file.read(limit + 1)
+    if len(data) > limit:
+        raise InvalidInput(f"the file exceeds {limit} bytes", field="file")
+    raw = readings.parse_csv(data)
+    operation, batch = measurements.upload(
+        runtime,
+        session,
+        uploader=org,
+        kind=kind,
+        resolution_s=resolution_seconds,
+        raw=raw,
+        source="csv",
+    )
+    return _upload_answer(runtime, session, operation, batch)
+
+
+@router.post(
+    "/measurements/batches/{batch_id}/corrections",
+    status_code=ACCEPTED,
+    summary="Correct a batch: a new version with a new root; the old one stays visible",
+)
+def correct_batch(
+    batch_id: str,
+    body: MeasurementCorrection,
+    org: CurrentOrg,
+    runtime: RuntimeDep,
+    session: SessionDep,
+) -> dict[str, Any]:
+    previous = measurements._batch(session, org, batch_id)
+    raw = readings.parse_json(body.readings, body.series, previous.resolution_s)
+    operation, batch = measurements.correct(
+        runtime, session, uploader=org, batch_id=batch_id, raw=raw
+    )
+    return _upload_answer(runtime, session, operation, batch)
+
+
+@router.get(
+    "/measurements/batches", summary="Measurement batches (the uploader's; TSO and auditors all)"
+)
+def list_batches(
+    org: CurrentOrg,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Offset = 0,
+) -> dict[str, Any]:
+    return measurements.list_batches(session, org, limit=limit, offset=offset)
+
+
+@router.get("/measurements/batches/{batch_id}", summary="A batch: root, counts, gaps, versions")
+def get_batch(batch_id: str, org: CurrentOrg, session: SessionDep) -> dict[str, Any]:
+    return measurements.get_batch(session, org, batch_id)
+
+
+@router.get(
+    "/measurements/batches/{batch_id}/proof", summary="Merkle proof of one reading of a batch"
+)
+def reading_proof(
+    batch_id: str,
+    org: CurrentOrg,
+    session: SessionDep,
+    resource_id: Annotated[str, Query(alias="resourceId")],
+    timestamp: Annotated[str, Query(description="unix seconds or ISO 8601 with offset")],
+) -> dict[str, Any]:
+    try:
+        at = readings.parse_timestamp(timestamp)
+    except ValueError as exc:
+        raise InvalidInput(str(exc), field="timestamp") from exc
+    return measurements.proof(session, org, batch_id, resource_id, at)
+
+
+@router.get("/measurements/readings", summary="Readings of a resource (latest versions)")
+def get_readings(
+    org: CurrentOrg,
+    session: SessionDep,
+    resource_id: Annotated[str, Query(alias="resourceId")],
+    start: Annotated[datetime, Query(alias="from")],
+    end: Annotated[datetime, Query(alias="to")],
+) -> dict[str, Any]:
+    return measurements.series_readings(
+        session, org, resource_id=resource_id, start=to_unix(start), end=to_unix(end)
+    )

@@ -1,0 +1,84 @@
+"""Operations, the calling organisation, review queues, attachment files, health."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+from api.deps import CurrentOrg, Offset, RuntimeDep, SessionDep
+from ledger.services import files, operations, queries
+from ledger.services.organisations import set_callback
+
+router = APIRouter(tags=["Platform"])
+
+
+class CallbackSettings(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+    callback_url: str | None = Field(default=None, max_length=500)
+    """Where the platform POSTs each finished operation of this organisation; null to stop."""
+
+
+@router.get("/operations/{operation_id}", summary="An operation's status (poll after a 202)")
+def get_operation(operation_id: str, org: CurrentOrg, session: SessionDep) -> dict[str, Any]:
+    return operations.public_view(operations.get_operation(session, operation_id, organisation=org))
+
+
+@router.get("/operations", summary="This organisation's operations, newest first")
+def list_operations(
+    org: CurrentOrg,
+    session: SessionDep,
+    status: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Offset = 0,
+) -> dict[str, Any]:
+    return queries.list_operations(session, org, status=status, limit=limit, offset=offset)
+
+
+@router.get("/organisations/me", summary="The calling organisation")
+def me(org: CurrentOrg) -> dict[str, Any]:
+    return {
+        "id": org.id,
+        "name": org.name,
+        "role": org.role,
+        "eic": org.eic,
+        "address": org.address,
+        "callbackUrl": org.callback_url,
+    }
+
+
+@router.put("/organisations/me/callback", summary="Register or clear the callback URL")
+def put_callback(body: CallbackSettings, org: CurrentOrg, session: SessionDep) -> dict[str, Any]:
+    set_callback(session, org, body.callback_url)
+    session.commit()  # before answering: the session dependency would commit after the response
+    return {"callbackUrl": org.callback_url}
+
+
+@router.get("/reviews", summary="PODs and UVAMs waiting for this organisation's decision")
+def review_queue(org: CurrentOrg, session: SessionDep) -> dict[str, Any]:
+    return queries.review_queue(session, org)
+
+
+@router.get("/attachments/{attachment_id}/content", summary="Download an attachment's file")
+def attachment_content(
+    attachment_id: str, org: CurrentOrg, session: SessionDep, runtime: RuntimeDep
+) -> Response:
+    row = queries.attachment_row(session, org, attachment_id)
+    content = files.load(runtime.settings.attachments_dir, row.content_sha256)
+    return Response(content=content, media_type=row.mime_type)
+
+
+@router.get("/health", summary="Liveness: the database and the chain answer")
+def health(session: SessionDep, runtime: RuntimeDep) -> dict[str, Any]:
+    from sqlalchemy import text
+
+    session.exec(text("SELECT 1"))  # type: ignore[call-overload]
+    return {
+        "status": "ok",
+        "chainId": runtime.chain.chain_id,
+        "block": runtime.chain.block_number(),
+    }

@@ -1,0 +1,125 @@
+"""Settlement of activations: the TSO settles, the BSP accepts or disputes, the TSO resolves.
+Thin: each route calls one ledger service; writes answer 202 with their operation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Body, status
+from sqlmodel import Session
+
+from api.deps import CurrentOrg, RuntimeDep, SessionDep
+from ledger.db.models import Operation
+from ledger.runtime import Runtime
+from ledger.services import operations, settlement
+
+router = APIRouter(tags=["Settlement"])
+ACCEPTED = status.HTTP_202_ACCEPTED
+
+
+def _accepted(
+    runtime: Runtime, session: Session, operation: Operation, *, task: str | None = None
+) -> dict[str, Any]:
+    session.commit()
+    if task is None:
+        operations.submit(runtime, operation)
+    else:
+        runtime.dispatcher.enqueue(task, operation_id=operation.id)
+    return {
+        "operationId": operation.id,
+        "status": operation.status,
+        "kind": operation.kind,
+        "targetId": operation.target_id,
+        "links": {"operation": f"/operations/{operation.id}"},
+    }
+
+
+@router.post(
+    "/market/activations/{activation_id}/settlement",
+    status_code=ACCEPTED,
+    summary="Settle an activation (TSO): a worker computes it and records its hash on chain",
+)
+def settle(
+    activation_id: str,
+    org: CurrentOrg,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    body: dict[str, Any] = Body(default_factory=dict),  # noqa: B008
+) -> dict[str, Any]:
+    operation = settlement.request_settlement(
+        runtime, session, tso=org, activation_id=activation_id, request=body
+    )
+    return _accepted(runtime, session, operation, task=settlement.TASK_SETTLE)
+
+
+@router.get(
+    "/market/activations/{activation_id}/settlements",
+    summary="Every version of the settlement of an activation",
+)
+def list_settlements(activation_id: str, org: CurrentOrg, session: SessionDep) -> dict[str, Any]:
+    return settlement.settlements_of(session, org, activation_id)
+
+
+@router.get("/settlements/{settlement_id}", summary="A settlement with its per-period table")
+def get_settlement(settlement_id: str, org: CurrentOrg, session: SessionDep) -> dict[str, Any]:
+    return settlement.get_settlement(session, org, settlement_id)
+
+
+@router.post("/settlements/{settlement_id}/accept", status_code=ACCEPTED, summary="The BSP accepts")
+def accept(
+    settlement_id: str, org: CurrentOrg, session: SessionDep, runtime: RuntimeDep
+) -> dict[str, Any]:
+    operation = settlement.answer(
+        runtime, session, bsp=org, settlement_id=settlement_id, accept=True
+    )
+    return _accepted(runtime, session, operation)
+
+
+@router.post(
+    "/settlements/{settlement_id}/dispute",
+    status_code=ACCEPTED,
+    summary="The BSP disputes, with a reason (its hash goes on chain)",
+)
+def dispute(
+    settlement_id: str,
+    org: CurrentOrg,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    body: dict[str, Any] = Body(...),  # noqa: B008
+) -> dict[str, Any]:
+    operation = settlement.answer(
+        runtime,
+        session,
+        bsp=org,
+        settlement_id=settlement_id,
+        accept=False,
+        reason=body.get("reason"),
+    )
+    return _accepted(runtime, session, operation)
+
+
+@router.post(
+    "/settlements/{settlement_id}/resolve",
+    status_code=ACCEPTED,
+    summary="The TSO resolves a dispute: confirm, or resettle as a new version",
+)
+def resolve(
+    settlement_id: str,
+    org: CurrentOrg,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    body: dict[str, Any] = Body(...),  # noqa: B008
+) -> dict[str, Any]:
+    operation = settlement.resolve(
+        runtime, session, tso=org, settlement_id=settlement_id, request=body
+    )
+    task = settlement.TASK_SETTLE if operation.kind == "settlement.resettle" else None
+    return _accepted(runtime, session, operation, task=task)
+
+
+@router.get("/settlements/{settlement_id}/audit", summary="Recompute and compare with the chain")
+def audit(
+    settlement_id: str, org: CurrentOrg, session: SessionDep, runtime: RuntimeDep
+) -> dict[str, Any]:
+    settlement.get_settlement(session, org, settlement_id)
+    return settlement.recompute(runtime, settlement_id)

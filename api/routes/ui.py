@@ -1,0 +1,70 @@
+"""The connector web dashboard: static files under ``/ui``, and the one read it needs beyond
+the registration API (who the TSO and the DSOs are, for guided entry).
+
+The dashboard is plain HTML, CSS and ES modules in ``connector_ui/``; it calls the API with the
+organisation's bearer token like any other client. Everything is served from here: the
+Content-Security-Policy below forbids the pages to load anything from another origin.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import RedirectResponse
+from sqlmodel import col, select
+from starlette.responses import Response
+from starlette.staticfiles import StaticFiles
+from starlette.types import Scope
+
+from api.deps import CurrentOrg, SessionDep
+from ledger.db.models import Organisation
+from ledger.domain.enums import Role
+from ledger.settings import PROJECT_ROOT
+
+UI_DIR = PROJECT_ROOT / "connector_ui"
+UI_PATH = "/ui"
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+    "connect-src 'self'; frame-src 'self' blob:; object-src 'self' blob:; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'self'"
+)
+
+router = APIRouter(tags=["Dashboard"])
+
+
+class DashboardFiles(StaticFiles):
+    """Static files with the headers that keep the dashboard local and unframed by others."""
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        response = await super().get_response(path, scope)
+        response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        if path.endswith((".html", ".js", ".css")) or path in ("", "."):
+            response.headers["Cache-Control"] = "no-cache"
+        return response
+
+
+@router.get("/", include_in_schema=False)
+def root() -> RedirectResponse:
+    return RedirectResponse(url=f"{UI_PATH}/")
+
+
+@router.get(f"{UI_PATH}/directory", summary="The TSO and DSOs of the platform (for guided entry)")
+def directory(org: CurrentOrg, session: SessionDep) -> dict[str, Any]:
+    """Public identifiers only: name, role and EIC of the grid operators a BSP addresses."""
+    rows = session.exec(
+        select(Organisation)
+        .where(col(Organisation.role).in_([Role.TSO, Role.DSO]))
+        .order_by(col(Organisation.role).desc(), col(Organisation.name))
+    ).all()
+    view = [{"name": row.name, "role": row.role, "eic": row.eic} for row in rows]
+    tso = next((entry for entry in view if entry["role"] == Role.TSO), None)
+    return {"tso": tso, "dsos": [entry for entry in view if entry["role"] == Role.DSO]}
+
+
+def install(app: FastAPI) -> None:
+    """Add the dashboard to ``app``: its API route first, then the static files."""
+    app.include_router(router)
+    app.mount(UI_PATH, DashboardFiles(directory=UI_DIR, html=True, check_dir=False), name="ui")

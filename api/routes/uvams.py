@@ -1,0 +1,197 @@
+"""UVAMs (resource groups): services 6-14 of the CBP connector, reviews and reads."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, status
+
+from api.deps import CurrentOrg, Offset, RuntimeDep, SessionDep, accepted
+from ledger.domain.schemas import (
+    AttachmentCreate,
+    AttachmentUpdate,
+    ConnectionCreate,
+    ConnectionUpdate,
+    EndRelation,
+    MembershipCreate,
+    UvamCreate,
+    UvamStatusUpdate,
+    UvamUpdate,
+    ValidationDecision,
+)
+from ledger.errors import InvalidInput
+from ledger.services import attachments, queries, reviews, uvams
+from ledger.services.common import owned_uvam
+
+router = APIRouter(prefix="/uvams", tags=["UVAMs"])
+
+
+@router.post(
+    "", status_code=status.HTTP_202_ACCEPTED, summary="Register Resource Group (service 6)"
+)
+def register_uvam(
+    body: UvamCreate, org: CurrentOrg, runtime: RuntimeDep, session: SessionDep
+) -> dict[str, Any]:
+    operation = uvams.register_uvam(runtime, session, bsp=org, uvam=body)
+    return accepted(runtime, session, operation, uvamId=operation.target_id)
+
+
+@router.get("", summary="List and search UVAMs")
+def list_uvams(
+    org: CurrentOrg,
+    session: SessionDep,
+    status_: Annotated[str | None, Query(alias="status")] = None,
+    q: Annotated[str | None, Query(max_length=100)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Offset = 0,
+) -> dict[str, Any]:
+    return queries.list_uvams(session, org, status=status_, search=q, limit=limit, offset=offset)
+
+
+@router.get("/{uvam_id}", summary="A UVAM with members, connection, attachments and history")
+def uvam_detail(uvam_id: str, org: CurrentOrg, session: SessionDep) -> dict[str, Any]:
+    return queries.uvam_detail(session, org, uvam_id)
+
+
+@router.patch(
+    "/{uvam_id}", status_code=status.HTTP_202_ACCEPTED, summary="Update Resource Group (service 7)"
+)
+def update_uvam(
+    uvam_id: str, body: UvamUpdate, org: CurrentOrg, runtime: RuntimeDep, session: SessionDep
+) -> dict[str, Any]:
+    return accepted(
+        runtime, session, uvams.update_uvam(runtime, session, bsp=org, uvam_id=uvam_id, patch=body)
+    )
+
+
+@router.post(
+    "/{uvam_id}/members",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Register Resource in Resource Group (service 8)",
+)
+def add_member(
+    uvam_id: str, body: MembershipCreate, org: CurrentOrg, runtime: RuntimeDep, session: SessionDep
+) -> dict[str, Any]:
+    if body.resource_group != uvam_id:
+        raise InvalidInput("must be the UVAM of the URL", field="resourceGroup")
+    operation = uvams.add_member(runtime, session, bsp=org, membership=body)
+    return accepted(runtime, session, operation, relationId=operation.target_id)
+
+
+@router.patch(
+    "/{uvam_id}/members/end",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="End Relation (service 14)",
+)
+def end_relation(
+    uvam_id: str, body: EndRelation, org: CurrentOrg, runtime: RuntimeDep, session: SessionDep
+) -> dict[str, Any]:
+    owned_uvam(session, uvam_id, org)
+    return accepted(
+        runtime,
+        session,
+        uvams.end_relation(runtime, session, bsp=org, relation_id=body.relation_id),
+    )
+
+
+@router.post(
+    "/{uvam_id}/attachments",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Create Attachment (service 9)",
+)
+def create_uvam_attachment(
+    uvam_id: str, body: AttachmentCreate, org: CurrentOrg, runtime: RuntimeDep, session: SessionDep
+) -> dict[str, Any]:
+    operation = attachments.create_attachment(
+        runtime, session, bsp=org, owner_kind="uvam", owner_id=uvam_id, attachment=body
+    )
+    return accepted(runtime, session, operation, attachmentId=operation.target_id)
+
+
+@router.patch(
+    "/{uvam_id}/attachments/{attachment_id}",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Update Attachment (service 10)",
+)
+def update_uvam_attachment(
+    uvam_id: str,
+    attachment_id: str,
+    body: AttachmentUpdate,
+    org: CurrentOrg,
+    runtime: RuntimeDep,
+    session: SessionDep,
+) -> dict[str, Any]:
+    operation = attachments.update_attachment(
+        runtime,
+        session,
+        bsp=org,
+        owner_kind="uvam",
+        owner_id=uvam_id,
+        attachment_id=attachment_id,
+        patch=body,
+    )
+    return accepted(runtime, session, operation)
+
+
+@router.post(
+    "/{uvam_id}/connection",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Register Connection (service 11)",
+)
+def register_connection(
+    uvam_id: str, body: ConnectionCreate, org: CurrentOrg, runtime: RuntimeDep, session: SessionDep
+) -> dict[str, Any]:
+    return accepted(
+        runtime,
+        session,
+        uvams.set_connection(runtime, session, bsp=org, uvam_id=uvam_id, connection=body),
+    )
+
+
+@router.patch(
+    "/{uvam_id}/connection",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Update Connection (service 12)",
+)
+def update_connection(
+    uvam_id: str, body: ConnectionUpdate, org: CurrentOrg, runtime: RuntimeDep, session: SessionDep
+) -> dict[str, Any]:
+    return accepted(
+        runtime,
+        session,
+        uvams.set_connection(runtime, session, bsp=org, uvam_id=uvam_id, connection=body),
+    )
+
+
+@router.patch(
+    "/{uvam_id}/status",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Update Resource Group Status (service 13)",
+)
+def update_uvam_status(
+    uvam_id: str, body: UvamStatusUpdate, org: CurrentOrg, runtime: RuntimeDep, session: SessionDep
+) -> dict[str, Any]:
+    if body.resource_group_id not in (None, uvam_id):
+        raise InvalidInput("must be the UVAM of the URL", field="resourceGroupId")
+    return accepted(
+        runtime,
+        session,
+        uvams.set_uvam_status(runtime, session, bsp=org, uvam_id=uvam_id, request=body),
+    )
+
+
+@router.post(
+    "/{uvam_id}/review", status_code=status.HTTP_202_ACCEPTED, summary="TSO qualification of a UVAM"
+)
+def review_uvam(
+    uvam_id: str,
+    body: ValidationDecision,
+    org: CurrentOrg,
+    runtime: RuntimeDep,
+    session: SessionDep,
+) -> dict[str, Any]:
+    return accepted(
+        runtime,
+        session,
+        reviews.decide_uvam(runtime, session, actor=org, uvam_id=uvam_id, decision=body),
+    )

@@ -1,0 +1,29 @@
+"""The API process entry point: ``uvicorn --factory api.server:build``.
+
+Reads the settings from the environment; ``CBP_RPC_URL`` and ``CBP_REDIS_URL`` are required
+here (``cbp up`` and ``make demo`` set them after starting the local chain and broker).
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from api.app import create_app
+from ledger.errors import Unavailable
+from ledger.runtime import Runtime
+from ledger.settings import Settings
+from workers.app import CeleryDispatcher, RedisLocks
+from workers.app import create_app as create_celery
+
+
+def build() -> FastAPI:
+    settings = Settings()
+    if not settings.rpc_url or not settings.redis_url:
+        raise Unavailable("set CBP_RPC_URL and CBP_REDIS_URL (or start with `cbp up`)")
+    runtime = Runtime(
+        settings=settings,
+        rpc_url=settings.rpc_url,
+        dispatcher=CeleryDispatcher(create_celery(settings.redis_url, settings.queue)),
+        locks=RedisLocks(settings.redis_url),
+    )
+    return create_app(runtime)

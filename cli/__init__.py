@@ -1,0 +1,1 @@
+"""The ``cbp`` command line: platform set-up, running, demo, benchmarks."""

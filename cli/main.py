@@ -1,0 +1,213 @@
+"""``cbp``: set up, run and inspect the crowd balancing platform."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import time
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlmodel import select
+
+from cli.audit import audit_app
+from cli.context import cli_runtime, write_endpoints
+from cli.market import market_app
+from cli.p2p import p2p_app
+from cli.stack import Platform
+from faults.cli import app as faults_app
+from ledger.chain.client import ChainClient
+from ledger.db.models import Organisation
+from ledger.domain.enums import Role
+from ledger.errors import CbpError
+from ledger.services import organisations
+from ledger.settings import Settings
+
+app = typer.Typer(help="Crowd balancing platform and settlement ledger.", no_args_is_help=True)
+org_app = typer.Typer(
+    help="Organisations, their chain accounts and API tokens.", no_args_is_help=True
+)
+chain_app = typer.Typer(help="Contracts and the local chain.", no_args_is_help=True)
+bench_app = typer.Typer(
+    help="Benchmarks that print their figures beside a ceiling.", no_args_is_help=True
+)
+app.add_typer(org_app, name="org")
+app.add_typer(chain_app, name="chain")
+app.add_typer(bench_app, name="bench")
+app.add_typer(p2p_app, name="p2p")
+app.add_typer(audit_app, name="audit")
+app.add_typer(faults_app, name="faults")
+app.add_typer(market_app, name="market")
+console = Console()
+
+
+def _fail(error: CbpError) -> None:
+    field = f" ({error.field})" if error.field else ""
+    console.print(f"[red]error{field}:[/red] {error.message}")
+    raise typer.Exit(code=2)
+
+
+@app.command()
+def init(
+    eic: Annotated[str, typer.Option(help="The TSO's EIC code")] = "10X1001A1001A345",
+    name: Annotated[str, typer.Option()] = "Terna",
+    slug: Annotated[str, typer.Option(help="Short id of the TSO organisation")] = "tso",
+) -> None:
+    """Create the TSO's account and deploy the platform contracts."""
+    settings = Settings()
+    with cli_runtime(settings) as runtime, runtime.session() as session:
+        chain = ChainClient(runtime.rpc_url)
+        try:
+            tso = organisations.init_platform(
+                runtime.settings,
+                session,
+                chain,
+                slug=slug,
+                name=name,
+                eic=eic,
+                funder_key=runtime.settings.funder_key,
+            )
+        except CbpError as error:
+            _fail(error)
+        token = organisations.issue_token(session, tso, label="init")
+        console.print(f"TSO [bold]{slug}[/bold] at {tso.address}; contracts: {chain.deployment}")
+        console.print(f"API token of {slug}: [bold]{token}[/bold]")
+
+
+@org_app.command("add")
+def org_add(
+    slug: str,
+    role: Annotated[Role, typer.Option(case_sensitive=False)],
+    eic: Annotated[str, typer.Option()],
+    name: Annotated[str, typer.Option()],
+    callback_url: Annotated[str | None, typer.Option()] = None,
+) -> None:
+    """Add an organisation: a chain account, its role granted by the TSO, and an API token."""
+    with cli_runtime(Settings()) as runtime, runtime.session() as session:
+        try:
+            organisation = organisations.add_organisation(
+                runtime,
+                session,
+                slug=slug,
+                name=name,
+                role=role,
+                eic=eic,
+                funder_key=runtime.settings.funder_key,
+                callback_url=callback_url,
+            )
+        except CbpError as error:
+            _fail(error)
+        token = organisations.issue_token(session, organisation, label="created")
+        console.print(f"{role} [bold]{slug}[/bold] at {organisation.address}")
+        console.print(f"API token: [bold]{token}[/bold]")
+
+
+@org_app.command("token")
+def org_token(slug: str, label: str = "cli") -> None:
+    """Issue a new API token for an organisation."""
+    with cli_runtime(Settings()) as runtime, runtime.session() as session:
+        organisation = session.get(Organisation, slug)
+        if organisation is None:
+            console.print(f"[red]error (slug):[/red] no organisation {slug}")
+            raise typer.Exit(code=2)
+        console.print(organisations.issue_token(session, organisation, label=label))
+
+
+@org_app.command("list")
+def org_list() -> None:
+    """List the organisations."""
+    with cli_runtime(Settings()) as runtime, runtime.session() as session:
+        table = Table("id", "role", "EIC", "name", "address")
+        for o in session.exec(
+            select(Organisation).order_by(Organisation.role, Organisation.id)
+        ).all():
+            table.add_row(o.id, o.role, o.eic, o.name, o.address)
+        console.print(table)
+
+
+@chain_app.command("compile")
+def chain_compile(
+    check: Annotated[bool, typer.Option(help="Fail if the committed artifacts differ")] = False,
+) -> None:
+    """Compile the contracts (solcjs, or CBP_SOLC) into contracts/artifacts."""
+    from ledger.chain.compiler import ARTIFACTS_DIR, compile_contracts, write_artifacts
+
+    artifacts = compile_contracts()
+    if check:
+        stale = [
+            name
+            for name, artifact in artifacts.items()
+            if (ARTIFACTS_DIR / f"{name}.json").read_text("utf-8") != artifact.to_json()
+        ]
+        if stale:
+            console.print(f"[red]stale artifacts:[/red] {', '.join(stale)}")
+            raise typer.Exit(code=1)
+        console.print("artifacts are up to date")
+        return
+    write_artifacts(artifacts)
+    console.print(f"wrote {', '.join(artifacts)} to {ARTIFACTS_DIR}")
+
+
+@app.command()
+def up(
+    port: Annotated[int, typer.Option(help="API port")] = 8000,
+    workers: Annotated[int, typer.Option(help="Celery worker processes")] = 2,
+) -> None:
+    """Start the platform on the local data folder and serve until interrupted."""
+    from cli.demo import ensure_initialised
+
+    platform = Platform(Settings(), api_port=port, worker_concurrency=workers, log_level="info")
+    stop = False
+
+    def _interrupt(*_: object) -> None:
+        nonlocal stop
+        stop = True
+
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
+    with platform.start_services():
+        ensure_initialised(platform)
+        platform.start_processes()
+        write_endpoints(
+            platform.settings,
+            rpc_url=platform.stack.rpc_url,
+            redis_url=platform.stack.redis_url,
+            api_url=platform.api_url,
+            funder_key=platform.stack.funder_key or "",
+        )
+        console.print(
+            f"API {platform.api_url} (docs: /docs, dashboard: /ui/), chain {platform.stack.rpc_url}"
+        )
+        console.print(
+            "Ctrl-C stops the platform; its state stays in", str(platform.settings.data_dir)
+        )
+        while not stop:
+            time.sleep(0.5)
+
+
+@app.command()
+def demo(
+    pods: Annotated[int, typer.Option(help="PODs to register")] = 50,
+    market: Annotated[bool, typer.Option(help="also run the market journey")] = True,
+) -> None:
+    """Run the scenario end to end through the public API (registration, P2P, market), then stop."""
+    from cli.demo import run_demo
+
+    sys.exit(run_demo(Settings(), pods=pods, console=console, market=market))
+
+
+@bench_app.command("registration")
+def bench_registration(
+    pods: Annotated[int, typer.Option(help="PODs registered end to end")] = 2000,
+    raw: Annotated[int, typer.Option(help="pre-signed transactions for the Anvil ceiling")] = 2000,
+) -> None:
+    """PODs/s end to end (API to confirmed on chain) beside the raw Anvil ceiling."""
+    from cli.bench import run_registration_benchmark
+
+    run_registration_benchmark(pods=pods, raw_transactions=raw, console=console)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,178 @@
+"""Run the whole platform on one machine: chain, broker, database, API and Celery workers."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from types import TracebackType
+
+import httpx
+from sqlmodel import select
+
+from ledger.chain.anvil import free_port
+from ledger.db.engine import session_scope
+from ledger.db.migrate import upgrade
+from ledger.db.models import Organisation
+from ledger.local_stack import LocalStack
+from ledger.settings import PROJECT_ROOT, Settings
+
+
+@dataclass
+class Platform:
+    """Everything ``make demo`` and ``make up`` start, and stop again in reverse order."""
+
+    settings: Settings
+    api_port: int = field(default_factory=free_port)
+    worker_concurrency: int = 2
+    log_level: str = "warning"
+    stack: LocalStack = field(init=False)
+    _processes: list[subprocess.Popen[bytes]] = field(default_factory=list, init=False)
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.api_port}"
+
+    def environment(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            {
+                "CBP_DATA_DIR": str(self.settings.data_dir),
+                "CBP_RPC_URL": self.stack.rpc_url,
+                "CBP_REDIS_URL": self.stack.redis_url,
+                "CBP_QUEUE": self.settings.queue,
+                "CBP_DATABASE_URL": self.settings.sqlalchemy_url,
+                "CBP_KEYSTORE_PASSWORD": self.settings.keystore_password,
+                "CBP_AUTO_REVIEW": "true" if self.settings.auto_review else "false",
+                "CBP_MINIMUM_UVAM_QUALIFIED_KW": str(self.settings.minimum_uvam_qualified_kw),
+                "PYTHONPATH": str(PROJECT_ROOT),
+            }
+        )
+        if self.stack.funder_key:
+            env["CBP_FUNDER_KEY"] = self.stack.funder_key
+        return env
+
+    def start_services(self) -> Platform:
+        """Chain and broker, and the database schema."""
+        self.stack = LocalStack(self.settings).start()
+        upgrade(self.settings.sqlalchemy_url)
+        return self
+
+    def settings_for_clients(self) -> Settings:
+        return self.settings.model_copy(
+            update={
+                "rpc_url": self.stack.rpc_url,
+                "redis_url": self.stack.redis_url,
+                "funder_key": self.stack.funder_key,
+            }
+        )
+
+    def is_initialised(self) -> bool:
+        with session_scope(self.settings.sqlalchemy_url) as session:
+            return (
+                session.exec(select(Organisation).where(Organisation.role == "TSO")).first()
+                is not None
+            )
+
+    def start_processes(self) -> Platform:
+        env = self.environment()
+        logs = self.settings.data_dir / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        self._spawn(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "workers.tasks",
+                "worker",
+                "-Q",
+                self.settings.queue,
+                "-c",
+                str(self.worker_concurrency),
+                "--loglevel",
+                self.log_level,
+                "-n",
+                f"cbp-{self.api_port}@%h",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+            ],
+            env,
+            logs / "worker.log",
+        )
+        self._spawn(
+            [sys.executable, "-m", "cli.main", "audit", "follow", "--poll", "0.5"],
+            env,
+            logs / "indexer.log",
+        )
+        self._spawn(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "--factory",
+                "api.server:build",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.api_port),
+                "--log-level",
+                self.log_level,
+            ],
+            env,
+            logs / "api.log",
+        )
+        self._wait_for_api()
+        return self
+
+    def _spawn(self, command: list[str], env: dict[str, str], log_path: os.PathLike[str]) -> None:
+        log = open(log_path, "ab")  # noqa: SIM115  (kept open for the child's lifetime)
+        self._processes.append(
+            subprocess.Popen(command, env=env, stdout=log, stderr=log, cwd=PROJECT_ROOT)
+        )
+
+    def _wait_for_api(self, timeout_s: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            for process in self._processes:
+                if process.poll() is not None:
+                    name = " ".join(str(arg) for arg in process.args[1:4])  # type: ignore[index]
+                    raise RuntimeError(
+                        f"{name} exited with {process.returncode}; see the logs folder"
+                    )
+            try:
+                if httpx.get(f"{self.api_url}/docs", timeout=1.0).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"the API did not answer on {self.api_url} within {timeout_s}s")
+
+    def stop(self) -> None:
+        for process in reversed(self._processes):
+            process.terminate()
+        for process in reversed(self._processes):
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        self._processes.clear()
+        if hasattr(self, "stack"):
+            self.stack.stop()
+
+    def __enter__(self) -> Platform:
+        if hasattr(self, "stack"):  # already started by `with platform.start_services():`
+            return self
+        return self.start_services()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()

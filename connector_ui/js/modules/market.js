@@ -1,0 +1,243 @@
+// Market (FLOW D5.5 §3): bids and their states, the TSO's needs, and activations with a
+// countdown to their acknowledgement deadline; the BSP accepts or refuses (Cancelled).
+
+import {
+  busy,
+  clear,
+  field,
+  fill,
+  formatDate,
+  h,
+  pageHeader,
+  pager,
+  section,
+  showErrors,
+  statusBadge,
+  table,
+  uniqueId,
+} from "../ui.js";
+import { keeper, live, withQuery } from "./shared.js";
+
+const PAGE_SIZE = 10;
+
+function shortId(id) {
+  return String(id || "").slice(0, 8);
+}
+
+function periods(values) {
+  return (values || []).join(" / ");
+}
+
+/** "4 min 05 s left" until an ISO instant; "deadline passed" after it. */
+export function remaining(deadline, now = Date.now()) {
+  const ms = new Date(deadline).getTime() - now;
+  if (Number.isNaN(ms)) return "—";
+  if (ms <= 0) return "deadline passed";
+  const total = Math.floor(ms / 1000);
+  const hours = Math.floor(total / 3600);
+  const minutes = Math.floor((total % 3600) / 60);
+  const seconds = String(total % 60).padStart(2, "0");
+  return hours ? `${hours} h ${String(minutes).padStart(2, "0")} min left` : `${minutes} min ${seconds} s left`;
+}
+
+function countdown(deadline, live) {
+  return h(
+    "span",
+    { class: "countdown", "data-deadline": live ? deadline : null },
+    h("time", { datetime: deadline }, formatDate(deadline)),
+    live ? [" · ", h("span", { class: "countdown-left" }, remaining(deadline))] : null,
+  );
+}
+
+function tick(root) {
+  for (const element of root.querySelectorAll(".countdown[data-deadline]")) {
+    const left = element.querySelector(".countdown-left");
+    const text = remaining(element.dataset.deadline);
+    if (left && left.textContent !== text) left.textContent = text;
+    element.classList.toggle("countdown-urgent", new Date(element.dataset.deadline).getTime() - Date.now() < 60_000);
+  }
+}
+
+/** The BSP's answer to a Sent activation: accept, or refuse with a reason (Cancelled). */
+function acknowledgeForm(ctx, activation) {
+  const id = uniqueId("ack");
+  const name = shortId(activation.id);
+  const status = h("p", { class: "form-status", role: "status" });
+  const form = h(
+    "form",
+    { class: "inline-form acknowledge", novalidate: true, "aria-label": `Acknowledge activation ${name}` },
+    field({ name: "reasons", label: `Reason (to refuse activation ${name})`, type: "text" }, id),
+    h(
+      "div",
+      { class: "form-actions" },
+      h("button", { type: "submit", class: "primary", value: "accept", "aria-label": `Accept activation ${name}` }, "Accept"),
+      h("button", { type: "submit", class: "danger", value: "refuse", "aria-label": `Refuse activation ${name}` }, "Refuse"),
+    ),
+    status,
+  );
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const accept = event.submitter?.value !== "refuse";
+    busy(form, async () => {
+      clear(status);
+      const reason = form.elements.namedItem("reasons").value.trim();
+      const body = { accept, reasons: reason ? [reason] : [] };
+      try {
+        await ctx.tracker.run(`${accept ? "Accept" : "Refuse"} activation ${name}`, () =>
+          ctx.api.post(`/market/activations/${encodeURIComponent(activation.id)}/acknowledgement`, body),
+        );
+        status.textContent = accept ? "Accepted on chain." : "Refused: Cancelled on chain.";
+      } catch (error) {
+        showErrors(form, error);
+      }
+    });
+  });
+  return form;
+}
+
+export default {
+  path: "market",
+  title: "Market",
+  roles: ["BSP", "TSO", "DSO"],
+  requires: ["/market/bids", "/market/activations", "/market/activations/{activation_id}/acknowledgement"],
+  async render(ctx) {
+    const bidOffset = Number(ctx.query.get("bids") || 0);
+    const actOffset = Number(ctx.query.get("activations") || 0);
+    const bidStatus = ctx.query.get("status") || "";
+    const bsp = ctx.me.role === "BSP";
+    const kept = keeper();
+    const activations = h("div", { class: "results" });
+    const bids = h("div", { class: "results" });
+    const needs = h("div", { class: "results" });
+    const filterId = uniqueId("bids");
+    const filter = h(
+      "form",
+      { class: "filters", novalidate: true, "aria-label": "Filter bids" },
+      field(
+        {
+          name: "status",
+          label: "Bid status",
+          type: "select",
+          placeholder: "Any status",
+          value: bidStatus,
+          options: ["Received", "Active", "Selected", "Rejected", "Suspended", "Withdrawn", "Blocked", "Expired"].map((s) => [s, s]),
+        },
+        filterId,
+      ),
+      h("div", { class: "form-actions" }, h("button", { type: "submit" }, "Apply")),
+    );
+    filter.addEventListener("submit", (event) => {
+      event.preventDefault();
+      ctx.navigate(withQuery(ctx, "market", { status: filter.elements.namedItem("status").value, bids: 0 }));
+    });
+    fill(
+      ctx.main,
+      pageHeader("Market"),
+      h("p", { class: "muted" }, "Bids go through the DSOs' checks to Active, are Selected or Rejected by a clearing, and Selected bids can be activated by the TSO."),
+      section("Activations", bsp ? h("p", { class: "muted" }, "Accept or refuse each activation before its deadline; without an answer it lapses.") : null, activations),
+      section("Bids", filter, bids),
+      ctx.me.role === "BSP" ? null : section("Needs", needs),
+    );
+    const pages = (count, offset, key, label) =>
+      count > PAGE_SIZE || offset > 0
+        ? pager({ count, limit: PAGE_SIZE, offset, label, onPage: (next) => ctx.navigate(withQuery(ctx, "market", { [key]: next })) })
+        : null;
+
+    const loads = [
+      live(
+        ctx,
+        activations,
+        () => ctx.api.get("/market/activations", { limit: PAGE_SIZE, offset: actOffset }),
+        (container, page) => {
+          fill(
+            container,
+            table({
+              caption: "Activations",
+              empty: "No activation.",
+              rows: page.data,
+              rowAttrs: (a) => ({ "data-activation": a.id }),
+              columns: [
+                { label: "Activation", cell: (a) => h("code", { title: a.id }, shortId(a.id)) },
+                { label: "Bid", cell: (a) => h("code", { title: a.bidId }, shortId(a.bidId)) },
+                { label: "First period", cell: (a) => formatDate(a.firstPeriod) },
+                { label: "Set points (kW)", cell: (a) => periods(a.setPointsKw) },
+                { label: "Status", cell: (a) => statusBadge(a.status) },
+                { label: "Deadline", cell: (a) => countdown(a.ackDeadline, a.status === "Sent") },
+                {
+                  label: "Acknowledge",
+                  cell: (a) =>
+                    bsp && a.status === "Sent"
+                      ? kept(`${a.id}:${a.updatedAt}`, () => acknowledgeForm(ctx, a))
+                      : a.reasons?.length
+                        ? a.reasons.join("; ")
+                        : "—",
+                },
+              ],
+            }),
+            pages(page.count, actOffset, "activations", "Activation pages"),
+          );
+          tick(container);
+        },
+        { interval: 2000 },
+      ),
+      live(
+        ctx,
+        bids,
+        () => ctx.api.get("/market/bids", { status: bidStatus, limit: PAGE_SIZE, offset: bidOffset }),
+        (container, page) =>
+          fill(
+            container,
+            table({
+              caption: "Bids",
+              empty: "No bid.",
+              rows: page.data,
+              rowAttrs: (b) => ({ "data-bid": b.id }),
+              columns: [
+                { label: "Bid", cell: (b) => h("code", { title: b.id }, shortId(b.id)) },
+                { label: "Product", cell: (b) => b.productId },
+                { label: "Direction", cell: (b) => b.direction },
+                { label: "Delivery start", cell: (b) => formatDate(b.deliveryStart) },
+                { label: "Quantities (kW)", cell: (b) => periods(b.quantitiesKw) },
+                { label: "Price (EUR/MWh)", cell: (b) => b.price, class: "num" },
+                { label: "Gate closes", cell: (b) => countdown(b.gateClosesAt, ["Received", "Active"].includes(b.status)) },
+                { label: "Status", cell: (b) => statusBadge(b.status) },
+                { label: "DSO checks", cell: (b) => (b.dsoPending?.length ? `waiting for ${b.dsoPending.length} DSO(s)` : `${b.dsoChecks?.length || 0} verdict(s)`) },
+              ],
+            }),
+            pages(page.count, bidOffset, "bids", "Bid pages"),
+          ),
+        { interval: 3000 },
+      ),
+    ];
+    if (ctx.me.role !== "BSP") {
+      loads.push(
+        live(
+          ctx,
+          needs,
+          () => ctx.api.get("/market/needs", { limit: PAGE_SIZE }),
+          (container, page) =>
+            fill(
+              container,
+              table({
+                caption: "Needs",
+                empty: "No need.",
+                rows: page.data || [],
+                columns: [
+                  { label: "Need", cell: (n) => h("code", { title: n.id }, shortId(n.id)) },
+                  { label: "Product", cell: (n) => n.productId },
+                  { label: "Direction", cell: (n) => n.direction },
+                  { label: "Delivery start", cell: (n) => formatDate(n.deliveryStart) },
+                  { label: "Quantities (kW)", cell: (n) => periods(n.quantitiesKw) },
+                  { label: "Pricing", cell: (n) => n.pricing },
+                  { label: "Status", cell: (n) => statusBadge(n.status) },
+                ],
+              }),
+            ),
+          { interval: 5000 },
+        ),
+      );
+    }
+    await Promise.all(loads);
+    ctx.every(1000, () => tick(ctx.main));
+  },
+};

@@ -1,0 +1,106 @@
+// Every write answers 202 with an operation id; the tracker polls GET /operations/{id} until it
+// succeeded or failed, shows it in the tray with its transaction hashes, and tells the pages
+// (event "cbp:operation") so that they refresh what it changed.
+
+import { operationError } from "./api.js";
+import { clear, fill, h, shortHash, statusBadge } from "./ui.js";
+
+const TERMINAL = new Set(["succeeded", "failed"]);
+const KEEP = 8;
+
+/** Human names of operation kinds (unknown kinds show as they are). */
+export const KIND_LABELS = {
+  "pod.register": "Register POD",
+  "pod.update": "Update POD",
+  "pod.status": "POD status",
+  "device.register": "Register flex device",
+  "attachment.create": "Upload attachment",
+  "attachment.update": "Update attachment",
+  "uvam.register": "Register UVAM",
+  "uvam.update": "Update UVAM",
+  "uvam.status": "UVAM status",
+  "membership.add": "Add POD to UVAM",
+  "membership.end": "End relation",
+  "connection.set": "Register connection",
+  "pod.verify": "TSO verification",
+  "pod.validate": "DSO validation",
+  "pod.reject": "POD rejection",
+  "uvam.qualify": "UVAM qualification",
+  "uvam.reject": "UVAM rejection",
+};
+
+export function kindLabel(kind) {
+  return KIND_LABELS[kind] || kind;
+}
+
+export class OperationTracker {
+  constructor(api, tray, list) {
+    this.api = api;
+    this.tray = tray;
+    this.list = list;
+    this.items = [];
+  }
+
+  /** Follow an accepted write (the 202 body); resolves with the finished operation. */
+  track(accepted, label) {
+    const item = {
+      id: accepted.operationId,
+      label: label || kindLabel(accepted.kind),
+      operation: { operationId: accepted.operationId, status: accepted.status, kind: accepted.kind, transactionHashes: [] },
+      element: null,
+    };
+    this.items.unshift(item);
+    this.items.splice(KEEP).forEach((old) => old.element?.remove());
+    this.render(item);
+    return this.poll(item);
+  }
+
+  /** Send a write and wait for it on chain; throws ApiError if refused now or on chain. */
+  async run(label, send) {
+    const accepted = await send();
+    const operation = await this.track(accepted, label);
+    if (operation.status !== "succeeded") throw operationError(operation);
+    return { accepted, operation };
+  }
+
+  async poll(item) {
+    let delay = 250;
+    const deadline = Date.now() + 180_000;
+    while (!TERMINAL.has(item.operation.status) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      delay = Math.min(delay * 1.5, 1500);
+      try {
+        item.operation = await this.api.get(`/operations/${encodeURIComponent(item.id)}`);
+      } catch (error) {
+        if (error.status === 401) break;
+      }
+      this.render(item);
+    }
+    window.dispatchEvent(new CustomEvent("cbp:operation", { detail: item.operation }));
+    return item.operation;
+  }
+
+  render(item) {
+    this.tray.hidden = false;
+    const op = item.operation;
+    const hashes = op.transactionHashes || [];
+    const content = [
+      h("span", { class: "op-label" }, item.label),
+      statusBadge(op.status),
+      hashes.length ? h("span", { class: "op-tx" }, "tx ", shortHash(hashes[0]), hashes.length > 1 ? ` +${hashes.length - 1}` : "") : null,
+      op.error ? h("span", { class: "op-error" }, op.error.message || op.error.code) : null,
+    ];
+    if (!item.element) {
+      item.element = h("li", { class: "op", "data-operation": item.id });
+      this.list.prepend(item.element);
+    }
+    item.element.dataset.status = op.status;
+    fill(item.element, ...content.filter(Boolean));
+  }
+
+  reset() {
+    this.items = [];
+    clear(this.list);
+    this.tray.hidden = true;
+  }
+}

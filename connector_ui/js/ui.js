@@ -1,0 +1,354 @@
+// Small DOM helpers shared by every page: an element builder (text is never parsed as HTML),
+// tables that turn into cards on narrow screens, pagination, form fields with labels, hints and
+// the API's field-level errors.
+
+/** Build an element: h("a", {href: "#/x", class: "button"}, "text", child, [more]). */
+export function h(tag, attrs = {}, ...children) {
+  const element = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs || {})) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key === "class") element.className = value;
+    else if (key.startsWith("on") && typeof value === "function") {
+      element.addEventListener(key.slice(2).toLowerCase(), value);
+    } else if (key === "value") element.value = value;
+    else if (value === true) element.setAttribute(key, "");
+    else element.setAttribute(key, String(value));
+  }
+  append(element, children);
+  return element;
+}
+
+function append(element, children) {
+  for (const child of children) {
+    if (child === undefined || child === null || child === false) continue;
+    if (Array.isArray(child)) append(element, child);
+    else if (child instanceof Node) element.appendChild(child);
+    else element.appendChild(document.createTextNode(String(child)));
+  }
+}
+
+export function clear(element) {
+  while (element.firstChild) element.removeChild(element.firstChild);
+  return element;
+}
+
+/** Replace an element's children (null, false and undefined children are skipped). */
+export function fill(element, ...children) {
+  clear(element);
+  append(element, children);
+  return element;
+}
+
+let uniqueCounter = 0;
+export function uniqueId(prefix) {
+  uniqueCounter += 1;
+  return `${prefix}-${uniqueCounter}`;
+}
+
+// ------------------------------------------------------------------ formatting
+
+export function statusBadge(status) {
+  const slug = String(status || "unknown").replace(/[^A-Za-z]/g, "").toLowerCase();
+  return h("span", { class: `badge status-${slug}`, "data-status": status }, status || "—");
+}
+
+export function shortHash(hash) {
+  if (!hash) return "—";
+  const text = String(hash);
+  const short = text.length > 18 ? `${text.slice(0, 10)}…${text.slice(-6)}` : text;
+  return h("code", { class: "hash", title: text }, short);
+}
+
+export function formatDate(value) {
+  if (!value) return "—";
+  const date = typeof value === "number" ? new Date(value * 1000) : new Date(value);
+  if (Number.isNaN(date.getTime())) return String(value);
+  return date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+}
+
+export function kw(value) {
+  return value === undefined || value === null ? "—" : `${value} kW`;
+}
+
+export function bytes(size) {
+  if (size === undefined || size === null) return "—";
+  if (size < 1024) return `${size} B`;
+  if (size < 1024 * 1024) return `${(size / 1024).toFixed(1)} KiB`;
+  return `${(size / 1024 / 1024).toFixed(2)} MiB`;
+}
+
+// ------------------------------------------------------------------ layout pieces
+
+export function pageHeader(title, ...actions) {
+  return h("div", { class: "page-header" }, h("h1", {}, title), h("div", { class: "actions" }, actions));
+}
+
+export function notice(kind, ...content) {
+  const role = kind === "error" ? "alert" : "status";
+  return h("div", { class: `notice notice-${kind}`, role }, content);
+}
+
+export function section(title, ...content) {
+  const id = uniqueId("section");
+  return h("section", { class: "card", "aria-labelledby": id }, h("h2", { id }, title), content);
+}
+
+/** Definition list of [label, value] pairs. */
+export function facts(pairs) {
+  return h(
+    "dl",
+    { class: "facts" },
+    pairs
+      .filter(([, value]) => value !== undefined)
+      .map(([label, value]) => h("div", {}, h("dt", {}, label), h("dd", {}, value ?? "—"))),
+  );
+}
+
+/**
+ * A table; each cell carries its column label so that narrow screens can show rows as cards.
+ * columns: [{label, cell: (row) => node|string, class?}]
+ */
+export function table({ columns, rows, caption, empty = "Nothing to show.", rowAttrs }) {
+  if (!rows.length) return h("p", { class: "muted empty" }, empty);
+  return h(
+    "div",
+    { class: "table-wrap" },
+    h(
+      "table",
+      { class: "responsive" },
+      caption ? h("caption", { class: "visually-hidden" }, caption) : null,
+      h("thead", {}, h("tr", {}, columns.map((c) => h("th", { scope: "col" }, c.label)))),
+      h(
+        "tbody",
+        {},
+        rows.map((row) =>
+          h(
+            "tr",
+            rowAttrs ? rowAttrs(row) : {},
+            columns.map((c) => h("td", { "data-label": c.label, class: c.class }, c.cell(row))),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
+/** Previous / next with "1–10 of 23"; onPage(newOffset). */
+export function pager({ count, limit, offset, onPage, label = "Pagination" }) {
+  const first = count ? offset + 1 : 0;
+  const last = Math.min(offset + limit, count);
+  const pages = Math.max(1, Math.ceil(count / limit));
+  const page = Math.floor(offset / limit) + 1;
+  return h(
+    "nav",
+    { class: "pager", "aria-label": label },
+    h(
+      "button",
+      { type: "button", disabled: offset <= 0, onclick: () => onPage(Math.max(0, offset - limit)) },
+      "‹ Previous",
+    ),
+    h("span", { class: "pager-status", "aria-live": "polite" }, `${first}–${last} of ${count} · page ${page} of ${pages}`),
+    h(
+      "button",
+      { type: "button", disabled: last >= count, onclick: () => onPage(offset + limit) },
+      "Next ›",
+    ),
+  );
+}
+
+// ------------------------------------------------------------------ forms
+
+/**
+ * One labelled form control. spec: {name, label, type, required, options, value, hint,
+ * readonly, placeholder, min, max, step, accept, autocomplete, rows}
+ * `name` is the API's field name: the API's errors are matched on it.
+ */
+export function field(spec, formId) {
+  const id = `${formId}-${spec.name.replace(/[^A-Za-z0-9_-]/g, "-")}`;
+  const hintId = `${id}-hint`;
+  const errorId = `${id}-error`;
+  const describedBy = [spec.hint ? hintId : null, errorId].filter(Boolean).join(" ");
+  const common = {
+    id,
+    name: spec.name,
+    "data-field": spec.name,
+    "aria-describedby": describedBy,
+    "aria-required": spec.required ? "true" : null,
+    readonly: spec.readonly,
+    autocomplete: spec.autocomplete || "off",
+  };
+  let control;
+  if (spec.type === "select") {
+    control = h(
+      "select",
+      common,
+      spec.placeholder || !spec.required ? h("option", { value: "" }, spec.placeholder || "—") : null,
+      (spec.options || []).map(([value, text]) =>
+        h("option", { value, selected: String(spec.value ?? "") === String(value) }, text),
+      ),
+    );
+  } else if (spec.type === "textarea") {
+    control = h("textarea", { ...common, rows: spec.rows || 3, placeholder: spec.placeholder }, spec.value ?? "");
+  } else {
+    const type = { number: "number", datetime: "datetime-local", file: "file", password: "password" }[spec.type] || "text";
+    control = h("input", {
+      ...common,
+      type,
+      value: spec.type === "datetime" ? toLocalInput(spec.value) : spec.value,
+      placeholder: spec.placeholder,
+      min: spec.min,
+      max: spec.max,
+      step: spec.step ?? (spec.type === "number" ? 1 : null),
+      inputmode: spec.type === "number" ? "numeric" : null,
+      accept: spec.accept,
+      spellcheck: spec.type === "text" ? "false" : null,
+    });
+  }
+  return h(
+    "div",
+    { class: `field${spec.wide ? " wide" : ""}` },
+    h("label", { for: id }, spec.label, spec.required ? h("span", { class: "required", "aria-hidden": "true" }, " *") : null),
+    control,
+    spec.hint ? h("p", { class: "hint", id: hintId }, spec.hint) : null,
+    h("p", { class: "field-error", id: errorId }),
+  );
+}
+
+/** Fieldsets of fields: groups = [{legend, fields: [spec]}]. */
+export function fieldsets(groups, formId) {
+  return groups.map((group) =>
+    h(
+      "fieldset",
+      {},
+      h("legend", {}, group.legend),
+      group.intro ? h("p", { class: "muted" }, group.intro) : null,
+      h("div", { class: "grid" }, group.fields.map((spec) => field(spec, formId))),
+    ),
+  );
+}
+
+/** The values of a form as the API expects them; empty fields are left out. */
+export function readForm(form, specs) {
+  const body = {};
+  for (const spec of specs) {
+    if (spec.type === "file" || spec.send === false) continue;
+    const control = form.elements.namedItem(spec.name);
+    if (!control) continue;
+    const raw = control.value.trim();
+    if (raw === "") continue;
+    let value = raw;
+    if (spec.type === "number") value = /^-?\d+$/.test(raw) ? Number(raw) : raw;
+    else if (spec.type === "datetime") value = fromLocalInput(raw);
+    setPath(body, spec.name, value);
+  }
+  return body;
+}
+
+function setPath(target, path, value) {
+  const parts = path.split(".");
+  let node = target;
+  for (const part of parts.slice(0, -1)) node = node[part] ||= {};
+  node[parts.at(-1)] = value;
+}
+
+function pad(number) {
+  return String(number).padStart(2, "0");
+}
+
+/** ISO text (or a Date) to the value of a datetime-local input, in the browser's time zone. */
+export function toLocalInput(value) {
+  if (!value) return value;
+  const date = value instanceof Date ? value : new Date(value);
+  if (Number.isNaN(date.getTime())) return "";
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
+}
+
+/** A datetime-local value to ISO 8601 with the browser's UTC offset. */
+export function fromLocalInput(raw) {
+  const date = new Date(raw);
+  if (Number.isNaN(date.getTime())) return raw;
+  const offset = -date.getTimezoneOffset();
+  const sign = offset >= 0 ? "+" : "-";
+  const abs = Math.abs(offset);
+  return `${raw.length === 16 ? `${raw}:00` : raw}${sign}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
+}
+
+export function clearErrors(form) {
+  for (const control of form.querySelectorAll("[aria-invalid]")) control.removeAttribute("aria-invalid");
+  for (const slot of form.querySelectorAll(".field-error")) slot.textContent = "";
+  form.querySelector(".form-errors")?.remove();
+}
+
+/**
+ * Show an ApiError on a form: each error next to the field it names (by the API's camelCase
+ * field name), the rest in a summary at the top. Focus moves to the first problem.
+ */
+export function showErrors(form, error) {
+  clearErrors(form);
+  const errors = error?.errors?.length ? error.errors : [{ field: null, message: String(error?.message || error) }];
+  const unplaced = [];
+  const items = [];
+  let first = null;
+  for (const problem of errors) {
+    const control = problem.field ? findControl(form, problem.field) : null;
+    if (!control) {
+      unplaced.push(problem);
+      items.push(h("li", {}, problem.field ? h("strong", {}, `${problem.field}: `) : null, problem.message));
+      continue;
+    }
+    control.setAttribute("aria-invalid", "true");
+    const slot = form.querySelector(`#${CSS.escape(control.id)}-error`);
+    if (slot) slot.textContent = slot.textContent ? `${slot.textContent}; ${problem.message}` : problem.message;
+    first ||= control;
+    // the summary names the field as its label does, and takes you there
+    const label = form.querySelector(`label[for="${CSS.escape(control.id)}"]`)?.firstChild?.textContent || problem.field;
+    const jump = (event) => {
+      event.preventDefault();
+      control.focus();
+    };
+    items.push(h("li", {}, h("a", { href: `#${control.id}`, onclick: jump }, h("strong", {}, label)), `: ${problem.message}`));
+  }
+  const summary = h(
+    "div",
+    { class: "form-errors notice notice-error", role: "alert", tabindex: "-1" },
+    h("p", {}, errors.length === 1 ? "The API refused this:" : `The API refused this (${errors.length} problems):`),
+    h("ul", {}, items),
+  );
+  const heading = form.querySelector(":scope > h1, :scope > h2, :scope > h3");
+  if (heading) heading.after(summary);
+  else form.prepend(summary);
+  (first || summary).focus?.();
+  if (!first) summary.scrollIntoView({ block: "nearest" });
+  return unplaced;
+}
+
+function findControl(form, fieldName) {
+  const exact = form.querySelector(`[data-field="${CSS.escape(fieldName)}"]`);
+  if (exact) return exact;
+  // "reasons.0" -> "reasons"; "constraints.maxImportKw" stays exact when the form has it
+  const head = fieldName.split(".")[0];
+  return form.querySelector(`[data-field="${CSS.escape(head)}"]`);
+}
+
+/** Disable a form's submit button while `work` runs. */
+export async function busy(form, work) {
+  const buttons = [...form.querySelectorAll("button")];
+  buttons.forEach((b) => (b.disabled = true));
+  form.setAttribute("aria-busy", "true");
+  try {
+    return await work();
+  } finally {
+    buttons.forEach((b) => (b.disabled = false));
+    form.removeAttribute("aria-busy");
+  }
+}
+
+/** A File as base64 text (the API's documentFile). */
+export function fileToBase64(file) {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(String(reader.result).replace(/^data:[^,]*,/, ""));
+    reader.onerror = () => reject(reader.error);
+    reader.readAsDataURL(file);
+  });
+}

@@ -1,0 +1,1 @@
+"""Crowd balancing platform core: domain, services, chain client, indexer, settlement."""

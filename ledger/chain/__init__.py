@@ -1,0 +1,1 @@
+"""The chain boundary: compiler, local node, signers, contract bindings, error decoding."""

@@ -1,0 +1,137 @@
+"""Run a local Anvil node from ``local_chain/node_modules`` with its state kept in a file.
+
+Anvil loads ``--state FILE`` at start and writes it back at exit (and every few seconds with
+``--state-interval``), so a restarted node keeps every block. Only this module and the tests
+know the node is Anvil; the rest of the code speaks plain JSON-RPC to ``rpc_url``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+
+import httpx
+
+from ledger.settings import PROJECT_ROOT
+
+ANVIL_BINARY = PROJECT_ROOT / "local_chain/node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil"
+# Anvil's first well-known development account: it funds the organisations' own accounts.
+ANVIL_FUNDER_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
+LOCAL_BLOCK_GAS_LIMIT = 1_000_000_000
+
+
+class AnvilError(RuntimeError):
+    """Anvil is missing, did not start, or did not stop."""
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def wait_for_rpc(url: str, *, timeout_s: float = 30.0) -> int:
+    """Block until ``url`` answers ``eth_chainId``; return the chain id."""
+    deadline = time.monotonic() + timeout_s
+    last_error: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            response = httpx.post(
+                url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId"}, timeout=2.0
+            )
+            return int(response.json()["result"], 16)
+        except (httpx.HTTPError, KeyError, ValueError) as exc:
+            last_error = exc
+            time.sleep(0.05)
+    raise AnvilError(f"no JSON-RPC answer from {url} within {timeout_s}s: {last_error}")
+
+
+@dataclass
+class AnvilNode:
+    """A local Anvil process; use as a context manager or call start()/stop()."""
+
+    state_file: Path | None
+    port: int = field(default_factory=free_port)
+    chain_id: int = 31337
+    state_interval_s: int = 2
+    log_file: Path | None = None
+    _process: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
+
+    @property
+    def rpc_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> AnvilNode:
+        if not ANVIL_BINARY.exists():
+            raise AnvilError(f"{ANVIL_BINARY} missing: run `npm ci` in local_chain/ (make setup)")
+        command = [
+            str(ANVIL_BINARY),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--chain-id",
+            str(self.chain_id),
+            "--accounts",
+            "1",
+            # Room for many 100-record batches per block: with automine, transactions that
+            # arrive together share a block, and Anvil's 30 M default would leave some pending.
+            "--gas-limit",
+            str(LOCAL_BLOCK_GAS_LIMIT),
+            "--silent",
+        ]
+        if self.state_file is not None:
+            self.state_file.parent.mkdir(parents=True, exist_ok=True)
+            command += ["--state", str(self.state_file)]
+            command += ["--state-interval", str(self.state_interval_s)]
+        log = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL  # noqa: SIM115
+        self._process = subprocess.Popen(command, stdout=log, stderr=log)
+        try:
+            wait_for_rpc(self.rpc_url)
+        except AnvilError:
+            self.stop()
+            raise
+        return self
+
+    def stop(self, *, timeout_s: float = 15.0) -> None:
+        """Stop gracefully so Anvil writes its state file; kill only if it hangs."""
+        process, self._process = self._process, None
+        if process is None or process.poll() is not None:
+            return
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            raise AnvilError("anvil did not stop within the timeout; killed") from None
+
+    def kill(self) -> None:
+        """Stop abruptly (fault tests): only what the last state interval wrote survives."""
+        process, self._process = self._process, None
+        if process is not None:
+            with contextlib.suppress(ProcessLookupError):
+                process.kill()
+            process.wait()
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    def __enter__(self) -> AnvilNode:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()

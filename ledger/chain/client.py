@@ -1,0 +1,332 @@
+"""The chain client: preflight, sign, send in batches, collect receipts in bulk, decode.
+
+One :class:`ChainClient` per process talks to one JSON-RPC endpoint and knows the deployed
+project contracts. It uses only standard Ethereum JSON-RPC methods, so the same code runs
+against Anvil locally and against a permissioned EVM network in production.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from eth_utils import to_checksum_address
+
+from ledger.chain.abi import ContractAbi, DecodedEvent, decode_revert
+from ledger.chain.errors import ChainError, ContractRevert, ReceiptTimeout, RpcError
+from ledger.chain.rpc import RpcClient
+from ledger.chain.signer import SignedTransaction, Signer
+
+CONTRACTS = (
+    "CbpRoles",
+    "ResourceRegistry",
+    "P2PTrading",
+    "FlexMarket",
+    "MeasurementLedger",
+    "SettlementLedger",
+)
+GAS_HEADROOM_PERCENT = 25
+PRIORITY_FEE_WEI = 1_000_000_000
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """Where the project contracts live on one chain."""
+
+    chain_id: int
+    addresses: dict[str, str]
+    deployed_block: int
+    deployer: str
+
+    def save(self, directory: Path) -> Path:
+        directory.mkdir(parents=True, exist_ok=True)
+        path = directory / f"{self.chain_id}.json"
+        path.write_text(json.dumps(asdict(self), indent=2, sort_keys=True) + "\n", "utf-8")
+        return path
+
+    @classmethod
+    def load(cls, directory: Path, chain_id: int) -> Deployment | None:
+        path = directory / f"{chain_id}.json"
+        if not path.exists():
+            return None
+        return cls(**json.loads(path.read_text("utf-8")))
+
+
+@dataclass(frozen=True)
+class Call:
+    """A contract call to be sent as a transaction."""
+
+    contract: str
+    function: str
+    args: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Receipt:
+    transaction_hash: str
+    succeeded: bool
+    block_number: int
+    block_hash: str
+    gas_used: int
+    sender: str
+    contract_address: str | None
+    events: tuple[DecodedEvent, ...]
+
+
+class ChainClient:
+    def __init__(self, rpc_url: str, deployment: Deployment | None = None) -> None:
+        self.rpc = RpcClient(rpc_url)
+        self.rpc_url = rpc_url
+        self.abis = {name: ContractAbi.load(name) for name in CONTRACTS}
+        self.deployment = deployment
+        self._chain_id: int | None = None
+
+    def close(self) -> None:
+        self.rpc.close()
+
+    # ------------------------------------------------------------ reads
+
+    @property
+    def chain_id(self) -> int:
+        if self._chain_id is None:
+            self._chain_id = int(self.rpc.call("eth_chainId"), 16)
+        return self._chain_id
+
+    def address_of(self, contract: str) -> str:
+        if self.deployment is None:
+            raise ChainError("contracts are not deployed on this chain: run `cbp chain deploy`")
+        return self.deployment.addresses[contract]
+
+    def block_number(self) -> int:
+        return int(self.rpc.call("eth_blockNumber"), 16)
+
+    def read(self, contract: str, function: str, *args: Any) -> Any:
+        """Call a view function and decode its result."""
+        abi = self.abis[contract]
+        request = {
+            "to": self.address_of(contract),
+            "data": "0x" + abi.encode_call(function, *args).hex(),
+        }
+        try:
+            result = self.rpc.call("eth_call", [request, "latest"])
+        except RpcError as exc:
+            raise self._revert_from(exc.rpc_error) from exc
+        return abi.decode_output(function, bytes.fromhex(result[2:]))
+
+    def get_logs(self, from_block: int, to_block: int) -> list[DecodedEvent]:
+        """Decoded events of the project contracts in a block range (inclusive)."""
+        if self.deployment is None:
+            return []
+        logs = self.rpc.call(
+            "eth_getLogs",
+            [
+                {
+                    "fromBlock": hex(from_block),
+                    "toBlock": hex(to_block),
+                    "address": list(self.deployment.addresses.values()),
+                }
+            ],
+        )
+        return self._decode_logs(logs)
+
+    # ------------------------------------------------------------ writes
+
+    def simulate(self, sender: str, calls: Sequence[Call]) -> None:
+        """Dry-run independent calls from ``sender``; raise the first decoded revert."""
+        requests: list[tuple[str, list[Any]]] = []
+        for call in calls:
+            data = self.abis[call.contract].encode_call(call.function, *call.args)
+            request = {
+                "from": sender,
+                "to": self.address_of(call.contract),
+                "data": "0x" + data.hex(),
+            }
+            requests.append(("eth_estimateGas", [request]))
+        for _, error in self.rpc.batch(requests):
+            if error is not None:
+                raise self._revert_from(error)
+
+    def fees(self) -> tuple[int, int]:
+        """(maxFeePerGas, maxPriorityFeePerGas): twice the current price leaves room for rises."""
+        gas_price = int(self.rpc.call("eth_gasPrice"), 16)
+        return 2 * gas_price + PRIORITY_FEE_WEI, PRIORITY_FEE_WEI
+
+    def prepare(self, signer: Signer, calls: Sequence[Call]) -> list[SignedTransaction]:
+        """Simulate every call (decoded revert on refusal) and sign them with consecutive nonces.
+
+        The calls must not depend on each other's effects: they are simulated against the same
+        state. Nothing is sent; store the signed transactions first if the caller needs to
+        resend them after a crash, then :meth:`send`.
+        """
+        requests: list[tuple[str, list[Any]]] = [
+            ("eth_getTransactionCount", [signer.address, "pending"]),
+            ("eth_gasPrice", []),
+        ]
+        payloads = []
+        for call in calls:
+            data = self.abis[call.contract].encode_call(call.function, *call.args)
+            to = self.address_of(call.contract)
+            payloads.append((to, data))
+            requests.append(
+                ("eth_estimateGas", [{"from": signer.address, "to": to, "data": "0x" + data.hex()}])
+            )
+        answers = self.rpc.batch(requests)
+        for (method, _), (_, error) in zip(requests[:2], answers[:2], strict=True):
+            if error is not None:
+                raise RpcError(method, error)
+        signer.reset_nonce(int(answers[0][0], 16))
+        max_fee = 2 * int(answers[1][0], 16) + PRIORITY_FEE_WEI
+        signed = []
+        for (to, data), (estimate, error) in zip(payloads, answers[2:], strict=True):
+            if error is not None:
+                raise self._revert_from(error)
+            gas = int(estimate, 16) * (100 + GAS_HEADROOM_PERCENT) // 100
+            signed.append(
+                signer.sign(
+                    to=to, data=data, gas=gas, max_fee=max_fee, priority_fee=PRIORITY_FEE_WEI
+                )
+            )
+        return signed
+
+    def send(self, transactions: Sequence[SignedTransaction]) -> None:
+        """Send signed transactions in one batch; a node that already knows one is fine."""
+        answers = self.rpc.batch([("eth_sendRawTransaction", [tx.raw]) for tx in transactions])
+        for tx, (_, error) in zip(transactions, answers, strict=True):
+            if error is None or _already_known(error):
+                continue
+            # A transaction already mined is refused as "nonce too low": it is known all the same.
+            if _nonce_too_low(error) and self.is_known(tx.tx_hash):
+                continue
+            raise RpcError(f"eth_sendRawTransaction {tx.tx_hash}", error)
+
+    def wait(self, tx_hashes: Sequence[str], *, timeout_s: float = 120.0) -> list[Receipt]:
+        """Poll receipts in batches until all are mined; reverted ones are returned, not raised."""
+        pending = list(dict.fromkeys(tx_hashes))
+        found: dict[str, Receipt] = {}
+        deadline = time.monotonic() + timeout_s
+        delay = 0.005
+        while pending:
+            answers = self.rpc.batch([("eth_getTransactionReceipt", [h]) for h in pending])
+            still = []
+            for tx_hash, (raw, error) in zip(pending, answers, strict=True):
+                if error is not None:
+                    raise RpcError("eth_getTransactionReceipt", error)
+                if raw is None:
+                    still.append(tx_hash)
+                else:
+                    found[tx_hash] = self._receipt(raw)
+            pending = still
+            if pending:
+                if time.monotonic() > deadline:
+                    raise ReceiptTimeout(f"{len(pending)} transactions not mined in {timeout_s}s")
+                time.sleep(delay)
+                delay = min(delay * 2, 0.25)
+        return [found[h] for h in tx_hashes]
+
+    def receipt(self, tx_hash: str) -> Receipt | None:
+        raw = self.rpc.call("eth_getTransactionReceipt", [tx_hash])
+        return None if raw is None else self._receipt(raw)
+
+    def is_known(self, tx_hash: str) -> bool:
+        return self.rpc.call("eth_getTransactionByHash", [tx_hash]) is not None
+
+    def transact(self, signer: Signer, calls: Sequence[Call]) -> list[Receipt]:
+        """Prepare, send and wait; raise the decoded revert of the first failed transaction."""
+        signed = self.prepare(signer, calls)
+        self.send(signed)
+        receipts = self.wait([tx.tx_hash for tx in signed])
+        for receipt in receipts:
+            if not receipt.succeeded:
+                raise self.revert_reason(receipt)
+        return receipts
+
+    def deploy(self, signer: Signer, contract: str, bytecode: str, *args: Any) -> str:
+        """Deploy ``contract`` and return its address."""
+        data = self.abis[contract].encode_constructor(bytecode, *args)
+        nonce_hex = self.rpc.call("eth_getTransactionCount", [signer.address, "pending"])
+        signer.reset_nonce(int(nonce_hex, 16))
+        estimate = int(
+            self.rpc.call("eth_estimateGas", [{"from": signer.address, "data": "0x" + data.hex()}]),
+            16,
+        )
+        max_fee, priority = self.fees()
+        tx = signer.sign(
+            to=None, data=data, gas=estimate * 12 // 10, max_fee=max_fee, priority_fee=priority
+        )
+        self.send([tx])
+        [receipt] = self.wait([tx.tx_hash])
+        if not receipt.succeeded or receipt.contract_address is None:
+            raise ChainError(f"deployment of {contract} failed in {tx.tx_hash}")
+        return receipt.contract_address
+
+    def transfer(self, signer: Signer, to: str, wei: int) -> Receipt:
+        """Send ether (gas money) from ``signer`` to ``to``."""
+        signer.reset_nonce(
+            int(self.rpc.call("eth_getTransactionCount", [signer.address, "pending"]), 16)
+        )
+        max_fee, priority = self.fees()
+        tx = signer.sign(
+            to=to, data=b"", gas=21_000, max_fee=max_fee, priority_fee=priority, value=wei
+        )
+        self.send([tx])
+        [receipt] = self.wait([tx.tx_hash])
+        return receipt
+
+    def revert_reason(self, receipt: Receipt) -> ContractRevert:
+        """Replay a reverted transaction at its block's parent to recover the custom error."""
+        tx = self.rpc.call("eth_getTransactionByHash", [receipt.transaction_hash])
+        request = {"from": tx["from"], "to": tx["to"], "data": tx["input"], "gas": tx["gas"]}
+        try:
+            self.rpc.call("eth_call", [request, hex(receipt.block_number - 1)])
+        except RpcError as exc:
+            return self._revert_from(exc.rpc_error)
+        return ContractRevert("UnknownRevert", {"transaction": receipt.transaction_hash})
+
+    # ------------------------------------------------------------ internals
+
+    def _revert_from(self, error: dict[str, Any]) -> ContractRevert:
+        data = error.get("data")
+        if isinstance(data, dict):
+            data = data.get("data")
+        if isinstance(data, str) and data.startswith("0x") and len(data) >= 10:
+            return decode_revert(bytes.fromhex(data[2:]), list(self.abis.values()))
+        return ContractRevert("UnknownRevert", {"message": error.get("message", "")})
+
+    def _receipt(self, raw: dict[str, Any]) -> Receipt:
+        return Receipt(
+            transaction_hash=raw["transactionHash"],
+            succeeded=raw["status"] == "0x1",
+            block_number=int(raw["blockNumber"], 16),
+            block_hash=raw["blockHash"],
+            gas_used=int(raw["gasUsed"], 16),
+            sender=to_checksum_address(raw["from"]),
+            contract_address=(
+                to_checksum_address(raw["contractAddress"]) if raw.get("contractAddress") else None
+            ),
+            events=tuple(self._decode_logs(raw["logs"])),
+        )
+
+    def _decode_logs(self, logs: list[dict[str, Any]]) -> list[DecodedEvent]:
+        if self.deployment is None:
+            return []
+        by_address = {a.lower(): self.abis[n] for n, a in self.deployment.addresses.items()}
+        decoded = []
+        for log in logs:
+            abi = by_address.get(log["address"].lower())
+            event = abi.decode_log(log) if abi else None
+            if event is not None:
+                decoded.append(event)
+        return decoded
+
+
+def _already_known(error: dict[str, Any]) -> bool:
+    message = str(error.get("message", "")).lower()
+    return "already known" in message or "already imported" in message
+
+
+def _nonce_too_low(error: dict[str, Any]) -> bool:
+    return "nonce too low" in str(error.get("message", "")).lower()

@@ -1,0 +1,1 @@
+"""Off-chain storage: SQLModel tables, engine and session helpers, Alembic migrations."""

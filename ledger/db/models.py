@@ -1,0 +1,180 @@
+"""SQLModel tables for what the chain does not hold.
+
+Resource tables mirror the chain-confirmed state: a row is written or changed only by the
+worker, after the transaction that records it is mined. Pending intents live in
+:class:`Operation` rows until then, so a refused transaction leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Organisation(SQLModel, table=True):
+    """A TSO, DSO, BSP, infrastructure operator or auditor, with its own chain account."""
+
+    __tablename__ = "organisations"
+
+    id: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=200)
+    role: str = Field(index=True, max_length=16)
+    eic: str = Field(unique=True, max_length=16)
+    address: str = Field(unique=True, max_length=42)
+    callback_url: str | None = Field(default=None, max_length=500)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ApiToken(SQLModel, table=True):
+    """A bearer token of an organisation; only its SHA-256 is stored."""
+
+    __tablename__ = "api_tokens"
+
+    token_sha256: str = Field(primary_key=True, max_length=64)
+    organisation_id: str = Field(foreign_key="organisations.id", index=True)
+    label: str = Field(default="", max_length=100)
+    created_at: datetime = Field(default_factory=utcnow)
+    revoked_at: datetime | None = None
+
+
+class Pod(SQLModel, table=True):
+    __tablename__ = "pods"
+
+    id: str = Field(primary_key=True, max_length=36)
+    chain_key: str = Field(unique=True, max_length=66)
+    bsp_id: str = Field(foreign_key="organisations.id", index=True)
+    dso_eic: str = Field(index=True, max_length=16)
+    metering_point_id: str = Field(index=True, max_length=32)
+    resource_name: str = Field(max_length=200)
+    status: str = Field(index=True, max_length=16)
+    record: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    salt: str = Field(max_length=64)
+    record_hash: str = Field(max_length=66)
+    constraints: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    reasons: list[str] | None = Field(default=None, sa_column=Column(JSON))
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class MeteringPointClaim(SQLModel, table=True):
+    """One POD per metering point: claimed when a registration is accepted, so that two
+    registrations of the same POD code in flight cannot both pass; released only if the
+    registration (or the update that moved the POD to this code) fails."""
+
+    __tablename__ = "metering_point_claims"
+
+    metering_point_id: str = Field(primary_key=True, max_length=32)
+    pod_id: str = Field(index=True, max_length=36)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class FlexDevice(SQLModel, table=True):
+    __tablename__ = "flex_devices"
+
+    id: str = Field(primary_key=True, max_length=36)
+    chain_key: str = Field(unique=True, max_length=66)
+    pod_id: str = Field(foreign_key="pods.id", index=True)
+    record: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    salt: str = Field(max_length=64)
+    record_hash: str = Field(max_length=66)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Uvam(SQLModel, table=True):
+    __tablename__ = "uvams"
+
+    id: str = Field(primary_key=True, max_length=36)
+    chain_key: str = Field(unique=True, max_length=66)
+    bsp_id: str = Field(foreign_key="organisations.id", index=True)
+    name: str = Field(max_length=200)
+    status: str = Field(index=True, max_length=16)
+    record: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    salt: str = Field(max_length=64)
+    record_hash: str = Field(max_length=66)
+    connection: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    connection_hash: str | None = Field(default=None, max_length=66)
+    reasons: list[str] | None = Field(default=None, sa_column=Column(JSON))
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Membership(SQLModel, table=True):
+    """A POD-UVAM relation (Table 10); ended by End Relation (Table 16)."""
+
+    __tablename__ = "memberships"
+
+    id: str = Field(primary_key=True, max_length=36)
+    chain_key: str = Field(unique=True, max_length=66)
+    uvam_id: str = Field(foreign_key="uvams.id", index=True)
+    pod_id: str = Field(foreign_key="pods.id", index=True)
+    active: bool = True
+    started_at: datetime = Field(default_factory=utcnow)
+    ended_at: datetime | None = None
+
+
+class Attachment(SQLModel, table=True):
+    """Metadata of a document attached to a POD or UVAM; the file is content-addressed."""
+
+    __tablename__ = "attachments"
+
+    id: str = Field(primary_key=True, max_length=36)
+    chain_key: str = Field(unique=True, max_length=66)
+    owner_kind: str = Field(max_length=8)
+    owner_id: str = Field(index=True, max_length=36)
+    content_sha256: str = Field(max_length=64)
+    size_bytes: int
+    mime_type: str = Field(max_length=40)
+    metadata_record: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    salt: str = Field(max_length=64)
+    metadata_hash: str = Field(max_length=66)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class StatusChange(SQLModel, table=True):
+    """Every confirmed status transition, with the transaction that made it."""
+
+    __tablename__ = "status_changes"
+
+    id: int | None = Field(default=None, primary_key=True)
+    resource_kind: str = Field(max_length=8)
+    resource_id: str = Field(index=True, max_length=36)
+    from_status: str = Field(max_length=16)
+    to_status: str = Field(max_length=16)
+    actor_id: str = Field(max_length=64)
+    reasons: list[str] | None = Field(default=None, sa_column=Column(JSON))
+    transaction_hash: str = Field(max_length=66)
+    block_number: int
+    at: datetime = Field(default_factory=utcnow)
+
+
+class Operation(SQLModel, table=True):
+    """An accepted write: what was asked, by whom, and how far it got on chain."""
+
+    __tablename__ = "operations"
+    __table_args__ = (UniqueConstraint("idempotency_key"),)
+
+    id: str = Field(primary_key=True, max_length=36)
+    organisation_id: str = Field(foreign_key="organisations.id", index=True)
+    kind: str = Field(index=True, max_length=40)
+    target_id: str | None = Field(default=None, index=True, max_length=36)
+    status: str = Field(default="accepted", index=True, max_length=16)
+    payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    signed_transactions: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON))
+    transaction_hashes: list[str] | None = Field(default=None, sa_column=Column(JSON))
+    block_number: int | None = None
+    gas_used: int | None = None
+    error: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    result: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    idempotency_key: str | None = Field(default=None, max_length=100)
+    callback_status: str | None = Field(default=None, max_length=40)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)

@@ -1,0 +1,48 @@
+"""SQLModel tables of settlement: one row per version of the settlement of an activation.
+
+The record is stored as its canonical JSON (exact ``Decimal``s as strings), so that its hash is
+``keccak256`` of the stored text; the inputs (method, rules, prices, the measurement batches
+used) are stored beside it so that the audit recomputes the record from the committed data.
+Rows are written by the API (pending) and changed only by the worker from mined events.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from ledger.db.models import utcnow
+
+
+class Settlement(SQLModel, table=True):
+    """One version of the settlement of an activation, and its life on chain."""
+
+    __tablename__ = "settlements"
+    __table_args__ = (UniqueConstraint("activation_id", "version", name="uq_settlements_version"),)
+
+    id: str = Field(primary_key=True, max_length=36)
+    activation_id: str = Field(foreign_key="market_activations.id", index=True, max_length=36)
+    version: int
+    bsp_id: str = Field(index=True, max_length=64)
+    status: str = Field(index=True, max_length=16)
+    """pending (not on chain yet), recorded, disputed, final, superseded, failed."""
+    record_json: str = Field(sa_column=Column(Text, nullable=False))
+    settlement_hash: str = Field(max_length=66)
+    inputs: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    """Method, rules, prices, the batches used: what the audit needs to recompute."""
+    answer_window_s: int
+    answer_deadline: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    dispute_reason: str | None = Field(default=None, max_length=2000)
+    dispute_reason_hash: str | None = Field(default=None, max_length=66)
+    resolution: str | None = Field(default=None, max_length=16)
+    history: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    operation_id: str | None = Field(default=None, max_length=36)
+    transaction_hash: str | None = Field(default=None, max_length=66)
+    block_number: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)

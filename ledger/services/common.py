@@ -1,0 +1,131 @@
+"""Pieces every registration service shares: sealing records, simulating, syncing statuses."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlmodel import Session, select
+
+from ledger.chain.client import Call, Receipt
+from ledger.chain.errors import ContractRevert
+from ledger.db.models import Organisation, Pod, StatusChange, Uvam, utcnow
+from ledger.domain.canonical import new_salt, record_hash
+from ledger.domain.enums import PodStatus, UvamStatus
+from ledger.errors import Forbidden, NotFound
+from ledger.ids import to_bytes32
+from ledger.runtime import Runtime
+
+CHUNK = 100  # records per transaction in batch calls: ~7.7 M gas for 100 PODs
+
+
+def seal(record: dict[str, Any]) -> dict[str, Any]:
+    """A record with a fresh salt and the salted hash that goes on chain."""
+    salt = new_salt()
+    return {
+        "record": record,
+        "salt": salt.hex(),
+        "recordHash": "0x" + record_hash(record, salt=salt).hex(),
+    }
+
+
+def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def simulate(
+    runtime: Runtime,
+    organisation: Organisation,
+    calls: Sequence[Call],
+    *,
+    error_fields: dict[str, str] | None = None,
+) -> None:
+    """Dry-run calls as ``organisation``: the contracts are the one home of the status and
+    permission rules, so a refusal is reported now (403/404/409 naming the field) and nothing
+    is stored."""
+    try:
+        runtime.chain.simulate(organisation.address, calls)
+    except ContractRevert as revert:
+        error = revert.as_domain_error()
+        error.field = (error_fields or {}).get(revert.error_name)
+        raise error from revert
+
+
+def owned_pod(session: Session, pod_id: str, organisation: Organisation) -> Pod:
+    pod = session.get(Pod, pod_id)
+    if pod is None or not _may_see(organisation, pod.bsp_id, pod.dso_eic):
+        raise NotFound(f"no POD {pod_id}", field="podId")
+    if pod.bsp_id != organisation.id:
+        raise Forbidden(f"POD {pod_id} belongs to another BSP", field="podId")
+    return pod
+
+
+def owned_uvam(session: Session, uvam_id: str, organisation: Organisation) -> Uvam:
+    uvam = session.get(Uvam, uvam_id)
+    if uvam is None or not _may_see(organisation, uvam.bsp_id, None):
+        raise NotFound(f"no UVAM {uvam_id}", field="uvamId")
+    if uvam.bsp_id != organisation.id:
+        raise Forbidden(f"UVAM {uvam_id} belongs to another BSP", field="uvamId")
+    return uvam
+
+
+def _may_see(organisation: Organisation, bsp_id: str, dso_eic: str | None) -> bool:
+    if organisation.role in {"TSO", "AUDITOR"}:
+        return True
+    if organisation.role == "DSO":
+        return dso_eic is not None and dso_eic == organisation.eic
+    return organisation.id == bsp_id
+
+
+def visible_to(organisation: Organisation, *, bsp_id: str, dso_eic: str | None) -> bool:
+    return _may_see(organisation, bsp_id, dso_eic)
+
+
+def sync_status_events(
+    session: Session,
+    receipts: Sequence[Receipt],
+    *,
+    reasons: list[str] | None = None,
+) -> None:
+    """Apply the status transitions the receipts report to the mirrored rows and history."""
+    actors = {o.address.lower(): o.id for o in session.exec(select(Organisation)).all()}
+    for receipt in receipts:
+        for event in receipt.events:
+            if event.name == "PodStatusChanged":
+                model: type[Pod] | type[Uvam] = Pod
+                key = event.args["podId"]
+                from_label = PodStatus(event.args["from"]).label
+                to_label = PodStatus(event.args["to"]).label
+            elif event.name == "UvamStatusChanged":
+                model = Uvam
+                key = event.args["uvamId"]
+                from_label = UvamStatus(event.args["from"]).label
+                to_label = UvamStatus(event.args["to"]).label
+            else:
+                continue
+            row = session.exec(select(model).where(model.chain_key == "0x" + key.hex())).one()
+            assert isinstance(row, Pod | Uvam)
+            row.status = to_label
+            row.updated_at = utcnow()
+            session.add(
+                StatusChange(
+                    resource_kind="pod" if model is Pod else "uvam",
+                    resource_id=row.id,
+                    from_status=from_label,
+                    to_status=to_label,
+                    actor_id=actors.get(event.args["actor"].lower(), event.args["actor"]),
+                    reasons=reasons if to_label == "Rejected" else None,
+                    transaction_hash=event.transaction_hash,
+                    block_number=event.block_number,
+                )
+            )
+    session.flush()
+
+
+def events_named(receipts: Sequence[Receipt], name: str) -> list[dict[str, Any]]:
+    return [e.args for r in receipts for e in r.events if e.name == name]
+
+
+def bytes32(hex_value: str) -> bytes:
+    return to_bytes32(hex_value)

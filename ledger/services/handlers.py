@@ -1,0 +1,29 @@
+"""Which handler executes which kind of operation: the one table of operation kinds."""
+
+from __future__ import annotations
+
+from ledger.services import attachments, market, p2p, pods, reviews, settlement, uvams
+from ledger.services.operations import Handler
+
+HANDLERS: dict[str, Handler] = {
+    "pod.register": pods.PodRegister(),
+    "pod.update": pods.PodUpdateHandler(),
+    "pod.status": pods.PodStatusHandler(),
+    "device.register": pods.DeviceRegister(),
+    "attachment.create": attachments.AttachmentCreateHandler(),
+    "attachment.update": attachments.AttachmentUpdateHandler(),
+    "uvam.register": uvams.UvamRegister(),
+    "uvam.update": uvams.UvamUpdateHandler(),
+    "uvam.status": uvams.UvamStatusHandler(),
+    "membership.add": uvams.MembershipAdd(),
+    "membership.end": uvams.MembershipEnd(),
+    "connection.set": uvams.ConnectionSet(),
+    "pod.verify": reviews.PodDecision(),
+    "pod.validate": reviews.PodDecision(),
+    "pod.reject": reviews.PodDecision(),
+    "uvam.qualify": reviews.UvamDecision(),
+    "uvam.reject": reviews.UvamDecision(),
+    **p2p.HANDLERS,
+    **market.handlers(),
+    **settlement.handlers(),
+}

@@ -1,0 +1,81 @@
+"""Platform settings, read once from ``CBP_*`` environment variables with embedded defaults.
+
+Defaults run everything on one machine from a local data folder: an Anvil node started by the
+project, an SQLite file, and the Redis at ``redis://127.0.0.1:6379/0`` (or an embedded Valkey
+when none answers, see :mod:`ledger.services_runtime`). A real deployment sets the URLs.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Everything configurable; each field maps to ``CBP_<NAME>``."""
+
+    model_config = SettingsConfigDict(env_prefix="CBP_", extra="ignore")
+
+    data_dir: Path = Field(default=PROJECT_ROOT / "data", description="Local state folder.")
+    rpc_url: str | None = Field(
+        default=None, description="JSON-RPC URL of the chain; unset: start a local Anvil."
+    )
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; unset: SQLite file in the data folder."
+    )
+    redis_url: str | None = Field(
+        default=None, description="Broker URL; unset: local Redis, else an embedded Valkey."
+    )
+    funder_key: str | None = Field(
+        default=None,
+        description="Key that pays new organisations' gas money (the local Anvil's by default).",
+    )
+    queue: str = Field(
+        default="chain",
+        description="Celery queue of this platform's chain tasks (one per platform on a Redis).",
+    )
+    keystore_password: str = Field(
+        default="cbp-local-dev", description="Password of the organisations' keystores."
+    )
+    chain_id: int = Field(default=31337, description="Chain id of the local Anvil.")
+    max_attachment_bytes: int = 5 * 1024 * 1024
+    callback_timeout_s: float = 5.0
+    receipt_timeout_s: float = 120.0
+    auto_review: bool = Field(
+        default=True,
+        description="Run the TSO/DSO checks automatically; off: they wait for a person's decision.",
+    )
+    minimum_uvam_qualified_kw: int = Field(
+        default=0, description="Demo relaxation of the 1 MW UVAM threshold (FLOW D5.5 §3)."
+    )
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'cbp.sqlite3'}"
+
+    @property
+    def attachments_dir(self) -> Path:
+        return self.data_dir / "attachments"
+
+    @property
+    def keystores_dir(self) -> Path:
+        return self.data_dir / "keystores"
+
+    @property
+    def deployments_dir(self) -> Path:
+        return self.data_dir / "deployments"
+
+    @property
+    def chain_state_file(self) -> Path:
+        return self.data_dir / "anvil-state.json"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings (tests build their own ``Settings`` and pass them in)."""
+    return Settings()

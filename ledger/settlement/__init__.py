@@ -1,0 +1,98 @@
+"""Settlement of activations against baselines: pure, vectorised, reproducible bit for bit.
+
+No database and no chain: the market layer hands in plain arrays (energies per POD and period,
+calendars, activations, Merkle roots of the committed data) and gets back records whose
+``settlement_hash()`` it commits on chain. See ``docs/settlement.md``.
+"""
+
+from ledger.settlement.baselines import (
+    CAISO_10_OF_10,
+    HIGH_4_OF_5,
+    Baseline,
+    BaselineInputs,
+    BaselineMethod,
+    DayType,
+    DeclaredBaseline,
+    MeterBeforeBaseline,
+    SameDayAdjustment,
+    Selection,
+    XOfYBaseline,
+    day_type,
+    describe,
+)
+from ledger.settlement.energy import (
+    GAP,
+    PERIOD_SECONDS,
+    PeriodEnergy,
+    PowerSeries,
+    devices_to_pods,
+    ordered_wh_from_kw,
+)
+from ledger.settlement.engine import DayResults, compute, direction_sign
+from ledger.settlement.errors import SettlementInputError
+from ledger.settlement.inputs import Activation, History, SettlementDay
+from ledger.settlement.record import (
+    RECORD_SCHEMA,
+    DeliveryCheckResult,
+    PeriodResult,
+    PeriodStatus,
+    PodResults,
+    SettlementRecord,
+    Totals,
+    build_records,
+)
+from ledger.settlement.rounding import div_round_half_even, round_cents
+from ledger.settlement.rules import (
+    DeliveryCheck,
+    MeterSource,
+    MeterTolerance,
+    MissingDataPolicy,
+    SettlementRules,
+)
+from ledger.settlement.settle import settle, settlement_hashes
+
+__all__ = [
+    "CAISO_10_OF_10",
+    "GAP",
+    "HIGH_4_OF_5",
+    "PERIOD_SECONDS",
+    "RECORD_SCHEMA",
+    "Activation",
+    "Baseline",
+    "BaselineInputs",
+    "BaselineMethod",
+    "DayResults",
+    "DayType",
+    "DeclaredBaseline",
+    "DeliveryCheck",
+    "DeliveryCheckResult",
+    "History",
+    "MeterBeforeBaseline",
+    "MeterSource",
+    "MeterTolerance",
+    "MissingDataPolicy",
+    "PeriodEnergy",
+    "PeriodResult",
+    "PeriodStatus",
+    "PodResults",
+    "PowerSeries",
+    "SameDayAdjustment",
+    "Selection",
+    "SettlementDay",
+    "SettlementInputError",
+    "SettlementRecord",
+    "SettlementRules",
+    "Totals",
+    "XOfYBaseline",
+    "build_records",
+    "compute",
+    "day_type",
+    "describe",
+    "devices_to_pods",
+    "direction_sign",
+    "div_round_half_even",
+    "ordered_wh_from_kw",
+    "round_cents",
+    "settle",
+    "settlement_hashes",
+]

@@ -1,0 +1,180 @@
+"""From power readings to energy per period, in integer Wh.
+
+A reading is the average active power in W over ``[t, t + resolution)``, positive for import
+(consumption) and negative for export (generation), as the market stores it
+(``ledger.market.readings``); a missing reading is the sentinel :data:`GAP`. The energy of a
+period is the exact sum of ``power x resolution`` in W.s, turned into Wh by one division rounded
+half to even (:func:`ledger.settlement.rounding.div_round_half_even`).
+
+A period counts as **measured** only when every reading in it is present: a partial period is
+not extrapolated (the settlement flags it as missing instead, see ``docs/settlement.md``).
+
+Behind-the-meter device readings are summed per POD in W.s before the single rounding, so a POD
+made of many devices is not rounded once per device.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ledger.settlement.rounding import div_round_half_even, int_div_round_half_even
+
+__all__ = [
+    "GAP",
+    "PERIOD_SECONDS",
+    "SECONDS_PER_HOUR",
+    "PeriodEnergy",
+    "PowerSeries",
+    "devices_to_pods",
+    "ordered_wh_from_kw",
+]
+
+#: The market's missing-reading sentinel (``ledger.market.readings.GAP``).
+GAP: Final = -(2**31)
+#: Settlement periods of 15 minutes (``ledger.market.periods.PERIOD_SECONDS``).
+PERIOD_SECONDS: Final = 900
+SECONDS_PER_HOUR: Final = 3600
+
+
+@dataclass(frozen=True, eq=False)
+class PeriodEnergy:
+    """Energy per period in Wh, shape ``[..., periods]`` (e.g. ``[pods, periods]`` for a day or
+    ``[days, pods, periods]`` for a history), and whether each value was measured.
+
+    Where ``present`` is false, ``wh`` holds 0 and must not be used.
+    """
+
+    wh: NDArray[np.int64]
+    present: NDArray[np.bool_]
+
+    def __post_init__(self) -> None:
+        if self.wh.shape != self.present.shape:
+            raise ValueError(f"wh {self.wh.shape} and present {self.present.shape} differ")
+        if self.wh.dtype != np.int64:
+            raise TypeError(f"wh must be int64, got {self.wh.dtype}")
+        if self.present.dtype != np.bool_:
+            raise TypeError(f"present must be bool, got {self.present.dtype}")
+
+    @classmethod
+    def complete(cls, wh: NDArray[np.integer]) -> PeriodEnergy:
+        """Every period measured."""
+        values = np.asarray(wh, dtype=np.int64)
+        return cls(values, np.ones(values.shape, dtype=np.bool_))
+
+    @classmethod
+    def with_gaps(cls, wh: NDArray[np.integer], present: NDArray[np.bool_]) -> PeriodEnergy:
+        """``wh`` with the values where ``present`` is false replaced by 0."""
+        mask = np.asarray(present, dtype=np.bool_)
+        return cls(np.where(mask, np.asarray(wh, dtype=np.int64), 0), mask)
+
+    @property
+    def periods(self) -> int:
+        return int(self.wh.shape[-1])
+
+    def rows(self, index: NDArray[np.intp]) -> PeriodEnergy:
+        """The rows ``index`` of the POD axis (the one before the period axis)."""
+        rows = self.wh.shape[-2]
+        if len(index) == rows and np.array_equal(index, np.arange(rows)):
+            return self  # every row once, in order: no copy (arrays are never modified)
+        return PeriodEnergy(np.take(self.wh, index, axis=-2), np.take(self.present, index, axis=-2))
+
+
+@dataclass(frozen=True, eq=False)
+class PowerSeries:
+    """Average power readings in W, shape ``[..., steps]``, at ``resolution_s`` seconds per step;
+    the first step starts a period. ``int32`` keeps a day of 60 s readings for 10,000 PODs at
+    58 MB; :data:`GAP` marks a missing reading."""
+
+    power_w: NDArray[np.int32] | NDArray[np.int64]
+    resolution_s: int
+
+    def __post_init__(self) -> None:
+        if self.resolution_s <= 0 or PERIOD_SECONDS % self.resolution_s:
+            raise ValueError(f"resolution {self.resolution_s} s does not divide a period")
+        if self.power_w.shape[-1] % self.steps_per_period:
+            raise ValueError("the readings do not cover whole periods")
+        if not np.issubdtype(self.power_w.dtype, np.integer):
+            raise TypeError("power readings must be integers (W)")
+
+    @property
+    def steps_per_period(self) -> int:
+        return PERIOD_SECONDS // self.resolution_s
+
+    @property
+    def periods(self) -> int:
+        return int(self.power_w.shape[-1]) // self.steps_per_period
+
+    def energy_ws(self) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+        """Exact energy per period in W.s (missing readings count as 0), and the number of
+        missing readings per period."""
+        steps = self.steps_per_period
+        grouped = self.power_w.reshape((*self.power_w.shape[:-1], self.periods, steps))
+        total_w = grouped.sum(axis=-1, dtype=np.int64)
+        missing = np.zeros(total_w.shape, dtype=np.int64)
+        rows = self.power_w.reshape(-1, self.power_w.shape[-1])
+        if rows.size:
+            # Find the few rows with a gap by their minimum (one fast pass), count only there,
+            # and take the sentinels back out of the sums instead of masking every reading.
+            lacking = np.nonzero(rows.min(axis=-1) == GAP)[0]
+            if lacking.size:
+                gaps = (rows[lacking].reshape(lacking.size, self.periods, steps) == GAP).sum(
+                    axis=-1, dtype=np.int64
+                )
+                missing.reshape(-1, self.periods)[lacking] = gaps
+                total_w.reshape(-1, self.periods)[lacking] -= gaps * GAP
+        return total_w * self.resolution_s, missing
+
+    def period_energy(self) -> PeriodEnergy:
+        """Energy per period in Wh (rounded half to even); measured when no reading is missing."""
+        energy_ws, missing = self.energy_ws()
+        present = missing == 0
+        wh = div_round_half_even(energy_ws, SECONDS_PER_HOUR)
+        return PeriodEnergy(np.where(present, wh, 0), present)
+
+    def steps(
+        self, rows: NDArray[np.intp], first_step: NDArray[np.intp], count: int
+    ) -> NDArray[np.int64]:
+        """``count`` readings of each row from its own ``first_step`` on (``[rows, count]``);
+        steps past the end read as :data:`GAP`."""
+        if self.power_w.ndim != 2:
+            raise ValueError("steps() needs a [pods, steps] series")
+        offsets = first_step[:, None] + np.arange(count)[None, :]
+        inside = offsets < self.power_w.shape[-1]
+        values = self.power_w[rows[:, None], np.minimum(offsets, self.power_w.shape[-1] - 1)]
+        return np.where(inside, values.astype(np.int64), GAP)
+
+
+def devices_to_pods(devices: PowerSeries, device_pod: NDArray[np.intp], pods: int) -> PeriodEnergy:
+    """Behind-the-meter device readings summed per POD and period, in Wh.
+
+    ``device_pod[i]`` is the POD row of device ``i``. A POD period is measured when the POD has
+    at least one device and none of its devices misses a reading in that period.
+    """
+    if devices.power_w.ndim != 2:
+        raise ValueError("device readings must be [devices, steps]")
+    owner = np.asarray(device_pod, dtype=np.intp)
+    if owner.shape != (devices.power_w.shape[0],):
+        raise ValueError("device_pod needs one POD row per device")
+    if owner.size and (owner.min() < 0 or owner.max() >= pods):
+        raise ValueError("device_pod names a POD row out of range")
+    energy_ws, missing = devices.energy_ws()
+    pod_ws = np.zeros((pods, devices.periods), dtype=np.int64)
+    pod_missing = np.zeros((pods, devices.periods), dtype=np.int64)
+    np.add.at(pod_ws, owner, energy_ws)
+    np.add.at(pod_missing, owner, missing)
+    has_device = np.bincount(owner, minlength=pods) > 0
+    present = (pod_missing == 0) & has_device[:, None]
+    wh = div_round_half_even(pod_ws, SECONDS_PER_HOUR)
+    return PeriodEnergy(np.where(present, wh, 0), present)
+
+
+def ordered_wh_from_kw(set_points_kw: tuple[int, ...] | list[int]) -> tuple[int, ...]:
+    """Set points (kW held for a 15-minute period) as ordered energy in Wh: 1 kW -> 250 Wh."""
+    return tuple(
+        int_div_round_half_even(kw * 1000 * PERIOD_SECONDS, SECONDS_PER_HOUR)
+        for kw in set_points_kw
+    )

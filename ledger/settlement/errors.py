@@ -1,0 +1,13 @@
+"""Settlement errors, under the platform's exception root."""
+
+from __future__ import annotations
+
+from ledger.errors import InvalidInput
+
+__all__ = ["SettlementInputError"]
+
+
+class SettlementInputError(InvalidInput):
+    """The data handed to settlement is inconsistent (shapes, indices, calendar, prices)."""
+
+    code = "invalid_settlement_input"

@@ -1,0 +1,402 @@
+"""Settlement records: per period results, money and totals, hashed for the chain.
+
+Per period of an activation, as USEF ``FlexOrderSettlementISP`` (energies in Wh over the
+15-minute period instead of powers):
+
+* ``remuneratedWh = min(max(delivered, 0), ordered)`` - over-delivery is not paid;
+* ``deficiencyWh = ordered - remuneratedWh`` - under-delivery, including any delivery in the
+  wrong direction counted as zero; ``surplusWh = max(delivered - ordered, 0)``;
+* ``remuneration = remuneratedWh x price / 10^6``, ``penalty = deficiencyWh x sanction / 10^6``
+  (EUR, prices in EUR/MWh), each rounded half to even to the cent; ``net = remuneration -
+  penalty``. Totals are sums of the rounded period amounts.
+
+A period where a POD lacks data is flagged. Under ``MissingDataPolicy.INCOMPLETE`` it is not
+assessed: its remunerated, deficiency and surplus energies are ``None``, its amounts zero, and
+the record is ``complete = False``. Under ``ZERO_DELIVERY`` it is assessed with those PODs at 0.
+
+:meth:`SettlementRecord.settlement_hash` is ``keccak256(canonical_json(record))``: the same data,
+method and rules give the same bytes, and so the same hash, on any machine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, localcontext
+from enum import StrEnum
+from typing import Any, Final
+
+import numpy as np
+from eth_utils.crypto import keccak
+from numpy.typing import NDArray
+
+from ledger.domain.canonical import canonical_json
+from ledger.market.terms import Direction
+from ledger.settlement.baselines import describe
+from ledger.settlement.energy import PERIOD_SECONDS
+from ledger.settlement.engine import DayResults
+from ledger.settlement.rounding import MONEY_CONTEXT, round_cents
+from ledger.settlement.rules import MissingDataPolicy
+
+__all__ = [
+    "RECORD_SCHEMA",
+    "DeliveryCheckResult",
+    "PeriodResult",
+    "PeriodStatus",
+    "PodResults",
+    "SettlementRecord",
+    "Totals",
+    "build_records",
+]
+
+RECORD_SCHEMA: Final = "cbp.settlement/1"
+_WH_PER_MWH: Final = Decimal(1_000_000)
+
+
+class PeriodStatus(StrEnum):
+    SETTLED = "settled"
+    ZERO_FILLED = "zeroFilled"
+    """Data missing for some POD, assessed with it at 0 Wh (``ZERO_DELIVERY``)."""
+    NOT_ASSESSED = "notAssessed"
+    """Data missing for some POD, left out of the money (``INCOMPLETE``)."""
+
+
+@dataclass(frozen=True)
+class PeriodResult:
+    """One period of an activation, for the UVAM (sums over its PODs)."""
+
+    start: int
+    duration_s: int
+    baseline_wh: int
+    measured_wh: int
+    ordered_wh: int
+    delivered_wh: int
+    remunerated_wh: int | None
+    deficiency_wh: int | None
+    surplus_wh: int | None
+    met: bool
+    price_eur_mwh: Decimal
+    sanction_eur_mwh: Decimal
+    remuneration_eur: Decimal
+    penalty_eur: Decimal
+    net_eur: Decimal
+    missing_pods: int
+    disagreeing_pods: int
+    status: PeriodStatus
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "start": self.start,
+            "durationS": self.duration_s,
+            "baselineWh": self.baseline_wh,
+            "measuredWh": self.measured_wh,
+            "orderedWh": self.ordered_wh,
+            "deliveredWh": self.delivered_wh,
+            "remuneratedWh": self.remunerated_wh,
+            "deficiencyWh": self.deficiency_wh,
+            "surplusWh": self.surplus_wh,
+            "met": self.met,
+            "priceEurMwh": self.price_eur_mwh,
+            "sanctionEurMwh": self.sanction_eur_mwh,
+            "remunerationEur": self.remuneration_eur,
+            "penaltyEur": self.penalty_eur,
+            "netEur": self.net_eur,
+            "missingPods": self.missing_pods,
+            "disagreeingPods": self.disagreeing_pods,
+            "status": self.status,
+        }
+
+
+@dataclass(frozen=True)
+class PodResults:
+    """Per POD of the UVAM (rows, in ``pod_ids`` order) and period of the activation (columns).
+
+    ``None`` marks a value that is not there: no authoritative measurement, no baseline, no
+    reading from the other source. ``delivered_wh`` is 0 wherever data are missing.
+    """
+
+    pod_ids: tuple[str, ...]
+    baseline_wh: tuple[tuple[int | None, ...], ...]
+    measured_wh: tuple[tuple[int | None, ...], ...]
+    delivered_wh: tuple[tuple[int, ...], ...]
+    other_source_wh: tuple[tuple[int | None, ...], ...] | None
+    disagreement: tuple[tuple[bool, ...], ...]
+    baseline_days: tuple[tuple[date, ...], ...] | None
+    """X-of-Y: the history days averaged for each POD."""
+    adjustment: tuple[tuple[int, int], ...] | None
+    """X-of-Y with same-day adjustment: the factor applied, as (numerator, denominator)."""
+
+    def as_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "podIds": self.pod_ids,
+            "baselineWh": self.baseline_wh,
+            "measuredWh": self.measured_wh,
+            "deliveredWh": self.delivered_wh,
+            "otherSourceWh": self.other_source_wh,
+            "disagreement": self.disagreement,
+        }
+        if self.baseline_days is not None:
+            body["baselineDays"] = self.baseline_days
+        if self.adjustment is not None:
+            body["adjustment"] = self.adjustment
+        return body
+
+
+@dataclass(frozen=True)
+class DeliveryCheckResult:
+    passed: bool
+    reached_after_s: int | None
+    resolution_s: int
+    """60 when the check used 60 s readings, 900 when it fell back to period energies."""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "passed": self.passed,
+            "reachedAfterS": self.reached_after_s,
+            "resolutionS": self.resolution_s,
+        }
+
+
+@dataclass(frozen=True)
+class Totals:
+    ordered_wh: int
+    delivered_wh: int
+    remunerated_wh: int
+    deficiency_wh: int
+    surplus_wh: int
+    remuneration_eur: Decimal
+    penalty_eur: Decimal
+    net_eur: Decimal
+    assessed_periods: int
+    flagged_periods: int
+    """Periods with some POD missing data (zero-filled or not assessed)."""
+    disagreements: int
+    """POD periods where the two meter sources disagree beyond the tolerance."""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "orderedWh": self.ordered_wh,
+            "deliveredWh": self.delivered_wh,
+            "remuneratedWh": self.remunerated_wh,
+            "deficiencyWh": self.deficiency_wh,
+            "surplusWh": self.surplus_wh,
+            "remunerationEur": self.remuneration_eur,
+            "penaltyEur": self.penalty_eur,
+            "netEur": self.net_eur,
+            "assessedPeriods": self.assessed_periods,
+            "flaggedPeriods": self.flagged_periods,
+            "disagreements": self.disagreements,
+        }
+
+
+@dataclass(frozen=True)
+class SettlementRecord:
+    """The settlement of one activation: what goes off chain, and whose hash goes on chain."""
+
+    activation_id: str
+    uvam_id: str
+    direction: Direction
+    version: int
+    """1 for the first settlement; a re-settlement after a dispute gets the next number."""
+    day: date
+    method: dict[str, Any]
+    """``{name, version, params}`` of the baseline method."""
+    rules: dict[str, Any]
+    data_roots: tuple[tuple[str, bytes], ...]
+    """Merkle roots of the committed data used, by name, sorted by name."""
+    periods: tuple[PeriodResult, ...]
+    pods: PodResults
+    delivery_check: DeliveryCheckResult
+    totals: Totals
+    complete: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "schema": RECORD_SCHEMA,
+            "activationId": self.activation_id,
+            "uvamId": self.uvam_id,
+            "direction": self.direction,
+            "version": self.version,
+            "day": self.day,
+            "method": self.method,
+            "rules": self.rules,
+            "dataRoots": dict(self.data_roots),
+            "periods": [period.as_dict() for period in self.periods],
+            "pods": self.pods.as_dict(),
+            "deliveryCheck": self.delivery_check.as_dict(),
+            "totals": self.totals.as_dict(),
+            "complete": self.complete,
+        }
+
+    def canonical_json(self) -> bytes:
+        return canonical_json(self.as_dict())
+
+    def settlement_hash(self) -> bytes:
+        """``keccak256`` of the canonical JSON of the record: what is committed on chain."""
+        return bytes(keccak(self.canonical_json()))
+
+
+def build_records(results: DayResults, *, version: int = 1) -> list[SettlementRecord]:
+    """One record per activation, in the order the activations were given."""
+    if version < 1:
+        raise ValueError("settlement versions start at 1")
+    method = describe(results.method)
+    rules = results.rules.describe()
+    roots = tuple(sorted((name, bytes(root)) for name, root in results.day.data_roots.items()))
+    history_dates = results.day.history.dates if results.day.history is not None else ()
+    return [
+        _record(results, index, version, method, rules, roots, history_dates)
+        for index in range(len(results.activations))
+    ]
+
+
+def _record(
+    results: DayResults,
+    index: int,
+    version: int,
+    method: dict[str, Any],
+    rules: dict[str, Any],
+    roots: tuple[tuple[str, bytes], ...],
+    history_dates: Sequence[date],
+) -> SettlementRecord:
+    activation = results.activations[index]
+    window = slice(activation.first_period, activation.first_period + activation.periods)
+    slots = results.slots_of(index)
+    policy = results.rules.missing_data
+    check = results.rules.delivery_check
+    reached = int(results.reached_after_s[index])
+    passed = reached >= 0
+    forfeit = check.forfeit_remuneration and not passed
+
+    periods = []
+    for offset, period in enumerate(range(window.start, window.stop)):
+        ordered = int(results.ordered[index, period])
+        delivered = int(results.uvam_delivered[index, period])
+        missing = int(results.uvam_missing[index, period])
+        price = activation.price_eur_mwh[offset]
+        sanction = activation.sanction_eur_mwh[offset]
+        status = PeriodStatus.SETTLED
+        if missing:
+            status = (
+                PeriodStatus.NOT_ASSESSED
+                if policy is MissingDataPolicy.INCOMPLETE
+                else PeriodStatus.ZERO_FILLED
+            )
+        remunerated: int | None = None
+        deficiency: int | None = None
+        surplus: int | None = None
+        remuneration = penalty = Decimal(0)
+        if status is not PeriodStatus.NOT_ASSESSED:
+            remunerated = min(max(delivered, 0), ordered)
+            deficiency = ordered - remunerated
+            surplus = max(delivered - ordered, 0)
+            remuneration = Decimal(0) if forfeit else _amount(remunerated, price)
+            penalty = _amount(deficiency, sanction)
+        periods.append(
+            PeriodResult(
+                start=results.day.day_start + period * PERIOD_SECONDS,
+                duration_s=PERIOD_SECONDS,
+                baseline_wh=int(results.uvam_baseline[index, period]),
+                measured_wh=int(results.uvam_measured[index, period]),
+                ordered_wh=ordered,
+                delivered_wh=delivered,
+                remunerated_wh=remunerated,
+                deficiency_wh=deficiency,
+                surplus_wh=surplus,
+                met=bool(results.met[index, period]),
+                price_eur_mwh=price,
+                sanction_eur_mwh=sanction,
+                remuneration_eur=remuneration,
+                penalty_eur=penalty,
+                net_eur=remuneration - penalty,
+                missing_pods=missing,
+                disagreeing_pods=int(results.uvam_disagreement[index, period]),
+                status=status,
+            )
+        )
+
+    assessed = [p for p in periods if p.status is not PeriodStatus.NOT_ASSESSED]
+    totals = Totals(
+        ordered_wh=sum(p.ordered_wh for p in periods),
+        delivered_wh=sum(p.delivered_wh for p in periods),
+        remunerated_wh=sum(p.remunerated_wh or 0 for p in assessed),
+        deficiency_wh=sum(p.deficiency_wh or 0 for p in assessed),
+        surplus_wh=sum(p.surplus_wh or 0 for p in assessed),
+        remuneration_eur=sum((p.remuneration_eur for p in periods), Decimal(0)),
+        penalty_eur=sum((p.penalty_eur for p in periods), Decimal(0)),
+        net_eur=sum((p.net_eur for p in periods), Decimal(0)),
+        assessed_periods=len(assessed),
+        flagged_periods=sum(1 for p in periods if p.status is not PeriodStatus.SETTLED),
+        disagreements=sum(p.disagreeing_pods for p in periods),
+    )
+    return SettlementRecord(
+        activation_id=activation.activation_id,
+        uvam_id=activation.uvam_id,
+        direction=activation.direction,
+        version=version,
+        day=results.day.day,
+        method=method,
+        rules=rules,
+        data_roots=roots,
+        periods=tuple(periods),
+        pods=_pod_results(results, index, slots, window, history_dates),
+        delivery_check=DeliveryCheckResult(
+            passed=passed,
+            reached_after_s=reached if passed else None,
+            resolution_s=results.check_resolution_s,
+        ),
+        totals=totals,
+        complete=len(assessed) == len(periods),
+    )
+
+
+def _pod_results(
+    results: DayResults, index: int, slots: slice, window: slice, history_dates: Sequence[date]
+) -> PodResults:
+    baseline = results.baseline
+    rows = results.slot_rows[slots]
+    other = results.secondary
+    days_used = None
+    if baseline.days_used is not None:
+        used = baseline.days_used[:, slots].T.tolist()
+        days_used = tuple(
+            tuple(d for d, keep in zip(history_dates, flags, strict=True) if keep) for flags in used
+        )
+    adjustment = None
+    if baseline.factor is not None:
+        numerators, denominators = baseline.factor
+        adjustment = tuple(
+            (int(n), int(d)) for n, d in zip(numerators[slots], denominators[slots], strict=True)
+        )
+    return PodResults(
+        pod_ids=tuple(results.day.pod_ids[int(row)] for row in rows),
+        baseline_wh=_values(baseline.wh[slots, window], baseline.available[slots, window]),
+        measured_wh=_values(
+            results.measured.wh[slots, window], results.measured.present[slots, window]
+        ),
+        delivered_wh=tuple(tuple(row) for row in results.delivered[slots, window].tolist()),
+        other_source_wh=None
+        if other is None
+        else _values(other.wh[slots, window], other.present[slots, window]),
+        disagreement=tuple(tuple(row) for row in results.disagreement[slots, window].tolist()),
+        baseline_days=days_used,
+        adjustment=adjustment,
+    )
+
+
+def _values(
+    values: NDArray[np.int64], present: NDArray[np.bool_]
+) -> tuple[tuple[int | None, ...], ...]:
+    if present.all():
+        return tuple(tuple(row) for row in values.tolist())
+    return tuple(
+        tuple(v if p else None for v, p in zip(row, flags, strict=True))
+        for row, flags in zip(values.tolist(), present.tolist(), strict=True)
+    )
+
+
+def _amount(energy_wh: int, price_eur_mwh: Decimal) -> Decimal:
+    with localcontext(MONEY_CONTEXT):
+        exact = Decimal(energy_wh) * price_eur_mwh / _WH_PER_MWH
+    return round_cents(exact)

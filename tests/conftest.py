@@ -1,0 +1,67 @@
+"""Shared fixtures: a real platform (Anvil, Redis, Celery worker, API) per database backend.
+
+The PostgreSQL run is selected by ``CBP_TEST_POSTGRES_URL`` (``.ci/run`` sets it on machines
+that have PostgreSQL); each run gets a fresh database that is dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from cli.world import (  # noqa: F401  (re-exported for the test packages)
+    BSP_EICS,
+    DSO1_EIC,
+    DSO2_EIC,
+    TERMINAL,
+    TSO_EIC,
+    World,
+    build_world,
+)
+
+POSTGRES_URL = os.environ.get("CBP_TEST_POSTGRES_URL")
+
+
+def _database_urls() -> list[Any]:
+    backends = [pytest.param("sqlite", id="sqlite")]
+    backends.append(
+        pytest.param(
+            "postgresql",
+            id="postgresql",
+            marks=pytest.mark.skipif(not POSTGRES_URL, reason="CBP_TEST_POSTGRES_URL not set"),
+        )
+    )
+    return backends
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    assert POSTGRES_URL
+    name = f"cbp_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
+    yield url
+    with admin.connect() as connection:
+        connection.execute(
+            text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
+            {"n": name},
+        )
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session", params=_database_urls())
+def world(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[World]:
+    """The running platform, once per database backend for the whole session."""
+    backend = request.param
+    database_url = request.getfixturevalue("postgres_database") if backend == "postgresql" else None
+    yield from build_world(tmp_path_factory.mktemp(f"platform-{backend}"), backend, database_url)

@@ -1,0 +1,232 @@
+"""P2P trading through the API on the real stack (API, Celery worker, Anvil): 202 and an
+operation for every write, trades Pending until the operator confirms or rejects them, and
+each refusal answered with its status and decoded contract error."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from ledger.services import operations
+from ledger.services import p2p as p2p_service
+
+T = "2024-09-27T10:0{}:00Z"
+
+
+@pytest.fixture(scope="module")
+def window(p2p: Any) -> dict[str, Any]:
+    """A window of p2p-cpo worked like the matching test: sellers S1 (60 kWh, 90 %) and S2
+    (100 kWh, 95 %), buyers B1 (40 kWh, 50 %) and B2 (60 kWh, 45 %), each buyer funded 5 EUR.
+    Matching: B1 6.0 kWh from S1, B1 4.0 from S2, B2 11.0 from S2."""
+    s1, s2, b1, b2, poor = p2p.register_evs("bsp1", "60", "100", "40", "60", "100")
+    p2p.deposit("p2p-cpo", {b1: "5.00", b2: "5.00"})
+    sessions = p2p.report(
+        "p2p-cpo",
+        [
+            (s1, "90", T.format(0)),
+            (b1, "50", T.format(1)),
+            (s2, "95", T.format(2)),
+            (b2, "45", T.format(3)),
+        ],
+    )
+    window_id = p2p.open_window("p2p-cpo", sessions)
+    return {"id": window_id, "S1": s1, "S2": s2, "B1": b1, "B2": b2, "poor": poor}
+
+
+def test_window_is_matched_and_committed(p2p: Any, window: dict[str, Any]) -> None:
+    view = p2p.client("p2p-cpo").get(f"/p2p/windows/{window['id']}").json()
+    assert view["priceEurPerKwh"] == "0.15"
+    assert (view["demandKwh"], view["supplyKwh"], view["matchedKwh"]) == (
+        "28.000",
+        "21.000",
+        "21.000",
+    )
+    assert view["trades"] == {"Matched": 3}
+    roles = {s["evId"]: (s["role"], s["energyKwh"]) for s in view["sessions"]}
+    assert roles[window["B2"]] == ("buyer", "18.000")
+    assert roles[window["S2"]] == ("seller", "15.000")
+    on_chain = p2p.chain.read("P2PTrading", "window", bytes.fromhex(view["pseudonym"][2:]))
+    assert on_chain["priceMicroEurPerKwh"] == 150_000
+    assert "0x" + on_chain["recordHash"].hex() == view["recordHash"]
+    assert "sessions" not in p2p.client("bsp1").get(f"/p2p/windows/{window['id']}").json()
+
+
+def test_pending_then_confirmed_and_rejected(p2p: Any, window: dict[str, Any]) -> None:
+    bsp = p2p.client("bsp1")
+    submitted = bsp.post(f"/p2p/windows/{window['id']}/trades", json={})
+    assert submitted.json()["remainingMatched"] == 0
+    done = p2p.done("bsp1", submitted)
+    assert done["result"]["pending"] == 3
+    trades = bsp.get("/p2p/trades", params={"windowId": window["id"]}).json()["data"]
+    by_pair = {(t["buyerEvId"], t["sellerEvId"]): t for t in trades}
+    first = by_pair[(window["B1"], window["S1"])]
+    second = by_pair[(window["B2"], window["S2"])]
+    assert (first["energyKwh"], first["costEur"], first["status"]) == ("6.000", "0.90", "Pending")
+    assert (second["energyKwh"], second["costEur"]) == ("11.000", "1.65")
+    assert p2p.trade("bsp1", first["tradeId"])["chainStatus"] == "Pending"
+    assert p2p.balance("bsp1", window["B1"]) == ("3.50", "1.50")  # 0.90 + 0.60 held
+
+    operator = p2p.client("p2p-cpo")
+    p2p.done(
+        "p2p-cpo",
+        operator.post(
+            f"/p2p/trades/{first['tradeId']}/confirm", json={"energyKwh": "6.0", "costEur": "0.90"}
+        ),
+    )
+    confirmed = p2p.trade("p2p-cpo", first["tradeId"])
+    assert (confirmed["status"], confirmed["chainStatus"]) == ("Confirmed", "Confirmed")
+    assert p2p.balance("bsp1", window["S1"]) == ("0.90", "0.00")
+    assert p2p.balance("bsp1", window["B1"]) == ("3.50", "0.60")
+
+    reasons = ["metered energy differs from the trade"]
+    p2p.done(
+        "p2p-cpo",
+        operator.post(f"/p2p/trades/{second['tradeId']}/reject", json={"reasons": reasons}),
+    )
+    rejected = p2p.trade("bsp1", second["tradeId"])
+    assert (rejected["status"], rejected["chainStatus"], rejected["reasons"]) == (
+        "Rejected",
+        "Rejected",
+        reasons,
+    )
+    assert p2p.balance("bsp1", window["B2"]) == ("5.00", "0.00")  # the held 1.65 came back
+
+    # refusals on the same trades, each with the contract's decoded error
+    again = operator.post(f"/p2p/trades/{first['tradeId']}/confirm", json={})
+    assert again.status_code == 409, again.text
+    assert again.json()["code"] == "contract.P2PTradeNotPending"
+    after_reject = operator.post(f"/p2p/trades/{second['tradeId']}/confirm", json={})
+    assert after_reject.json()["code"] == "contract.P2PTradeNotPending"
+    third = by_pair[(window["B1"], window["S2"])]["tradeId"]
+    by_agent = bsp.post(f"/p2p/trades/{third}/confirm", json={})
+    assert by_agent.status_code == 403, by_agent.text
+    assert by_agent.json()["code"] == "contract.P2PUnauthorized"
+    by_other_operator = p2p.client("p2p-cpo2").post(f"/p2p/trades/{third}/confirm", json={})
+    assert by_other_operator.status_code == 404  # not its window: it does not even see the trade
+    wrong_measure = operator.post(f"/p2p/trades/{third}/confirm", json={"energyKwh": "4.5"})
+    assert (wrong_measure.status_code, wrong_measure.json()["field"]) == (409, "energyKwh")
+    no_reason = operator.post(f"/p2p/trades/{third}/reject", json={"reasons": []})
+    assert no_reason.status_code == 422
+    resubmit = bsp.post(f"/p2p/windows/{window['id']}/trades", json={"tradeIds": [third]})
+    assert resubmit.json()["code"] == "contract.P2PAlreadyExists"
+    p2p.done("p2p-cpo", operator.post("/p2p/trades/confirm", json={"tradeIds": [third]}))
+    assert p2p.trade("bsp1", third)["status"] == "Confirmed"
+
+
+def test_add_batch_with_the_source_examples(p2p: Any, window: dict[str, Any]) -> None:
+    e1, e2 = p2p.register_evs("bsp1", "60", "100")
+    p2p.deposit("tso", {e1: "10.00", e2: "10.00"})
+    body = {
+        "windowId": window["id"],
+        "trades": [
+            {"buyerEvId": e1, "sellerEvId": window["S1"], "energyKwh": "18.0", "costEur": "2.70"},
+            {"buyerEvId": e2, "sellerEvId": window["S2"], "energyKwh": 43.5, "costEur": "6.52"},
+        ],
+    }
+    done = p2p.done("bsp1", p2p.client("bsp1").post("/p2p/trades", json=body))
+    assert len(done["transactionHashes"]) == 1  # one call, one transaction
+    rows = [p2p.trade("bsp1", trade_id) for trade_id in done["result"]["tradeIds"]]
+    assert sorted((r["energyKwh"], r["costEur"], r["status"]) for r in rows) == [
+        ("18.000", "2.70", "Pending"),
+        ("43.500", "6.52", "Pending"),
+    ]
+    assert all(r["senderHash"].startswith("0x") and len(r["senderHash"]) == 66 for r in rows)
+    assert p2p.balance("bsp1", e2) == ("3.48", "6.52")
+
+
+def test_refusals_at_acceptance(p2p: Any, window: dict[str, Any]) -> None:
+    bsp = p2p.client("bsp1")
+
+    def trade(energy: Any, buyer: str = window["B1"], **extra: Any) -> dict[str, Any]:
+        return {
+            "windowId": window["id"],
+            "trades": [
+                {"buyerEvId": buyer, "sellerEvId": window["S1"], "energyKwh": energy, **extra}
+            ],
+        }
+
+    poor = bsp.post("/p2p/trades", json=trade("18.0", buyer=window["poor"]))
+    assert poor.status_code == 409, poor.text
+    assert (poor.json()["code"], poor.json()["field"]) == (
+        "contract.P2PInsufficientFunds",
+        "buyerEvId",
+    )
+    assert poor.json()["details"]["arguments"]["neededCents"] == "270"
+    for energy in (0, "0", -5, "-0.001"):
+        zero = bsp.post("/p2p/trades", json=trade(energy))
+        assert zero.status_code == 422, zero.text
+        assert zero.json()["field"] == "trades.0.energyKwh"
+    precise = bsp.post("/p2p/trades", json=trade("1.0005"))
+    assert precise.status_code == 422
+    wrong_cost = bsp.post("/p2p/trades", json=trade("43.5", costEur="6.53"))
+    assert (wrong_cost.status_code, wrong_cost.json()["field"]) == (422, "trades[0].costEur")
+    foreign = p2p.client("bsp2").post("/p2p/trades", json=trade("1.0"))
+    assert (foreign.status_code, foreign.json()["code"]) == (403, "contract.P2PNotOwner")
+    unknown = bsp.post("/p2p/trades", json={**trade("1.0"), "windowId": "nope"})
+    assert (unknown.status_code, unknown.json()["field"]) == (404, "windowId")
+    by_bsp = bsp.post("/p2p/windows", json={"priceEurPerKwh": "0.15"})
+    assert by_bsp.status_code == 403
+    sessions_by_bsp = bsp.post(
+        "/p2p/sessions",
+        json={"sessions": [{"evId": window["B1"], "chargePointId": "X", "socPercent": 40}]},
+    )
+    assert sessions_by_bsp.status_code == 403
+    ev_by_operator = p2p.client("p2p-cpo").post("/p2p/evs", json={"evs": [{"capacityKwh": 60}]})
+    assert (ev_by_operator.status_code, ev_by_operator.json()["code"]) == (
+        403,
+        "contract.P2PUnauthorized",
+    )
+    deposit_by_bsp = bsp.post(
+        "/p2p/deposits", json={"deposits": [{"evId": window["B1"], "amountEur": 1}]}
+    )
+    assert (deposit_by_bsp.status_code, deposit_by_bsp.json()["code"]) == (
+        403,
+        "contract.P2PUnauthorized",
+    )
+    thresholds = p2p.client("p2p-cpo").post(
+        "/p2p/windows",
+        json={"priceEurPerKwh": "0.15", "buyerThresholdPercent": 85, "sellerThresholdPercent": 80},
+    )
+    assert thresholds.status_code == 422
+
+
+def test_two_confirmations_racing_only_one_lands(p2p: Any, window: dict[str, Any]) -> None:
+    """Both accepted before either is mined (each simulates fine): the worker-side execution
+    of the second fails with the decoded P2PTradeNotPending, and the seller is paid once."""
+    buyer, seller = p2p.register_evs("bsp1", "40", "40")
+    p2p.deposit("p2p-cpo", {buyer: "1.00"})
+    body = {
+        "windowId": window["id"],
+        "trades": [{"buyerEvId": buyer, "sellerEvId": seller, "energyKwh": "2"}],
+    }
+    trade_id = p2p.done("bsp1", p2p.client("bsp1").post("/p2p/trades", json=body))["result"][
+        "tradeIds"
+    ][0]
+    runtime = p2p.world.runtime
+    with runtime.session() as session:
+        operator = session.get(type(p2p.world.organisations["p2p-cpo"]), "p2p-cpo")
+        ids = [
+            p2p_service.confirm_trades(runtime, session, operator=operator, trade_ids=[trade_id]).id
+            for _ in range(2)
+        ]
+    first, second = (operations.execute(runtime, operation_id) for operation_id in ids)
+    assert first.status == "succeeded"
+    assert second.status == "failed"
+    assert second.error["code"] == "contract.P2PTradeNotPending"
+    assert second.error["httpStatus"] == 409
+    assert p2p.balance("bsp1", seller) == ("0.30", "0.00")
+
+
+def test_case_study_endpoint(p2p: Any) -> None:
+    client = p2p.client("auditor")
+    body = client.get("/p2p/case-study", params={"evs": 20, "seed": 3}).json()
+    assert len(body["evs"]) == 20
+    assert body["summary"]["peakLoadWithP2PKw"] <= body["summary"]["peakLoadWithoutP2PKw"]
+    png = client.get(body["figures"]["load_profile"])
+    assert png.status_code == 200
+    assert png.headers["content-type"] == "image/png"
+    assert png.content.startswith(b"\x89PNG")
+    assert client.get("/p2p/case-study/figures/nothing.png").status_code == 404
+    bad = client.get("/p2p/case-study", params={"buyerThresholdPercent": 90})
+    assert bad.status_code == 422

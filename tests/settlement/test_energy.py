@@ -1,0 +1,128 @@
+"""Rounding, power readings to period energy, devices to PODs."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import numpy as np
+import pytest
+
+from ledger.market import readings
+from ledger.settlement import (
+    GAP,
+    PeriodEnergy,
+    PowerSeries,
+    devices_to_pods,
+    div_round_half_even,
+    ordered_wh_from_kw,
+    round_cents,
+)
+from ledger.settlement.rounding import int_div_round_half_even
+from tests.settlement.builders import series
+
+
+def test_gap_is_the_markets_sentinel() -> None:
+    assert readings.GAP == GAP
+
+
+@pytest.mark.parametrize(
+    ("numerator", "denominator", "expected"),
+    [
+        (5, 10, 0),  # 0.5 -> 0 (even)
+        (15, 10, 2),  # 1.5 -> 2
+        (25, 10, 2),  # 2.5 -> 2
+        (-5, 10, 0),
+        (-15, 10, -2),
+        (-25, 10, -2),
+        (7, 10, 1),
+        (-7, 10, -1),
+        (14, 10, 1),
+        (0, 3, 0),
+    ],
+)
+def test_division_rounds_half_to_even(numerator: int, denominator: int, expected: int) -> None:
+    assert int(div_round_half_even(np.array([numerator]), denominator)[0]) == expected
+    assert int_div_round_half_even(numerator, denominator) == expected
+
+
+def test_division_with_python_integers_is_exact_beyond_int64() -> None:
+    huge = np.array([10**30 + 5, -(10**30) - 15], dtype=object)
+    assert div_round_half_even(huge, 10).tolist() == [10**29, -(10**29) - 2]
+
+
+def test_division_refuses_a_non_positive_denominator() -> None:
+    with pytest.raises(ValueError, match="positive"):
+        div_round_half_even(np.array([1]), 0)
+
+
+def test_money_rounds_half_to_even_to_the_cent() -> None:
+    assert round_cents(Decimal("0.015")) == Decimal("0.02")
+    assert round_cents(Decimal("0.025")) == Decimal("0.02")
+    assert round_cents(Decimal("-0.035")) == Decimal("-0.04")
+    assert round_cents(Decimal("12.3449")) == Decimal("12.34")
+
+
+def test_sixty_second_readings_become_period_energy() -> None:
+    # 15 readings of 4,000 W for 60 s = 60,000 W.min = 1,000 Wh exactly.
+    # 15 readings of 30 W = 27,000 W.s = 7.5 Wh -> 8 (half to even).
+    # 15 readings of 90 W = 81,000 W.s = 22.5 Wh -> 22 (half to even).
+    # Generation: -2,000 W for a period = -500 Wh.
+    power = series([[4000] * 15 + [30] * 15], 60)
+    other = series([[90] * 15 + [-2000] * 15], 60)
+    assert power.period_energy().wh.tolist() == [[1000, 8]]
+    assert other.period_energy().wh.tolist() == [[22, -500]]
+
+
+def test_a_period_with_a_missing_reading_is_not_measured() -> None:
+    values = [1000] * 30
+    values[20] = GAP
+    energy = series([values], 60).period_energy()
+    assert energy.present.tolist() == [[True, False]]
+    assert energy.wh.tolist() == [[250, 0]]
+
+
+def test_fifteen_minute_readings() -> None:
+    energy = PowerSeries(np.array([[4000, 2, -6]], dtype=np.int32), 900).period_energy()
+    # 2 W for 900 s = 0.5 Wh -> 0; -6 W -> -1.5 Wh -> -2.
+    assert energy.wh.tolist() == [[1000, 0, -2]]
+
+
+def test_a_resolution_must_divide_the_period() -> None:
+    with pytest.raises(ValueError, match="divide"):
+        PowerSeries(np.zeros((1, 14), dtype=np.int32), 70)
+    with pytest.raises(ValueError, match="whole periods"):
+        PowerSeries(np.zeros((1, 14), dtype=np.int32), 60)
+
+
+def test_devices_are_summed_per_pod_before_rounding() -> None:
+    # Two devices of POD 0 at 30 W each: 7.5 + 7.5 Wh would round to 8 + 8 = 16 per device,
+    # but their sum is 15 Wh exactly. POD 1 has one device with one missing reading.
+    devices = series(
+        [
+            [30] * 15,
+            [30] * 15,
+            [100] * 14 + [GAP],
+        ]
+    )
+    pods = devices_to_pods(devices, np.array([0, 0, 1]), 3)
+    assert pods.wh.tolist() == [[15], [0], [0]]
+    assert pods.present.tolist() == [[True], [False], [False]]  # POD 2 has no device
+
+
+def test_set_points_in_kw_become_ordered_wh() -> None:
+    assert ordered_wh_from_kw([4, 0, 1000]) == (1000, 0, 250_000)
+
+
+def test_period_energy_checks_its_arrays() -> None:
+    with pytest.raises(ValueError, match="differ"):
+        PeriodEnergy(np.zeros((1, 2), dtype=np.int64), np.ones((1, 3), dtype=np.bool_))
+    with pytest.raises(TypeError, match="int64"):
+        PeriodEnergy(np.zeros((1, 2), dtype=np.int32), np.ones((1, 2), dtype=np.bool_))
+
+
+def test_energy_in_watt_seconds_counts_missing_readings_as_zero() -> None:
+    values = [100] * 15
+    values[3] = GAP
+    energy_ws, missing = series([values, [5] * 15]).energy_ws()
+    assert energy_ws.tolist() == [[100 * 14 * 60], [5 * 15 * 60]]
+    assert missing.tolist() == [[1], [0]]

@@ -1,0 +1,72 @@
+"""``cbp demo`` and ``cbp bench registration``, run for real (Anvil, Redis, API, Celery worker)."""
+
+from __future__ import annotations
+
+import json
+import stat
+import uuid
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from cli.bench import run_registration_benchmark
+from cli.demo import TOKENS_FILE, run_demo
+from ledger.settings import Settings
+
+REDIS_URL = "redis://127.0.0.1:6379/8"
+
+pytestmark = pytest.mark.stack
+
+
+@pytest.fixture
+def queue() -> str:
+    """A Celery queue of this test only: other platforms on the same Redis never take its tasks."""
+    return f"demo-{uuid.uuid4().hex[:8]}"
+
+
+def test_demo_succeeds_and_runs_again_on_its_own_state(tmp_path: Path, queue: str) -> None:
+    settings = Settings(data_dir=tmp_path, redis_url=REDIS_URL, keystore_password="x", queue=queue)
+    console = Console(record=True, width=400)
+
+    assert run_demo(settings, pods=12, console=console, market=False) == 0
+    tokens_file = tmp_path / TOKENS_FILE
+    assert stat.S_IMODE(tokens_file.stat().st_mode) == 0o600
+    first_tokens = json.loads(tokens_file.read_text("utf-8"))
+    assert {"tso", "dso-north", "dso-south", "bsp-alpha", "bsp-bravo", "bsp-charlie"} <= set(
+        first_tokens
+    )
+
+    assert run_demo(settings, pods=12, console=console, market=False) == 0
+    assert json.loads(tokens_file.read_text("utf-8")) == first_tokens
+    output = console.export_text()
+    assert "Reusing TSO" in output
+    assert "exceeds the members' total maximumFlexUp" in output
+    assert "inconsistent with gridVoltageLevel LV" in output
+
+
+def test_demo_refuses_too_few_pods(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, redis_url=REDIS_URL, keystore_password="x")
+    assert run_demo(settings, pods=3, console=Console(record=True)) == 2
+
+
+def test_registration_benchmark_reports_positive_figures(tmp_path: Path, queue: str) -> None:
+    report = tmp_path / "bench.json"
+    figures = run_registration_benchmark(
+        pods=200,
+        raw_transactions=200,
+        console=Console(record=True, width=160),
+        settings=Settings(redis_url=REDIS_URL, keystore_password="x", queue=queue),
+        report_path=report,
+    )
+    expected = {
+        "raw_transactions", "raw_seconds", "raw_tx_per_s",
+        "e2e_pods", "e2e_seconds", "e2e_pods_per_s", "e2e_operations", "e2e_transactions",
+        "e2e_gas_per_pod", "single_pods", "single_seconds", "single_pods_per_s",
+        "single_gas_per_pod", "ratio_e2e_pods_to_raw_tx",
+    }  # fmt: skip
+    assert expected <= set(figures)
+    assert all(value > 0 for value in figures.values())
+    assert figures["e2e_pods"] == 200
+    assert figures["raw_transactions"] == 200
+    assert json.loads(report.read_text("utf-8"))["figures"] == pytest.approx(figures)

@@ -1,0 +1,1 @@
+"""Celery workers: chain submission, TSO/DSO review flows, callbacks."""

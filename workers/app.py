@@ -1,0 +1,70 @@
+"""The Celery application. Broker and result backend are the platform's Redis."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import redis
+from celery import Celery
+
+from ledger.local_stack import DEFAULT_REDIS_URL
+
+CHAIN_QUEUE = "chain"
+
+
+def create_app(redis_url: str | None = None, queue: str | None = None) -> Celery:
+    url = redis_url or os.environ.get("CBP_REDIS_URL") or DEFAULT_REDIS_URL
+    queue = queue or os.environ.get("CBP_QUEUE") or CHAIN_QUEUE
+    app = Celery(
+        "cbp",
+        broker=url,
+        backend=url,
+        include=["workers.tasks", "workers.market_tasks", "workers.settlement_tasks"],
+    )
+    app.conf.update(
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_serializer="json",
+        accept_content=["json"],
+        result_expires=3600,
+        broker_connection_retry_on_startup=True,
+        # Unacknowledged tasks of a worker that died go back to the queue after this long.
+        broker_transport_options={
+            "visibility_timeout": int(os.environ.get("CBP_BROKER_VISIBILITY_TIMEOUT_S", "300"))
+        },
+        task_default_queue=queue,
+        worker_hijack_root_logger=False,
+    )
+    return app
+
+
+app = create_app()
+
+
+class CeleryDispatcher:
+    """Enqueues ledger tasks by their stable names."""
+
+    def __init__(self, celery: Celery) -> None:
+        self.celery = celery
+
+    def enqueue(self, task: str, **kwargs: Any) -> None:
+        self.celery.send_task(task, kwargs=kwargs)
+
+
+class RedisLocks:
+    """Per-account signing locks shared by every worker process through Redis."""
+
+    def __init__(self, url: str) -> None:
+        self.client = redis.Redis.from_url(url)
+
+    @contextmanager
+    def hold(self, address: str) -> Iterator[None]:
+        # A worker killed while holding a lock keeps it until it expires: the TTL bounds how
+        # long its operations wait for a new worker.
+        ttl = int(os.environ.get("CBP_LOCK_TTL_S", "300"))
+        with self.client.lock(f"cbp:signer:{address.lower()}", timeout=ttl, blocking_timeout=ttl):
+            yield

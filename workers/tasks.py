@@ -1,0 +1,112 @@
+"""Celery tasks. Thin: each builds nothing, it calls one ledger service with simple arguments.
+
+Tasks are idempotent (the services check state before acting and operations resume from their
+stored transactions), acknowledged late and retried with backoff on transient failures.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Any, TypeVar
+
+from celery import Task
+from redis import RedisError
+from sqlalchemy.exc import OperationalError as DatabaseUnreachable
+
+from ledger.chain.errors import ChainError
+from ledger.errors import Unavailable
+from ledger.runtime import Runtime
+from ledger.services import callbacks, operations, pods, reviews, uvams
+from ledger.settings import Settings
+from workers.app import CeleryDispatcher, RedisLocks, app
+
+RETRY: dict[str, Any] = {
+    # RedisError: the broker restarting, or a lock a killed worker held that outlived the wait;
+    # DatabaseUnreachable: the database down or its pooled connections cut.
+    "autoretry_for": (
+        ChainError,
+        Unavailable,
+        ConnectionError,
+        OSError,
+        RedisError,
+        DatabaseUnreachable,
+    ),
+    "retry_backoff": 1,
+    "retry_backoff_max": 30,
+    "max_retries": 20,
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+}
+
+
+T = TypeVar("T")
+#: How long a task waits in place for the broker's Redis (its locks) to come back.
+BROKER_PATIENCE_S = 60.0
+
+
+def riding_out_broker_outage(function: Callable[..., T], *args: Any) -> T:
+    """Call ``function``, retrying in place while the broker's Redis is unreachable.
+
+    Celery's own retry publishes a new message, which fails while the broker is down; Celery
+    then rejects the task without requeueing it and the operation would never run. The
+    services are idempotent, so calling again in place is safe.
+    """
+    deadline = time.monotonic() + BROKER_PATIENCE_S
+    delay = 0.5
+    while True:
+        try:
+            return function(*args)
+        except RedisError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
+
+@lru_cache(maxsize=1)
+def runtime() -> Runtime:
+    settings = Settings()
+    redis_url = app.conf.broker_url
+    rpc_url = settings.rpc_url
+    if rpc_url is None:
+        raise Unavailable("CBP_RPC_URL is not set for the worker")
+    return Runtime(
+        settings=settings,
+        rpc_url=rpc_url,
+        dispatcher=CeleryDispatcher(app),
+        locks=RedisLocks(redis_url),
+    )
+
+
+@app.task(name=operations.TASK_EXECUTE, bind=True, **RETRY)
+def execute_operation(self: Task, *, operation_id: str) -> str:
+    return str(riding_out_broker_outage(operations.execute, runtime(), operation_id).status)
+
+
+@app.task(name=pods.TASK_TSO_VERIFY_POD, bind=True, **RETRY)
+def tso_verify_pod(self: Task, *, pod_id: str) -> str | None:
+    return riding_out_broker_outage(reviews.tso_verify_pod, runtime(), pod_id)
+
+
+@app.task(name=reviews.TASK_DSO_VALIDATE_POD, bind=True, **RETRY)
+def dso_validate_pod(self: Task, *, pod_id: str) -> str | None:
+    return riding_out_broker_outage(reviews.dso_validate_pod, runtime(), pod_id)
+
+
+@app.task(name=uvams.TASK_TSO_QUALIFY_UVAM, bind=True, **RETRY)
+def tso_qualify_uvam(self: Task, *, uvam_id: str) -> str | None:
+    return riding_out_broker_outage(reviews.tso_qualify_uvam, runtime(), uvam_id)
+
+
+@app.task(
+    name=operations.TASK_CALLBACK,
+    bind=True,
+    autoretry_for=(callbacks.CallbackFailed,),
+    retry_backoff=1,
+    max_retries=5,
+    acks_late=True,
+)
+def deliver_callback(self: Task, *, operation_id: str) -> str:
+    return callbacks.deliver(runtime(), operation_id)
