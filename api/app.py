@@ -14,6 +14,7 @@ from redis import RedisError
 from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException
 
+from api.limits import BodySizeLimit
 from api.routes import audit, market, p2p, platform, pods, settlement, ui, uvams
 from ledger.chain.errors import ChainError
 from ledger.errors import CbpError
@@ -92,6 +93,8 @@ def create_app(runtime: Runtime) -> FastAPI:
         if writes and json_too_deep(await request.body()):
             return _invalid(f"the JSON body is nested deeper than {MAX_JSON_DEPTH} levels", None)
         return await call_next(request)
+
+    app.add_middleware(BodySizeLimit)  # outermost: nothing reads a body before its cap applies
 
     @app.exception_handler(HTTPException)
     async def http_error(_: Request, exc: HTTPException) -> JSONResponse:

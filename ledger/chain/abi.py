@@ -7,7 +7,7 @@ and enums, checksummed ``str`` for addresses, tuples as dicts keyed by component
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
 from eth_abi import decode, encode
@@ -32,6 +32,31 @@ def signature(entry: AbiEntry) -> str:
     return f"{entry['name']}({','.join(abi_type(p) for p in entry['inputs'])})"
 
 
+#: The same few addresses (contracts, organisations) recur in every log: checksumming them is
+#: a Keccak hash each time, the largest cost of decoding before this cache.
+checksum_address = lru_cache(maxsize=65536)(to_checksum_address)
+
+
+@dataclass(frozen=True)
+class _EventLayout:
+    """An event's ABI entry with its indexed and data parameters split once."""
+
+    entry: AbiEntry
+    indexed: tuple[tuple[AbiEntry, str], ...]
+    plain: tuple[AbiEntry, ...]
+    plain_types: tuple[str, ...]
+
+    @classmethod
+    def of(cls, entry: AbiEntry) -> _EventLayout:
+        plain = tuple(p for p in entry["inputs"] if not p["indexed"])
+        return cls(
+            entry=entry,
+            indexed=tuple((p, abi_type(p)) for p in entry["inputs"] if p["indexed"]),
+            plain=plain,
+            plain_types=tuple(abi_type(p) for p in plain),
+        )
+
+
 def _normalise(param: AbiEntry, value: Any) -> Any:
     kind: str = param["type"]
     if kind.endswith("[]"):
@@ -42,7 +67,7 @@ def _normalise(param: AbiEntry, value: Any) -> Any:
             c["name"]: _normalise(c, v) for c, v in zip(param["components"], value, strict=True)
         }
     if kind == "address":
-        return to_checksum_address(value)
+        return checksum_address(value)
     return value
 
 
@@ -80,6 +105,11 @@ class ContractAbi:
         return {keccak(text=signature(e)): e for e in self.abi if e["type"] == "event"}
 
     @cached_property
+    def _layouts_by_topic(self) -> dict[str, _EventLayout]:
+        """Keyed by the topic as JSON-RPC spells it (0x + lowercase hex)."""
+        return {"0x" + t.hex(): _EventLayout.of(e) for t, e in self._events_by_topic.items()}
+
+    @cached_property
     def errors_by_selector(self) -> dict[bytes, AbiEntry]:
         return {keccak(text=signature(e))[:4]: e for e in self.abi if e["type"] == "error"}
 
@@ -108,24 +138,23 @@ class ContractAbi:
 
     def decode_log(self, log: dict[str, Any]) -> DecodedEvent | None:
         """Decode a raw JSON-RPC log; ``None`` when it is not one of this contract's events."""
-        topics = [bytes.fromhex(t[2:]) for t in log["topics"]]
-        entry = self._events_by_topic.get(topics[0]) if topics else None
-        if entry is None:
+        topics: list[str] = log["topics"]
+        layout = self._layouts_by_topic.get(topics[0].lower()) if topics else None
+        if layout is None:
             return None
-        indexed = [p for p in entry["inputs"] if p["indexed"]]
-        plain = [p for p in entry["inputs"] if not p["indexed"]]
+        entry = layout.entry
         values: dict[str, Any] = {}
-        for param, topic in zip(indexed, topics[1:], strict=True):
-            values[param["name"]] = _normalise(param, decode([abi_type(param)], topic)[0])
+        for (param, kind), topic in zip(layout.indexed, topics[1:], strict=True):
+            values[param["name"]] = _normalise(param, decode([kind], bytes.fromhex(topic[2:]))[0])
         data = bytes.fromhex(log["data"][2:])
-        for param, value in zip(plain, decode([abi_type(p) for p in plain], data), strict=True):
+        for param, value in zip(layout.plain, decode(layout.plain_types, data), strict=True):
             values[param["name"]] = _normalise(param, value)
         ordered = {p["name"]: values[p["name"]] for p in entry["inputs"]}
         return DecodedEvent(
             contract=self.name,
             name=entry["name"],
             args=ordered,
-            address=to_checksum_address(log["address"]),
+            address=checksum_address(log["address"]),
             block_number=int(log["blockNumber"], 16),
             block_hash=log["blockHash"],
             transaction_hash=log["transactionHash"],

@@ -10,9 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from eth_utils import to_checksum_address
-
-from ledger.chain.abi import DecodedEvent
+from ledger.chain.abi import DecodedEvent, checksum_address
 from ledger.chain.client import ChainClient
 from ledger.chain.errors import ChainError, RpcError
 from ledger.chain.rpc import RpcRequest
@@ -78,7 +76,7 @@ def senders(chain: ChainClient, tx_hashes: Iterable[str]) -> dict[str, str]:
     for tx_hash, raw in zip(wanted, answers, strict=True):
         if raw is None:
             raise ForkedDuringFetch(f"transaction {tx_hash} vanished while indexing")
-        found[tx_hash] = to_checksum_address(raw["from"])
+        found[tx_hash] = checksum_address(raw["from"])
     return found
 
 

@@ -22,7 +22,7 @@ from ledger.domain.schemas import PodCreate, UvamCreate, ValidationDecision
 from ledger.errors import Forbidden, NotFound
 from ledger.runtime import Runtime
 from ledger.services import operations
-from ledger.services.common import bytes32, simulate, sync_status_events
+from ledger.services.common import bytes32, simulate, sync_status_events, visible_to
 from ledger.services.operations import FollowUp, Handler
 from ledger.services.uvams import active_members
 
@@ -52,7 +52,8 @@ def decide_pod(
 ) -> Operation:
     """The TSO verifies (UnderReview) or the competent DSO validates (Verified) a POD."""
     pod = session.get(Pod, pod_id)
-    if pod is None:
+    # A DSO outside the POD's grid is told what GET tells it: no such POD (a 403 would leak it).
+    if pod is None or not visible_to(actor, bsp_id=pod.bsp_id, dso_eic=pod.dso_eic):
         raise NotFound(f"no POD {pod_id}", field="podId")
     if actor.role not in {Role.TSO, Role.DSO}:
         raise Forbidden("only the TSO or the POD's DSO decide on a POD", field="approve")

@@ -16,12 +16,12 @@ from typing import Any
 
 import pytest
 
+from api.limits import MAX_JSON_BODY_BYTES, MIB
 from ledger.domain.mass_load import pods_to_csv
 from ledger.domain.schemas import MAX_ATTACHMENT_BYTES, PodCreate
 from tests.integration import payloads
 from tests.integration.flows import count, register_pod, succeeded
 
-MIB = 1024 * 1024
 SQL = "'; DROP TABLE pod; --"
 HTML = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 PATH = "../../../../etc/passwd"
@@ -141,16 +141,45 @@ def test_injection_in_path_and_query_parameters(world):
 # ------------------------------------------------------------------ oversized JSON and files
 
 
-def test_oversized_json_bodies_are_refused(world):
+def _too_large(response: Any) -> None:
+    assert response.status_code == 413, response.text[:500]
+    assert response.json()["code"] == "too_large"
+    assert f"{MAX_JSON_BODY_BYTES // MIB} MiB" in response.json()["message"]
+
+
+def test_oversized_json_bodies_are_refused_before_parsing(world):
     client = world.client("bsp1")
     before = _snapshot(world)
     body = payloads.pod_body(world.eic("bsp1"), world.eic("dso1"), resourceName="x" * (12 * MIB))
-    _refused(client.post("/pods", json=body), "resourceName", (413, 422))
+    _too_large(client.post("/pods", json=body))
     padded = payloads.pod_body(world.eic("bsp1"), world.eic("dso1"), padding="y" * (12 * MIB))
-    _refused(client.post("/pods", json=padded), None, (413, 422))
+    _too_large(client.post("/pods", json=padded))
     many = {"bids": [{"uvamId": "u"}] * 200_000}
     assert client.post("/market/bids", json=many).status_code in (413, 422)
     assert _snapshot(world) == before
+
+
+def test_a_chunked_body_without_a_length_is_cut_at_the_cap(world):
+    """No Content-Length to check up front: the body is counted as it arrives."""
+    before = _snapshot(world)
+    chunk = b" " * MIB
+
+    def body() -> Any:
+        yield b'{"resourceName": "x"'
+        for _ in range(MAX_JSON_BODY_BYTES // MIB + 4):
+            yield chunk
+        yield b"}"
+
+    response = world.client("bsp1").post(
+        "/pods", content=body(), headers={"Content-Type": "application/json"}
+    )
+    _too_large(response)
+    assert _snapshot(world) == before
+
+
+def test_a_json_body_just_under_the_cap_reaches_validation(world):
+    body = payloads.pod_body(world.eic("bsp1"), world.eic("dso1"), resourceName="x" * (7 * MIB))
+    _refused(world.client("bsp1").post("/pods", json=body), "resourceName")
 
 
 @pytest.mark.parametrize("depth", [100, 100_000])
@@ -168,10 +197,11 @@ def test_deeply_nested_json_is_refused(world, depth):
 def test_attachment_over_5_mib_is_refused(world, pod_id):
     client = world.client("bsp1")
     before = _snapshot(world)
-    for size in (MAX_ATTACHMENT_BYTES + 1, 3 * MAX_ATTACHMENT_BYTES):
-        content = b"%PDF-1.4\n" + b"0" * (size - 9)
-        body = payloads.attachment_body(world.eic("bsp1"), content)
-        _refused(client.post(f"/pods/{pod_id}/attachments", json=body), "documentFile", (413, 422))
+    content = b"%PDF-1.4\n" + b"0" * (MAX_ATTACHMENT_BYTES + 1 - 9)
+    body = payloads.attachment_body(world.eic("bsp1"), content)
+    _refused(client.post(f"/pods/{pod_id}/attachments", json=body), "documentFile")
+    body = payloads.attachment_body(world.eic("bsp1"), content * 3)  # past the JSON body cap
+    _too_large(client.post(f"/pods/{pod_id}/attachments", json=body))
     assert client.get(f"/pods/{pod_id}").json()["attachments"] == []
     assert _snapshot(world) == before
 
