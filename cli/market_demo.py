@@ -4,8 +4,10 @@ On a fresh platform of its own: three BSPs qualify a UVAM each; a DSO closes one
 light); the BSPs bid upward tertiary reserve (``MSD-TERTIARY-UP``); the TSO states a need that is
 cleared pay-as-clear; the TSO activates the awarded bid and the BSP, told through its callback,
 accepts; the BSP uploads a day's worth of readings of its device and a proof of one reading is
-checked against the root on chain; the DSO uploads its POD readings of a history day, the TSO
-settles the activation (X-of-Y baseline, recorded on chain), the BSP accepts and the audit
+checked against the root on chain; settling the activation before its delivery ends is refused;
+the chain's and platform's clocks move past the delivery (simulated time, local chain only); the
+DSO uploads its POD readings (a history day and the activation) and the BSP its device's; the
+TSO settles the activation (X-of-Y baseline, recorded on chain), the BSP accepts and the audit
 recomputes the hash on chain. The exit code says whether every step gave what was
 expected.
 """
@@ -21,6 +23,8 @@ from rich.console import Console
 from rich.table import Table
 
 from cli.market_bench import BSPS, DSO, Api, Receiver, bench_platform, qualified_uvam
+from cli.stack import Platform
+from ledger import clock
 from ledger.chain.client import ChainClient, Deployment
 from ledger.ids import to_bytes32
 from ledger.market.periods import iso, next_period
@@ -55,35 +59,66 @@ def _wait(
     return body
 
 
+def _upload(api: Api, slug: str, kind: str, resource: str, start: int, power_w: int) -> Any:
+    """``slug`` uploads 15 minutes of 60 s readings of one resource at a constant power."""
+    rows = [
+        {"resourceId": resource, "timestamp": start + 60 * i, "powerW": power_w} for i in range(15)
+    ]
+    return api.done(
+        slug,
+        "POST",
+        "/market/measurements",
+        json={"kind": kind, "resolutionSeconds": 60, "readings": rows},
+    )["batch"]
+
+
 def _settle(
     api: Api,
+    platform: Platform,
     bsp: str,
     pod: str,
+    device: str,
     activation_id: str,
     start: int,
     check: Callable[[str, bool, str], None],
     console: Console,
 ) -> None:
-    """Settle the accepted activation: the DSO uploads its POD readings of the history day the
-    baseline needs, the TSO settles (X-of-Y, 1 of 1), the BSP accepts, the audit recomputes.
+    """Settle the accepted activation once its delivery is over, with both meters' data.
 
-    The activation lies in the future (gate closure), so its own period has no meter reading
-    yet: as in ``tests/settlement_ledger``, it is settled now on the history alone, and the
-    period is flagged not assessed (the record says incomplete)."""
-    console.print("settling the activation (DSO POD readings, TSO settles, BSP accepts) ...")
-    history = _history_day(start)
-    rows = [{"resourceId": pod, "timestamp": history + 60 * i, "powerW": 20_000} for i in range(15)]
-    upload = api.done(
-        DSO,
-        "POST",
-        "/market/measurements",
-        json={"kind": "pod", "resolutionSeconds": 60, "readings": rows},
+    The activation lies an hour ahead (MSD's gate closure). Settling it now is refused: its
+    delivery has not ended. The demo then moves the local chain's and the platform's clocks
+    together past the end of the delivery period (simulated time, ``ledger.clock``; local chain
+    only) instead of waiting. The DSO uploads its POD meter readings (a history day at 60 kW for
+    the X-of-Y baseline, 25 kW during the activation), the BSP its EV charger's readings during
+    the activation (25 kW, the same); the TSO settles (X-of-Y, 1 of 1), the BSP accepts, and the
+    audit recomputes the hash on chain. By hand: baseline 15,000 Wh, measured 6,250 Wh,
+    delivered 8,750 of 10,000 Wh ordered; 8,750 Wh x 52.50 EUR/MWh = 0.46 EUR,
+    1,250 Wh x 120 EUR/MWh = 0.15 EUR penalty, net 0.31 EUR."""
+    console.print("settling the activation ...")
+    early = api["tso"].post(
+        f"/market/activations/{activation_id}/settlement", json={"method": X_OF_Y}
     )
-    batch = upload["batch"]
+    body = early.json()
     check(
-        "DSO POD readings of the history day committed",
-        batch["readingCount"] == len(rows),
-        f"{batch['readingCount']} readings from {iso(history)}, root {batch['root'][:18]}...",
+        "settlement refused before the delivery ends",
+        early.status_code == 409 and body.get("details", {}).get("reason") == "deliveryNotEnded",
+        body.get("message", early.text)[:90],
+    )
+    behind = start + 900 + 60 - clock.now(platform.settings.data_dir)
+    clock.advance(platform.settings, platform.stack.rpc_url, behind)
+    console.print(
+        f"simulated time: chain and platform clocks moved {behind} s ahead, past {iso(start + 900)}"
+    )
+    history = _history_day(start)
+    batches = [
+        _upload(api, DSO, "pod", pod, history, 60_000),
+        _upload(api, DSO, "pod", pod, start, 25_000),
+        _upload(api, bsp, "device", device, start, 25_000),
+    ]
+    check(
+        "DSO POD meter (history day, activation) and BSP device readings committed",
+        all(batch["readingCount"] == 15 for batch in batches),
+        ", ".join(f"root {batch['root'][:12]}..." for batch in batches),
     )
     sent = api.write(
         "tso",
@@ -94,12 +129,17 @@ def _settle(
     [operation] = api.wait("tso", [sent["operationId"]])
     settlement_id = operation["result"]["settlementId"]
     recorded = api["tso"].get(f"/settlements/{settlement_id}").json()
+    totals = recorded["totals"]
     check(
-        "settlement recorded on chain",
+        "settlement recorded on chain (worked by hand)",
         recorded["status"] == "recorded"
-        and recorded["version"] == 1
-        and recorded["totals"]["orderedWh"] == 10_000  # 40 kW over 15 min
-        and bool(recorded["dataRoots"]),
+        and recorded["complete"] is True
+        and recorded["rules"]["authoritative"] == "dsoPodMeter"
+        and (totals["orderedWh"], totals["deliveredWh"]) == (10_000, 8_750)
+        and (totals["remunerationEur"], totals["penaltyEur"], totals["netEur"])
+        == ("0.46", "0.15", "0.31")
+        and totals["disagreements"] == 0
+        and any(name.startswith("bspDevices:") for name in recorded["dataRoots"]),
         f"v{recorded['version']} {recorded['settlementHash'][:18]}...",
     )
     api.done(bsp, "POST", f"/settlements/{settlement_id}/accept")
@@ -111,28 +151,38 @@ def _settle(
         audit["matches"] is True and audit["dataRootsMatch"] is True,
         f"{audit['recomputedHash'][:18]}... = {audit['onChainHash'][:18]}...",
     )
-    totals = final["totals"]
-    table = Table(title="Settlement")
-    for name in ("method", "ordered Wh", "delivered Wh", "remun. EUR", "penalty EUR", "net EUR"):
-        table.add_column(name, justify="left" if name == "method" else "right")
-    table.add_column("status")
-    table.add_column("hash")
-    params = final["method"].get("params", {})
-    table.add_row(
-        f"{final['method']['name']} {params.get('x')}/{params.get('y')}",
-        str(totals["orderedWh"]),
-        str(totals["deliveredWh"]),
-        str(totals["remunerationEur"]),
-        str(totals["penaltyEur"]),
-        str(totals["netEur"]),
-        final["status"].capitalize(),
-        "match" if audit["matches"] else "differs",
+    table = Table(title=f"Settlement of activation {activation_id[:8]} ({final['status']})")
+    periods = final["periods"]
+    table.add_column("per period")
+    for period in periods:
+        table.add_column(iso(period["start"])[11:16] + " UTC", justify="right")
+    other = final["pods"]["otherSourceWh"] or []
+    lines: list[tuple[str, Callable[[int, dict[str, Any]], Any]]] = [
+        ("baseline Wh", lambda _, p: p["baselineWh"]),
+        ("DSO POD meter Wh (authoritative)", lambda _, p: p["measuredWh"]),
+        ("BSP devices Wh", lambda i, _: sum(row[i] or 0 for row in other)),
+        ("ordered Wh", lambda _, p: p["orderedWh"]),
+        (
+            "delivered Wh (DSO / BSP)",
+            lambda _, p: f"{p['deliveredWh']} / {p.get('otherSourceDeliveredWh')}",
+        ),
+        ("paid / short Wh", lambda _, p: f"{p['remuneratedWh']} / {p['deficiencyWh']}"),
+        ("remuneration EUR", lambda _, p: p["remunerationEur"]),
+        ("penalty EUR", lambda _, p: p["penaltyEur"]),
+        ("net EUR", lambda _, p: p["netEur"]),
+        (
+            "meters disagree / data missing",
+            lambda _, p: f"{p['disagreeingPods']} / {p['missingPods']}",
+        ),
+    ]
+    for label, value in lines:
+        table.add_row(label, *(str(value(i, p)) for i, p in enumerate(periods)))
+    table.caption = (
+        f"{final['method']['name']} 1 of 1; authoritative "
+        f"{final['rules']['authoritative']}, tolerance {final['rules']['tolerance']['relative']}"
+        f" + {final['rules']['tolerance']['absoluteWh']} Wh; totals: net "
+        f"{totals['netEur']} EUR, audit {'matches' if audit['matches'] else 'differs'}"
     )
-    if not final["complete"]:
-        table.caption = (
-            f"{totals['flaggedPeriods']} period(s) not assessed: the activation "
-            "is in the future, its period not metered yet"
-        )
     console.print(table)
 
 
@@ -295,7 +345,9 @@ def run_market_demo(console: Console) -> int:
             bool(on_chain),
             f"{batch['readingCount']} readings, root {batch['root'][:18]}...",
         )
-        _settle(api, alpha, pods[alpha], activation_id, start, check, console)
+        _settle(
+            api, platform, alpha, pods[alpha], devices[alpha], activation_id, start, check, console
+        )
 
     table = Table(title="Market journey")
     table.add_column("step")

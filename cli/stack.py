@@ -47,6 +47,12 @@ class Platform:
                 "CBP_KEYSTORE_PASSWORD": self.settings.keystore_password,
                 "CBP_AUTO_REVIEW": "true" if self.settings.auto_review else "false",
                 "CBP_MINIMUM_UVAM_QUALIFIED_KW": str(self.settings.minimum_uvam_qualified_kw),
+                "CBP_SETTLEMENT_GRACE_S": str(self.settings.settlement_grace_s),
+                "CBP_SETTLEMENT_TOLERANCE_RELATIVE": str(
+                    self.settings.settlement_tolerance_relative
+                ),
+                "CBP_SETTLEMENT_TOLERANCE_WH": str(self.settings.settlement_tolerance_wh),
+                "CBP_SETTLEMENT_FINALISE_EVERY_S": str(self.settings.settlement_finalise_every_s),
                 "PYTHONPATH": str(PROJECT_ROOT),
             }
         )
@@ -99,6 +105,10 @@ class Platform:
                 "--without-gossip",
                 "--without-mingle",
                 "--without-heartbeat",
+                # embedded beat: the periodic tasks of workers.app.beat_schedule()
+                "--beat",
+                "--schedule",
+                str(self.settings.data_dir / "celerybeat-schedule"),
             ],
             env,
             logs / "worker.log",
@@ -127,6 +137,14 @@ class Platform:
         )
         self._wait_for_api()
         return self
+
+    def process_named(self, marker: str) -> subprocess.Popen[bytes]:
+        """The running platform process whose command line contains ``marker`` (``celery``,
+        ``uvicorn``, ``audit follow``)."""
+        for process in self._processes:
+            if marker in " ".join(str(arg) for arg in process.args):  # type: ignore[union-attr]
+                return process
+        raise LookupError(f"no platform process runs {marker!r}")
 
     def _spawn(self, command: list[str], env: dict[str, str], log_path: os.PathLike[str]) -> None:
         log = open(log_path, "ab")  # noqa: SIM115  (kept open for the child's lifetime)

@@ -2,6 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {CbpRoles} from "./CbpRoles.sol";
+import {FlexMarket} from "./FlexMarket.sol";
 
 /// @title SettlementLedger
 /// @notice The settlement of each activation (issue 4): the TSO records the hash of the settlement
@@ -10,7 +11,9 @@ import {CbpRoles} from "./CbpRoles.sol";
 ///         before the answer deadline; the TSO resolves a dispute by confirming the settlement or
 ///         by recording a re-settlement as a new version, which the BSP answers again. An accepted
 ///         or confirmed settlement is Final; so is one whose window lapsed unanswered, once anyone
-///         calls {finalise}. Every version's hash stays readable.
+///         calls {finalise}. Every version's hash stays readable. A settlement is recorded only
+///         for an accepted (or stopped) activation of `FlexMarket` whose delivery has ended, for
+///         the activation's BSP.
 /// @dev One settlement per activation, keyed by the activation id; versions start at 1.
 contract SettlementLedger {
     enum Status {
@@ -31,6 +34,7 @@ contract SettlementLedger {
     }
 
     CbpRoles private immutable _roles;
+    FlexMarket private immutable _market;
 
     mapping(bytes32 activationId => Settlement) private _settlements;
     mapping(bytes32 activationId => mapping(uint32 version => bytes32 settlementHash)) private _hashes;
@@ -51,6 +55,10 @@ contract SettlementLedger {
     error SettlementStaleVersion(bytes32 activationId, uint32 version, uint32 currentVersion);
     /// @notice The BSP answers after the deadline.
     error SettlementAnswerLate(bytes32 activationId, uint40 answerDeadline, uint256 blockTime);
+    /// @notice The activation's last delivery period has not ended yet: nothing to settle.
+    error SettlementDeliveryNotEnded(bytes32 activationId, uint256 deliveryEnd, uint256 blockTime);
+    /// @notice The activation is not accepted or stopped on the market, or `bsp` is not its BSP.
+    error SettlementNotSettleable(bytes32 activationId);
     /// @notice The answer window is still open, so the settlement cannot be finalised by lapse.
     error SettlementWindowOpen(bytes32 activationId, uint40 answerDeadline, uint256 blockTime);
 
@@ -72,8 +80,9 @@ contract SettlementLedger {
     /// @notice Version `version` is final; `settlementHash` is the settled record.
     event SettlementFinalised(bytes32 indexed activationId, uint32 version, bytes32 settlementHash);
 
-    constructor(CbpRoles roles) {
+    constructor(CbpRoles roles, FlexMarket market) {
         _roles = roles;
+        _market = market;
     }
 
     modifier onlyTso() {
@@ -82,13 +91,15 @@ contract SettlementLedger {
     }
 
     /// @notice Record version 1 of the settlement of an activation.
-    /// @dev Requirements: caller is the TSO; no settlement yet; hash and BSP not zero; deadline in
-    ///      the future. Emits {SettlementRecorded}.
+    /// @dev Requirements: caller is the TSO; no settlement yet; the activation is Accepted or
+    ///      Stopped on the market, for `bsp`, and its last period has ended; hash and BSP not zero;
+    ///      deadline in the future. Emits {SettlementRecorded}.
     function recordSettlement(bytes32 activationId, bytes32 settlementHash, address bsp, uint40 answerDeadline)
         external
         onlyTso
     {
         if (_settlements[activationId].status != Status.None) revert SettlementAlreadyRecorded(activationId);
+        _requireDelivered(activationId, bsp);
         _record(activationId, 1, settlementHash, bsp, answerDeadline);
     }
 
@@ -159,6 +170,22 @@ contract SettlementLedger {
     /// @notice The roles contract this ledger trusts.
     function roles() external view returns (CbpRoles) {
         return _roles;
+    }
+
+    /// @notice The market whose activations this ledger settles.
+    function market() external view returns (FlexMarket) {
+        return _market;
+    }
+
+    function _requireDelivered(bytes32 activationId, address bsp) private view {
+        FlexMarket.Activation memory a = _market.activation(activationId);
+        bool settleable = a.status == FlexMarket.ActivationStatus.Accepted
+            || a.status == FlexMarket.ActivationStatus.Stopped;
+        if (!settleable || a.bsp != bsp) revert SettlementNotSettleable(activationId);
+        uint256 deliveryEnd = uint256(a.firstPeriod) + uint256(_market.PERIOD_SECONDS()) * a.setPointsKw.length;
+        if (block.timestamp < deliveryEnd) {
+            revert SettlementDeliveryNotEnded(activationId, deliveryEnd, block.timestamp);
+        }
     }
 
     function _record(bytes32 activationId, uint32 version, bytes32 settlementHash, address bsp, uint40 deadline)

@@ -60,19 +60,12 @@ def fault_world(
 # ------------------------------------------------------------------ processes
 
 
-def _process_named(platform: Platform, marker: str) -> subprocess.Popen[bytes]:
-    for process in platform._processes:
-        if marker in " ".join(str(arg) for arg in process.args):  # type: ignore[union-attr]
-            return process
-    raise LookupError(f"no platform process runs {marker!r}")
-
-
 def worker_process(platform: Platform) -> subprocess.Popen[bytes]:
-    return _process_named(platform, "celery")
+    return platform.process_named("celery")
 
 
 def indexer_process(platform: Platform) -> subprocess.Popen[bytes]:
-    return _process_named(platform, "audit follow")
+    return platform.process_named("audit follow")
 
 
 def children_of(pid: int) -> list[int]:

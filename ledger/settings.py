@@ -7,6 +7,7 @@ when none answers, see :mod:`ledger.services_runtime`). A real deployment sets t
 
 from __future__ import annotations
 
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
@@ -52,6 +53,26 @@ class Settings(BaseSettings):
     )
     minimum_uvam_qualified_kw: int = Field(
         default=0, description="Demo relaxation of the 1 MW UVAM threshold (FLOW D5.5 §3)."
+    )
+    settlement_grace_s: int = Field(
+        default=3600,
+        ge=0,
+        description="Measurement upload window after an activation's delivery ends: until it"
+        " closes, an activation with missing measurements is not settled.",
+    )
+    settlement_tolerance_relative: Decimal = Field(
+        default=Decimal("0.01"),
+        ge=0,
+        description="Meter tolerance between the DSO's POD meter and the BSP's devices"
+        " (relative part, of the authoritative value).",
+    )
+    settlement_tolerance_wh: int = Field(
+        default=10, ge=0, description="Meter tolerance, absolute part in Wh per period."
+    )
+    settlement_finalise_every_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="How often the worker finalises settlements whose answer window lapsed.",
     )
 
     @property

@@ -11,8 +11,16 @@ import redis
 from celery import Celery
 
 from ledger.local_stack import DEFAULT_REDIS_URL
+from ledger.services.settlement import TASK_FINALISE_LAPSED
+from ledger.settings import Settings
 
 CHAIN_QUEUE = "chain"
+
+
+def beat_schedule() -> dict[str, Any]:
+    """Periodic tasks, run by the beat embedded in the platform's worker (``--beat``)."""
+    every = Settings().settlement_finalise_every_s  # CBP_SETTLEMENT_FINALISE_EVERY_S
+    return {"finalise-lapsed-settlements": {"task": TASK_FINALISE_LAPSED, "schedule": every}}
 
 
 def create_app(redis_url: str | None = None, queue: str | None = None) -> Celery:
@@ -38,6 +46,7 @@ def create_app(redis_url: str | None = None, queue: str | None = None) -> Celery
         },
         task_default_queue=queue,
         worker_hijack_root_logger=False,
+        beat_schedule=beat_schedule(),
     )
     return app
 

@@ -1,4 +1,5 @@
-"""Settlement of activations: the TSO settles, the BSP accepts or disputes, the TSO resolves.
+"""Settlement of activations: the TSO settles, the BSP accepts or disputes, the TSO resolves;
+a settlement left unanswered past its deadline is finalised.
 Thin: each route calls one ledger service; writes answer 202 with their operation."""
 
 from __future__ import annotations
@@ -115,6 +116,18 @@ def resolve(
     )
     task = settlement.TASK_SETTLE if operation.kind == "settlement.resettle" else None
     return _accepted(runtime, session, operation, task=task)
+
+
+@router.post(
+    "/settlements/{settlement_id}/finalise",
+    status_code=ACCEPTED,
+    summary="Finalise a settlement whose answer window lapsed unanswered (anyone who sees it)",
+)
+def finalise(
+    settlement_id: str, org: CurrentOrg, session: SessionDep, runtime: RuntimeDep
+) -> dict[str, Any]:
+    operation = settlement.finalise(runtime, session, organisation=org, settlement_id=settlement_id)
+    return _accepted(runtime, session, operation)
 
 
 @router.get("/settlements/{settlement_id}/audit", summary="Recompute and compare with the chain")

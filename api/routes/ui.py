@@ -1,5 +1,6 @@
-"""The connector web dashboard: static files under ``/ui``, and the one read it needs beyond
-the registration API (who the TSO and the DSOs are, for guided entry).
+"""The connector web dashboard: static files under ``/ui``, and the three reads it needs beyond
+the platform API: who the TSO and the DSOs are (guided entry), what needs this organisation's
+attention (the home page), and the platform's clock (for countdowns).
 
 The dashboard is plain HTML, CSS and ES modules in ``connector_ui/``; it calls the API with the
 organisation's bearer token like any other client. Everything is served from here: the
@@ -20,6 +21,9 @@ from starlette.types import Scope
 from api.deps import CurrentOrg, SessionDep
 from ledger.db.models import Organisation
 from ledger.domain.enums import Role
+from ledger.market.periods import iso
+from ledger.services import attention as attention_service
+from ledger.services.market_common import now
 from ledger.settings import PROJECT_ROOT
 
 UI_DIR = PROJECT_ROOT / "connector_ui"
@@ -62,6 +66,21 @@ def directory(org: CurrentOrg, session: SessionDep) -> dict[str, Any]:
     view = [{"name": row.name, "role": row.role, "eic": row.eic} for row in rows]
     tso = next((entry for entry in view if entry["role"] == Role.TSO), None)
     return {"tso": tso, "dsos": [entry for entry in view if entry["role"] == Role.DSO]}
+
+
+@router.get(
+    f"{UI_PATH}/attention",
+    summary="What needs this organisation's attention now (per role), most urgent first",
+)
+def attention(org: CurrentOrg, session: SessionDep) -> dict[str, Any]:
+    return attention_service.attention(session, org)
+
+
+@router.get(f"{UI_PATH}/clock", summary="The platform's clock (deadlines are counted on it)")
+def platform_clock(org: CurrentOrg) -> dict[str, Any]:
+    """On a local demo chain the platform's clock may run ahead of the wall clock
+    (``ledger/clock.py``); the dashboard counts deadlines down on this one."""
+    return {"now": iso(now())}
 
 
 def install(app: FastAPI) -> None:

@@ -3,6 +3,7 @@
 // and a hash router ("#/resources/<id>?status=Open").
 
 import { Api, ApiError, apiPaths } from "./api.js";
+import { syncClock } from "./countdown.js";
 import { MODULES } from "./modules/index.js";
 import { OperationTracker } from "./operations.js";
 import { busy, clear, field, fill, h, notice, showErrors } from "./ui.js";
@@ -35,12 +36,21 @@ async function signIn(token, { quiet = false } = {}) {
   state.me = me;
   state.paths = await apiPaths();
   state.directory = await api.get("/ui/directory").catch(() => ({ tso: null, dsos: [] }));
+  await followPlatformClock(api);
   state.tracker = new OperationTracker(api, tray, trayList);
   state.modules = MODULES.filter((module) => applies(module));
   document.body.classList.add("signed-in");
   renderChrome();
   if (!quiet && (!location.hash || location.hash === "#/login")) location.hash = "#/home";
   else route();
+}
+
+/** Deadlines count down on the platform's clock (see countdown.js); checked on every page. */
+function followPlatformClock(api) {
+  return api
+    .get("/ui/clock")
+    .then((clock) => syncClock(clock.now))
+    .catch(() => {});
 }
 
 function signOut(message) {
@@ -190,6 +200,7 @@ async function route() {
     setTitle: (title) => (document.title = `${title} · CBP connector`),
   };
   markCurrent(module?.path);
+  followPlatformClock(state.api);
   if (!module) {
     fill(main, h("h1", {}, "Page not found"), h("p", {}, h("a", { href: "#/home" }, "Back to home")));
     return;

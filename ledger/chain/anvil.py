@@ -122,6 +122,11 @@ class AnvilNode:
             process.wait()
 
     @property
+    def pid(self) -> int | None:
+        """The node's process id while it runs (the load generator samples its CPU time)."""
+        return self._process.pid if self._process is not None else None
+
+    @property
     def running(self) -> bool:
         return self._process is not None and self._process.poll() is None
 

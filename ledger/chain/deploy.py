@@ -25,7 +25,7 @@ def deploy_platform(client: ChainClient, tso: Signer, *, tso_eic: str) -> Deploy
         tso, "MeasurementLedger", load_artifact("MeasurementLedger")["bytecode"], roles
     )
     settlements = client.deploy(
-        tso, "SettlementLedger", load_artifact("SettlementLedger")["bytecode"], roles
+        tso, "SettlementLedger", load_artifact("SettlementLedger")["bytecode"], roles, market
     )
     deployment = Deployment(
         chain_id=client.chain_id,

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from ledger.chain.client import Call, Receipt
 from ledger.db.market_models import MarketAward, MarketBid, MarketNeed
@@ -405,9 +405,10 @@ def list_needs(
     query = select(MarketNeed)
     if status:
         query = query.where(MarketNeed.status == status)
+    count = session.exec(select(func.count()).select_from(query.subquery())).one()
     rows = session.exec(
         query.order_by(col(MarketNeed.created_at).desc())
         .offset(max(0, offset))
         .limit(min(limit, 500))
     ).all()
-    return {"data": [need_view(session, n, organisation) for n in rows], "count": len(rows)}
+    return {"data": [need_view(session, n, organisation) for n in rows], "count": int(count)}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -10,6 +9,7 @@ from eth_utils import keccak
 from sqlalchemy import insert
 from sqlmodel import Session, select
 
+from ledger import clock
 from ledger.chain.client import Receipt
 from ledger.chain.errors import ContractRevert
 from ledger.db.market_models import MarketStatusChange
@@ -57,8 +57,9 @@ def settings() -> MarketSettings:
 
 
 def now() -> int:
-    """The platform's clock in unix seconds (the chain's block time follows the same clock)."""
-    return int(time.time())
+    """The platform's clock in unix seconds (the chain's block time follows the same clock;
+    :mod:`ledger.clock`)."""
+    return clock.now()
 
 
 def reasons_hash(reasons: Sequence[str]) -> bytes:

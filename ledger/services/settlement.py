@@ -2,82 +2,62 @@
 core (``ledger.settlement``), the record and its hash on chain, the BSP's answer, the TSO's
 resolution, and the audit that recomputes a settlement and compares it with the chain.
 
-Flow: the TSO asks for the settlement of an activation (operation ``settlement.record``); a
-worker task (``cbp.settlement.settle_activation``) builds the inputs from the database - set
-points, the awarded prices, the sanction price, the DSO's POD readings from the committed, not
-superseded measurement batches (the batches used are recorded with their Merkle roots) and the
-history the baseline needs - runs :func:`ledger.settlement.settle`, stores the record's
-canonical JSON and hash, and records the hash on chain (``SettlementLedger``). The BSP accepts
-or disputes (``settlement.accept`` / ``settlement.dispute``) before the deadline; the TSO
-confirms a dispute (``settlement.confirm``) or re-settles it (``settlement.resettle``: a new
-version computed the same way, possibly with another method). Refusals come from the contract,
-simulated before anything is stored, with its decoded error.
-
-Days are UTC days; an activation is settled within the UTC day of its first period.
+Flow: the TSO asks for the settlement of an activation (operation ``settlement.record``), which
+is refused while the activation is not settleable yet
+(:func:`ledger.services.settlement_inputs.check_settleable`: delivery not ended, or measurements
+missing while the upload window is open); a worker task (``cbp.settlement.settle_activation``)
+builds the inputs from the database (:mod:`ledger.services.settlement_inputs`), runs
+:func:`ledger.settlement.settle`, stores the record's canonical JSON and hash, and records the
+hash on chain (``SettlementLedger``). The BSP accepts or disputes (``settlement.accept`` /
+``settlement.dispute``) before the deadline; the TSO confirms a dispute (``settlement.confirm``)
+or re-settles it (``settlement.resettle``: a new version computed the same way, possibly with
+another method). A settlement left unanswered past its deadline is finalised
+(``settlement.finalise``) on request or by the periodic task ``cbp.settlement.finalise_lapsed``.
+Refusals come from the contract, simulated before anything is stored, with its decoded error.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
-import numpy as np
 from eth_utils import keccak
 from sqlmodel import Session, col, select
 
 from ledger.chain.client import Call, Receipt
-from ledger.db.market_models import (
-    MarketActivation,
-    MarketAward,
-    MarketBid,
-    MeasurementBatch,
-    MeasurementSeries,
-)
-from ledger.db.models import Membership, Operation, Organisation, Pod, utcnow
+from ledger.db.market_models import MarketActivation
+from ledger.db.models import Operation, Organisation, utcnow
 from ledger.db.settlement_models import Settlement
 from ledger.domain.enums import Role
 from ledger.errors import Conflict, InvalidInput, NotFound
 from ledger.ids import new_id, to_bytes32
-from ledger.market import readings
 from ledger.market.periods import iso
-from ledger.market.terms import Direction
 from ledger.runtime import Runtime
 from ledger.services import operations
 from ledger.services.common import simulate
-from ledger.services.market_common import events, hex32, now, require_role, sees_everything
-from ledger.services.operations import FollowUp, Handler
-from ledger.settlement import (
-    CAISO_10_OF_10,
-    GAP,
-    HIGH_4_OF_5,
-    PERIOD_SECONDS,
-    Activation,
-    BaselineMethod,
-    History,
-    MeterBeforeBaseline,
-    PowerSeries,
-    SameDayAdjustment,
-    Selection,
-    SettlementDay,
-    SettlementInputError,
-    SettlementRecord,
-    SettlementRules,
-    XOfYBaseline,
-    ordered_wh_from_kw,
-    settle,
+from ledger.services.market_common import (
+    events,
+    hex32,
+    now,
+    require_role,
+    sees_everything,
+    tso_of,
 )
+from ledger.services.operations import TERMINAL, FollowUp, Handler
+from ledger.services.settlement_inputs import (
+    build_inputs,
+    check_settleable,
+    fresh_inputs,
+    members,
+    method_from_spec,
+    rules_from_inputs,
+)
+from ledger.settlement import SettlementInputError, SettlementRecord, settle
 
 LEDGER = "SettlementLedger"
 TASK_SETTLE = "cbp.settlement.settle_activation"
-DAY_SECONDS = 86_400
-PERIODS_PER_DAY = DAY_SECONDS // PERIOD_SECONDS
-GRID_S = 60
-MAX_HISTORY_DAYS = 28
-DEFAULT_SANCTION_EUR_MWH = Decimal(os.environ.get("CBP_SETTLEMENT_SANCTION_EUR_MWH", "200"))
-"""Sanction price when the market has none (the products carry no sanction price yet)."""
+TASK_FINALISE_LAPSED = "cbp.settlement.finalise_lapsed"
 DEFAULT_ANSWER_WINDOW_S = int(os.environ.get("CBP_SETTLEMENT_ANSWER_WINDOW_S", str(7 * 86_400)))
 SETTLED = "Accepted"
 """Only an activation the BSP accepted is settled."""
@@ -93,251 +73,23 @@ ERROR_FIELDS = {
     "SettlementWrongStatus": "status",
     "SettlementStaleVersion": "version",
     "SettlementAnswerLate": "answerDeadline",
+    "SettlementWindowOpen": "answerDeadline",
     "SettlementAlreadyRecorded": "activationId",
+    "SettlementDeliveryNotEnded": "activationId",
+    "SettlementNotSettleable": "activationId",
 }
-
-
-class SettlementRefused(Conflict):
-    code = "settlement_refused"
-
-
-# ------------------------------------------------------------------------- methods
-
-
-def method_from_spec(spec: dict[str, Any] | None) -> BaselineMethod:
-    """A baseline method from its JSON spec: ``{"name": "caiso10of10"}``, ``"high4of5"``,
-    ``{"name": "xOfY", "x", "y", "selection", "minDays", "adjustment": {...}}`` or
-    ``{"name": "meterBefore", "windowPeriods", "gapPeriods"}``."""
-    spec = dict(spec or {"name": "caiso10of10"})
-    name = spec.get("name")
-    try:
-        if name == "caiso10of10":
-            return CAISO_10_OF_10
-        if name == "high4of5":
-            return HIGH_4_OF_5
-        if name == "xOfY":
-            adjustment = spec.get("adjustment")
-            return XOfYBaseline(
-                x=int(spec.get("x", 10)),
-                y=int(spec.get("y", 10)),
-                selection=Selection(spec.get("selection", "mostRecent")),
-                min_days=int(spec.get("minDays", 5)),
-                adjustment=None
-                if not adjustment
-                else SameDayAdjustment(
-                    window_periods=int(adjustment.get("windowPeriods", 12)),
-                    gap_periods=int(adjustment.get("gapPeriods", 4)),
-                    low=Decimal(str(adjustment.get("low", "0.8"))),
-                    high=Decimal(str(adjustment.get("high", "1.2"))),
-                ),
-            )
-        if name == "meterBefore":
-            return MeterBeforeBaseline(
-                window_periods=int(spec.get("windowPeriods", 2)),
-                gap_periods=int(spec.get("gapPeriods", 0)),
-            )
-    except (ValueError, TypeError, ArithmeticError) as exc:
-        raise InvalidInput(f"bad baseline parameters: {exc}", field="method") from exc
-    raise InvalidInput(
-        f"unknown baseline method {name!r} (caiso10of10, high4of5, xOfY, meterBefore)",
-        field="method",
-    )
-
-
-def _history_days(method: BaselineMethod) -> int:
-    if isinstance(method, XOfYBaseline):
-        # y eligible days of the same day type: weekends are 2 in 7, so look back far enough.
-        return min(MAX_HISTORY_DAYS, max(7, method.y * 7 // 2 + 7))
-    return 0
-
-
-# ------------------------------------------------------------------------- inputs
-
-
-def _members(session: Session, activation: MarketActivation) -> list[Pod]:
-    rows = session.exec(
-        select(Pod)
-        .join(Membership, Membership.pod_id == Pod.id)  # type: ignore[arg-type]
-        .where(Membership.uvam_id == activation.uvam_id, col(Membership.active).is_(True))
-        .order_by(Pod.id)
-    ).all()
-    return list(rows)
-
-
-def _batches_in_use(session: Session, pod_ids: Sequence[str], start: int, end: int) -> list[str]:
-    """Committed, not superseded POD meter batches with readings of these PODs in [start, end)."""
-    rows = session.exec(
-        select(MeasurementBatch.id)
-        .join(MeasurementSeries, MeasurementSeries.batch_id == MeasurementBatch.id)  # type: ignore[arg-type]
-        .where(
-            MeasurementBatch.kind == "pod",
-            MeasurementBatch.status == "committed",
-            col(MeasurementBatch.superseded_by_id).is_(None),
-            col(MeasurementSeries.resource_id).in_(list(pod_ids)),
-            MeasurementBatch.first_timestamp < end,
-            MeasurementBatch.last_timestamp >= start,
-        )
-        .distinct()
-    ).all()
-    return sorted(rows)
-
-
-def _grid(
-    session: Session, batch_ids: Sequence[str], pod_ids: Sequence[str], start: int, end: int
-) -> tuple[np.ndarray, dict[str, bytes]]:
-    """The POD readings of the batches on a 60 s grid ``[pods, steps]`` (GAP where missing),
-    later batches over earlier ones; and each batch's Merkle root recomputed from its series."""
-    steps = (end - start) // GRID_S
-    grid = np.full((len(pod_ids), steps), GAP, dtype=np.int32)
-    row_of = {pod_id: index for index, pod_id in enumerate(pod_ids)}
-    roots: dict[str, bytes] = {}
-    if not batch_ids:
-        return grid, roots
-    batches = session.exec(
-        select(MeasurementBatch)
-        .where(col(MeasurementBatch.id).in_(list(batch_ids)))
-        .order_by(col(MeasurementBatch.created_at), col(MeasurementBatch.id))
-    ).all()
-    for batch in batches:
-        series = session.exec(
-            select(MeasurementSeries).where(MeasurementSeries.batch_id == batch.id)
-        ).all()
-        pairs = []
-        for row in series:
-            unpacked = readings.Series.unpack(
-                row.resource_id, row.start, row.resolution_s, row.values
-            )
-            key = to_bytes32(row.resource_key)
-            pairs.append((key, unpacked.root(key)))
-            if row.resource_id not in row_of or row.resolution_s % GRID_S:
-                continue
-            values = np.frombuffer(row.values, dtype=np.int32)
-            repeat = row.resolution_s // GRID_S
-            expanded = np.repeat(values, repeat)
-            first = (row.start - start) // GRID_S
-            lo, hi = max(0, first), min(steps, first + expanded.size)
-            if lo >= hi:
-                continue
-            chunk = expanded[lo - first : hi - first]
-            target = grid[row_of[row.resource_id], lo:hi]
-            present = chunk != GAP
-            target[present] = chunk[present]
-        roots[batch.chain_key] = readings.batch_root(pairs)
-    return grid, roots
-
-
-def _event_days(
-    session: Session, activation: MarketActivation, dates: Sequence[date], pods: int
-) -> np.ndarray:
-    """``[days, pods]``: days with another accepted activation of the same UVAM."""
-    flags = np.zeros((len(dates), pods), dtype=bool)
-    others = session.exec(
-        select(MarketActivation).where(
-            MarketActivation.uvam_id == activation.uvam_id, MarketActivation.id != activation.id
-        )
-    ).all()
-    index = {d: i for i, d in enumerate(dates)}
-    for other in others:
-        if other.status not in {"Accepted", "Stopped"}:
-            continue
-        d = datetime.fromtimestamp(other.first_period, UTC).date()
-        if d in index:
-            flags[index[d], :] = True
-    return flags
-
-
-def build_inputs(
-    session: Session, activation: MarketActivation, inputs: dict[str, Any]
-) -> tuple[SettlementDay, Activation]:
-    """The core's inputs for one activation, from ``inputs`` (method, sanction, batches used)."""
-    method = method_from_spec(inputs["method"])
-    day = datetime.fromtimestamp(activation.first_period, UTC).date()
-    day_start = int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp())
-    first_index = (activation.first_period - day_start) // PERIOD_SECONDS
-    periods = len(activation.set_points_kw)
-    if first_index + periods > PERIODS_PER_DAY:
-        raise SettlementInputError("the activation crosses midnight UTC", field="activationId")
-    history_days = _history_days(method)
-    start = day_start - history_days * DAY_SECONDS
-    end = day_start + DAY_SECONDS
-    pod_ids = inputs["podIds"]
-    grid, roots = _grid(session, inputs["batchIds"], pod_ids, start, end)
-    pods = len(pod_ids)
-    day_grid = grid[:, history_days * PERIODS_PER_DAY * (PERIOD_SECONDS // GRID_S) :]
-    check = PowerSeries(np.ascontiguousarray(day_grid), GRID_S)
-    history = None
-    if history_days:
-        per_day = DAY_SECONDS // GRID_S
-        past = grid[:, : history_days * per_day].reshape(pods, history_days, per_day)
-        energy = PowerSeries(np.ascontiguousarray(past.transpose(1, 0, 2)), GRID_S).period_energy()
-        dates = tuple(day - timedelta(days=history_days - i) for i in range(history_days))
-        history = History(
-            energy=energy, dates=dates, event_days=_event_days(session, activation, dates, pods)
-        )
-    settlement_day = SettlementDay(
-        day=day,
-        day_start=day_start,
-        pod_ids=tuple(pod_ids),
-        dso=check.period_energy(),
-        check_series=check,
-        history=history,
-        data_roots={f"dsoPodMeter:{key}": root for key, root in roots.items()},
-    )
-    sanction = Decimal(inputs["sanctionEurMwh"])
-    core = Activation(
-        activation_id=activation.id,
-        uvam_id=activation.uvam_id,
-        direction=Direction(inputs["direction"]),
-        first_period=first_index,
-        ordered_wh=ordered_wh_from_kw(list(activation.set_points_kw)),
-        price_eur_mwh=tuple(Decimal(p) for p in inputs["pricesEurMwh"]),
-        sanction_eur_mwh=(sanction,) * periods,
-        pod_rows=tuple(range(pods)),
-    )
-    return settlement_day, core
-
-
-def _fresh_inputs(
-    session: Session, activation: MarketActivation, request: dict[str, Any]
-) -> dict[str, Any]:
-    """Everything a settlement is computed from, fixed once: the audit reuses it."""
-    method = method_from_spec(request.get("method"))
-    bid = session.get(MarketBid, activation.bid_id)
-    award = session.get(MarketAward, activation.bid_id)
-    if bid is None or award is None:
-        raise NotFound(f"no award for activation {activation.id}", field="activationId")
-    prices = []
-    for index in range(len(activation.set_points_kw)):
-        offset = (activation.first_period - award.delivery_start) // PERIOD_SECONDS + index
-        if not 0 <= offset < len(award.prices_micro):
-            raise SettlementInputError(
-                "the activation lies outside its award", field="activationId"
-            )
-        prices.append(str(Decimal(award.prices_micro[offset]) / Decimal(1_000_000)))
-    pods = [pod.id for pod in _members(session, activation)]
-    if not pods:
-        raise SettlementInputError("the UVAM has no member POD", field="activationId")
-    day = datetime.fromtimestamp(activation.first_period, UTC).date()
-    day_start = int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp())
-    start = day_start - _history_days(method) * DAY_SECONDS
-    sanction = request.get("sanctionEurMwh") or DEFAULT_SANCTION_EUR_MWH
-    return {
-        "method": request.get("method") or {"name": "caiso10of10"},
-        "direction": bid.direction,
-        "pricesEurMwh": prices,
-        "sanctionEurMwh": str(Decimal(str(sanction))),
-        "podIds": pods,
-        "batchIds": _batches_in_use(session, pods, start, day_start + DAY_SECONDS),
-    }
 
 
 def compute_record(
     session: Session, activation: MarketActivation, inputs: dict[str, Any], version: int
 ) -> SettlementRecord:
-    method = method_from_spec(inputs["method"])
     day, core = build_inputs(session, activation, inputs)
     return settle(
-        day=day, activations=[core], method=method, rules=SettlementRules(), version=version
+        day=day,
+        activations=[core],
+        method=method_from_spec(inputs["method"]),
+        rules=rules_from_inputs(inputs),
+        version=version,
     )[0]
 
 
@@ -391,6 +143,8 @@ def request_settlement(
     if _current(session, activation.id) is not None:
         raise Conflict(f"activation {activation.id} is already settled", field="activationId")
     method_from_spec(request.get("method"))
+    _window(request)
+    check_settleable(session, runtime.settings, activation, members(session, activation))
     return operations.accept(
         session,
         organisation=tso,
@@ -473,6 +227,7 @@ def resolve(
     if decision != "resettle":
         raise InvalidInput("decision is confirm or resettle", field="decision")
     method_from_spec(request.get("method"))
+    check_settleable(session, runtime.settings, activation, members(session, activation))
     # The contract is the judge of who may re-settle and when: simulate with a placeholder hash.
     probe = Call(
         LEDGER,
@@ -509,7 +264,7 @@ def settle_activation(runtime: Runtime, operation_id: str) -> str:
             activation = session.get(MarketActivation, p["activationId"])
             assert activation is not None
             try:
-                inputs = _fresh_inputs(session, activation, p["request"])
+                inputs = fresh_inputs(session, runtime.settings, activation, p["request"])
                 record = compute_record(session, activation, inputs, p["version"])
             except (SettlementInputError, NotFound, InvalidInput) as exc:
                 operation.status = operations.OperationStatus.FAILED
@@ -699,6 +454,23 @@ class ConfirmHandler(Handler):
         return []
 
 
+class FinaliseHandler(Handler):
+    kind = "settlement.finalise"
+
+    def calls(self, session: Session, operation: Operation) -> list[Call]:
+        return [Call(LEDGER, "finalise", (to_bytes32(operation.payload["activationKey"]),))]
+
+    def apply(
+        self, session: Session, operation: Operation, receipts: Sequence[Receipt]
+    ) -> list[FollowUp]:
+        row = _row(session, operation)
+        for _, event in events(receipts, "SettlementFinalised"):
+            row.status = FINAL
+            row.resolution = row.resolution or "lapsed"
+            _log(row, event, "finalised", lapsed=True)
+        return []
+
+
 def handlers() -> dict[str, Handler]:
     return {
         h.kind: h
@@ -708,8 +480,76 @@ def handlers() -> dict[str, Handler]:
             AcceptHandler(),
             DisputeHandler(),
             ConfirmHandler(),
+            FinaliseHandler(),
         )
     }
+
+
+def _finalise_operation(session: Session, organisation: Organisation, row: Settlement) -> Operation:
+    activation = session.get(MarketActivation, row.activation_id)
+    assert activation is not None
+    return operations.accept(
+        session,
+        organisation=organisation,
+        kind=FinaliseHandler.kind,
+        target_id=row.id,
+        payload={
+            "settlementId": row.id,
+            "activationKey": activation.chain_key,
+            "version": row.version,
+        },
+    )
+
+
+def finalise(
+    runtime: Runtime, session: Session, *, organisation: Organisation, settlement_id: str
+) -> Operation:
+    """Finalise a settlement whose answer window lapsed without an answer. Anyone who sees the
+    settlement (the TSO, an auditor, its BSP) may ask, signed by their own account, as the
+    contract lets anyone; before the deadline the contract refuses (``SettlementWindowOpen``)."""
+    row = _settlement(session, organisation, settlement_id)
+    operation = _finalise_operation(session, organisation, row)
+    simulate(
+        runtime,
+        organisation,
+        FinaliseHandler().calls(session, operation),
+        error_fields=ERROR_FIELDS,
+    )
+    return operation
+
+
+def finalise_lapsed(runtime: Runtime) -> list[str]:
+    """The periodic task: finalise, as the TSO, every recorded settlement whose answer deadline
+    has passed and that no finalisation is already under way for. Returns the operations."""
+    started: list[str] = []
+    with runtime.session() as session:
+        lapsed = session.exec(
+            select(Settlement).where(
+                Settlement.status == RECORDED,
+                col(Settlement.answer_deadline).is_not(None),
+                col(Settlement.answer_deadline) < now(),
+            )
+        ).all()
+        if not lapsed:
+            return started
+        busy = set(
+            session.exec(
+                select(Operation.target_id).where(
+                    Operation.kind == FinaliseHandler.kind,
+                    col(Operation.target_id).in_([row.id for row in lapsed]),
+                    col(Operation.status).not_in(list(TERMINAL)),
+                )
+            ).all()
+        )
+        tso = tso_of(session)
+        operations_ = [
+            _finalise_operation(session, tso, row) for row in lapsed if row.id not in busy
+        ]
+        session.commit()
+        for operation in operations_:
+            operations.submit(runtime, operation)
+            started.append(operation.id)
+    return started
 
 
 # ------------------------------------------------------------------------- reads and audit

@@ -74,6 +74,12 @@ class DayResults:
     """Within the event: no authoritative measurement or no baseline value."""
     disagreement: NDArray[np.bool_]
     """Within the event: both sources measured and beyond the tolerance."""
+    other_delivered: NDArray[np.int64] | None
+    """Per slot and period, delivered energy by the other source against the same baseline;
+    0 where the other source or the baseline is missing. ``None`` without a second source."""
+    uvam_other_delivered: NDArray[np.int64] | None
+    uvam_other_missing: NDArray[np.int64] | None
+    """Number of PODs without a reading of the other source (or a baseline) per period."""
     uvam_baseline: NDArray[np.int64]
     uvam_measured: NDArray[np.int64]
     uvam_delivered: NDArray[np.int64]
@@ -150,6 +156,7 @@ def compute(
 
     disagreement = np.zeros_like(event)
     other = None
+    other_delivered = other_missing = None
     if secondary is not None:
         other = secondary.rows(slot_rows)
         tolerance = fraction_of(rules.tolerance.relative)
@@ -159,6 +166,9 @@ def compute(
             + rules.tolerance.absolute_wh * tolerance.denominator
         )
         disagreement = event & measured.present & other.present & (gap > allowed)
+        other_assessed = event & other.present & baseline.available
+        other_delivered = np.where(other_assessed, sign[:, None] * (baseline.wh - other.wh), 0)
+        other_missing = event & ~other_assessed
 
     def per_uvam(values: NDArray[np.generic]) -> NDArray[np.int64]:
         return np.add.reduceat(values.astype(np.int64), starts, axis=0)
@@ -198,6 +208,9 @@ def compute(
         delivered=delivered,
         missing=missing,
         disagreement=disagreement,
+        other_delivered=other_delivered,
+        uvam_other_delivered=None if other_delivered is None else per_uvam(other_delivered),
+        uvam_other_missing=None if other_missing is None else per_uvam(other_missing),
         uvam_baseline=per_uvam(np.where(event & baseline.available, baseline.wh, 0)),
         uvam_measured=per_uvam(np.where(event & measured.present, measured.wh, 0)),
         uvam_delivered=uvam_delivered,

@@ -50,7 +50,8 @@ __all__ = [
     "build_records",
 ]
 
-RECORD_SCHEMA: Final = "cbp.settlement/1"
+RECORD_SCHEMA: Final = "cbp.settlement/2"
+"""/2: per period, the delivery by the other meter source (``otherSourceDeliveredWh``)."""
 _WH_PER_MWH: Final = Decimal(1_000_000)
 
 
@@ -84,9 +85,14 @@ class PeriodResult:
     missing_pods: int
     disagreeing_pods: int
     status: PeriodStatus
+    other_source: bool = False
+    """A second meter source was given (the key ``otherSourceDeliveredWh`` is then recorded)."""
+    other_source_delivered_wh: int | None = None
+    """The UVAM's delivered energy by the other source against the same baseline; ``None``
+    when the other source (or the baseline) misses a POD in the period."""
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        body = {
             "start": self.start,
             "durationS": self.duration_s,
             "baselineWh": self.baseline_wh,
@@ -106,6 +112,9 @@ class PeriodResult:
             "disagreeingPods": self.disagreeing_pods,
             "status": self.status,
         }
+        if self.other_source:
+            body["otherSourceDeliveredWh"] = self.other_source_delivered_wh
+        return body
 
 
 @dataclass(frozen=True)
@@ -313,6 +322,7 @@ def _record(
                 missing_pods=missing,
                 disagreeing_pods=int(results.uvam_disagreement[index, period]),
                 status=status,
+                **_other_source(results, index, period),
             )
         )
 
@@ -349,6 +359,14 @@ def _record(
         totals=totals,
         complete=len(assessed) == len(periods),
     )
+
+
+def _other_source(results: DayResults, index: int, period: int) -> dict[str, Any]:
+    if results.uvam_other_delivered is None or results.uvam_other_missing is None:
+        return {}
+    complete = int(results.uvam_other_missing[index, period]) == 0
+    delivered = int(results.uvam_other_delivered[index, period])
+    return {"other_source": True, "other_source_delivered_wh": delivered if complete else None}
 
 
 def _pod_results(

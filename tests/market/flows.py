@@ -1,34 +1,27 @@
 """Steps the market tests share: qualified UVAMs through the public API, test products, bids,
-waits. Everything goes through HTTP as an organisation's own system would."""
+waits. Everything goes through HTTP as an organisation's own system would. The registration
+steps (PODs, qualified UVAMs, products) live in :mod:`cli.flows`, shared with the load
+generator."""
 
 from __future__ import annotations
 
-import random
 import time
 from typing import Any
 
 import httpx
 
+from cli.flows import (  # noqa: F401  (re-exported for the market tests)
+    START,
+    accepted,
+    pod_body,
+    pod_code,
+    product,
+    qualified_uvam,
+    succeeded,
+    unique_product,
+)
+from cli.world import TSO_EIC  # noqa: F401
 from ledger.market.periods import PERIOD_SECONDS, iso, next_period
-
-TSO_EIC = "10X1001A1001A345"
-START = "2025-01-01T00:00:00+01:00"
-_random = random.Random()
-_issued: set[str] = set()
-
-
-def pod_code() -> str:
-    while True:
-        code = f"IT001E{_random.randrange(10**8):08d}"
-        if code not in _issued:
-            _issued.add(code)
-            return code
-
-
-def accepted(response: httpx.Response) -> dict[str, Any]:
-    assert response.status_code == 202, response.text
-    body: dict[str, Any] = response.json()
-    return body
 
 
 def done(
@@ -41,13 +34,6 @@ def done(
     return operation
 
 
-def succeeded(world: Any, slug: str, response: httpx.Response) -> dict[str, Any]:
-    body = accepted(response)
-    operation = world.wait(slug, body["operationId"])
-    assert operation["status"] == "succeeded", operation
-    return {**body, "operation": operation}
-
-
 def refused(
     response: httpx.Response, status: int, code: str, field: str | None = None
 ) -> dict[str, Any]:
@@ -57,137 +43,6 @@ def refused(
     if field is not None:
         assert body.get("field") == field, body
     return body
-
-
-def pod_body(
-    world: Any, bsp: str, dso: str, *, flex_up: int, flex_down: int, zone: str
-) -> dict[str, Any]:
-    code = pod_code()
-    contracted = max(flex_up, flex_down, 10) * 2
-    return {
-        "registrationPeriod": 1_735_686_000,
-        "receiverId": TSO_EIC,
-        "flexibilityServiceProviderId": world.eic(bsp),
-        "meteringPointId": code,
-        "locationId": zone,
-        "resourceName": f"Site {code}",
-        "direction": "mixed",
-        "contractedPower": contracted,
-        "maximumFlexUp": flex_up,
-        "maximumFlexDown": flex_down,
-        "gridVoltageLevel": "LV" if contracted <= 100 else "MV",
-        "distributionGridOperatorName": world.eic(dso),
-        "startDateTime": START,
-    }
-
-
-def _status(world: Any, bsp: str, kind: str, resource_id: str, status: str) -> httpx.Response:
-    client = world.client(bsp)
-    if kind == "pod":
-        body = {
-            "flexResourceId": resource_id,
-            "status": status,
-            "flexibilityServiceProviderId": world.eic(bsp),
-            "receiverId": TSO_EIC,
-        }
-        return client.patch(f"/pods/{resource_id}/status", json=body)
-    body = {"status": status, "flexibilityServiceProviderId": world.eic(bsp), "receiverId": TSO_EIC}
-    return client.patch(f"/uvams/{resource_id}/status", json=body)
-
-
-def qualified_uvam(
-    world: Any,
-    bsp: str,
-    pods: list[tuple[str, int, int, str]],
-    *,
-    up_kw: int,
-    down_kw: int,
-    devices: list[str] | None = None,
-) -> tuple[str, list[str]]:
-    """A Qualified UVAM of ``bsp`` whose members are validated PODs ``(dso, flexUp, flexDown,
-    zone)``; returns (uvam id, POD ids). With ``devices``, each POD gets an EV charger of
-    22 kW whose id is appended to that list."""
-    client = world.client(bsp)
-    pod_ids = []
-    for dso, flex_up, flex_down, zone in pods:
-        body = pod_body(world, bsp, dso, flex_up=flex_up, flex_down=flex_down, zone=zone)
-        pod_id = succeeded(world, bsp, client.post("/pods", json=body))["podId"]
-        pod_ids.append(pod_id)
-        if devices is not None:
-            device = {
-                "parentResourceId": pod_id,
-                "resourceName": "EV charger",
-                "deviceType": "EVCharger",
-                "contractedPower": 22,
-                "maximumFlexUp": 11,
-                "maximumFlexDown": 11,
-            }
-            devices.append(
-                succeeded(world, bsp, client.post(f"/pods/{pod_id}/flex-devices", json=device))[
-                    "deviceId"
-                ]
-            )
-    for status in ("Open", "UnderReview"):
-        for pod_id in pod_ids:
-            succeeded(world, bsp, _status(world, bsp, "pod", pod_id, status))
-    for pod_id in pod_ids:
-        assert (
-            world.wait_for_status(bsp, f"/pods/{pod_id}", {"Validated", "Rejected"})["status"]
-            == "Validated"
-        )
-    uvam = {
-        "flexibilityServiceProviderId": world.eic(bsp),
-        "receiverId": TSO_EIC,
-        "type": "UVAM",
-        "name": f"UVAM {pod_code()[-6:]}",
-        "perimeter": "NORD",
-        "maximumQualifiedPower": up_kw,
-        "minimumQualifiedPower": down_kw,
-        "marketType": "MSD",
-        "startDateTime": START,
-    }
-    uvam_id = succeeded(world, bsp, client.post("/uvams", json=uvam))["uvamId"]
-    for pod_id in pod_ids:
-        member = {
-            "resource": pod_id,
-            "resourceGroup": uvam_id,
-            "flexibilityServiceProviderId": world.eic(bsp),
-            "receiverId": TSO_EIC,
-        }
-        succeeded(world, bsp, client.post(f"/uvams/{uvam_id}/members", json=member))
-    for status in ("Open", "UnderReview"):
-        succeeded(world, bsp, _status(world, bsp, "uvam", uvam_id, status))
-    assert (
-        world.wait_for_status(bsp, f"/uvams/{uvam_id}", {"Qualified", "Rejected"})["status"]
-        == "Qualified"
-    )
-    return uvam_id, pod_ids
-
-
-def product(
-    world: Any,
-    product_id: str,
-    *,
-    gate_closure_s: int = 1200,
-    notice_s: int = 60,
-    ack_s: int = 120,
-    directions: tuple[str, ...] = ("up", "down"),
-) -> str:
-    """Create or reconfigure a market product (the TSO, on chain)."""
-    body = {
-        "name": f"test product {product_id}",
-        "directions": list(directions),
-        "gateClosureSeconds": gate_closure_s,
-        "activationNoticeSeconds": notice_s,
-        "acknowledgementSeconds": ack_s,
-        "open": True,
-    }
-    succeeded(world, "tso", world.client("tso").put(f"/market/products/{product_id}", json=body))
-    return product_id
-
-
-def unique_product(prefix: str = "T") -> str:
-    return f"{prefix}-{_random.randrange(16**8):08X}"
 
 
 def period_after(seconds: int) -> int:

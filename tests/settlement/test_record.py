@@ -23,7 +23,7 @@ from ledger.settlement import (
 from tests.settlement.builders import ROOT, activation, energy, history, settlement_day
 
 #: The hash of :func:`sample_record`; see :func:`test_the_hash_is_pinned`.
-PINNED_HASH = "ab55dffd6148a14c36d4b618eb986db13bed71f232ad0789e8464afa4dbc6506"
+PINNED_HASH = "a90692e7429a351a20f4439b8c6531bc4ed3570edd7cacb28dfbcfafff8345da"
 
 
 def sample_record(**changes: object) -> SettlementRecord:
@@ -57,6 +57,16 @@ def test_record_content() -> None:
     assert [p.start for p in record.periods] == [1_741_132_800 + 1800, 1_741_132_800 + 2700]
     # BSP 1,500 against DSO 1,400: beyond 14 + 10 Wh.
     assert record.pods.disagreement == ((False, True), (False, False))
+    # The same baselines against the BSP's devices: POD 0: 1000 - 905 = 95, 1000 - 1500 = -500;
+    # POD 1 as the DSO: 210, 200. UVAM: 305, -300.
+    assert [p.other_source_delivered_wh for p in record.periods] == [305, -300]
+    assert [p["otherSourceDeliveredWh"] for p in body["periods"]] == [305, -300]
+    alone = settle(
+        day=settlement_day(energy([[1000, 1000, 900, 1400], [500, 520, 300, 310]])),
+        activations=[activation(first=2, ordered=[600, 600], rows=(0, 1))],
+        method=MeterBeforeBaseline(2, 0),
+    )[0]
+    assert "otherSourceDeliveredWh" not in alone.as_dict()["periods"][0]
 
 
 def test_canonical_json_is_sorted_compact_and_float_free() -> None:

@@ -1,8 +1,11 @@
-"""Settlement on the real stack (the ``world`` fixture): an activation driven through the market,
-the DSO's POD readings committed, the settlement recorded on chain, disputed, re-settled as a
-new version, accepted; the audit recomputes each version and matches the on-chain hash, and a
-reading changed in the database makes it not match. Refusals come from the contract, decoded,
-both through the API and when the contract is called directly."""
+"""Settlement on the real stack (a platform of its own, see ``conftest.py``): activations driven
+through the market, settling refused before their delivery ends, the clock moved past it, the
+DSO's POD meter and the BSP's device readings committed, settlements worked by hand (meters
+agreeing, meters disagreeing beyond the configured tolerance, data missing after the upload
+window), disputed, re-settled, accepted, finalised by lapse; the audit recomputes each version
+and matches the on-chain hash, and a reading changed in the database makes it not match.
+Refusals come from the service (409, nothing stored) or from the contract, decoded, both
+through the API and when the contract is called directly."""
 
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
+from ledger import clock
 from ledger.chain.client import Call
 from ledger.chain.errors import ContractRevert
 from ledger.db.market_models import MeasurementSeries
@@ -22,8 +26,10 @@ from ledger.market.periods import iso
 from ledger.services import settlement
 from ledger.settlement import day_type
 from tests.market import flows
+from tests.settlement_ledger.conftest import GRACE_S
 
 X_OF_Y = {"name": "xOfY", "x": 1, "y": 1, "minDays": 1}
+P = 900  # seconds per period
 
 
 def _history_day(t1: int) -> int:
@@ -36,10 +42,10 @@ def _history_day(t1: int) -> int:
     raise AssertionError("no day of the same type in a week")
 
 
-def _activation(world: Any, bid_id: str, t1: int, kw: int) -> str:
+def _activation(world: Any, bid_id: str, t: int, kw: int) -> str:
     tso = world.client("tso")
     response = tso.post(
-        "/market/activations", json={"bidId": bid_id, "firstPeriod": iso(t1), "setPointsKw": [kw]}
+        "/market/activations", json={"bidId": bid_id, "firstPeriod": iso(t), "setPointsKw": [kw]}
     )
     assert flows.done(world, "tso", response)["status"] == "succeeded"
     activation_id: str = response.json()["activationId"]
@@ -50,13 +56,50 @@ def _activation(world: Any, bid_id: str, t1: int, kw: int) -> str:
     return activation_id
 
 
+def _readings(resource: str, start: int, watts: list[tuple[int, int]]) -> list[dict[str, Any]]:
+    """60 s readings from ``start``: ``(minutes, W)`` runs."""
+    rows, t = [], start
+    for minutes, power in watts:
+        for _ in range(minutes):
+            rows.append({"resourceId": resource, "timestamp": t, "powerW": power})
+            t += 60
+    return rows
+
+
+def _upload(world: Any, slug: str, kind: str, rows: list[dict[str, Any]]) -> str:
+    response = world.client(slug).post(
+        "/market/measurements", json={"kind": kind, "resolutionSeconds": 60, "readings": rows}
+    )
+    assert flows.done(world, slug, response)["status"] == "succeeded", response.text
+    batch_id: str = response.json()["batch"]["id"]
+    return batch_id
+
+
+def _advance_past(world: Any, t: int) -> None:
+    """Move the platform's and the chain's clocks just past ``t``."""
+    settings = world.platform.settings
+    behind = t + 5 - clock.now(settings.data_dir)
+    if behind > 0:
+        clock.advance(settings, world.platform.stack.rpc_url, behind)
+
+
 @pytest.fixture(scope="module")
 def setup(world: Any) -> dict[str, Any]:
-    """One UVAM of bsp1 (one POD of dso1), an award of 30 kW, two accepted activations in the
-    same period (10 kW each), and the DSO's readings of the POD on a history day."""
+    """One UVAM of bsp1 with two PODs of dso1, each with an EV charger; an award of 40 kW over
+    three periods t1, t2, t3; activations of 10 kW: two in t1 (a, b), one in t2 (c), one in t3
+    (d). Settling a is tried before its delivery ends; then the clock moves past t3, the DSO
+    uploads its POD readings (a history day at 20 kW; POD 1 at 12 kW in t1-t3, POD 2 at 16 kW in
+    t1-t2, nothing in t3) and the BSP its chargers' (charger 1 at 12 kW in t1 and 12.3 kW in t2;
+    charger 2 at 16 kW in t1 and 10 kW in t2; nothing in t3)."""
     zone = f"ZS-{uuid.uuid4().hex[:6]}"
-    uvam_id, [pod_id] = flows.qualified_uvam(
-        world, "bsp1", [("dso1", 30, 30, zone)], up_kw=30, down_kw=30
+    devices: list[str] = []
+    uvam_id, pods = flows.qualified_uvam(
+        world,
+        "bsp1",
+        [("dso1", 30, 30, zone), ("dso1", 30, 30, zone)],
+        up_kw=60,
+        down_kw=60,
+        devices=devices,
     )
     flows.succeeded(world, "tso", world.client("tso").post(f"/market/admissions/{uvam_id}"))
     product = flows.product(
@@ -64,7 +107,7 @@ def setup(world: Any) -> dict[str, Any]:
     )
     t1 = flows.period_after(300)
     response = world.client("bsp1").post(
-        "/market/bids", json={"bids": [flows.bid(uvam_id, product, t1, [30], "50.00")]}
+        "/market/bids", json={"bids": [flows.bid(uvam_id, product, t1, [40, 40, 40], "50.00")]}
     )
     assert flows.done(world, "bsp1", response)["status"] == "succeeded"
     [bid_id] = response.json()["bidIds"]
@@ -75,37 +118,77 @@ def setup(world: Any) -> dict[str, Any]:
             "productId": product,
             "direction": "up",
             "deliveryStart": iso(t1),
-            "quantitiesKw": [30],
+            "quantitiesKw": [40, 40, 40],
         },
     )
     assert flows.done(world, "tso", need)["status"] == "succeeded"
     flows.wait_bids(world, "tso", [bid_id], {"Selected"})
-    first = _activation(world, bid_id, t1, 10)
-    second = _activation(world, bid_id, t1, 10)
-
-    history = _history_day(t1)
-    rows = [
-        {"resourceId": pod_id, "timestamp": history + 60 * i, "powerW": 20_000} for i in range(15)
-    ]
-    upload = world.client("dso1").post(
-        "/market/measurements", json={"kind": "pod", "resolutionSeconds": 60, "readings": rows}
+    ids = {
+        "a": _activation(world, bid_id, t1, 10),
+        "b": _activation(world, bid_id, t1, 10),
+        "c": _activation(world, bid_id, t1 + P, 10),
+        "d": _activation(world, bid_id, t1 + 2 * P, 10),
+    }
+    early = world.client("tso").post(
+        f"/market/activations/{ids['a']}/settlement", json={"method": X_OF_Y}
     )
-    assert flows.done(world, "dso1", upload)["status"] == "succeeded", upload.text
+    key = world.client("tso").get(f"/market/activations/{ids['a']}").json()["chainKey"]
+    with pytest.raises(ContractRevert) as early_on_chain:
+        world.chain.simulate(
+            world.organisations["tso"].address,
+            [
+                Call(
+                    "SettlementLedger",
+                    "recordSettlement",
+                    (
+                        to_bytes32(key),
+                        b"\x01" * 32,
+                        world.organisations["bsp1"].address,
+                        clock.now(world.platform.settings.data_dir) + 600,
+                    ),
+                )
+            ],
+        )
+
+    _advance_past(world, t1 + 3 * P)
+    history = _history_day(t1)
+    pod1, pod2 = pods
+    charger1, charger2 = devices
+    batch = _upload(
+        world,
+        "dso1",
+        "pod",
+        _readings(pod1, history, [(45, 20_000)]) + _readings(pod2, history, [(45, 20_000)]),
+    )
+    _upload(
+        world,
+        "dso1",
+        "pod",
+        _readings(pod1, t1, [(45, 12_000)]) + _readings(pod2, t1, [(30, 16_000)]),
+    )
+    _upload(
+        world,
+        "bsp1",
+        "device",
+        _readings(charger1, t1, [(15, 12_000), (15, 12_300)])
+        + _readings(charger2, t1, [(15, 16_000), (15, 10_000)]),
+    )
     return {
-        "first": first,
-        "second": second,
-        "pod": pod_id,
+        **ids,
+        "pods": pods,
         "t1": t1,
-        "history": history,
-        "batch": upload.json()["batch"]["id"],
+        "batch": batch,
+        "early": early,
+        "earlyOnChain": early_on_chain.value,
     }
 
 
+def _request(world: Any, activation_id: str, **body: Any) -> Any:
+    return world.client("tso").post(f"/market/activations/{activation_id}/settlement", json=body)
+
+
 def _settle(world: Any, activation_id: str, **body: Any) -> dict[str, Any]:
-    response = world.client("tso").post(
-        f"/market/activations/{activation_id}/settlement", json=body
-    )
-    operation = flows.done(world, "tso", response)
+    operation = flows.done(world, "tso", _request(world, activation_id, **body))
     assert operation["status"] == "succeeded", operation
     path = f"/settlements/{operation['result']['settlementId']}"
     view: dict[str, Any] = world.client("tso").get(path).json()
@@ -118,28 +201,67 @@ def _contract_refuses(world: Any, slug: str, call: Call, error: str) -> None:
     assert raised.value.error_name == error
 
 
-def test_dispute_resettle_accept_and_audit(world: Any, setup: dict[str, Any]) -> None:
-    activation = setup["first"]
-    key = to_bytes32(
-        world.client("tso").get(f"/market/activations/{activation}").json()["chainKey"]
+def _by_pod(record: dict[str, Any], setup: dict[str, Any], name: str) -> list[Any]:
+    """A per-POD table of the record (rows in the record's POD order), as POD 1, POD 2."""
+    rows = dict(zip(record["pods"]["podIds"], record["pods"][name], strict=True))
+    return [rows[pod] for pod in setup["pods"]]
+
+
+def _key(world: Any, activation_id: str) -> bytes:
+    return to_bytes32(
+        world.client("tso").get(f"/market/activations/{activation_id}").json()["chainKey"]
     )
+
+
+def test_refused_before_the_delivery_ends(world: Any, setup: dict[str, Any]) -> None:
+    body = flows.refused(setup["early"], 409, "settlement_refused", "activationId")
+    assert body["details"]["reason"] == "deliveryNotEnded"
+    assert body["details"]["deliveryEnd"] == iso(setup["t1"] + P)
+    assert "delivers until" in body["message"]
+    # the contract guards it too
+    assert setup["earlyOnChain"].error_name == "SettlementDeliveryNotEnded"
+    # nothing was stored
+    listed = world.client("tso").get(f"/market/activations/{setup['a']}/settlements").json()
+    assert listed["count"] == 0
+
+
+def test_meters_agree_worked_by_hand_then_dispute_resettle_accept_audit(
+    world: Any, setup: dict[str, Any]
+) -> None:
+    """Period t1, by hand: baselines 2 x 20 kW x 15 min = 10,000 Wh; DSO meter 3,000 + 4,000 =
+    7,000 Wh; delivered 3,000 Wh, ordered 10 kW = 2,500 Wh: 2,500 Wh paid (500 surplus) at
+    50 EUR/MWh = 0.125 EUR, rounded half to even 0.12 EUR; no penalty. The chargers read the
+    same 3,000 and 4,000 Wh: no disagreement, and the same delivery by the other source."""
+    activation = setup["a"]
+    key = _key(world, activation)
     v1 = _settle(world, activation, method=X_OF_Y, sanctionEurMwh="120")
     assert v1["status"] == "recorded"
     assert v1["version"] == 1
     assert v1["method"]["name"] == "xOfY"
-    assert v1["method"]["params"]["x"] == 1
+    assert v1["rules"]["authoritative"] == "dsoPodMeter"
+    assert v1["rules"]["tolerance"] == {"relative": "0.02", "absoluteWh": 20}
+    assert v1["rules"]["missingData"] == "zeroDelivery"
     [period] = v1["periods"]
     assert period["start"] == setup["t1"]
-    assert period["orderedWh"] == 2500
-    assert period["baselineWh"] == 5000  # 20 kW over 15 min on the history day
-    assert period["priceEurMwh"] == "50"
-    assert period["sanctionEurMwh"] == "120"
-    assert list(v1["dataRoots"])
-    assert all(k.startswith("dsoPodMeter:") for k in v1["dataRoots"])
+    assert (period["baselineWh"], period["measuredWh"]) == (10_000, 7_000)
+    assert (period["orderedWh"], period["deliveredWh"]) == (2_500, 3_000)
+    assert (period["remuneratedWh"], period["surplusWh"], period["deficiencyWh"]) == (2_500, 500, 0)
+    assert period["remunerationEur"] == "0.12"
+    assert period["penaltyEur"] == "0"
+    assert period["netEur"] == "0.12"
+    assert period["otherSourceDeliveredWh"] == 3_000
+    assert period["disagreeingPods"] == 0
+    assert period["status"] == "settled"
+    assert sorted(v1["pods"]["podIds"]) == sorted(setup["pods"])
+    assert _by_pod(v1, setup, "measuredWh") == [[3_000], [4_000]]
+    assert _by_pod(v1, setup, "otherSourceWh") == [[3_000], [4_000]]
+    assert _by_pod(v1, setup, "disagreement") == [[False], [False]]
+    assert v1["totals"]["disagreements"] == 0
+    sources = {name.split(":")[0] for name in v1["dataRoots"]}
+    assert sources == {"dsoPodMeter", "bspDevices"}
     on_chain = world.chain.read("SettlementLedger", "settlement", key)
     assert "0x" + on_chain["settlementHash"].hex() == v1["settlementHash"]
-    assert on_chain["version"] == 1
-    assert on_chain["status"] == 1
+    assert (on_chain["version"], on_chain["status"]) == (1, 1)
 
     # refusals: the TSO accepting on behalf of the BSP, the BSP resolving - decoded, API and chain
     refused = world.client("tso").post(f"/settlements/{v1['id']}/accept")
@@ -154,7 +276,6 @@ def test_dispute_resettle_accept_and_audit(world: Any, setup: dict[str, Any]) ->
     _contract_refuses(
         world, "bsp1", Call("SettlementLedger", "confirm", (key, 1)), "SettlementUnauthorizedTso"
     )
-    # another BSP cannot even see it
     assert world.client("bsp2").get(f"/settlements/{v1['id']}").status_code == 404
 
     # the BSP disputes; answering twice is refused
@@ -167,11 +288,11 @@ def test_dispute_resettle_accept_and_audit(world: Any, setup: dict[str, Any]) ->
     assert disputed["disputeReason"] == "baseline too low"
     twice = world.client("bsp1").post(f"/settlements/{v1['id']}/accept")
     flows.refused(twice, 409, "contract.SettlementWrongStatus")
-    _contract_refuses(
-        world,
-        "bsp1",
-        Call("SettlementLedger", "dispute", (key, 1, b"\x01" * 32)),
-        "SettlementWrongStatus",
+    # a disputed settlement is not finalised by lapse either
+    flows.refused(
+        world.client("tso").post(f"/settlements/{v1['id']}/finalise"),
+        409,
+        "contract.SettlementWrongStatus",
     )
 
     # the TSO re-settles with another method: version 2, which the BSP accepts
@@ -182,8 +303,7 @@ def test_dispute_resettle_accept_and_audit(world: Any, setup: dict[str, Any]) ->
     operation = flows.done(world, "tso", resolve)
     assert operation["status"] == "succeeded", operation
     v2 = world.client("tso").get(f"/settlements/{operation['result']['settlementId']}").json()
-    assert v2["version"] == 2
-    assert v2["status"] == "recorded"
+    assert (v2["version"], v2["status"]) == (2, "recorded")
     assert v2["method"]["params"]["y"] == 2
     assert world.client("tso").get(f"/settlements/{v1['id']}").json()["status"] == "superseded"
     accept = world.client("bsp1").post(f"/settlements/{v2['id']}/accept")
@@ -207,10 +327,11 @@ def test_dispute_resettle_accept_and_audit(world: Any, setup: dict[str, Any]) ->
     with world.runtime.session() as session:
         row = session.exec(
             select(MeasurementSeries).where(MeasurementSeries.batch_id == setup["batch"])
-        ).one()
+        ).first()
+        assert row is not None
         values = bytearray(row.values)
         values[0:4] = (19_000).to_bytes(4, "little", signed=True)
-        original, row.values = row.values, bytes(values)
+        series_id, original, row.values = row.id, row.values, bytes(values)
         session.add(row)
         session.commit()
     try:
@@ -220,22 +341,40 @@ def test_dispute_resettle_accept_and_audit(world: Any, setup: dict[str, Any]) ->
         assert tampered["recomputedHash"] != tampered["onChainHash"]
     finally:
         with world.runtime.session() as session:
-            row = session.exec(
-                select(MeasurementSeries).where(MeasurementSeries.batch_id == setup["batch"])
-            ).one()
+            row = session.get(MeasurementSeries, series_id)
+            assert row is not None
             row.values = original
             session.add(row)
             session.commit()
     assert settlement.recompute(world.runtime, v1["id"])["matches"] is True
 
 
-def test_late_answer_and_double_settlement_refused(world: Any, setup: dict[str, Any]) -> None:
-    activation = setup["second"]
-    key = to_bytes32(
-        world.client("tso").get(f"/market/activations/{activation}").json()["chainKey"]
-    )
-    v1 = _settle(world, activation, method=X_OF_Y, answerWindowSeconds=2)
-    again = world.client("tso").post(f"/market/activations/{activation}/settlement", json={})
+def test_meters_disagree_beyond_the_tolerance_flagged(world: Any, setup: dict[str, Any]) -> None:
+    """Period t2, by hand: the DSO meter as in t1 (3,000 + 4,000 Wh), so the same money. The
+    chargers read 12.3 kW x 15 min = 3,075 Wh (|3,000 - 3,075| = 75 <= 2 % x 3,000 + 20 = 80:
+    within the configured tolerance, though beyond the default 1 % + 10 Wh) and 10 kW x 15 min
+    = 2,500 Wh (|4,000 - 2,500| = 1,500 > 2 % x 4,000 + 20 = 100: flagged). By the chargers the
+    UVAM delivered 10,000 - 5,575 = 4,425 Wh."""
+    record = _settle(world, setup["c"], method=X_OF_Y, sanctionEurMwh="120")
+    [period] = record["periods"]
+    assert period["start"] == setup["t1"] + P
+    assert (period["measuredWh"], period["deliveredWh"]) == (7_000, 3_000)
+    assert (period["remunerationEur"], period["penaltyEur"]) == ("0.12", "0")
+    assert period["otherSourceDeliveredWh"] == 4_425
+    assert period["disagreeingPods"] == 1
+    assert _by_pod(record, setup, "otherSourceWh") == [[3_075], [2_500]]
+    assert _by_pod(record, setup, "disagreement") == [[False], [True]]
+    assert record["totals"]["disagreements"] == 1
+    assert period["status"] == "settled"  # a disagreement flags, it does not change the money
+    audit = world.client("auditor").get(f"/settlements/{record['id']}/audit").json()
+    assert audit["matches"] is True, audit
+
+
+def test_lapsed_window_finalised_by_the_worker(world: Any, setup: dict[str, Any]) -> None:
+    activation = setup["b"]
+    key = _key(world, activation)
+    v1 = _settle(world, activation, method=X_OF_Y, answerWindowSeconds=4)
+    again = _request(world, activation)
     flows.refused(again, 409, "conflict")
     _contract_refuses(
         world,
@@ -243,20 +382,71 @@ def test_late_answer_and_double_settlement_refused(world: Any, setup: dict[str, 
         Call(
             "SettlementLedger",
             "recordSettlement",
-            (key, b"\x02" * 32, world.organisations["bsp1"].address, int(time.time()) + 600),
+            (key, b"\x02" * 32, world.organisations["bsp1"].address, 2**39),
         ),
         "SettlementAlreadyRecorded",
     )
-    time.sleep(3.5)
+    # finalising while the window is open is refused by the contract, decoded
+    early = world.client("auditor").post(f"/settlements/{v1['id']}/finalise")
+    flows.refused(early, 409, "contract.SettlementWindowOpen", "answerDeadline")
+    _contract_refuses(
+        world, "bsp2", Call("SettlementLedger", "finalise", (key,)), "SettlementWindowOpen"
+    )
+    # nobody answers: the worker's periodic task finalises it once the window has lapsed
+    final = flows.wait_status(world, "tso", f"/settlements/{v1['id']}", {"final"}, timeout_s=60)
+    assert final["resolution"] == "lapsed"
+    assert [h["event"] for h in final["history"]] == ["recorded", "finalised"]
+    assert world.chain.read("SettlementLedger", "settlement", key)["status"] == 3
     late = world.client("bsp1").post(f"/settlements/{v1['id']}/accept")
-    flows.refused(late, 409, "contract.SettlementAnswerLate")
+    flows.refused(late, 409, "contract.SettlementWrongStatus")
+    time.sleep(2 * 1.0 + 0.5)  # further ticks do not finalise it twice
+    assert len(world.client("tso").get(f"/settlements/{v1['id']}").json()["history"]) == 2
+
+
+def test_missing_data_refused_in_the_window_then_settled_as_non_delivery(
+    world: Any, setup: dict[str, Any]
+) -> None:
+    """Period t3: POD 2 has no DSO reading. While the upload window is open the settlement is
+    refused; after it, by hand: POD 1 delivers 5,000 - 3,000 = 2,000 Wh, POD 2 counts 0;
+    2,000 of 2,500 Wh paid at 50 EUR/MWh = 0.10 EUR, 500 Wh short at 120 EUR/MWh = 0.06 EUR
+    penalty, net 0.04 EUR; the period is flagged (zeroFilled, one POD missing)."""
+    activation = setup["d"]
+    refused = flows.refused(
+        _request(world, activation, method=X_OF_Y), 409, "settlement_refused", "activationId"
+    )
+    assert refused["details"]["reason"] == "measurementsMissing"
+    assert refused["details"]["missingPods"] == [setup["pods"][1]]
+    assert refused["details"]["uploadWindowClosesAt"] == iso(setup["t1"] + 3 * P + GRACE_S)
+    listed = world.client("tso").get(f"/market/activations/{activation}/settlements").json()
+    assert listed["count"] == 0
+    # the contract records a settlement only for the activation's own BSP
     _contract_refuses(
-        world, "bsp1", Call("SettlementLedger", "accept", (key, 1)), "SettlementAnswerLate"
+        world,
+        "tso",
+        Call(
+            "SettlementLedger",
+            "recordSettlement",
+            (_key(world, activation), b"\x03" * 32, world.organisations["bsp2"].address, 2**39),
+        ),
+        "SettlementNotSettleable",
     )
-    # the window lapsed: anyone may finalise on chain
-    _contract_refuses(
-        world, "bsp1", Call("SettlementLedger", "accept", (key, 2)), "SettlementStaleVersion"
+
+    _advance_past(world, setup["t1"] + 3 * P + GRACE_S)
+    record = _settle(world, activation, method=X_OF_Y, sanctionEurMwh="120")
+    [period] = record["periods"]
+    assert period["status"] == "zeroFilled"
+    assert period["missingPods"] == 1
+    assert _by_pod(record, setup, "measuredWh") == [[3_000], [None]]
+    assert _by_pod(record, setup, "deliveredWh") == [[2_000], [0]]
+    assert (period["orderedWh"], period["deliveredWh"]) == (2_500, 2_000)
+    assert (period["remuneratedWh"], period["deficiencyWh"]) == (2_000, 500)
+    assert (period["remunerationEur"], period["penaltyEur"], period["netEur"]) == (
+        "0.1",
+        "0.06",
+        "0.04",
     )
-    world.chain.simulate(
-        world.organisations["bsp2"].address, [Call("SettlementLedger", "finalise", (key,))]
-    )
+    assert period["otherSourceDeliveredWh"] is None  # the chargers sent nothing for t3
+    assert record["totals"]["flaggedPeriods"] == 1
+    assert record["complete"] is True
+    audit = world.client("auditor").get(f"/settlements/{record['id']}/audit").json()
+    assert audit["matches"] is True, audit

@@ -43,11 +43,11 @@ def test_navigation_shows_the_pages_of_the_role_whose_api_exists(sign_in):
         ],
         "tso": [
             *("Home", "Validation queue", "Resources", "Resource groups"),
-            *("Market", "Settlement", "P2P trades", "Audit", "Operations"),
+            *("Market", "Grid constraints", "Settlement", "P2P trades", "Audit", "Operations"),
         ],
         "dso2": [
             *("Home", "Validation queue", "Resources", "Resource groups"),
-            *("Market", "P2P trades", "Operations"),
+            *("Market", "Grid constraints", "P2P trades", "Operations"),
         ],
         "auditor": ["Home", "Resources", "Resource groups", "P2P trades", "Audit", "Operations"],
     }

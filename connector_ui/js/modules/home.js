@@ -1,18 +1,13 @@
-// Home: what needs this organisation's attention. A BSP sees its resources to complete and
-// send, and the rejected ones with their reasons; the TSO and DSOs their review queue.
+// Home: what needs this organisation's attention (GET /ui/attention), per role, each item
+// linking to the page where it is acted on. A BSP: activations to acknowledge, settlements to
+// answer, bids near gate closure, resources to complete, refused or in review. A DSO: PODs to
+// validate, activations in its grid, its constraints. The TSO: PODs and UVAMs to verify and
+// qualify, disputes, open needs. Everyone: the latest operations.
 
+import { syncClock, tick } from "../countdown.js";
 import { kindLabel } from "../operations.js";
-import {
-  fill,
-  formatDate,
-  h,
-  kw,
-  pageHeader,
-  section,
-  shortHash,
-  statusBadge,
-  table,
-} from "../ui.js";
+import { fill, formatDate, h, pageHeader, section, shortHash, statusBadge, table } from "../ui.js";
+import { bspSections, bspTiles, dsoView, tile, tiles, tsoView } from "./home-attention.js";
 import { podLink } from "./resources.js";
 import { uvamLink } from "./resource-groups.js";
 import { live } from "./shared.js";
@@ -25,58 +20,62 @@ export default {
   async render(ctx) {
     const box = h("div", { class: "home" });
     fill(ctx.main, pageHeader(`Welcome, ${ctx.me.name}`), box);
-    const load = { BSP: loadBsp, TSO: loadReviewer, DSO: loadReviewer }[ctx.me.role] || loadOther;
-    const draw = { BSP: drawBsp, TSO: drawReviewer, DSO: drawReviewer }[ctx.me.role] || drawOther;
-    await live(ctx, box, () => load(ctx), (container, data) => fill(container, ...draw(ctx, data)), { interval: 4000 });
+    const role = ctx.me.role;
+    const load = { BSP: loadBsp, TSO: loadAttention, DSO: loadAttention }[role] || loadOther;
+    const draw = { BSP: drawBsp, TSO: tsoView, DSO: dsoView }[role] || drawOther;
+    await live(
+      ctx,
+      box,
+      () => load(ctx),
+      (container, data) => {
+        fill(container, ...draw(ctx, data), data.operations ? operationsSection(data.operations) : null);
+        tick(container);
+      },
+      { interval: 4000 },
+    );
+    ctx.every(1000, () => tick(box));
   },
 };
 
 const pods = (ctx, status) => ctx.api.get("/pods", { status, limit: LIMIT });
 const uvams = (ctx, status) => ctx.api.get("/uvams", { status, limit: LIMIT });
-const recentOperations = (ctx) => ctx.api.get("/operations", { limit: 5 });
+
+async function loadAttention(ctx) {
+  const [attention, operations] = await Promise.all([ctx.api.get("/ui/attention"), ctx.api.get("/operations", { limit: 5 })]);
+  syncClock(attention.now);
+  delete attention.now; // changes every call: the page redraws only when an item changes
+  return { ...attention, operations: operations.data };
+}
 
 async function loadBsp(ctx) {
-  const [registered, open, underReview, verified, validated, rejected, uvamRegistered, uvamOpen, uvamRejected, operations] =
-    await Promise.all([
-      pods(ctx, "Registered"), pods(ctx, "Open"), pods(ctx, "UnderReview"), pods(ctx, "Verified"),
-      pods(ctx, "Validated"), pods(ctx, "Rejected"), uvams(ctx, "Registered"), uvams(ctx, "Open"),
-      uvams(ctx, "Rejected"), recentOperations(ctx),
-    ]);
+  const [attention, registered, open, uvamRegistered, uvamOpen] = await Promise.all([
+    loadAttention(ctx), pods(ctx, "Registered"), pods(ctx, "Open"), uvams(ctx, "Registered"), uvams(ctx, "Open"),
+  ]);
   return {
-    toComplete: [...registered.data, ...open.data].slice(0, LIMIT),
-    toCompleteStatus: registered.count ? "Registered" : "Open",
-    toCompleteCount: registered.count + open.count,
-    inReview: underReview.count + verified.count,
-    validated: validated.count,
-    rejected,
-    uvamsToComplete: [...uvamRegistered.data, ...uvamOpen.data],
-    uvamsRejected: uvamRejected.data,
-    operations: operations.data,
+    ...attention,
+    toComplete: {
+      items: [...registered.data, ...open.data].slice(0, LIMIT),
+      count: registered.count + open.count,
+      status: registered.count ? "Registered" : "Open",
+    },
+    uvamsToComplete: [...uvamRegistered.data, ...uvamOpen.data, ...attention.groups.uvamsRejected.items],
   };
 }
 
-function tile(label, value, href) {
-  return h("a", { class: "tile", href }, h("span", { class: "tile-value" }, String(value)), h("span", { class: "tile-label" }, label));
-}
-
 function drawBsp(ctx, data) {
+  const { toComplete } = data;
+  const [activations, settlements, bids, ...resources] = bspSections(data);
   return [
-    h(
-      "div",
-      { class: "tiles", role: "list" },
-      [
-        tile("PODs to complete", data.toCompleteCount, `#/resources?status=${data.toCompleteStatus}`),
-        tile("PODs in review", data.inReview, "#/resources?status=UnderReview"),
-        tile("PODs validated", data.validated, "#/resources?status=Validated"),
-        tile("PODs rejected", data.rejected.count, "#/resources?status=Rejected"),
-      ].map((t) => (t.setAttribute("role", "listitem"), t)),
-    ),
+    bspTiles(data.groups, toComplete),
+    activations,
+    settlements,
+    bids,
     section(
       "PODs to complete and send for validation",
       table({
         caption: "PODs in Registered or Open",
         empty: "Nothing to complete.",
-        rows: data.toComplete,
+        rows: toComplete.items,
         columns: [
           { label: "POD", cell: podLink },
           { label: "Name", cell: (p) => p.resourceName },
@@ -84,29 +83,17 @@ function drawBsp(ctx, data) {
           { label: "Updated", cell: (p) => formatDate(p.updatedAt) },
         ],
       }),
-      data.toCompleteCount > data.toComplete.length ? h("p", {}, `Showing ${data.toComplete.length} of ${data.toCompleteCount}: `, h("a", { href: "#/resources?status=Registered" }, "Registered"), " · ", h("a", { href: "#/resources?status=Open" }, "Open")) : null,
+      toComplete.count > toComplete.items.length
+        ? h("p", {}, `Showing ${toComplete.items.length} of ${toComplete.count}: `, h("a", { href: "#/resources?status=Registered" }, "Registered"), " · ", h("a", { href: "#/resources?status=Open" }, "Open"))
+        : null,
     ),
-    section(
-      "Rejected PODs",
-      table({
-        caption: "Rejected PODs with reasons",
-        empty: "No rejected POD.",
-        rows: data.rejected.data,
-        columns: [
-          { label: "POD", cell: podLink },
-          { label: "Name", cell: (p) => p.resourceName },
-          { label: "Reasons", cell: (p) => (p.reasons?.length ? h("ul", { class: "reasons" }, p.reasons.map((r) => h("li", {}, r))) : "—") },
-          { label: "Updated", cell: (p) => formatDate(p.updatedAt) },
-        ],
-      }),
-      data.rejected.count > data.rejected.data.length ? h("p", {}, h("a", { href: "#/resources?status=Rejected" }, `All ${data.rejected.count} rejected PODs`)) : null,
-    ),
-    data.uvamsToComplete.length || data.uvamsRejected.length
+    ...resources,
+    data.uvamsToComplete.length
       ? section(
           "Resource groups to complete",
           table({
             caption: "Resource groups in Registered, Open or Rejected",
-            rows: [...data.uvamsToComplete, ...data.uvamsRejected],
+            rows: data.uvamsToComplete,
             columns: [
               { label: "Name", cell: uvamLink },
               { label: "Status", cell: (u) => statusBadge(u.status) },
@@ -115,43 +102,6 @@ function drawBsp(ctx, data) {
           }),
         )
       : null,
-    operationsSection(data.operations),
-  ];
-}
-
-async function loadReviewer(ctx) {
-  const [queue, operations] = await Promise.all([ctx.api.get("/reviews"), recentOperations(ctx)]);
-  return { queue, operations: operations.data };
-}
-
-function drawReviewer(ctx, { queue, operations }) {
-  const waiting = queue.pods.length + queue.uvams.length;
-  const step = ctx.me.role === "TSO" ? "verification (PODs under review) and qualification (UVAMs)" : "validation (PODs the TSO verified on your grid)";
-  return [
-    h(
-      "div",
-      { class: "tiles", role: "list" },
-      h("a", { class: "tile", href: "#/reviews", role: "listitem" }, h("span", { class: "tile-value" }, String(waiting)), h("span", { class: "tile-label" }, "waiting for your decision")),
-    ),
-    section(
-      "Waiting for your decision",
-      h("p", { class: "muted" }, `Your step: ${step}.`),
-      table({
-        caption: "Review queue",
-        empty: "Nothing waits for your decision.",
-        rows: [...queue.pods.map((p) => ({ ...p, kind: "POD" })), ...queue.uvams.map((u) => ({ ...u, kind: "UVAM" }))],
-        columns: [
-          { label: "Kind", cell: (r) => r.kind },
-          { label: "Resource", cell: (r) => (r.kind === "POD" ? podLink(r) : uvamLink(r)) },
-          { label: "Name", cell: (r) => r.resourceName || r.name },
-          { label: "Status", cell: (r) => statusBadge(r.status) },
-          { label: "Flex up / down", cell: (r) => (r.kind === "POD" ? `${kw(r.maximumFlexUp)} / ${kw(r.maximumFlexDown)}` : `${kw(r.maximumQualifiedPower)} / ${kw(r.minimumQualifiedPower)}`) },
-          { label: "Since", cell: (r) => formatDate(r.updatedAt) },
-        ],
-      }),
-      waiting ? h("p", {}, h("a", { href: "#/reviews", class: "button primary" }, "Open the validation queue")) : null,
-    ),
-    operationsSection(operations),
   ];
 }
 
@@ -165,13 +115,7 @@ async function loadOther(ctx) {
 function drawOther(ctx, data) {
   return [
     h("p", { class: "muted" }, "Read-only access: browse the resources and their history."),
-    h(
-      "div",
-      { class: "tiles", role: "list" },
-      [tile("PODs", data.all, "#/resources"), tile("Validated", data.validated, "#/resources?status=Validated"), tile("Under review", data.inReview, "#/resources?status=UnderReview")].map(
-        (t) => (t.setAttribute("role", "listitem"), t),
-      ),
-    ),
+    tiles(tile("PODs", data.all, "#/resources"), tile("Validated", data.validated, "#/resources?status=Validated"), tile("Under review", data.inReview, "#/resources?status=UnderReview")),
   ];
 }
 

@@ -8,6 +8,7 @@
 // (e.g. `requires: ["/bids"]`) when their API exists; see docs/dashboard.md.
 
 import audit from "./audit.js";
+import constraints from "./constraints.js";
 import home from "./home.js";
 import market from "./market.js";
 import massLoad from "./mass-load.js";
@@ -18,4 +19,4 @@ import resources from "./resources.js";
 import reviews from "./reviews.js";
 import settlement from "./settlement.js";
 
-export const MODULES = [home, reviews, resources, resourceGroups, massLoad, market, settlement, p2p, audit, operations];
+export const MODULES = [home, reviews, resources, resourceGroups, massLoad, market, constraints, settlement, p2p, audit, operations];

@@ -1,5 +1,6 @@
 // Market (FLOW D5.5 §3): bids and their states, the TSO's needs, and activations with a
-// countdown to their acknowledgement deadline; the BSP accepts or refuses (Cancelled).
+// countdown to their acknowledgement deadline; the BSP accepts or refuses (Cancelled). The TSO
+// states needs, clears them, and sends, changes or stops activations (market-tso.js).
 
 import {
   busy,
@@ -16,9 +17,13 @@ import {
   table,
   uniqueId,
 } from "../ui.js";
+import { countdown, tick } from "../countdown.js";
+import { activationControls, activationForm, clearNeedButton, needForm } from "./market-tso.js";
 import { keeper, live, withQuery } from "./shared.js";
 
 const PAGE_SIZE = 10;
+/** Activations the TSO may still change or stop. */
+const LIVE = new Set(["Sent", "Accepted"]);
 
 function shortId(id) {
   return String(id || "").slice(0, 8);
@@ -26,36 +31,6 @@ function shortId(id) {
 
 function periods(values) {
   return (values || []).join(" / ");
-}
-
-/** "4 min 05 s left" until an ISO instant; "deadline passed" after it. */
-export function remaining(deadline, now = Date.now()) {
-  const ms = new Date(deadline).getTime() - now;
-  if (Number.isNaN(ms)) return "—";
-  if (ms <= 0) return "deadline passed";
-  const total = Math.floor(ms / 1000);
-  const hours = Math.floor(total / 3600);
-  const minutes = Math.floor((total % 3600) / 60);
-  const seconds = String(total % 60).padStart(2, "0");
-  return hours ? `${hours} h ${String(minutes).padStart(2, "0")} min left` : `${minutes} min ${seconds} s left`;
-}
-
-function countdown(deadline, live) {
-  return h(
-    "span",
-    { class: "countdown", "data-deadline": live ? deadline : null },
-    h("time", { datetime: deadline }, formatDate(deadline)),
-    live ? [" · ", h("span", { class: "countdown-left" }, remaining(deadline))] : null,
-  );
-}
-
-function tick(root) {
-  for (const element of root.querySelectorAll(".countdown[data-deadline]")) {
-    const left = element.querySelector(".countdown-left");
-    const text = remaining(element.dataset.deadline);
-    if (left && left.textContent !== text) left.textContent = text;
-    element.classList.toggle("countdown-urgent", new Date(element.dataset.deadline).getTime() - Date.now() < 60_000);
-  }
 }
 
 /** The BSP's answer to a Sent activation: accept, or refuse with a reason (Cancelled). */
@@ -103,12 +78,17 @@ export default {
   async render(ctx) {
     const bidOffset = Number(ctx.query.get("bids") || 0);
     const actOffset = Number(ctx.query.get("activations") || 0);
+    const needOffset = Number(ctx.query.get("needs") || 0);
     const bidStatus = ctx.query.get("status") || "";
     const bsp = ctx.me.role === "BSP";
+    const tso = ctx.me.role === "TSO";
+    const focus = ctx.query.get("activation") || "";
     const kept = keeper();
     const activations = h("div", { class: "results" });
     const bids = h("div", { class: "results" });
     const needs = h("div", { class: "results" });
+    const sendArea = h("div");
+    const products = tso ? (await ctx.api.get("/market/products")).data.filter((p) => p.open) : [];
     const filterId = uniqueId("bids");
     const filter = h(
       "form",
@@ -134,15 +114,22 @@ export default {
       ctx.main,
       pageHeader("Market"),
       h("p", { class: "muted" }, "Bids go through the DSOs' checks to Active, are Selected or Rejected by a clearing, and Selected bids can be activated by the TSO."),
-      section("Activations", bsp ? h("p", { class: "muted" }, "Accept or refuse each activation before its deadline; without an answer it lapses.") : null, activations),
+      tso ? section("Needs", needForm(ctx, products), needs) : null,
+      section(
+        "Activations",
+        bsp ? h("p", { class: "muted" }, "Accept or refuse each activation before its deadline; without an answer it lapses.") : null,
+        tso ? sendArea : null,
+        activations,
+      ),
       section("Bids", filter, bids),
-      ctx.me.role === "BSP" ? null : section("Needs", needs),
+      ctx.me.role === "DSO" ? section("Needs", needs) : null,
     );
     const pages = (count, offset, key, label) =>
       count > PAGE_SIZE || offset > 0
         ? pager({ count, limit: PAGE_SIZE, offset, label, onPage: (next) => ctx.navigate(withQuery(ctx, "market", { [key]: next })) })
         : null;
 
+    let scrolled = false;
     const loads = [
       live(
         ctx,
@@ -155,7 +142,7 @@ export default {
               caption: "Activations",
               empty: "No activation.",
               rows: page.data,
-              rowAttrs: (a) => ({ "data-activation": a.id }),
+              rowAttrs: (a) => ({ "data-activation": a.id, class: a.id === focus ? "highlight" : null }),
               columns: [
                 { label: "Activation", cell: (a) => h("code", { title: a.id }, shortId(a.id)) },
                 { label: "Bid", cell: (a) => h("code", { title: a.bidId }, shortId(a.bidId)) },
@@ -172,11 +159,17 @@ export default {
                         ? a.reasons.join("; ")
                         : "—",
                 },
-              ],
+                tso ? { label: "Change or stop", cell: (a) => (LIVE.has(a.status) ? kept(`ctl:${a.id}:${a.updatedAt}`, () => activationControls(ctx, a)) : "—") } : null,
+              ].filter(Boolean),
             }),
             pages(page.count, actOffset, "activations", "Activation pages"),
           );
           tick(container);
+          const focused = focus && !scrolled ? container.querySelector("tr.highlight") : null;
+          if (focused) {
+            focused.scrollIntoView({ block: "center" });
+            scrolled = true;
+          }
         },
         { interval: 2000 },
       ),
@@ -214,7 +207,7 @@ export default {
         live(
           ctx,
           needs,
-          () => ctx.api.get("/market/needs", { limit: PAGE_SIZE }),
+          () => ctx.api.get("/market/needs", { limit: PAGE_SIZE, offset: needOffset }),
           (container, page) =>
             fill(
               container,
@@ -222,16 +215,39 @@ export default {
                 caption: "Needs",
                 empty: "No need.",
                 rows: page.data || [],
+                rowAttrs: (n) => ({ "data-need": n.id }),
                 columns: [
                   { label: "Need", cell: (n) => h("code", { title: n.id }, shortId(n.id)) },
                   { label: "Product", cell: (n) => n.productId },
                   { label: "Direction", cell: (n) => n.direction },
                   { label: "Delivery start", cell: (n) => formatDate(n.deliveryStart) },
                   { label: "Quantities (kW)", cell: (n) => periods(n.quantitiesKw) },
+                  { label: "Price limit", cell: (n) => n.priceLimit ?? "—", class: "num" },
                   { label: "Pricing", cell: (n) => n.pricing },
                   { label: "Status", cell: (n) => statusBadge(n.status) },
-                ],
+                  { label: "Awarded (kW)", cell: (n) => (n.periods ? periods(n.periods.map((p) => p.awardedKw)) : "—") },
+                  tso ? { label: "Clearing", cell: (n) => (n.status === "Open" ? kept(`clear:${n.id}`, () => clearNeedButton(ctx, n)) : "—") } : null,
+                ].filter(Boolean),
               }),
+              pages(page.count, needOffset, "needs", "Need pages"),
+            ),
+          { interval: 5000 },
+        ),
+      );
+    }
+    if (tso) {
+      // the bids a clearing selected, offered to the activation form (rebuilt only when they change)
+      loads.push(
+        live(
+          ctx,
+          sendArea,
+          () => ctx.api.get("/market/bids", { status: "Selected", limit: 100 }),
+          (container, page) =>
+            fill(
+              container,
+              page.data.length
+                ? kept(`send:${page.data.map((b) => b.id).join(",")}`, () => activationForm(ctx, page.data))
+                : h("p", { class: "muted" }, "No selected bid to activate: state a need and clear it first."),
             ),
           { interval: 5000 },
         ),

@@ -146,6 +146,40 @@ function answerForm(ctx, settlement) {
   return form;
 }
 
+/** The TSO resolves a dispute: confirm the version as it is, or resettle (a new version, computed
+ *  again with the same baseline method) for the BSP to answer. */
+function resolveForm(ctx, settlement) {
+  const status = h("p", { class: "form-status", role: "status" });
+  const form = h(
+    "form",
+    { novalidate: true, "aria-label": "Resolve the dispute" },
+    h(
+      "div",
+      { class: "form-actions" },
+      h("button", { type: "submit", class: "primary", value: "confirm" }, "Confirm settlement"),
+      h("button", { type: "submit", value: "resettle" }, "Resettle as a new version"),
+    ),
+    status,
+  );
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const decision = event.submitter?.value === "resettle" ? "resettle" : "confirm";
+    busy(form, async () => {
+      clear(status);
+      const body = decision === "confirm" ? { decision } : { decision, method: settlement.method };
+      try {
+        await ctx.tracker.run(`${decision === "confirm" ? "Confirm" : "Resettle"} settlement v${settlement.version}`, () =>
+          ctx.api.post(`/settlements/${encodeURIComponent(settlement.id)}/resolve`, body),
+        );
+        status.textContent = decision === "confirm" ? "Confirmed: final on chain." : "Resettled: a new version is recorded.";
+      } catch (error) {
+        showErrors(form, error);
+      }
+    });
+  });
+  return form;
+}
+
 function num(value, digits = 1) {
   return value === null || value === undefined ? "—" : Number(value).toFixed(digits);
 }
@@ -202,6 +236,9 @@ async function renderDetail(ctx, settlementId) {
         ),
         ctx.me.role === "BSP" && st.status === "recorded"
           ? section("Your answer", h("p", { class: "muted" }, "Accept to make it final, or dispute it with a reason before the deadline."), answerForm(ctx, st))
+          : null,
+        ctx.me.role === "TSO" && st.status === "disputed"
+          ? section("Resolve the dispute", h("p", { class: "muted" }, `The BSP disputes this version: ${st.disputeReason || "no reason given"}.`), resolveForm(ctx, st))
           : null,
       );
     },

@@ -1,0 +1,69 @@
+"""The platform's clock, in unix seconds: the wall clock, plus the simulated offset of a local
+development chain.
+
+On a real network the platform's clock is the wall clock, which the chain's block time follows.
+A demo or a test on the local Anvil may need time to pass (an activation's delivery to end, an
+answer window to lapse) without waiting for it: :func:`advance` moves the chain's block time
+(``evm_increaseTime``) and the platform's clock together by the same number of seconds, so the
+contracts and every platform process (API, workers, the indexer) keep agreeing on the time.
+The offset is kept in ``<data dir>/clock-offset-s``, read on every call, so running processes
+follow it at once. It is refused on any chain but the local one. (A local chain restarted from
+its state file does not keep its time offset: the demo and the tests advance the clocks only on
+platforms of their own, in temporary folders.)
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from ledger.chain.rpc import RpcClient
+from ledger.settings import Settings, get_settings
+
+OFFSET_FILE = "clock-offset-s"
+LOCAL_CHAIN_ID = 31337
+
+
+def _offset_path(data_dir: Path | None = None) -> Path:
+    if data_dir is None:
+        configured = os.environ.get("CBP_DATA_DIR")
+        data_dir = Path(configured) if configured else get_settings().data_dir
+    return data_dir / OFFSET_FILE
+
+
+def offset_s(data_dir: Path | None = None) -> int:
+    """Seconds the platform's clock runs ahead of the wall clock (0 unless advanced)."""
+    try:
+        return int(_offset_path(data_dir).read_text().strip() or 0)
+    except FileNotFoundError:
+        return 0
+
+
+def now(data_dir: Path | None = None) -> int:
+    """The platform's clock in unix seconds (of the platform whose data folder is ``data_dir``,
+    by default this process's)."""
+    return int(time.time()) + offset_s(data_dir)
+
+
+def advance(settings: Settings, rpc_url: str, seconds: int) -> int:
+    """Move the local chain's block time and the platform's clock ahead by ``seconds``; return
+    the new offset. A block is mined so that the chain's latest time shows it at once."""
+    if seconds <= 0:
+        raise ValueError("the clock only moves forward")
+    rpc = RpcClient(rpc_url)
+    try:
+        chain_id = int(rpc.call("eth_chainId"), 16)
+        if chain_id != LOCAL_CHAIN_ID:
+            raise RuntimeError(f"simulated time is for the local chain only, not chain {chain_id}")
+        rpc.call("evm_increaseTime", [seconds])
+        rpc.call("evm_mine", [])
+    finally:
+        rpc.close()
+    offset = offset_s(settings.data_dir) + seconds
+    path = _offset_path(settings.data_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(str(offset))
+    temporary.replace(path)
+    return offset

@@ -1,0 +1,29 @@
+"""A platform of the settlement tests' own: they move its clock forward (simulated time,
+``ledger.clock``) past the activations' delivery and the upload window, which would upset the
+periods of the other packages on the shared platform. Its settlement settings differ from the
+defaults, so the tests also show that they reach the API and the workers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+
+import pytest
+
+from cli.world import World, build_world
+
+GRACE_S = 1800
+FINALISE_EVERY_S = 1.0
+
+
+@pytest.fixture(scope="package")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    yield from build_world(
+        tmp_path_factory.mktemp("platform-settlement"),
+        "sqlite",
+        None,
+        settlement_grace_s=GRACE_S,
+        settlement_tolerance_relative=Decimal("0.02"),
+        settlement_tolerance_wh=20,
+        settlement_finalise_every_s=FINALISE_EVERY_S,
+    )
