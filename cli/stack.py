@@ -53,6 +53,7 @@ class Platform:
                 ),
                 "CBP_SETTLEMENT_TOLERANCE_WH": str(self.settings.settlement_tolerance_wh),
                 "CBP_SETTLEMENT_FINALISE_EVERY_S": str(self.settings.settlement_finalise_every_s),
+                "CBP_BID_EXPIRY_EVERY_S": str(self.settings.bid_expiry_every_s),
                 "PYTHONPATH": str(PROJECT_ROOT),
             }
         )

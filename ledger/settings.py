@@ -74,6 +74,11 @@ class Settings(BaseSettings):
         gt=0,
         description="How often the worker finalises settlements whose answer window lapsed.",
     )
+    bid_expiry_every_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="How often the worker marks bids whose validity has ended as Expired.",
+    )
 
     @property
     def sqlalchemy_url(self) -> str:

@@ -11,6 +11,7 @@ import redis
 from celery import Celery
 
 from ledger.local_stack import DEFAULT_REDIS_URL
+from ledger.services.market import TASK_EXPIRE_BIDS
 from ledger.services.settlement import TASK_FINALISE_LAPSED
 from ledger.settings import Settings
 
@@ -19,8 +20,14 @@ CHAIN_QUEUE = "chain"
 
 def beat_schedule() -> dict[str, Any]:
     """Periodic tasks, run by the beat embedded in the platform's worker (``--beat``)."""
-    every = Settings().settlement_finalise_every_s  # CBP_SETTLEMENT_FINALISE_EVERY_S
-    return {"finalise-lapsed-settlements": {"task": TASK_FINALISE_LAPSED, "schedule": every}}
+    settings = Settings()  # CBP_SETTLEMENT_FINALISE_EVERY_S, CBP_BID_EXPIRY_EVERY_S
+    return {
+        "finalise-lapsed-settlements": {
+            "task": TASK_FINALISE_LAPSED,
+            "schedule": settings.settlement_finalise_every_s,
+        },
+        "expire-bids": {"task": TASK_EXPIRE_BIDS, "schedule": settings.bid_expiry_every_s},
+    }
 
 
 def create_app(redis_url: str | None = None, queue: str | None = None) -> Celery:

@@ -601,8 +601,18 @@ def suspend_bids(
 
 
 def expire_bids(runtime: Runtime) -> str | None:
-    """Housekeeping (the TSO's account): bids past their validity become Expired."""
+    """Housekeeping (the TSO's account), run periodically by the worker's beat and on demand:
+    bids past their validity become Expired. Nothing starts while an expiry is under way (its
+    bids are still open in the database until its receipt; expiring them twice would fail)."""
     with runtime.session() as session:
+        under_way = session.exec(
+            select(Operation.id).where(
+                Operation.kind == "market.bids.expire",
+                col(Operation.status).not_in(list(operations.TERMINAL)),
+            )
+        ).first()
+        if under_way is not None:
+            return None
         at = now()
         rows = session.exec(
             select(MarketBid).where(

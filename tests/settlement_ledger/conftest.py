@@ -26,4 +26,5 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         settlement_tolerance_relative=Decimal("0.02"),
         settlement_tolerance_wh=20,
         settlement_finalise_every_s=FINALISE_EVERY_S,
+        bid_expiry_every_s=1.0,
     )
