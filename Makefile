@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 NODE_STAMP := local_chain/node_modules/.installed
 
-.PHONY: setup browser demo up test lint typecheck compile bench faults clean
+.PHONY: setup browser demo up test lint typecheck compile bench faults load clean
 
 setup: $(STAMP) $(NODE_STAMP)
 
@@ -37,7 +37,7 @@ lint: setup
 	$(VENV)/bin/ruff format --check .
 
 typecheck: setup
-	$(VENV)/bin/mypy ledger api workers cli faults
+	$(VENV)/bin/mypy ledger api workers cli faults loadgen
 
 compile: setup
 	$(PY) -m cli.main chain compile
@@ -47,6 +47,9 @@ bench: setup
 
 faults: setup
 	$(PY) -m cli.main faults run
+
+load: setup
+	$(PY) -m cli.main load run
 
 clean:
 	rm -rf data reports

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse, Response
 from kombu.exceptions import OperationalError as BrokerError
 from redis import RedisError
 from sqlalchemy.exc import DataError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 
 from api.limits import BodySizeLimit
@@ -125,6 +126,15 @@ def create_app(runtime: Runtime) -> FastAPI:
         return JSONResponse(
             status_code=503,
             content={"code": "unavailable", "message": "the database is unreachable; retry later"},
+        )
+
+    @app.exception_handler(PoolTimeout)
+    async def database_busy(_: Request, exc: PoolTimeout) -> JSONResponse:
+        """Every database connection of this process is in use: overload, not a fault."""
+        return JSONResponse(
+            status_code=503,
+            content={"code": "unavailable", "message": "the platform is busy; retry later"},
+            headers={"Retry-After": "1"},
         )
 
     @app.exception_handler(BrokerError)

@@ -24,6 +24,7 @@ from ledger.domain.enums import Role
 from ledger.errors import CbpError
 from ledger.services import organisations
 from ledger.settings import Settings
+from loadgen.cli import app as load_app
 
 app = typer.Typer(help="Crowd balancing platform and settlement ledger.", no_args_is_help=True)
 org_app = typer.Typer(
@@ -40,6 +41,7 @@ app.add_typer(p2p_app, name="p2p")
 app.add_typer(audit_app, name="audit")
 app.add_typer(faults_app, name="faults")
 app.add_typer(market_app, name="market")
+app.add_typer(load_app, name="load")
 console = Console()
 
 

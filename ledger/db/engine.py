@@ -9,11 +9,22 @@ from functools import lru_cache
 from sqlalchemy import Engine, event
 from sqlmodel import Session, create_engine
 
+#: Connections a process may hold: more than the API's 40 request threads (anyio's default
+#: limiter). With fewer, every thread can end up waiting for a connection while the requests
+#: that hold them wait for a thread to close their session: no one progresses until the pool's
+#: timeout fires (the load generator found this as 500s past saturation).
+POOL_SIZE = 10
+POOL_OVERFLOW = 40
+POOL_TIMEOUT_S = 10
+
 
 @lru_cache(maxsize=8)
 def engine_for(url: str) -> Engine:
+    pool = {"pool_size": POOL_SIZE, "max_overflow": POOL_OVERFLOW, "pool_timeout": POOL_TIMEOUT_S}
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 30}, **pool
+        )
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(connection, _record):  # type: ignore[no-untyped-def]
@@ -24,7 +35,7 @@ def engine_for(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(url, pool_pre_ping=True, **pool)
 
 
 @contextmanager

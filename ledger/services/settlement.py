@@ -18,6 +18,7 @@ Refusals come from the contract, simulated before anything is stored, with its d
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Sequence
 from typing import Any
@@ -556,8 +557,6 @@ def finalise_lapsed(runtime: Runtime) -> list[str]:
 
 
 def settlement_view(row: Settlement, *, with_periods: bool = True) -> dict[str, Any]:
-    import json
-
     record = json.loads(row.record_json)
     view: dict[str, Any] = {
         "id": row.id,
