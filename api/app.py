@@ -15,7 +15,7 @@ from sqlalchemy.exc import DataError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 
-from api.limits import BodySizeLimit
+from api.limits import BodySizeLimit, InFlightLimit
 from api.routes import audit, market, p2p, platform, pods, settlement, ui, uvams
 from ledger.chain.errors import ChainError
 from ledger.errors import CbpError
@@ -95,7 +95,8 @@ def create_app(runtime: Runtime) -> FastAPI:
             return _invalid(f"the JSON body is nested deeper than {MAX_JSON_DEPTH} levels", None)
         return await call_next(request)
 
-    app.add_middleware(BodySizeLimit)  # outermost: nothing reads a body before its cap applies
+    app.add_middleware(BodySizeLimit)  # nothing reads a body before its cap applies
+    app.add_middleware(InFlightLimit, limit=runtime.settings.api_max_in_flight)
 
     @app.exception_handler(HTTPException)
     async def http_error(_: Request, exc: HTTPException) -> JSONResponse:

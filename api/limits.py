@@ -1,4 +1,12 @@
-"""Request body size caps, enforced before a body is parsed.
+"""Limits applied before a request reaches a route: body size caps, and a cap on the requests
+in flight (load shedding).
+
+Requests beyond ``max_in_flight`` at once are answered 503 with ``Retry-After`` at once: past
+saturation a client is told to back off in milliseconds instead of waiting in an unbounded queue
+for the API's request threads until its own timeout (the load generator saw requests go
+unanswered for a minute at twice the sustainable rate before this).
+
+Body size caps:
 
 A JSON body is refused above ``MAX_JSON_BODY_BYTES`` (an attachment, the largest JSON write, is
 at most 5 MiB of content, 6.7 MiB in base64); bulk data goes through the multipart uploads,
@@ -69,21 +77,61 @@ class BodySizeLimit:
 
 
 async def _too_large(send: Send, cap: int) -> None:
-    content: dict[str, Any] = {
-        "code": "too_large",
-        "message": f"the request body exceeds {cap // MIB} MiB; upload bulk data as a file",
-        "field": None,
-    }
-    body = json.dumps(content).encode()
-    await send(
+    await _send_json(
+        send,
+        413,
         {
-            "type": "http.response.start",
-            "status": 413,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"connection", b"close"),
-            ],
-        }
+            "code": "too_large",
+            "message": f"the request body exceeds {cap // MIB} MiB; upload bulk data as a file",
+            "field": None,
+        },
+        close=True,
     )
+
+
+async def _send_json(
+    send: Send,
+    status: int,
+    content: dict[str, Any],
+    *,
+    retry_after: str | None = None,
+    close: bool = False,
+) -> None:
+    body = json.dumps(content).encode()
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    if retry_after is not None:
+        headers.append((b"retry-after", retry_after.encode()))
+    if close:
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
+
+
+class InFlightLimit:
+    """ASGI middleware: at most ``limit`` HTTP requests in progress; the rest answered 503."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+        self.in_flight = 0  # one event loop per process: no lock needed
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if self.in_flight >= self.limit:
+            await _send_json(
+                send,
+                503,
+                {"code": "unavailable", "message": "the platform is busy; retry later"},
+                retry_after="1",
+            )
+            return
+        self.in_flight += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.in_flight -= 1

@@ -74,6 +74,11 @@ class Settings(BaseSettings):
         gt=0,
         description="How often the worker finalises settlements whose answer window lapsed.",
     )
+    api_max_in_flight: int = Field(
+        default=128,
+        ge=1,
+        description="Requests one API process handles at once; beyond, 503 with Retry-After.",
+    )
     bid_expiry_every_s: float = Field(
         default=60.0,
         gt=0,

@@ -1,22 +1,34 @@
-"""Overload is answered 503 with a retry hint, never 500: an exhausted connection pool (what the
-load generator first found past saturation) and an oversized body before it is read."""
+"""Overload is answered 503 with a retry hint, never 500 and never silence: an exhausted
+connection pool (what the load generator first found past saturation), requests beyond the
+in-flight cap; and an oversized body is refused before it is read."""
 
 from __future__ import annotations
 
+import asyncio
+from types import SimpleNamespace
 from typing import Any
 
 import anyio
 import anyio.to_thread
+import httpx
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from api.app import create_app
 from api.limits import MAX_JSON_BODY_BYTES
 from ledger.db.engine import POOL_OVERFLOW, POOL_SIZE
+from ledger.settings import Settings
+
+
+def _app(**settings: Any) -> FastAPI:
+    """The platform's app with test routes; they need no database, chain or broker."""
+    runtime = SimpleNamespace(settings=Settings(**settings))
+    return create_app(runtime)  # type: ignore[arg-type]
 
 
 def _client() -> TestClient:
-    app = create_app(runtime=None)  # type: ignore[arg-type]  (the routes below need none)
+    app = _app()
 
     @app.get("/busy")
     def busy() -> Any:
@@ -54,3 +66,27 @@ def test_a_declared_oversized_body_is_refused_unread() -> None:
     )
     assert response.status_code == 413
     assert response.json()["code"] == "too_large"
+
+
+def test_requests_beyond_the_in_flight_cap_are_answered_503_at_once() -> None:
+    app = _app(api_max_in_flight=2)
+    release = asyncio.Event()
+
+    @app.get("/slow")
+    async def slow() -> dict[str, bool]:
+        await release.wait()
+        return {"done": True}
+
+    async def scenario() -> list[int]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
+            held = [asyncio.create_task(client.get("/slow")) for _ in range(2)]
+            await asyncio.sleep(0.05)
+            shed = await client.get("/slow")
+            assert shed.headers["Retry-After"] == "1"
+            release.set()
+            statuses = [shed.status_code] + [(await task).status_code for task in held]
+            after = await client.get("/slow")  # the slots are free again
+            return [*statuses, after.status_code]
+
+    assert asyncio.run(scenario()) == [503, 200, 200, 200]
