@@ -32,7 +32,8 @@ from eth_account import Account
 from rich.console import Console
 from rich.table import Table
 
-from cli.demo import ApiClient, DemoFailure, Pending, ensure_initialised, now_iso, wait_operations
+from cli.api_client import ApiClient, DemoFailure, Pending, now_iso, wait_operations
+from cli.demo_orgs import ensure_initialised
 from cli.stack import Platform
 from ledger.domain.mass_load import pods_to_csv
 from ledger.domain.schemas import PodCreate

@@ -17,310 +17,43 @@ did.
 
 from __future__ import annotations
 
-import base64
-import json
-import os
 import random
 import secrets
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, Final
 
 import httpx
 from rich.console import Console
 from rich.table import Table
-from sqlmodel import select
 
+from cli.api_client import (
+    PHASE_TIMEOUT_S,
+    POLL_INTERVAL_S,
+    ApiClient,
+    DemoFailure,
+    Pending,
+    broken_eic,
+    now_iso,
+    pdf_attachment,
+    wait_operations,
+)
+from cli.demo_orgs import DEMO_ORGANISATIONS, TOKENS_FILE, ensure_initialised
 from cli.stack import Platform
-from ledger.chain.client import ChainClient
-from ledger.db.models import Organisation
-from ledger.domain.enums import Role
-from ledger.domain.identifiers import EIC_ALPHABET, make_eic
 from ledger.domain.mass_load import pods_to_csv
 from ledger.domain.schemas import PodCreate
-from ledger.runtime import RecordingDispatcher, Runtime
-from ledger.services import organisations
 from ledger.settings import Settings
 
-__all__ = [
-    "DEMO_ORGANISATIONS",
-    "MIN_DEMO_PODS",
-    "TOKENS_FILE",
-    "ApiClient",
-    "DemoFailure",
-    "Pending",
-    "ensure_initialised",
-    "now_iso",
-    "run_demo",
-    "wait_operations",
-]
+__all__ = ["MIN_DEMO_PODS", "TOKENS_FILE", "run_demo"]
 
-TOKENS_FILE: Final = "demo-tokens.json"
-TSO_SLUG: Final = "tso"
-TSO_NAME: Final = "Terna"
-TSO_EIC: Final = "10X1001A1001A345"
 #: Fewest PODs with which every BSP still has a validated POD per UVAM it builds.
 MIN_DEMO_PODS: Final = 9
-TERMINAL: Final = frozenset({"succeeded", "failed"})
-POLL_INTERVAL_S: Final = 0.05
-PHASE_TIMEOUT_S: Final = 180.0
 UVAMS_PER_BSP: Final = (2, 2, 1)  # 5 UVAMs across the 3 BSPs
 OVERSIZED_UVAM: Final = 3  # the UVAM (by position) that asks for more than its members have
 DEVICE_TYPES: Final = ("EVCharger", "Battery", "HeatPump")
 DIRECTIONS: Final = ("consumption", "mixed", "generation")
-
-
-@dataclass(frozen=True)
-class OrgSpec:
-    slug: str
-    role: Role
-    eic: str
-    name: str
-
-
-DEMO_ORGANISATIONS: Final = (
-    OrgSpec("dso-north", Role.DSO, "26X00000105128-9", "DSO Nord"),
-    OrgSpec("dso-south", Role.DSO, make_eic("26XDSO-SUD-DEMO"), "DSO Sud"),
-    OrgSpec("bsp-alpha", Role.BSP, make_eic("21XBSP-ALPHA-DM"), "Alpha Flex"),
-    OrgSpec("bsp-bravo", Role.BSP, make_eic("21XBSP-BRAVO-DM"), "Bravo Energy"),
-    OrgSpec("bsp-charlie", Role.BSP, make_eic("21XBSP-CHARLIED"), "Charlie Aggregator"),
-    OrgSpec("cpo-operator", Role.OPERATOR, make_eic("10XCPO-OPERATOR"), "Charge Point Operator"),
-)
-
-
-# ------------------------------------------------------------------- organisations
-
-
-def ensure_initialised(platform: Platform) -> dict[str, str]:
-    """Create the demo organisations that are missing and return an API token per slug.
-
-    On a fresh data folder: deploy the contracts from the TSO's account, add two DSOs and three
-    BSPs, issue one token each. On an initialised one: reuse the tokens saved in
-    ``demo-tokens.json``, issuing new ones only for organisations without a working token.
-    Call it after ``platform.start_services()``.
-    """
-    path = platform.settings.data_dir / TOKENS_FILE
-    tokens = _load_tokens(path)
-    settings = platform.settings_for_clients()
-    runtime = Runtime(
-        settings=settings, rpc_url=platform.stack.rpc_url, dispatcher=RecordingDispatcher()
-    )
-    changed = False
-    with runtime.session() as session:
-        tso = session.exec(select(Organisation).where(Organisation.role == Role.TSO)).first()
-        if tso is None:
-            chain = ChainClient(runtime.rpc_url)
-            try:
-                tso = organisations.init_platform(
-                    settings,
-                    session,
-                    chain,
-                    slug=TSO_SLUG,
-                    name=TSO_NAME,
-                    eic=TSO_EIC,
-                    funder_key=settings.funder_key,
-                )
-            finally:
-                chain.close()
-        members: list[Organisation] = [tso]
-        for spec in DEMO_ORGANISATIONS:
-            organisation = (
-                session.get(Organisation, spec.slug)
-                or session.exec(select(Organisation).where(Organisation.eic == spec.eic)).first()
-            )
-            if organisation is None:
-                organisation = organisations.add_organisation(
-                    runtime,
-                    session,
-                    slug=spec.slug,
-                    name=spec.name,
-                    role=spec.role,
-                    eic=spec.eic,
-                    funder_key=settings.funder_key,
-                )
-            members.append(organisation)
-        for organisation in members:
-            token = tokens.get(organisation.id)
-            holder = organisations.authenticate(session, token) if token else None
-            if holder is None or holder.id != organisation.id:
-                tokens[organisation.id] = organisations.issue_token(
-                    session, organisation, label="demo"
-                )
-                changed = True
-    if changed or not path.exists():
-        _save_tokens(path, tokens)
-    return tokens
-
-
-def _load_tokens(path: Path) -> dict[str, str]:
-    try:
-        data = json.loads(path.read_text("utf-8"))
-    except (OSError, ValueError):
-        return {}
-    if not isinstance(data, dict):
-        return {}
-    return {str(slug): str(token) for slug, token in data.items()}
-
-
-def _save_tokens(path: Path, tokens: dict[str, str]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        json.dump(tokens, handle, indent=2, sort_keys=True)
-    os.chmod(path, 0o600)
-
-
-# ------------------------------------------------------------------- HTTP client side
-
-
-class DemoFailure(RuntimeError):
-    """The platform answered something a client cannot go on from."""
-
-
-class ApiClient:
-    """One organisation's HTTP client: its bearer token over one keep-alive connection."""
-
-    def __init__(self, base_url: str, token: str, *, timeout_s: float = 60.0) -> None:
-        self.http = httpx.Client(
-            base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=timeout_s
-        )
-        me = self.call("GET", "/organisations/me")
-        self.slug: str = me["id"]
-        self.name: str = me["name"]
-        self.role: str = me["role"]
-        self.eic: str = me["eic"]
-
-    def close(self) -> None:
-        self.http.close()
-
-    def send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        return self.http.request(method, path, **kwargs)
-
-    def call(self, method: str, path: str, *, expect: int = 200, **kwargs: Any) -> Any:
-        """Send and return the JSON body; anything but ``expect`` is a :class:`DemoFailure`."""
-        response = self.send(method, path, **kwargs)
-        if response.status_code != expect:
-            raise DemoFailure(
-                f"{self.slug}: {method} {path} answered {response.status_code}: "
-                f"{response.text[:500]}"
-            )
-        return response.json()
-
-    def write(
-        self, method: str, path: str, body: dict[str, Any] | None = None, **kwargs: Any
-    ) -> Any:
-        """A write: expects 202 Accepted with an operation id."""
-        if body is not None:
-            kwargs["json"] = body
-        return self.call(method, path, expect=202, **kwargs)
-
-    def all_pages(self, path: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-        """Every row of a paged list endpoint."""
-        rows: list[dict[str, Any]] = []
-        while True:
-            page = self.call(
-                "GET", path, params={**(params or {}), "limit": 500, "offset": len(rows)}
-            )
-            rows += page["data"]
-            if not page["data"] or len(rows) >= page["count"]:
-                return rows
-
-
-@dataclass(frozen=True)
-class Pending:
-    """An accepted operation, to be polled by the organisation that submitted it."""
-
-    client: ApiClient
-    operation_id: str
-    label: str
-
-
-def wait_operations(
-    pending: Iterable[Pending], *, timeout_s: float = PHASE_TIMEOUT_S
-) -> dict[str, dict[str, Any]]:
-    """Poll ``GET /operations/{id}`` until every operation succeeded or failed.
-
-    Rounds of polling, 50 ms apart. Within a round, each organisation's operations are polled
-    in submission order and the round moves on after a few still running ones: its later
-    operations queue behind those on the same signing account anyway.
-    """
-    queues: dict[str, list[Pending]] = defaultdict(list)
-    for item in pending:
-        queues[item.client.slug].append(item)
-    finished: dict[str, dict[str, Any]] = {}
-    deadline = time.monotonic() + timeout_s
-    while any(queues.values()):
-        for slug, queue in queues.items():
-            still: list[Pending] = []
-            running = 0
-            for item in queue:
-                if running >= 8:
-                    still.append(item)
-                    continue
-                body = item.client.call("GET", f"/operations/{item.operation_id}")
-                if body["status"] in TERMINAL:
-                    finished[item.operation_id] = {**body, "label": item.label}
-                else:
-                    running += 1
-                    still.append(item)
-            queues[slug] = still
-        if any(queues.values()):
-            if time.monotonic() > deadline:
-                left = sum(len(queue) for queue in queues.values())
-                raise DemoFailure(f"{left} operations still running after {timeout_s:.0f}s")
-            time.sleep(POLL_INTERVAL_S)
-    return finished
-
-
-def minimal_pdf(title: str) -> bytes:
-    """A small, well-formed one-page PDF showing ``title``."""
-    text = title.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
-    stream = f"BT /F1 14 Tf 72 770 Td ({text}) Tj ET".encode("latin-1", "replace")
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R"
-        b" /Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1,
-        xref,
-    )
-    return bytes(out)
-
-
-def pdf_attachment(sender: str, receiver: str, name: str, title: str, kind: str) -> dict[str, Any]:
-    return {
-        "senderId": sender,
-        "receiverId": receiver,
-        "externalDocumentId": name,
-        "documentFile": base64.b64encode(minimal_pdf(title)).decode("ascii"),
-        "documentType": kind,
-        "mimeType": "application/pdf",
-    }
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).replace(microsecond=0).isoformat()
-
-
-def broken_eic(eic: str) -> str:
-    """``eic`` with a wrong check character."""
-    return eic[:-1] + EIC_ALPHABET[(EIC_ALPHABET.index(eic[-1]) + 1) % len(EIC_ALPHABET)]
 
 
 # ------------------------------------------------------------------- the scenario

@@ -158,7 +158,7 @@ def up(
     workers: Annotated[int, typer.Option(help="Celery worker processes")] = 2,
 ) -> None:
     """Start the platform on the local data folder and serve until interrupted."""
-    from cli.demo import ensure_initialised
+    from cli.demo_orgs import ensure_initialised
 
     platform = Platform(Settings(), api_port=port, worker_concurrency=workers, log_level="info")
     stop = False

@@ -38,7 +38,7 @@ from rich.console import Console
 from rich.table import Table
 
 from cli.bench import measure_raw_ceiling
-from cli.demo import ensure_initialised
+from cli.demo_orgs import ensure_initialised
 from cli.stack import Platform
 from ledger.local_stack import DEFAULT_REDIS_URL, redis_answers
 from ledger.market.periods import iso, next_period

@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-import random
 from typing import Any
 
-TSO_EIC = "10X1001A1001A345"
-START = "2025-01-01T00:00:00+01:00"
+from cli.flows import START, pod_code
+from cli.world import TSO_EIC
 
-_issued: set[str] = set()
-_random = random.Random()
-
-
-def metering_point_id() -> str:
-    """A POD code (``IT001E`` + 8 digits) not handed out before in this run."""
-    while True:
-        code = f"IT001E{_random.randrange(10**8):08d}"
-        if code not in _issued:
-            _issued.add(code)
-            return code
+#: A POD code (``IT001E`` + 8 digits) not handed out before in this process: one generator for
+#: the tests, the fault suite and the load generator, so their codes never collide.
+metering_point_id = pod_code
 
 
 def pod_body(bsp_eic: str, dso_eic: str) -> dict[str, Any]:

@@ -7,8 +7,9 @@ make it invalid. Field names are the source's camelCase (FLOW D5.5 Tables 3-16).
 from __future__ import annotations
 
 import base64
-import random
 from typing import Any
+
+from cli.flows import pod_code
 
 TSO_EIC = "10X1001A1001A345"
 START = "2025-01-01T00:00:00+01:00"
@@ -20,17 +21,9 @@ PDF_BYTES = (
     b"trailer <</Root 1 0 R>>\n%%EOF\n"
 )
 
-_issued: set[str] = set()
-_random = random.Random()
-
-
-def metering_point_id() -> str:
-    """A POD code (``IT001E`` + 8 digits) not handed out before in this test session."""
-    while True:
-        code = f"IT001E{_random.randrange(10**8):08d}"
-        if code not in _issued:
-            _issued.add(code)
-            return code
+#: A POD code (``IT001E`` + 8 digits) not handed out before in this process: one generator for
+#: the tests, the fault suite and the load generator, so their codes never collide.
+metering_point_id = pod_code
 
 
 def b64(content: bytes) -> str:
