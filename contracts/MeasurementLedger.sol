@@ -5,7 +5,8 @@ import {CbpRoles} from "./CbpRoles.sol";
 
 /// @title MeasurementLedger
 /// @notice Commitments to the measurements that verify activations (FLOW D5.5 §3): a BSP's
-///         behind-the-meter readings of its flex devices, a DSO's POD meter readings. The readings
+///         behind-the-meter readings of its flex devices, a DSO's POD meter readings, and a BSP's
+///         declared baselines of its PODs (average power per 15-minute period). The readings
 ///         stay off chain; each uploaded batch is committed here as the root of a Merkle tree over
 ///         its readings, so that anyone holding one reading and its proof can check that it was
 ///         part of what was committed. A correction is a new batch that supersedes the old one;
@@ -16,7 +17,8 @@ import {CbpRoles} from "./CbpRoles.sol";
 contract MeasurementLedger {
     enum MeterKind {
         FlexDevice,
-        Pod
+        Pod,
+        Baseline
     }
 
     struct Batch {
@@ -33,7 +35,8 @@ contract MeasurementLedger {
 
     mapping(bytes32 batchId => Batch) private _batches;
 
-    /// @notice The caller lacks the role the kind of batch needs (BSP: devices, DSO: PODs).
+    /// @notice The caller lacks the role the kind of batch needs (BSP: devices and baselines,
+    ///         DSO: PODs).
     error MeasurementsUnauthorized(address account, bytes32 neededRole);
     /// @notice The id is already taken.
     error MeasurementsAlreadyExists(bytes32 batchId);
@@ -59,13 +62,13 @@ contract MeasurementLedger {
 
     /// @notice Commit the Merkle root of a batch of readings, or of a correction of an earlier
     ///         batch of the caller.
-    /// @dev Requirements: caller is a BSP (kind FlexDevice) or a DSO (kind Pod); the id is new; the
-    ///      root is not zero and the batch has readings; a superseded batch exists, is the caller's,
-    ///      of the same kind, and not superseded yet. Emits {MeasurementsCommitted}.
+    /// @dev Requirements: caller is a BSP (kinds FlexDevice and Baseline) or a DSO (kind Pod); the
+    ///      id is new; the root is not zero and the batch has readings; a superseded batch exists, is
+    ///      the caller's, of the same kind, and not superseded yet. Emits {MeasurementsCommitted}.
     function commitBatch(bytes32 batchId, MeterKind kind, bytes32 root, uint32 readingCount, bytes32 supersedes)
         external
     {
-        bytes32 role = kind == MeterKind.FlexDevice ? _roles.BSP_ROLE() : _roles.DSO_ROLE();
+        bytes32 role = kind == MeterKind.Pod ? _roles.DSO_ROLE() : _roles.BSP_ROLE();
         if (!_roles.hasRole(msg.sender, role)) revert MeasurementsUnauthorized(msg.sender, role);
         if (_batches[batchId].uploader != address(0)) revert MeasurementsAlreadyExists(batchId);
         if (readingCount == 0 || root == bytes32(0)) revert MeasurementsEmptyBatch(batchId);

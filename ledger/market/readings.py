@@ -7,7 +7,8 @@ resource; gaps reported." (issue 3)
 
 A reading is the average active power in W (integer; positive = import/consumption) over the
 interval ``[timestamp, timestamp + resolution)``. It is in the future when that interval has not
-ended yet. A series is the readings of one resource in one batch, stored as one packed array of
+ended yet, except in a declared baseline, which is about periods to come (``future_allowed``). A
+series is the readings of one resource in one batch, stored as one packed array of
 ``int32`` from its first to its last timestamp, with a sentinel where a reading is missing.
 """
 
@@ -258,9 +259,15 @@ def parse_json(
 
 
 def check(
-    raw: RawReadings, *, resources: Mapping[str, Resource], resolution_s: int, now: int
+    raw: RawReadings,
+    *,
+    resources: Mapping[str, Resource],
+    resolution_s: int,
+    now: int,
+    future_allowed: bool = False,
 ) -> CheckedBatch:
-    """Apply the checks; every problem is listed (up to :data:`MAX_PROBLEMS`), gaps reported."""
+    """Apply the checks; every problem is listed (up to :data:`MAX_PROBLEMS`), gaps reported.
+    ``future_allowed``: readings of intervals not ended yet are accepted (declared baselines)."""
     problems = list(raw.problems)
     series: list[Series] = []
     gaps: dict[str, list[dict[str, int]]] = {}
@@ -313,7 +320,7 @@ def check(
                         row=row,
                     )
                 )
-            elif timestamp + resolution_s > now:
+            elif timestamp + resolution_s > now and not future_allowed:
                 report(
                     Problem(
                         ReadingProblemKind.FUTURE,

@@ -185,6 +185,7 @@ class ProductUpdate(CbpModel):
 class MeterKindName(StrEnum):
     DEVICE = "device"
     POD = "pod"
+    BASELINE = "baseline"
 
 
 class MeasurementUpload(CbpModel):
@@ -193,7 +194,8 @@ class MeasurementUpload(CbpModel):
 
     kind: MeterKindName
     """``device``: behind-the-meter readings of flex devices (BSP); ``pod``: POD meter data
-    (DSO)."""
+    (DSO); ``baseline``: the declared baseline of the BSP's PODs, average W per 15-minute period
+    (900 s), uploaded before gate closure (docs/market.md)."""
     resolution_seconds: int = Field(gt=0, le=3600)
     readings: list[dict[str, Any]] | None = None
     series: list[dict[str, Any]] | None = None

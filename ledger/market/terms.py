@@ -81,10 +81,12 @@ class ActivationStatus(_Labelled):
 
 
 class MeterKind(IntEnum):
-    """``MeasurementLedger.MeterKind``: behind-the-meter device readings or POD meter readings."""
+    """``MeasurementLedger.MeterKind``: behind-the-meter device readings, POD meter readings or a
+    BSP's declared baseline of its PODs."""
 
     FLEX_DEVICE = 0
     POD = 1
+    BASELINE = 2
 
 
 def market_key(market_id: str) -> bytes:

@@ -1,7 +1,9 @@
 """Measurement uploads: checks, compact storage, a Merkle root per batch on chain, proofs.
 
 BSPs upload behind-the-meter readings of their flex devices, DSOs the meter readings of the PODs
-on their grid (CSV or JSON, see :mod:`ledger.market.readings`). An upload is checked as a whole:
+on their grid (CSV or JSON, see :mod:`ledger.market.readings`), and BSPs the declared baseline
+of their PODs (kind ``baseline``: average W per 15-minute period, before gate closure, see
+:mod:`ledger.services.declared_baselines`). An upload is checked as a whole:
 any problem refuses it, listing the problems (up to 50); gaps are reported, not refused. The
 readings are stored per resource as one packed array (:class:`MeasurementSeries`), and the batch
 is committed on chain by the uploader's own account as the root of a Merkle tree over its
@@ -29,7 +31,7 @@ from ledger.market.periods import iso
 from ledger.market.schemas import MeterKindName
 from ledger.market.terms import MeterKind
 from ledger.runtime import Runtime
-from ledger.services import operations
+from ledger.services import declared_baselines, operations
 from ledger.services.common import bytes32, simulate
 from ledger.services.market_common import (
     ERROR_FIELDS,
@@ -75,8 +77,13 @@ def _resources(
     else:
         for pod in session.exec(select(Pod).where(col(Pod.id).in_(list(names)))).all():
             bound = int(Decimal(int(pod.record["contractedPower"])) * 1000 * factor)
+            entitled = (
+                pod.bsp_id == uploader.id
+                if kind is MeterKindName.BASELINE
+                else pod.dso_eic == uploader.eic
+            )
             found[pod.id] = readings.Resource(
-                pod.id, bytes32(pod.chain_key), bound, entitled=pod.dso_eic == uploader.eic
+                pod.id, bytes32(pod.chain_key), bound, entitled=entitled
             )
     return found
 
@@ -88,11 +95,13 @@ def _check_uploader(uploader: Organisation, kind: MeterKindName, resolution_s: i
         )
     if kind is MeterKindName.POD and uploader.role != Role.DSO:
         raise Forbidden("POD meter readings are uploaded by the POD's DSO", field="kind")
-    allowed = (
-        settings().device_resolutions_s
-        if kind is MeterKindName.DEVICE
-        else settings().pod_resolutions_s
-    )
+    if kind is MeterKindName.BASELINE and uploader.role != Role.BSP:
+        raise Forbidden("a declared baseline is uploaded by the POD's BSP", field="kind")
+    allowed: Sequence[int] = {
+        MeterKindName.DEVICE: settings().device_resolutions_s,
+        MeterKindName.POD: settings().pod_resolutions_s,
+        MeterKindName.BASELINE: (declared_baselines.RESOLUTION_S,),
+    }[kind]
     if resolution_s not in allowed:
         raise InvalidInput(
             f"{kind.value} readings come at {' or '.join(map(str, allowed))} s",
@@ -108,7 +117,10 @@ def _checked(
     raw: readings.RawReadings,
 ) -> readings.CheckedBatch:
     resources = _resources(session, uploader, kind, list(raw.by_resource))
-    checked = readings.check(raw, resources=resources, resolution_s=resolution_s, now=now())
+    baseline = kind is MeterKindName.BASELINE
+    checked = readings.check(
+        raw, resources=resources, resolution_s=resolution_s, now=now(), future_allowed=baseline
+    )
     if checked.problems:
         problems = [p.as_dict() for p in checked.problems]
         first = checked.problems[0]
@@ -124,6 +136,8 @@ def _checked(
         )
     if not checked.series:
         raise InvalidReadings("the upload holds no readings", field="readings")
+    if baseline:
+        declared_baselines.check_before_gate(session, raw, now())
     return checked
 
 
@@ -290,7 +304,11 @@ class MeasurementCommit(Handler):
         previous = (
             session.get(MeasurementBatch, batch.supersedes_id) if batch.supersedes_id else None
         )
-        kind = MeterKind.FLEX_DEVICE if batch.kind == MeterKindName.DEVICE.value else MeterKind.POD
+        kind = {
+            MeterKindName.DEVICE.value: MeterKind.FLEX_DEVICE,
+            MeterKindName.POD.value: MeterKind.POD,
+            MeterKindName.BASELINE.value: MeterKind.BASELINE,
+        }[batch.kind]
         return [
             Call(
                 METERS,

@@ -143,9 +143,9 @@ def request_settlement(
         raise Conflict(f"activation {activation.id} is {activation.status}", field="activationId")
     if _current(session, activation.id) is not None:
         raise Conflict(f"activation {activation.id} is already settled", field="activationId")
-    method_from_spec(request.get("method"))
+    method = method_from_spec(request.get("method"))
     _window(request)
-    check_settleable(session, runtime.settings, activation, members(session, activation))
+    check_settleable(session, runtime.settings, activation, members(session, activation), method)
     return operations.accept(
         session,
         organisation=tso,
@@ -227,8 +227,8 @@ def resolve(
         return operation
     if decision != "resettle":
         raise InvalidInput("decision is confirm or resettle", field="decision")
-    method_from_spec(request.get("method"))
-    check_settleable(session, runtime.settings, activation, members(session, activation))
+    method = method_from_spec(request.get("method"))
+    check_settleable(session, runtime.settings, activation, members(session, activation), method)
     # The contract is the judge of who may re-settle and when: simulate with a placeholder hash.
     probe = Call(
         LEDGER,

@@ -9,9 +9,13 @@
   it has readings of the UVAM's PODs over the activated periods; otherwise the BSP's
   behind-the-meter devices, summed per POD. The other source, when there is one, is compared
   with it per POD and period within the meter tolerance (``settlement_tolerance_*``).
+* **Declared baselines** (:func:`declared_energy`): with method ``declared``, the latest
+  committed declaration (batches of kind ``baseline``, later over earlier) of every member POD
+  and activated period; a settlement is refused while one is missing.
 * **The inputs** (:func:`fresh_inputs`): fixed once per settlement version and stored with it,
   so that the audit recomputes the same record: method, direction, prices, sanction, member
-  PODs, their devices, the batches used of each source, the rules.
+  PODs, their devices, the batches used of each source (and of the declared baseline), the
+  rules.
 * **The arrays** (:func:`build_inputs`): the readings of those batches on a 60 s grid, later
   batches over earlier ones, with each batch's Merkle root recomputed from the stored series.
 
@@ -51,6 +55,7 @@ from ledger.settlement import (
     PERIOD_SECONDS,
     Activation,
     BaselineMethod,
+    DeclaredBaseline,
     History,
     MeterBeforeBaseline,
     MeterSource,
@@ -77,6 +82,10 @@ DEFAULT_SANCTION_EUR_MWH = Decimal(os.environ.get("CBP_SETTLEMENT_SANCTION_EUR_M
 """Sanction price when the market has none (the products carry no sanction price yet)."""
 SOURCE_KIND = {MeterSource.DSO_POD_METER: "pod", MeterSource.BSP_DEVICES: "device"}
 """The measurement batch kind of each meter source."""
+DECLARED_KIND = "baseline"
+"""The measurement batch kind of declared baselines."""
+DECLARED_ROOT = "declared"
+"""Name prefix of the declared baseline's batch roots in a settlement's data roots."""
 
 
 class SettlementRefused(Conflict):
@@ -88,8 +97,8 @@ class SettlementRefused(Conflict):
 
 def method_from_spec(spec: dict[str, Any] | None) -> BaselineMethod:
     """A baseline method from its JSON spec: ``{"name": "caiso10of10"}``, ``"high4of5"``,
-    ``{"name": "xOfY", "x", "y", "selection", "minDays", "adjustment": {...}}`` or
-    ``{"name": "meterBefore", "windowPeriods", "gapPeriods"}``."""
+    ``{"name": "xOfY", "x", "y", "selection", "minDays", "adjustment": {...}}``,
+    ``{"name": "meterBefore", "windowPeriods", "gapPeriods"}`` or ``{"name": "declared"}``."""
     spec = dict(spec or {"name": "caiso10of10"})
     name = spec.get("name")
     try:
@@ -113,6 +122,8 @@ def method_from_spec(spec: dict[str, Any] | None) -> BaselineMethod:
                     high=Decimal(str(adjustment.get("high", "1.2"))),
                 ),
             )
+        if name == DeclaredBaseline.name:
+            return DeclaredBaseline()
         if name == "meterBefore":
             return MeterBeforeBaseline(
                 window_periods=int(spec.get("windowPeriods", 2)),
@@ -121,7 +132,7 @@ def method_from_spec(spec: dict[str, Any] | None) -> BaselineMethod:
     except (ValueError, TypeError, ArithmeticError) as exc:
         raise InvalidInput(f"bad baseline parameters: {exc}", field="method") from exc
     raise InvalidInput(
-        f"unknown baseline method {name!r} (caiso10of10, high4of5, xOfY, meterBefore)",
+        f"unknown baseline method {name!r} (caiso10of10, high4of5, xOfY, meterBefore, declared)",
         field="method",
     )
 
@@ -229,10 +240,40 @@ def _measured(
     return devices_to_pods(PowerSeries(grid, GRID_S), owner, len(pod_ids))
 
 
+def declared_energy(
+    session: Session, batch_ids: Sequence[str], pod_ids: Sequence[str], start: int, end: int
+) -> tuple[PeriodEnergy, dict[str, bytes]]:
+    """The declared baseline ``[pods, periods]`` of ``[start, end)`` from these batches (later
+    over earlier), and each batch's recomputed Merkle root."""
+    grid, roots = _grid(session, batch_ids, pod_ids, start, end)
+    return PowerSeries(grid, GRID_S).period_energy(), roots
+
+
+def _check_declared(session: Session, activation: MarketActivation, pod_ids: Sequence[str]) -> None:
+    start, end = activation.first_period, delivery_end(activation)
+    batch_ids = batches_in_use(session, DECLARED_KIND, pod_ids, start, end)
+    declared, _ = declared_energy(session, batch_ids, pod_ids, start, end)
+    lacking = [pod for pod, row in zip(pod_ids, declared.present, strict=True) if not row.all()]
+    if lacking:
+        raise SettlementRefused(
+            f"the declared baseline is missing for {len(lacking)} POD(s) over the activated"
+            " periods: the BSP declares it before gate closure (measurement kind baseline);"
+            " settle with another method",
+            field="method",
+            reason="declarationMissing",
+            missingPods=lacking,
+        )
+
+
 def check_settleable(
-    session: Session, settings: Settings, activation: MarketActivation, pod_ids: Sequence[str]
+    session: Session,
+    settings: Settings,
+    activation: MarketActivation,
+    pod_ids: Sequence[str],
+    method: BaselineMethod | None = None,
 ) -> None:
-    """Refuse (409, nothing stored) to settle before the activation's delivery has ended, and,
+    """Refuse (409, nothing stored) to settle before the activation's delivery has ended; with
+    the ``declared`` method, while a member POD lacks a declaration of an activated period; and,
     while the measurement upload window after it is open, while a member POD lacks
     authoritative measurements over the activated periods."""
     end = delivery_end(activation)
@@ -245,6 +286,8 @@ def check_settleable(
             reason="deliveryNotEnded",
             deliveryEnd=iso(end),
         )
+    if isinstance(method, DeclaredBaseline):
+        _check_declared(session, activation, pod_ids)
     closes = end + settings.settlement_grace_s
     if at >= closes:
         return
@@ -297,6 +340,11 @@ def fresh_inputs(
     pod_from = start if authoritative is MeterSource.DSO_POD_METER else day_start
     device_from = start if authoritative is MeterSource.BSP_DEVICES else day_start
     sanction = request.get("sanctionEurMwh") or DEFAULT_SANCTION_EUR_MWH
+    declared = (
+        {"declaredBatchIds": batches_in_use(session, DECLARED_KIND, pods, day_start, day_end)}
+        if isinstance(method, DeclaredBaseline)
+        else {}
+    )
     return {
         "method": request.get("method") or {"name": "caiso10of10"},
         "direction": bid.direction,
@@ -312,6 +360,7 @@ def fresh_inputs(
             "toleranceWh": settings.settlement_tolerance_wh,
             "missingData": str(MissingDataPolicy.ZERO_DELIVERY),
         },
+        **declared,
     }
 
 
@@ -466,6 +515,12 @@ def build_inputs(
     if authoritative is MeterSource.DSO_POD_METER:
         day_grid = pod_grid[:, history_days * STEPS_PER_DAY :]
         check = PowerSeries(np.ascontiguousarray(day_grid), GRID_S)
+    declared: PeriodEnergy | None = None
+    declared_roots: dict[str, bytes] = {}
+    if "declaredBatchIds" in inputs:
+        declared, declared_roots = declared_energy(
+            session, inputs["declaredBatchIds"], pod_ids, day_start, end
+        )
     settlement_day = SettlementDay(
         day=day,
         day_start=day_start,
@@ -474,9 +529,11 @@ def build_inputs(
         bsp=today(MeterSource.BSP_DEVICES),
         check_series=check,
         history=history,
+        declared=declared,
         data_roots={
             **{f"{MeterSource.DSO_POD_METER}:{key}": root for key, root in pod_roots.items()},
             **{f"{MeterSource.BSP_DEVICES}:{key}": root for key, root in device_roots.items()},
+            **{f"{DECLARED_ROOT}:{key}": root for key, root in declared_roots.items()},
         },
     )
     sanction = Decimal(inputs["sanctionEurMwh"])
