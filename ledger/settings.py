@@ -69,6 +69,11 @@ class Settings(BaseSettings):
     settlement_tolerance_wh: int = Field(
         default=10, ge=0, description="Meter tolerance, absolute part in Wh per period."
     )
+    settlement_answer_window_s: int = Field(
+        default=7 * 86_400,
+        gt=0,
+        description="Default time the BSP has to accept or dispute a settlement.",
+    )
     settlement_finalise_every_s: float = Field(
         default=60.0,
         gt=0,

@@ -37,6 +37,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--drain-seconds", type=float, default=180.0)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--even", action="store_true", help="evenly spaced, not Poisson")
+    parser.add_argument(
+        "--database-url",
+        default=None,
+        help="an empty PostgreSQL database for the platform (default: SQLite, temporary)",
+    )
     args = parser.parse_args(argv)
     run_load(
         rates=parse_rates(args.rates),
@@ -48,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
         drain_timeout_s=args.drain_seconds,
         seed=args.seed,
         poisson=not args.even,
+        database_url=args.database_url,
     )
     return 0
 

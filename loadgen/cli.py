@@ -23,6 +23,10 @@ def run_command(
     stop_after: Annotated[
         int, typer.Option(help="Stop after this many saturated steps in a row (0: never).")
     ] = 1,
+    database_url: Annotated[
+        str | None,
+        typer.Option(help="An empty PostgreSQL database for the platform (default: SQLite)."),
+    ] = None,
 ) -> None:
     """Run the steps, write reports/load.md and reports/load.json, print the tables."""
     raise typer.Exit(
@@ -38,6 +42,7 @@ def run_command(
                 str(p99_bound_ms),
                 "--stop-after",
                 str(stop_after),
+                *(["--database-url", database_url] if database_url else []),
             ]
         )
     )

@@ -189,12 +189,16 @@ def _pct(step: StepResult, name: str) -> str:
     return "-" if value is None else f"{value:.0f}"
 
 
+DATABASES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
+
+
 def markdown(report: LoadReport) -> str:
     s = report.settings
     lines = [
         "# Load",
         "",
-        f"Generated {report.generated_at} by `{s['command']}`: a fresh platform (SQLite, Anvil, "
+        f"Generated {report.generated_at} by `{s['command']}`: a fresh platform "
+        f"({DATABASES[s['database']]}, Anvil, "
         f"API, Celery worker with {s['workerProcesses']} pool processes, indexer) on a machine "
         f"with {s['cpuCount']} cores; the generator is a separate process on loopback, open loop "
         f"({'Poisson' if s['poisson'] else 'evenly spaced'} arrivals), {s['stepSeconds']:g} s "

@@ -65,6 +65,7 @@ def run_load(
     seed_pods: int = 50,
     devices: int = 2,
     print_report: bool = True,
+    database_url: str | None = None,
 ) -> LoadReport:
     """Run the steps and write ``reports/load.md`` and ``load.json``; return the report."""
     workdir = Path(tempfile.mkdtemp(prefix="cbp-load-"))
@@ -72,7 +73,10 @@ def run_load(
     ok = False
     try:
         with contextlib.contextmanager(build_world)(
-            workdir / "platform", "sqlite", None, queue=f"load-{uuid.uuid4().hex[:8]}"
+            workdir / "platform",
+            "postgresql" if database_url else "sqlite",
+            database_url,
+            queue=f"load-{uuid.uuid4().hex[:8]}",
         ) as world:
             print(f"[loadgen] platform at {world.api_url}; preparing UVAMs, PODs, bids", flush=True)
             plan = prepare(
@@ -122,7 +126,7 @@ def run_load(
             "bounds": asdict(bounds),
             "workerProcesses": WORKER_PROCESSES,
             "cpuCount": os.cpu_count(),
-            "database": "sqlite",
+            "database": "postgresql" if database_url else "sqlite",
             "loadAverageAtEnd": os.getloadavg(),
         }
         report = analyse(

@@ -19,7 +19,6 @@ Refusals come from the contract, simulated before anything is stored, with its d
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -54,12 +53,12 @@ from ledger.services.settlement_inputs import (
     method_from_spec,
     rules_from_inputs,
 )
+from ledger.settings import Settings
 from ledger.settlement import SettlementInputError, SettlementRecord, settle
 
 LEDGER = "SettlementLedger"
 TASK_SETTLE = "cbp.settlement.settle_activation"
 TASK_FINALISE_LAPSED = "cbp.settlement.finalise_lapsed"
-DEFAULT_ANSWER_WINDOW_S = int(os.environ.get("CBP_SETTLEMENT_ANSWER_WINDOW_S", str(7 * 86_400)))
 SETTLED = "Accepted"
 """Only an activation the BSP accepted is settled."""
 
@@ -121,8 +120,8 @@ def _current(session: Session, activation_id: str) -> Settlement | None:
     ).first()
 
 
-def _window(request: dict[str, Any]) -> int:
-    window = int(request.get("answerWindowSeconds") or DEFAULT_ANSWER_WINDOW_S)
+def _window(settings: Settings, request: dict[str, Any]) -> int:
+    window = int(request.get("answerWindowSeconds") or settings.settlement_answer_window_s)
     if window < 1:
         raise InvalidInput("the answer window must be positive", field="answerWindowSeconds")
     return window
@@ -144,7 +143,7 @@ def request_settlement(
     if _current(session, activation.id) is not None:
         raise Conflict(f"activation {activation.id} is already settled", field="activationId")
     method = method_from_spec(request.get("method"))
-    _window(request)
+    window = _window(runtime.settings, request)
     check_settleable(session, runtime.settings, activation, members(session, activation), method)
     return operations.accept(
         session,
@@ -155,7 +154,7 @@ def request_settlement(
             "activationId": activation.id,
             "version": 1,
             "request": request,
-            "answerWindowS": _window(request),
+            "answerWindowS": window,
         },
     )
 
@@ -229,11 +228,12 @@ def resolve(
         raise InvalidInput("decision is confirm or resettle", field="decision")
     method = method_from_spec(request.get("method"))
     check_settleable(session, runtime.settings, activation, members(session, activation), method)
+    window = _window(runtime.settings, request)
     # The contract is the judge of who may re-settle and when: simulate with a placeholder hash.
     probe = Call(
         LEDGER,
         "resettle",
-        (to_bytes32(activation.chain_key), b"\x01" * 32, now() + _window(request)),
+        (to_bytes32(activation.chain_key), b"\x01" * 32, now() + window),
     )
     simulate(runtime, tso, [probe], error_fields=ERROR_FIELDS)
     return operations.accept(
@@ -246,7 +246,7 @@ def resolve(
             "version": row.version + 1,
             "request": request,
             "previousId": row.id,
-            "answerWindowS": _window(request),
+            "answerWindowS": window,
         },
     )
 
