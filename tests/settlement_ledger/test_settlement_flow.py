@@ -26,7 +26,7 @@ from ledger.market.periods import iso
 from ledger.services import settlement
 from ledger.settlement import day_type
 from tests.market import flows
-from tests.settlement_ledger.conftest import GRACE_S
+from tests.settlement_ledger.conftest import GRACE_S, advance_past
 
 X_OF_Y = {"name": "xOfY", "x": 1, "y": 1, "minDays": 1}
 P = 900  # seconds per period
@@ -73,14 +73,6 @@ def _upload(world: Any, slug: str, kind: str, rows: list[dict[str, Any]]) -> str
     assert flows.done(world, slug, response)["status"] == "succeeded", response.text
     batch_id: str = response.json()["batch"]["id"]
     return batch_id
-
-
-def _advance_past(world: Any, t: int) -> None:
-    """Move the platform's and the chain's clocks just past ``t``."""
-    settings = world.platform.settings
-    behind = t + 5 - clock.now(settings.data_dir)
-    if behind > 0:
-        clock.advance(settings, world.platform.stack.rpc_url, behind)
 
 
 @pytest.fixture(scope="module")
@@ -150,7 +142,7 @@ def setup(world: Any) -> dict[str, Any]:
             ],
         )
 
-    _advance_past(world, t1 + 3 * P)
+    advance_past(world, t1 + 3 * P)
     history = _history_day(t1)
     pod1, pod2 = pods
     charger1, charger2 = devices
@@ -431,7 +423,7 @@ def test_missing_data_refused_in_the_window_then_settled_as_non_delivery(
         "SettlementNotSettleable",
     )
 
-    _advance_past(world, setup["t1"] + 3 * P + GRACE_S)
+    advance_past(world, setup["t1"] + 3 * P + GRACE_S)
     record = _settle(world, activation, method=X_OF_Y, sanctionEurMwh="120")
     [period] = record["periods"]
     assert period["status"] == "zeroFilled"

@@ -25,6 +25,7 @@ from ledger.market.periods import iso, next_period
 from ledger.market.terms import MeterKind
 from ledger.services import settlement
 from tests.market import flows
+from tests.settlement_ledger.conftest import advance_past
 
 P = 900  # seconds per period
 GATE_S = 60
@@ -47,13 +48,6 @@ def _declare(world: Any, slug: str, pod: str, start: int, watts: list[int]) -> A
 def _batches(world: Any) -> int:
     with world.runtime.session() as session:
         return int(session.exec(select(func.count()).select_from(MeasurementBatch)).one())
-
-
-def _advance_past(world: Any, t: int) -> None:
-    settings = world.platform.settings
-    behind = t + 5 - clock.now(settings.data_dir)
-    if behind > 0:
-        clock.advance(settings, world.platform.stack.rpc_url, behind)
 
 
 @pytest.fixture(scope="module")
@@ -126,7 +120,7 @@ def setup(world: Any) -> dict[str, Any]:
         )
         assert flows.done(world, "bsp1", ack)["status"] == "succeeded"
 
-    _advance_past(world, t1 - 35)  # the bid's gate closed at t1 - 60; t1 has not started
+    advance_past(world, t1 - 35)  # the bid's gate closed at t1 - 60; t1 has not started
     return {
         **ids,
         "pod": pod,
@@ -209,7 +203,7 @@ def test_settled_on_the_declared_baseline_worked_by_hand_and_audited(
     (10 kW): 2,000 Wh paid at 50 EUR/MWh = 0.10 EUR; 500 Wh short at the 120 EUR/MWh sanction =
     0.06 EUR; net 0.04 EUR. Activation b (t2) has no declaration: refused, 409 on ``method``."""
     t1, pod = setup["t1"], setup["pod"]
-    _advance_past(world, t1 + 2 * P)
+    advance_past(world, t1 + 2 * P)
     readings = [{"resourceId": pod, "timestamp": t1 + 60 * i, "powerW": 12_000} for i in range(30)]
     upload = world.client("dso1").post(
         "/market/measurements", json={"kind": "pod", "resolutionSeconds": 60, "readings": readings}

@@ -9,6 +9,7 @@ from typing import Any
 from ledger import clock
 from ledger.market.periods import PERIOD_SECONDS, next_period
 from tests.market import flows
+from tests.settlement_ledger.conftest import advance_past
 
 
 def test_a_bid_past_its_validity_is_expired_by_the_worker(world: Any) -> None:
@@ -28,8 +29,7 @@ def test_a_bid_past_its_validity_is_expired_by_the_worker(world: Any) -> None:
     short, long = response.json()["bidIds"]
     flows.wait_bids(world, "bsp2", [short, long], {"Active"})
 
-    behind = start + PERIOD_SECONDS + 5 - clock.now(settings.data_dir)
-    clock.advance(settings, world.platform.stack.rpc_url, behind)
+    advance_past(world, start + PERIOD_SECONDS)
 
     expired = flows.wait_status(world, "bsp2", f"/market/bids/{short}", {"Expired"})
     last = expired["history"][-1]
