@@ -316,6 +316,13 @@ def _log(row: Settlement, event: Any, what: str, **extra: Any) -> None:
     row.updated_at = utcnow()
 
 
+def _mark_final(row: Settlement, receipts: Sequence[Receipt], **extra: Any) -> None:
+    """Mirror ``SettlementFinalised`` (after an accept, a confirm or a lapse) in the row."""
+    for _, event in events(receipts, "SettlementFinalised"):
+        row.status = FINAL
+        _log(row, event, "finalised", **extra)
+
+
 class RecordHandler(Handler):
     kind = "settlement.record"
 
@@ -404,9 +411,7 @@ class AcceptHandler(Handler):
         row = _row(session, operation)
         for _, event in events(receipts, "SettlementAccepted"):
             _log(row, event, "accepted")
-        for _, event in events(receipts, "SettlementFinalised"):
-            row.status = FINAL
-            _log(row, event, "finalised")
+        _mark_final(row, receipts)
         return []
 
 
@@ -449,9 +454,7 @@ class ConfirmHandler(Handler):
         for _, event in events(receipts, "SettlementConfirmed"):
             row.resolution = "confirmed"
             _log(row, event, "confirmed")
-        for _, event in events(receipts, "SettlementFinalised"):
-            row.status = FINAL
-            _log(row, event, "finalised")
+        _mark_final(row, receipts)
         return []
 
 
@@ -465,10 +468,9 @@ class FinaliseHandler(Handler):
         self, session: Session, operation: Operation, receipts: Sequence[Receipt]
     ) -> list[FollowUp]:
         row = _row(session, operation)
-        for _, event in events(receipts, "SettlementFinalised"):
-            row.status = FINAL
+        if events(receipts, "SettlementFinalised"):
             row.resolution = row.resolution or "lapsed"
-            _log(row, event, "finalised", lapsed=True)
+        _mark_final(row, receipts, lapsed=True)
         return []
 
 

@@ -12,6 +12,8 @@ import pytest
 
 from cli.world import World, build_world
 from ledger import clock
+from ledger.market.periods import iso
+from tests.market import flows
 
 GRACE_S = 1800
 FINALISE_EVERY_S = 1.0
@@ -37,3 +39,18 @@ def advance_past(world: World, t: int) -> None:
     behind = t + 5 - clock.now(settings.data_dir)
     if behind > 0:
         clock.advance(settings, world.platform.stack.rpc_url, behind)
+
+
+def accepted_activation(world: World, bid_id: str, t: int, kw: int) -> str:
+    """The TSO activates ``kw`` in the period starting at ``t``; bsp1 accepts it."""
+    tso = world.client("tso")
+    response = tso.post(
+        "/market/activations", json={"bidId": bid_id, "firstPeriod": iso(t), "setPointsKw": [kw]}
+    )
+    assert flows.done(world, "tso", response)["status"] == "succeeded"
+    activation_id: str = response.json()["activationId"]
+    ack = world.client("bsp1").post(
+        f"/market/activations/{activation_id}/acknowledgement", json={"accept": True}
+    )
+    assert flows.done(world, "bsp1", ack)["status"] == "succeeded"
+    return activation_id

@@ -26,7 +26,7 @@ from ledger.market.periods import iso
 from ledger.services import settlement
 from ledger.settlement import day_type
 from tests.market import flows
-from tests.settlement_ledger.conftest import GRACE_S, advance_past
+from tests.settlement_ledger.conftest import GRACE_S, accepted_activation, advance_past
 
 X_OF_Y = {"name": "xOfY", "x": 1, "y": 1, "minDays": 1}
 P = 900  # seconds per period
@@ -40,20 +40,6 @@ def _history_day(t1: int) -> int:
         if day_type(earlier.date()) == day_type(day.date()):
             return t1 - back * 86_400
     raise AssertionError("no day of the same type in a week")
-
-
-def _activation(world: Any, bid_id: str, t: int, kw: int) -> str:
-    tso = world.client("tso")
-    response = tso.post(
-        "/market/activations", json={"bidId": bid_id, "firstPeriod": iso(t), "setPointsKw": [kw]}
-    )
-    assert flows.done(world, "tso", response)["status"] == "succeeded"
-    activation_id: str = response.json()["activationId"]
-    ack = world.client("bsp1").post(
-        f"/market/activations/{activation_id}/acknowledgement", json={"accept": True}
-    )
-    assert flows.done(world, "bsp1", ack)["status"] == "succeeded"
-    return activation_id
 
 
 def _readings(resource: str, start: int, watts: list[tuple[int, int]]) -> list[dict[str, Any]]:
@@ -116,10 +102,10 @@ def setup(world: Any) -> dict[str, Any]:
     assert flows.done(world, "tso", need)["status"] == "succeeded"
     flows.wait_bids(world, "tso", [bid_id], {"Selected"})
     ids = {
-        "a": _activation(world, bid_id, t1, 10),
-        "b": _activation(world, bid_id, t1, 10),
-        "c": _activation(world, bid_id, t1 + P, 10),
-        "d": _activation(world, bid_id, t1 + 2 * P, 10),
+        "a": accepted_activation(world, bid_id, t1, 10),
+        "b": accepted_activation(world, bid_id, t1, 10),
+        "c": accepted_activation(world, bid_id, t1 + P, 10),
+        "d": accepted_activation(world, bid_id, t1 + 2 * P, 10),
     }
     early = world.client("tso").post(
         f"/market/activations/{ids['a']}/settlement", json={"method": X_OF_Y}

@@ -25,7 +25,7 @@ from ledger.market.periods import iso, next_period
 from ledger.market.terms import MeterKind
 from ledger.services import settlement
 from tests.market import flows
-from tests.settlement_ledger.conftest import advance_past
+from tests.settlement_ledger.conftest import accepted_activation, advance_past
 
 P = 900  # seconds per period
 GATE_S = 60
@@ -107,18 +107,10 @@ def setup(world: Any) -> dict[str, Any]:
     )
     assert flows.done(world, "tso", need)["status"] == "succeeded"
     flows.wait_bids(world, "tso", [bid_id], {"Selected"})
-    ids = {}
-    for name, start in (("a", t1), ("b", t1 + P)):
-        activation = world.client("tso").post(
-            "/market/activations",
-            json={"bidId": bid_id, "firstPeriod": iso(start), "setPointsKw": [10]},
-        )
-        assert flows.done(world, "tso", activation)["status"] == "succeeded"
-        ids[name] = activation.json()["activationId"]
-        ack = world.client("bsp1").post(
-            f"/market/activations/{ids[name]}/acknowledgement", json={"accept": True}
-        )
-        assert flows.done(world, "bsp1", ack)["status"] == "succeeded"
+    ids = {
+        name: accepted_activation(world, bid_id, start, 10)
+        for name, start in (("a", t1), ("b", t1 + P))
+    }
 
     advance_past(world, t1 - 35)  # the bid's gate closed at t1 - 60; t1 has not started
     return {
