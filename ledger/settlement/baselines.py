@@ -422,9 +422,13 @@ def _magnitude(values: NDArray[Any]) -> int:
 
 
 def _python_ints(values: NDArray[Any]) -> NDArray[Any]:
-    out = np.empty(values.shape, dtype=object)
-    out[...] = [int(v) for v in values.ravel()] if values.ndim else int(values)
-    return out.reshape(values.shape)
+    """``values`` as an object array of Python ints, of the same shape (any number of axes).
+
+    Filled flat and then reshaped: assigning a flat list to an ``[a, b]`` array would make
+    NumPy broadcast it and fail as soon as ``a > 1``."""
+    flat = np.empty(values.size, dtype=object)
+    flat[:] = [int(v) for v in np.asarray(values).ravel()]
+    return flat.reshape(values.shape)
 
 
 def _scaled(

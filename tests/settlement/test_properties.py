@@ -9,7 +9,7 @@ from fractions import Fraction
 from typing import Any
 
 import numpy as np
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from ledger.market.merkle import merkle_root, reading_leaf
@@ -315,30 +315,44 @@ def reference_x_of_y(
     return [round(value) for value in base]
 
 
-@settings(max_examples=150, deadline=None)
-@given(st.data())
-def test_x_of_y_matches_the_reference(data: st.DataObject) -> None:
-    periods = 10
-    days = data.draw(st.integers(0, 8))
-    slots = data.draw(st.integers(1, 3))
-    scale = data.draw(st.sampled_from([1, 1, 10**6, 10**12]))
+X_OF_Y_PERIODS = 10
+Cells = list[list[int | None]]
+
+
+@dataclass(frozen=True)
+class XOfYCase:
+    """One X-of-Y computation: ``history[day][slot][period]``, ``measured[slot][period]``,
+    ``eligible[day][slot]``, and each slot's event window ``[starts[s], ends[s])``."""
+
+    method: XOfYBaseline
+    history: list[Cells]
+    measured: Cells
+    eligible: list[list[bool]]
+    starts: list[int]
+    ends: list[int]
+
+
+@st.composite
+def x_of_y_cases(draw: st.DrawFn) -> XOfYCase:
+    periods = X_OF_Y_PERIODS
+    days = draw(st.integers(0, 8))
+    slots = draw(st.integers(1, 3))
+    scale = draw(st.sampled_from([1, 1, 10**6, 10**12]))
     value = st.none() | st.integers(-5000, 5000).map(lambda v: v * scale)
     history = [
-        [data.draw(st.lists(value, min_size=periods, max_size=periods)) for _ in range(slots)]
+        [draw(st.lists(value, min_size=periods, max_size=periods)) for _ in range(slots)]
         for _ in range(days)
     ]
-    measured = [
-        data.draw(st.lists(value, min_size=periods, max_size=periods)) for _ in range(slots)
-    ]
-    eligible = [[data.draw(st.booleans()) for _ in range(slots)] for _ in range(days)]
-    starts = [data.draw(st.integers(0, periods - 1)) for _ in range(slots)]
-    ends = [data.draw(st.integers(s + 1, periods)) for s in starts]
+    measured = [draw(st.lists(value, min_size=periods, max_size=periods)) for _ in range(slots)]
+    eligible = [[draw(st.booleans()) for _ in range(slots)] for _ in range(days)]
+    starts = [draw(st.integers(0, periods - 1)) for _ in range(slots)]
+    ends = [draw(st.integers(s + 1, periods)) for s in starts]
     method = XOfYBaseline(
-        x=data.draw(st.integers(1, 5)),
+        x=draw(st.integers(1, 5)),
         y=5,
-        selection=data.draw(st.sampled_from(Selection)),
-        min_days=data.draw(st.integers(1, 5)),
-        adjustment=data.draw(
+        selection=draw(st.sampled_from(Selection)),
+        min_days=draw(st.integers(1, 5)),
+        adjustment=draw(
             st.none()
             | st.builds(
                 SameDayAdjustment,
@@ -349,6 +363,49 @@ def test_x_of_y_matches_the_reference(data: st.DataObject) -> None:
             )
         ),
     )
+    return XOfYCase(method, history, measured, eligible, starts, ends)
+
+
+TERA = 10**12
+#: Issue 12: the exact-integer path (taken when ``total x factor`` passes 2^62) failed with
+#: "could not broadcast input array from shape (30,) into shape (3,10)" as soon as there was
+#: more than one slot. 10^12 Wh readings around an adjusted event, three slots.
+LARGE_VALUES_THREE_SLOTS = XOfYCase(
+    method=XOfYBaseline(
+        x=1, y=5, selection=Selection.MOST_RECENT, min_days=1, adjustment=SameDayAdjustment(1, 0)
+    ),
+    history=[[[TERA] * X_OF_Y_PERIODS for _ in range(3)]],
+    measured=[[TERA] * X_OF_Y_PERIODS for _ in range(3)],
+    eligible=[[True, True, True]],
+    starts=[1, 1, 1],
+    ends=[2, 2, 2],
+)
+#: The same path, clipped to the band's edges and with unequal rows (2 slots, 2 days).
+LARGE_VALUES_CLIPPED = XOfYCase(
+    method=XOfYBaseline(
+        x=2,
+        y=5,
+        selection=Selection.HIGHEST,
+        min_days=1,
+        adjustment=SameDayAdjustment(2, 1, Decimal("0.5"), Decimal("1.25")),
+    ),
+    history=[
+        [[3 * TERA] * X_OF_Y_PERIODS, [-TERA] * X_OF_Y_PERIODS],
+        [[TERA, None, *[5 * TERA] * 8], [-2 * TERA] * X_OF_Y_PERIODS],
+    ],
+    measured=[[5000 * TERA] * X_OF_Y_PERIODS, [-7 * TERA] * X_OF_Y_PERIODS],
+    eligible=[[True, True], [True, True]],
+    starts=[4, 3],
+    ends=[9, 10],
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(x_of_y_cases())
+@example(LARGE_VALUES_THREE_SLOTS)
+@example(LARGE_VALUES_CLIPPED)
+def test_x_of_y_matches_the_reference(case: XOfYCase) -> None:
+    days, slots, periods = len(case.history), len(case.measured), X_OF_Y_PERIODS
 
     def to_energy(values: Any, shape: tuple[int, ...]) -> PeriodEnergy:
         flat = np.array(values, dtype=object).reshape(shape)
@@ -356,23 +413,23 @@ def test_x_of_y_matches_the_reference(data: st.DataObject) -> None:
         wh = np.vectorize(lambda v: 0 if v is None else v, otypes=[np.int64])(flat)
         return PeriodEnergy(wh.astype(np.int64), present.astype(np.bool_))
 
-    result = method.compute(
+    result = case.method.compute(
         BaselineInputs(
-            measured=to_energy(measured, (slots, periods)),
-            event_start=np.array(starts),
-            event_end=np.array(ends),
-            history=to_energy(history, (days, slots, periods)),
-            history_eligible=np.array(eligible, dtype=np.bool_).reshape(days, slots),
+            measured=to_energy(case.measured, (slots, periods)),
+            event_start=np.array(case.starts),
+            event_end=np.array(case.ends),
+            history=to_energy(case.history, (days, slots, periods)),
+            history_eligible=np.array(case.eligible, dtype=np.bool_).reshape(days, slots),
         )
     )
     for slot in range(slots):
         expected = reference_x_of_y(
-            method,
-            [history[d][slot] for d in range(days)],
-            [eligible[d][slot] for d in range(days)],
-            measured[slot],
-            starts[slot],
-            ends[slot],
+            case.method,
+            [case.history[d][slot] for d in range(days)],
+            [case.eligible[d][slot] for d in range(days)],
+            case.measured[slot],
+            case.starts[slot],
+            case.ends[slot],
         )
         if expected is None:
             assert not result.available[slot].any()
