@@ -46,3 +46,20 @@ class Settlement(SQLModel, table=True):
     block_number: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class SettlementTerms(SQLModel, table=True):
+    """The settlement terms of an activation, fixed once when the TSO first asks for its
+    settlement and carried into every version: the awarded price per period, the sanction
+    price, the meter tolerance and the missing-data policy. A re-settlement after a dispute
+    corrects the baseline method, never these (docs/settlement_ledger.md)."""
+
+    __tablename__ = "settlement_terms"
+
+    activation_id: str = Field(primary_key=True, foreign_key="market_activations.id", max_length=36)
+    terms: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    """``{pricesEurMwh, sanctionEurMwh, tolerance: {relative, absoluteWh}, missingData}``,
+    Decimals as canonical strings; copied as is into every version's hashed record."""
+    terms_hash: str = Field(max_length=66)
+    """``keccak256(canonical_json(terms))``."""
+    created_at: datetime = Field(default_factory=utcnow)

@@ -53,6 +53,13 @@ from ledger.services.settlement_inputs import (
     method_from_spec,
     rules_from_inputs,
 )
+from ledger.services.settlement_terms import (
+    fix_terms,
+    method_spec,
+    refuse_term_changes,
+    resettlement_method,
+    terms_of,
+)
 from ledger.settings import Settings
 from ledger.settlement import SettlementInputError, SettlementRecord, settle
 
@@ -90,6 +97,7 @@ def compute_record(
         method=method_from_spec(inputs["method"]),
         rules=rules_from_inputs(inputs),
         version=version,
+        terms=inputs.get("terms"),  # absent from versions stored before terms were fixed
     )[0]
 
 
@@ -145,6 +153,7 @@ def request_settlement(
     method = method_from_spec(request.get("method"))
     window = _window(runtime.settings, request)
     check_settleable(session, runtime.settings, activation, members(session, activation), method)
+    fix_terms(session, runtime.settings, activation, request)
     return operations.accept(
         session,
         organisation=tso,
@@ -154,6 +163,7 @@ def request_settlement(
             "activationId": activation.id,
             "version": 1,
             "request": request,
+            "method": method_spec(method),
             "answerWindowS": window,
         },
     )
@@ -203,7 +213,8 @@ def resolve(
     request: dict[str, Any],
 ) -> Operation:
     """The TSO resolves a dispute: ``{"decision": "confirm"}`` or ``{"decision": "resettle",
-    "method": {...}}`` (a new version, computed by a worker)."""
+    "method": {...}}`` (a new version, computed by a worker, with the activation's fixed terms
+    and the previous version's method corrected by ``method``)."""
     row = _settlement(session, tso, settlement_id)
     activation = session.get(MarketActivation, row.activation_id)
     assert activation is not None
@@ -226,7 +237,9 @@ def resolve(
         return operation
     if decision != "resettle":
         raise InvalidInput("decision is confirm or resettle", field="decision")
-    method = method_from_spec(request.get("method"))
+    refuse_term_changes(terms_of(session, activation), request)
+    spec = resettlement_method(row.inputs["method"], request.get("method"))
+    method = method_from_spec(spec)
     check_settleable(session, runtime.settings, activation, members(session, activation), method)
     window = _window(runtime.settings, request)
     # The contract is the judge of who may re-settle and when: simulate with a placeholder hash.
@@ -245,6 +258,7 @@ def resolve(
             "activationId": activation.id,
             "version": row.version + 1,
             "request": request,
+            "method": spec,
             "previousId": row.id,
             "answerWindowS": window,
         },
@@ -265,7 +279,10 @@ def settle_activation(runtime: Runtime, operation_id: str) -> str:
             activation = session.get(MarketActivation, p["activationId"])
             assert activation is not None
             try:
-                inputs = fresh_inputs(session, runtime.settings, activation, p["request"])
+                spec = p.get("method") or method_spec(method_from_spec(p["request"].get("method")))
+                inputs = fresh_inputs(
+                    session, activation, method_spec=spec, terms=terms_of(session, activation)
+                )
                 record = compute_record(session, activation, inputs, p["version"])
             except (SettlementInputError, NotFound, InvalidInput) as exc:
                 operation.status = operations.OperationStatus.FAILED

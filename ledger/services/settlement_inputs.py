@@ -13,9 +13,10 @@
   committed declaration (batches of kind ``baseline``, later over earlier) of every member POD
   and activated period; a settlement is refused while one is missing.
 * **The inputs** (:func:`fresh_inputs`): fixed once per settlement version and stored with it,
-  so that the audit recomputes the same record: method, direction, prices, sanction, member
-  PODs, their devices, the batches used of each source (and of the declared baseline), the
-  rules.
+  so that the audit recomputes the same record: method, direction, the activation's settlement
+  terms (prices, sanction, tolerance, missing-data policy: fixed once per activation,
+  :mod:`ledger.services.settlement_terms`), member PODs, their devices, the batches used of
+  each source (and of the declared baseline), the authoritative source.
 * **The arrays** (:func:`build_inputs`): the readings of those batches on a 60 s grid, later
   batches over earlier ones, with each batch's Merkle root recomputed from the stored series.
 
@@ -24,7 +25,7 @@ Days are UTC days; an activation is settled within the UTC day of its first peri
 
 from __future__ import annotations
 
-import os
+import json
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -35,12 +36,12 @@ from sqlmodel import Session, col, select
 
 from ledger.db.market_models import (
     MarketActivation,
-    MarketAward,
     MarketBid,
     MeasurementBatch,
     MeasurementSeries,
 )
 from ledger.db.models import FlexDevice, Membership, Pod
+from ledger.domain.canonical import canonical_json
 from ledger.errors import Conflict, InvalidInput, NotFound
 from ledger.ids import to_bytes32
 from ledger.market import readings
@@ -78,8 +79,6 @@ PERIODS_PER_DAY = DAY_SECONDS // PERIOD_SECONDS
 GRID_S = 60
 STEPS_PER_DAY = DAY_SECONDS // GRID_S
 MAX_HISTORY_DAYS = 28
-DEFAULT_SANCTION_EUR_MWH = Decimal(os.environ.get("CBP_SETTLEMENT_SANCTION_EUR_MWH", "200"))
-"""Sanction price when the market has none (the products carry no sanction price yet)."""
 SOURCE_KIND = {MeterSource.DSO_POD_METER: "pod", MeterSource.BSP_DEVICES: "device"}
 """The measurement batch kind of each meter source."""
 DECLARED_KIND = "baseline"
@@ -99,6 +98,8 @@ def method_from_spec(spec: dict[str, Any] | None) -> BaselineMethod:
     """A baseline method from its JSON spec: ``{"name": "caiso10of10"}``, ``"high4of5"``,
     ``{"name": "xOfY", "x", "y", "selection", "minDays", "adjustment": {...}}``,
     ``{"name": "meterBefore", "windowPeriods", "gapPeriods"}`` or ``{"name": "declared"}``."""
+    if spec is not None and not isinstance(spec, dict):
+        raise InvalidInput('method is an object such as {"name": "xOfY"}', field="method")
     spec = dict(spec or {"name": "caiso10of10"})
     name = spec.get("name")
     try:
@@ -144,17 +145,37 @@ def _history_days(method: BaselineMethod) -> int:
     return 0
 
 
+def terms_from_inputs(inputs: dict[str, Any]) -> dict[str, Any]:
+    """The settlement terms a version was computed with: its ``terms``, or, for versions
+    stored before the terms were fixed per activation, the same values from their own keys."""
+    if "terms" in inputs:
+        return dict(inputs["terms"])
+    rules = inputs.get("rules") or {}
+    legacy = {
+        "pricesEurMwh": [Decimal(p) for p in inputs["pricesEurMwh"]],
+        "sanctionEurMwh": Decimal(inputs["sanctionEurMwh"]),
+        "tolerance": {
+            "relative": Decimal(rules.get("toleranceRelative", "0.01")),
+            "absoluteWh": int(rules.get("toleranceWh", 10)),
+        },
+        "missingData": rules.get("missingData", MissingDataPolicy.INCOMPLETE),
+    }
+    terms: dict[str, Any] = json.loads(canonical_json(legacy))
+    return terms
+
+
 def rules_from_inputs(inputs: dict[str, Any]) -> SettlementRules:
-    """The rules a settlement was computed with (recorded in its inputs)."""
-    spec = inputs.get("rules")
-    if spec is None:  # settled before the rules were part of the inputs
-        return SettlementRules()
+    """The rules a settlement was computed with: the authoritative source of its inputs, the
+    tolerance and missing-data policy of its terms."""
+    terms = terms_from_inputs(inputs)
+    spec = inputs.get("rules") or {}
     return SettlementRules(
-        authoritative=MeterSource(spec["authoritative"]),
+        authoritative=MeterSource(spec.get("authoritative", MeterSource.DSO_POD_METER)),
         tolerance=MeterTolerance(
-            relative=Decimal(spec["toleranceRelative"]), absolute_wh=int(spec["toleranceWh"])
+            relative=Decimal(terms["tolerance"]["relative"]),
+            absolute_wh=int(terms["tolerance"]["absoluteWh"]),
         ),
-        missing_data=MissingDataPolicy(spec["missingData"]),
+        missing_data=MissingDataPolicy(terms["missingData"]),
     )
 
 
@@ -312,22 +333,18 @@ def check_settleable(
 
 
 def fresh_inputs(
-    session: Session, settings: Settings, activation: MarketActivation, request: dict[str, Any]
+    session: Session,
+    activation: MarketActivation,
+    *,
+    method_spec: dict[str, Any],
+    terms: dict[str, Any],
 ) -> dict[str, Any]:
-    """Everything a settlement is computed from, fixed once: the audit reuses it."""
-    method = method_from_spec(request.get("method"))
+    """Everything a settlement version is computed from, fixed once: the audit reuses it. The
+    terms are the activation's (fixed with its first version); the data are read now."""
+    method = method_from_spec(method_spec)
     bid = session.get(MarketBid, activation.bid_id)
-    award = session.get(MarketAward, activation.bid_id)
-    if bid is None or award is None:
-        raise NotFound(f"no award for activation {activation.id}", field="activationId")
-    prices = []
-    for index in range(len(activation.set_points_kw)):
-        offset = (activation.first_period - award.delivery_start) // PERIOD_SECONDS + index
-        if not 0 <= offset < len(award.prices_micro):
-            raise SettlementInputError(
-                "the activation lies outside its award", field="activationId"
-            )
-        prices.append(str(Decimal(award.prices_micro[offset]) / Decimal(1_000_000)))
+    if bid is None:
+        raise NotFound(f"no bid for activation {activation.id}", field="activationId")
     pods = members(session, activation)
     if not pods:
         raise SettlementInputError("the UVAM has no member POD", field="activationId")
@@ -339,27 +356,20 @@ def fresh_inputs(
     # The authoritative source over the history and the day; the other over the day only.
     pod_from = start if authoritative is MeterSource.DSO_POD_METER else day_start
     device_from = start if authoritative is MeterSource.BSP_DEVICES else day_start
-    sanction = request.get("sanctionEurMwh") or DEFAULT_SANCTION_EUR_MWH
     declared = (
         {"declaredBatchIds": batches_in_use(session, DECLARED_KIND, pods, day_start, day_end)}
         if isinstance(method, DeclaredBaseline)
         else {}
     )
     return {
-        "method": request.get("method") or {"name": "caiso10of10"},
+        "method": method_spec,
         "direction": bid.direction,
-        "pricesEurMwh": prices,
-        "sanctionEurMwh": str(Decimal(str(sanction))),
+        "terms": terms,
         "podIds": pods,
         "batchIds": batches_in_use(session, "pod", pods, pod_from, day_end),
         "devices": [[device, pod] for device, pod in devices],
         "deviceBatchIds": batches_in_use(session, "device", device_ids, device_from, day_end),
-        "rules": {
-            "authoritative": str(authoritative),
-            "toleranceRelative": str(settings.settlement_tolerance_relative),
-            "toleranceWh": settings.settlement_tolerance_wh,
-            "missingData": str(MissingDataPolicy.ZERO_DELIVERY),
-        },
+        "rules": {"authoritative": str(authoritative)},
         **declared,
     }
 
@@ -536,14 +546,15 @@ def build_inputs(
             **{f"{DECLARED_ROOT}:{key}": root for key, root in declared_roots.items()},
         },
     )
-    sanction = Decimal(inputs["sanctionEurMwh"])
+    terms = terms_from_inputs(inputs)
+    sanction = Decimal(terms["sanctionEurMwh"])
     core = Activation(
         activation_id=activation.id,
         uvam_id=activation.uvam_id,
         direction=Direction(inputs["direction"]),
         first_period=first_index,
         ordered_wh=ordered_wh_from_kw(list(activation.set_points_kw)),
-        price_eur_mwh=tuple(Decimal(p) for p in inputs["pricesEurMwh"]),
+        price_eur_mwh=tuple(Decimal(p) for p in terms["pricesEurMwh"]),
         sanction_eur_mwh=(sanction,) * periods,
         pod_rows=tuple(range(pods)),
     )

@@ -20,8 +20,8 @@ method and rules give the same bytes, and so the same hash, on any machine.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal, localcontext
 from enum import StrEnum
@@ -50,8 +50,12 @@ __all__ = [
     "build_records",
 ]
 
-RECORD_SCHEMA: Final = "cbp.settlement/2"
-"""/2: per period, the delivery by the other meter source (``otherSourceDeliveredWh``)."""
+RECORD_SCHEMA: Final = "cbp.settlement/3"
+"""/3: the settlement terms fixed once per activation (``terms``), carried into every version.
+/2: per period, the delivery by the other meter source (``otherSourceDeliveredWh``)."""
+RECORD_SCHEMA_WITHOUT_TERMS: Final = "cbp.settlement/2"
+"""What a record given no terms still says, so that settlements made before the terms were
+fixed recompute to the same bytes."""
 _WH_PER_MWH: Final = Decimal(1_000_000)
 
 
@@ -219,10 +223,13 @@ class SettlementRecord:
     delivery_check: DeliveryCheckResult
     totals: Totals
     complete: bool
+    terms: Mapping[str, Any] | None = None
+    """The settlement terms fixed once for the activation (prices, sanction, tolerance, ...),
+    recorded as given, in every version; ``None`` for a record without them (schema /2)."""
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "schema": RECORD_SCHEMA,
+        body: dict[str, Any] = {
+            "schema": RECORD_SCHEMA if self.terms is not None else RECORD_SCHEMA_WITHOUT_TERMS,
             "activationId": self.activation_id,
             "uvamId": self.uvam_id,
             "direction": self.direction,
@@ -237,6 +244,9 @@ class SettlementRecord:
             "totals": self.totals.as_dict(),
             "complete": self.complete,
         }
+        if self.terms is not None:
+            body["terms"] = dict(self.terms)
+        return body
 
     def canonical_json(self) -> bytes:
         return canonical_json(self.as_dict())
@@ -246,8 +256,11 @@ class SettlementRecord:
         return bytes(keccak(self.canonical_json()))
 
 
-def build_records(results: DayResults, *, version: int = 1) -> list[SettlementRecord]:
-    """One record per activation, in the order the activations were given."""
+def build_records(
+    results: DayResults, *, version: int = 1, terms: Mapping[str, Any] | None = None
+) -> list[SettlementRecord]:
+    """One record per activation, in the order the activations were given; ``terms`` (the
+    settlement terms fixed for the activations, JSON-able) go into each record as given."""
     if version < 1:
         raise ValueError("settlement versions start at 1")
     method = describe(results.method)
@@ -255,7 +268,7 @@ def build_records(results: DayResults, *, version: int = 1) -> list[SettlementRe
     roots = tuple(sorted((name, bytes(root)) for name, root in results.day.data_roots.items()))
     history_dates = results.day.history.dates if results.day.history is not None else ()
     return [
-        _record(results, index, version, method, rules, roots, history_dates)
+        replace(_record(results, index, version, method, rules, roots, history_dates), terms=terms)
         for index in range(len(results.activations))
     ]
 

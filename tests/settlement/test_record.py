@@ -11,6 +11,7 @@ from eth_utils.crypto import keccak
 
 from ledger.settlement import (
     RECORD_SCHEMA,
+    RECORD_SCHEMA_WITHOUT_TERMS,
     DeclaredBaseline,
     MeterBeforeBaseline,
     PeriodEnergy,
@@ -42,7 +43,8 @@ def sample_record(**changes: object) -> SettlementRecord:
 def test_record_content() -> None:
     record = sample_record()
     body = record.as_dict()
-    assert body["schema"] == RECORD_SCHEMA
+    assert body["schema"] == RECORD_SCHEMA_WITHOUT_TERMS
+    assert "terms" not in body
     assert body["method"] == {
         "name": "meterBefore",
         "version": 1,
@@ -116,6 +118,27 @@ def test_everything_recorded_changes_the_hash() -> None:
     assert sample_record(method=MeterBeforeBaseline(1, 0)).settlement_hash() != base
     other_root = replace(sample_record(), data_roots=(("dsoPodMeter", bytes(32)),))
     assert other_root.settlement_hash() != base
+
+
+TERMS = {
+    "pricesEurMwh": ["120", "120"],
+    "sanctionEurMwh": "150",
+    "tolerance": {"relative": "0.01", "absoluteWh": 10},
+    "missingData": "incomplete",
+}
+
+
+def test_terms_are_recorded_as_given_and_hashed() -> None:
+    """The settlement terms fixed once per activation go into every version's record (schema
+    /3); a record without them keeps schema /2 and its bytes, so older settlements recompute."""
+    with_terms = sample_record(terms=TERMS)
+    body = json.loads(with_terms.canonical_json())
+    assert body["schema"] == RECORD_SCHEMA == "cbp.settlement/3"
+    assert body["terms"] == TERMS
+    assert with_terms.settlement_hash() != sample_record().settlement_hash()
+    other_sanction = sample_record(terms={**TERMS, "sanctionEurMwh": "200"})
+    assert other_sanction.settlement_hash() != with_terms.settlement_hash()
+    assert sample_record(terms=dict(TERMS)).settlement_hash() == with_terms.settlement_hash()
 
 
 def test_x_of_y_records_its_days_and_factor() -> None:

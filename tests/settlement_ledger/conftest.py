@@ -6,13 +6,16 @@ defaults, so the tests also show that they reach the API and the workers."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
 from cli.world import World, build_world
 from ledger import clock
 from ledger.market.periods import iso
+from ledger.settlement import day_type
 from tests.market import flows
 
 GRACE_S = 1800
@@ -54,3 +57,33 @@ def accepted_activation(world: World, bid_id: str, t: int, kw: int) -> str:
     )
     assert flows.done(world, "bsp1", ack)["status"] == "succeeded"
     return activation_id
+
+
+def history_day(t1: int) -> int:
+    """The same period on the most recent earlier day of the same day type."""
+    day = datetime.fromtimestamp(t1, UTC)
+    for back in range(1, 8):
+        earlier = day - timedelta(days=back)
+        if day_type(earlier.date()) == day_type(day.date()):
+            return t1 - back * 86_400
+    raise AssertionError("no day of the same type in a week")
+
+
+def readings(resource: str, start: int, watts: list[tuple[int, int]]) -> list[dict[str, Any]]:
+    """60 s readings from ``start``: ``(minutes, W)`` runs."""
+    rows, t = [], start
+    for minutes, power in watts:
+        for _ in range(minutes):
+            rows.append({"resourceId": resource, "timestamp": t, "powerW": power})
+            t += 60
+    return rows
+
+
+def upload(world: World, slug: str, kind: str, rows: list[dict[str, Any]]) -> str:
+    """A measurement batch of 60 s readings, committed on chain; returns its id."""
+    response = world.client(slug).post(
+        "/market/measurements", json={"kind": kind, "resolutionSeconds": 60, "readings": rows}
+    )
+    assert flows.done(world, slug, response)["status"] == "succeeded", response.text
+    batch_id: str = response.json()["batch"]["id"]
+    return batch_id

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -24,41 +23,18 @@ from ledger.db.market_models import MeasurementSeries
 from ledger.ids import to_bytes32
 from ledger.market.periods import iso
 from ledger.services import settlement
-from ledger.settlement import day_type
 from tests.market import flows
-from tests.settlement_ledger.conftest import GRACE_S, accepted_activation, advance_past
+from tests.settlement_ledger.conftest import (
+    GRACE_S,
+    accepted_activation,
+    advance_past,
+    history_day,
+    readings,
+    upload,
+)
 
 X_OF_Y = {"name": "xOfY", "x": 1, "y": 1, "minDays": 1}
 P = 900  # seconds per period
-
-
-def _history_day(t1: int) -> int:
-    """The same period on the most recent earlier day of the same day type."""
-    day = datetime.fromtimestamp(t1, UTC)
-    for back in range(1, 8):
-        earlier = day - timedelta(days=back)
-        if day_type(earlier.date()) == day_type(day.date()):
-            return t1 - back * 86_400
-    raise AssertionError("no day of the same type in a week")
-
-
-def _readings(resource: str, start: int, watts: list[tuple[int, int]]) -> list[dict[str, Any]]:
-    """60 s readings from ``start``: ``(minutes, W)`` runs."""
-    rows, t = [], start
-    for minutes, power in watts:
-        for _ in range(minutes):
-            rows.append({"resourceId": resource, "timestamp": t, "powerW": power})
-            t += 60
-    return rows
-
-
-def _upload(world: Any, slug: str, kind: str, rows: list[dict[str, Any]]) -> str:
-    response = world.client(slug).post(
-        "/market/measurements", json={"kind": kind, "resolutionSeconds": 60, "readings": rows}
-    )
-    assert flows.done(world, slug, response)["status"] == "succeeded", response.text
-    batch_id: str = response.json()["batch"]["id"]
-    return batch_id
 
 
 @pytest.fixture(scope="module")
@@ -129,27 +105,27 @@ def setup(world: Any) -> dict[str, Any]:
         )
 
     advance_past(world, t1 + 3 * P)
-    history = _history_day(t1)
+    history = history_day(t1)
     pod1, pod2 = pods
     charger1, charger2 = devices
-    batch = _upload(
+    batch = upload(
         world,
         "dso1",
         "pod",
-        _readings(pod1, history, [(45, 20_000)]) + _readings(pod2, history, [(45, 20_000)]),
+        readings(pod1, history, [(45, 20_000)]) + readings(pod2, history, [(45, 20_000)]),
     )
-    _upload(
+    upload(
         world,
         "dso1",
         "pod",
-        _readings(pod1, t1, [(45, 12_000)]) + _readings(pod2, t1, [(30, 16_000)]),
+        readings(pod1, t1, [(45, 12_000)]) + readings(pod2, t1, [(30, 16_000)]),
     )
-    _upload(
+    upload(
         world,
         "bsp1",
         "device",
-        _readings(charger1, t1, [(15, 12_000), (15, 12_300)])
-        + _readings(charger2, t1, [(15, 16_000), (15, 10_000)]),
+        readings(charger1, t1, [(15, 12_000), (15, 12_300)])
+        + readings(charger2, t1, [(15, 16_000), (15, 10_000)]),
     )
     return {
         **ids,
