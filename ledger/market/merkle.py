@@ -13,6 +13,9 @@ time order, then a tree over the subtrees' roots ordered by resource key. The pr
 is its path in its resource's subtree followed by that subtree's path in the top tree; verifying
 it is the same fold either way. Storing the per-resource roots lets the platform answer a proof
 by rehashing one resource's readings instead of the whole batch.
+
+``docs/merkle.md`` documents the encoding byte by byte with a worked example, which
+``tests/market/test_merkle_worked_example.py`` checks against this module and the contract.
 """
 
 from __future__ import annotations

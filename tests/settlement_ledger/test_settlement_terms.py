@@ -3,7 +3,8 @@ first version (prices, sanction, tolerance, missing-data policy) and the method 
 resolution does not correct. Worked through the API on this package's platform: settle with a
 sanction of 150 EUR/MWh, the BSP disputes, the TSO re-settles with another baseline method.
 
-The module moves the clock forward itself and takes its periods from the platform's clock."""
+The module runs after ``test_settlement_flow`` (which takes its periods from the wall clock):
+it moves the clock forward itself and takes its periods from the platform's clock."""
 
 from __future__ import annotations
 
