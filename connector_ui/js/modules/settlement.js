@@ -147,7 +147,8 @@ function answerForm(ctx, settlement) {
 }
 
 /** The TSO resolves a dispute: confirm the version as it is, or resettle (a new version, computed
- *  again with the same baseline method) for the BSP to answer. */
+ *  again with the previous version's baseline method and the activation's fixed terms: price,
+ *  sanction, tolerance) for the BSP to answer. */
 function resolveForm(ctx, settlement) {
   const status = h("p", { class: "form-status", role: "status" });
   const form = h(
@@ -166,7 +167,9 @@ function resolveForm(ctx, settlement) {
     const decision = event.submitter?.value === "resettle" ? "resettle" : "confirm";
     busy(form, async () => {
       clear(status);
-      const body = decision === "confirm" ? { decision } : { decision, method: settlement.method };
+      // No method: the platform keeps the previous version's (the record's {name, version,
+      // params} is not a method spec) and the terms fixed with the first version.
+      const body = { decision };
       try {
         await ctx.tracker.run(`${decision === "confirm" ? "Confirm" : "Resettle"} settlement v${settlement.version}`, () =>
           ctx.api.post(`/settlements/${encodeURIComponent(settlement.id)}/resolve`, body),
@@ -208,6 +211,8 @@ async function renderDetail(ctx, settlementId) {
         facts([
           ["Activation", h("code", {}, st.activationId)],
           ["Method", st.method?.name],
+          ["Sanction (EUR/MWh)", st.record?.terms?.sanctionEurMwh],
+          ["Meter tolerance", st.rules?.tolerance ? `${st.rules.tolerance.relative} + ${st.rules.tolerance.absoluteWh} Wh` : undefined],
           ["Answer by", formatDate(st.answerDeadline)],
           ["Net (EUR)", totals.netEur ?? "—"],
           ["Settlement hash", shortHash(st.settlementHash)],
@@ -227,6 +232,7 @@ async function renderDetail(ctx, settlementId) {
               { label: "Ordered (kWh)", cell: (p) => num(p.orderedWh / 1000, 3), class: "num" },
               { label: "Delivered (kWh)", cell: (p) => num((p.deliveredWh ?? 0) / 1000, 3), class: "num" },
               { label: "Price (EUR/MWh)", cell: (p) => p.priceEurMwh ?? "—", class: "num" },
+              { label: "Sanction (EUR/MWh)", cell: (p) => p.sanctionEurMwh ?? "—", class: "num" },
               { label: "Remuneration (EUR)", cell: (p) => p.remunerationEur ?? "—", class: "num" },
               { label: "Penalty (EUR)", cell: (p) => p.penaltyEur ?? "—", class: "num" },
               { label: "Net (EUR)", cell: (p) => p.netEur ?? "—", class: "num" },
