@@ -10,10 +10,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from api.deps import CurrentOrg, Offset, RuntimeDep, SessionDep
+from api.idempotency import IdempotentRoute
 from ledger.services import files, operations, queries
 from ledger.services.organisations import set_callback
 
-router = APIRouter(tags=["Platform"])
+router = APIRouter(tags=["Platform"], route_class=IdempotentRoute)
 
 
 class CallbackSettings(BaseModel):
