@@ -22,7 +22,7 @@ from ledger.chain.client import ChainClient
 from ledger.db.models import Organisation
 from ledger.domain.enums import Role
 from ledger.errors import CbpError
-from ledger.services import organisations
+from ledger.services import organisations, webhooks
 from ledger.settings import Settings
 from loadgen.cli import app as load_app
 
@@ -102,8 +102,11 @@ def org_add(
         except CbpError as error:
             _fail(error)
         token = organisations.issue_token(session, organisation, label="created")
+        secret = webhooks.ensure_secret(session, organisation) if callback_url else None
         console.print(f"{role} [bold]{slug}[/bold] at {organisation.address}")
         console.print(f"API token: [bold]{token}[/bold]")
+        if secret is not None:
+            console.print(f"Callback signing secret: [bold]{secret}[/bold]")
 
 
 @org_app.command("token")

@@ -46,6 +46,21 @@ class Settings(BaseSettings):
     chain_id: int = Field(default=31337, description="Chain id of the local Anvil.")
     max_attachment_bytes: int = 5 * 1024 * 1024
     callback_timeout_s: float = 5.0
+    callback_max_attempts: int = Field(
+        default=8, ge=1, le=50, description="Delivery attempts of one callback before it fails."
+    )
+    callback_backoff_s: float = Field(
+        default=2.0, gt=0, description="Wait before the first retry of a callback; doubles."
+    )
+    callback_backoff_max_s: float = Field(
+        default=60.0,
+        gt=0,
+        le=240,
+        description="Longest wait between two attempts (below the broker's visibility timeout).",
+    )
+    idempotency_retention_s: int = Field(
+        default=86400, ge=60, description="How long an Idempotency-Key and its answer are kept."
+    )
     receipt_timeout_s: float = 120.0
     auto_review: bool = Field(
         default=True,

@@ -1,1 +1,1 @@
-"""Celery workers: chain submission, TSO/DSO review flows, callbacks."""
+"""Celery workers: chain submission, TSO/DSO review flows, signed callbacks."""

@@ -33,18 +33,6 @@ def clear_need(self: Task, *, need_id: str) -> str | None:
     return market_clearing.clear_need_task(runtime(), need_id)
 
 
-@app.task(
-    name=market_activations.TASK_NOTIFY,
-    bind=True,
-    autoretry_for=(market_activations.NotificationFailed,),
-    retry_backoff=1,
-    max_retries=5,
-    acks_late=True,
-)
-def notify_activation(self: Task, *, activation_id: str, organisation_id: str, event: str) -> str:
-    return market_activations.notify(runtime(), activation_id, organisation_id, event)
-
-
 @app.task(name=market_activations.TASK_LAPSE, bind=True, **RETRY)
 def lapse_activation(self: Task, *, activation_id: str, not_before: int) -> str | None:
     remaining = not_before - time.time()

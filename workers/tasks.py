@@ -18,7 +18,7 @@ from sqlalchemy.exc import OperationalError as DatabaseUnreachable
 from ledger.chain.errors import ChainError
 from ledger.errors import Unavailable
 from ledger.runtime import Runtime
-from ledger.services import callbacks, operations, pods, reviews, uvams
+from ledger.services import operations, pods, reviews, uvams, webhooks
 from ledger.settings import Settings
 from workers.app import CeleryDispatcher, RedisLocks, app
 
@@ -100,13 +100,11 @@ def tso_qualify_uvam(self: Task, *, uvam_id: str) -> str | None:
     return riding_out_broker_outage(reviews.tso_qualify_uvam, runtime(), uvam_id)
 
 
-@app.task(
-    name=operations.TASK_CALLBACK,
-    bind=True,
-    autoretry_for=(callbacks.CallbackFailed,),
-    retry_backoff=1,
-    max_retries=5,
-    acks_late=True,
-)
-def deliver_callback(self: Task, *, operation_id: str) -> str:
-    return callbacks.deliver(runtime(), operation_id)
+@app.task(name=webhooks.TASK_DELIVER, bind=True, acks_late=True)
+def deliver_webhook(self: Task, *, message_id: str) -> str:
+    """One attempt; the next is scheduled with the backoff the service computed (the number of
+    attempts is counted in the database, so the bound holds across redeliveries)."""
+    delivery = webhooks.deliver(runtime(), message_id)
+    if delivery.retry_in_s is not None:
+        raise self.retry(countdown=delivery.retry_in_s, max_retries=None)
+    return delivery.outcome

@@ -8,9 +8,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from api.deps import CurrentOrg, RuntimeDep, SessionDep, require_role
+from api.idempotency import IdempotentRoute
 from ledger.audit import export, history, verify
 
-router = APIRouter(prefix="/audit", tags=["Audit"])
+router = APIRouter(prefix="/audit", tags=["Audit"], route_class=IdempotentRoute)
 AUDIT_ROLES = ("AUDITOR", "TSO")
 
 

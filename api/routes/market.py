@@ -10,6 +10,7 @@ from fastapi import APIRouter, File, Form, Query, UploadFile, status
 from sqlmodel import Session
 
 from api.deps import CurrentOrg, Offset, RuntimeDep, SessionDep
+from api.idempotency import IdempotentRoute
 from ledger.db.models import Operation
 from ledger.domain.enums import Role
 from ledger.errors import InvalidInput
@@ -42,7 +43,7 @@ from ledger.services import (
 )
 from ledger.services.market_common import pending_after_commit, require_role, settings
 
-router = APIRouter(prefix="/market", tags=["Market"])
+router = APIRouter(prefix="/market", tags=["Market"], route_class=IdempotentRoute)
 ACCEPTED = status.HTTP_202_ACCEPTED
 
 

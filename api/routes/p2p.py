@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, status
 from fastapi.responses import Response
 
 from api.deps import CurrentOrg, Offset, RuntimeDep, SessionDep, accepted
+from api.idempotency import IdempotentRoute
 from ledger.errors import InvalidInput, NotFound
 from ledger.p2p.case_study import CaseStudy, CaseStudyParameters, run_case_study
 from ledger.p2p.energy import Thresholds
@@ -27,7 +28,7 @@ from ledger.p2p.schemas import (
 )
 from ledger.services import p2p
 
-router = APIRouter(prefix="/p2p", tags=["P2P trading"])
+router = APIRouter(prefix="/p2p", tags=["P2P trading"], route_class=IdempotentRoute)
 ACCEPTED = status.HTTP_202_ACCEPTED
 
 

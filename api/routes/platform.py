@@ -10,10 +10,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from api.deps import CurrentOrg, Offset, RuntimeDep, SessionDep
-from ledger.services import files, operations, queries
+from api.idempotency import IdempotentRoute
+from ledger.services import files, operations, queries, webhooks
 from ledger.services.organisations import set_callback
 
-router = APIRouter(tags=["Platform"])
+router = APIRouter(tags=["Platform"], route_class=IdempotentRoute)
 
 
 class CallbackSettings(BaseModel):
@@ -53,9 +54,35 @@ def me(org: CurrentOrg) -> dict[str, Any]:
 
 @router.put("/organisations/me/callback", summary="Register or clear the callback URL")
 def put_callback(body: CallbackSettings, org: CurrentOrg, session: SessionDep) -> dict[str, Any]:
+    """The first registration answers the signing secret (``whsec_...``), once: keep it to
+    verify the ``webhook-signature`` of every callback. Later changes of the URL keep it."""
     set_callback(session, org, body.callback_url)
+    secret = webhooks.ensure_secret(session, org) if body.callback_url else None
     session.commit()  # before answering: the session dependency would commit after the response
-    return {"callbackUrl": org.callback_url}
+    return {"callbackUrl": org.callback_url, "signingSecret": secret}
+
+
+@router.post(
+    "/organisations/me/callback/secret",
+    summary="Rotate the callback signing secret (the new one is shown once)",
+)
+def rotate_callback_secret(org: CurrentOrg, session: SessionDep) -> dict[str, Any]:
+    secret = webhooks.rotate_secret(session, org)
+    session.commit()
+    return {"signingSecret": secret}
+
+
+@router.get(
+    "/organisations/me/callback/deliveries",
+    summary="Callbacks sent to this organisation, newest first, with every delivery attempt",
+)
+def callback_deliveries(
+    org: CurrentOrg,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Offset = 0,
+) -> dict[str, Any]:
+    return webhooks.list_deliveries(session, org, limit=limit, offset=offset)
 
 
 @router.get("/reviews", summary="PODs and UVAMs waiting for this organisation's decision")

@@ -9,6 +9,7 @@ from fastapi import APIRouter, File, Query, UploadFile, status
 from fastapi.responses import JSONResponse
 
 from api.deps import CurrentOrg, Offset, RuntimeDep, SessionDep, accepted, require_role
+from api.idempotency import IdempotentRoute
 from ledger.domain.mass_load import parse_pod_csv
 from ledger.domain.schemas import (
     AttachmentCreate,
@@ -22,7 +23,7 @@ from ledger.domain.schemas import (
 from ledger.errors import InvalidInput
 from ledger.services import attachments, pods, queries, reviews
 
-router = APIRouter(prefix="/pods", tags=["PODs"])
+router = APIRouter(prefix="/pods", tags=["PODs"], route_class=IdempotentRoute)
 MAX_CSV_BYTES = 10 * 1024 * 1024
 
 

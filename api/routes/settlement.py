@@ -10,11 +10,12 @@ from fastapi import APIRouter, Body, status
 from sqlmodel import Session
 
 from api.deps import CurrentOrg, RuntimeDep, SessionDep
+from api.idempotency import IdempotentRoute
 from ledger.db.models import Operation
 from ledger.runtime import Runtime
 from ledger.services import operations, settlement
 
-router = APIRouter(tags=["Settlement"])
+router = APIRouter(tags=["Settlement"], route_class=IdempotentRoute)
 ACCEPTED = status.HTTP_202_ACCEPTED
 
 

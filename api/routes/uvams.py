@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, status
 
 from api.deps import CurrentOrg, Offset, RuntimeDep, SessionDep, accepted
+from api.idempotency import IdempotentRoute
 from ledger.domain.schemas import (
     AttachmentCreate,
     AttachmentUpdate,
@@ -23,7 +24,7 @@ from ledger.errors import InvalidInput
 from ledger.services import attachments, queries, reviews, uvams
 from ledger.services.common import owned_uvam
 
-router = APIRouter(prefix="/uvams", tags=["UVAMs"])
+router = APIRouter(prefix="/uvams", tags=["UVAMs"], route_class=IdempotentRoute)
 
 
 @router.post(

@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import httpx
 from sqlmodel import Session, col, select
 
 from ledger.chain.client import Call, Receipt
@@ -35,7 +34,7 @@ from ledger.market.schemas import (
 )
 from ledger.market.terms import ActivationStatus
 from ledger.runtime import Runtime
-from ledger.services import operations
+from ledger.services import operations, webhooks
 from ledger.services.common import bytes32, simulate
 from ledger.services.market import product_spec
 from ledger.services.market_common import (
@@ -55,7 +54,6 @@ from ledger.services.market_common import (
 )
 from ledger.services.operations import FollowUp, Handler
 
-TASK_NOTIFY = "cbp.market.notify_activation"
 TASK_LAPSE = "cbp.market.lapse_activation"
 LIVE = (ActivationStatus.SENT.label, ActivationStatus.ACCEPTED.label)
 
@@ -298,44 +296,34 @@ def lapse(runtime: Runtime, activation_id: str) -> str | None:
 # ------------------------------------------------------------------------- notifications
 
 
-class NotificationFailed(Exception):
-    """The receiver did not answer 2xx; the worker retries with backoff."""
-
-
-def notify(runtime: Runtime, activation_id: str, organisation_id: str, event: str) -> str:
-    """POST the activation to the organisation's callback URL (BSP: at once; DSOs: informed)."""
-    with runtime.session() as session:
-        row = session.get(MarketActivation, activation_id)
-        organisation = session.get(Organisation, organisation_id)
-        if row is None or organisation is None or not organisation.callback_url:
-            return "no-callback"
-        body = {"event": event, "activation": activation_view(row)}
-        try:
-            response = httpx.post(
-                organisation.callback_url,
-                json=body,
-                timeout=runtime.settings.callback_timeout_s,
-                headers={"X-CBP-Event": event, "X-CBP-Activation": row.id},
-            )
-            outcome, failed = f"delivered:{response.status_code}", response.status_code >= 300
-        except httpx.HTTPError as exc:
-            outcome, failed = f"error:{type(exc).__name__}", True
-        row.notifications = {**row.notifications, f"{organisation_id}:{event}": outcome}
-    if failed:
-        raise NotificationFailed(outcome)
-    return outcome
-
-
 def _notifications(session: Session, row: MarketActivation, event: str) -> list[FollowUp]:
     audience = [row.bsp_id]
     for eic in row.dso_eics:
         dso = session.exec(select(Organisation).where(Organisation.eic == eic)).first()
         if dso is not None:
             audience.append(dso.id)
-    return [
-        FollowUp(TASK_NOTIFY, {"activation_id": row.id, "organisation_id": org_id, "event": event})
-        for org_id in audience
-    ]
+    return _notify(session, row, event, audience)
+
+
+def _notify(
+    session: Session, row: MarketActivation, event: str, audience: Sequence[str]
+) -> list[FollowUp]:
+    """A callback of the activation to each organisation of ``audience`` that has a URL."""
+    body = {"event": event, "activation": activation_view(row)}
+    follow_ups = []
+    for org_id in audience:
+        organisation = session.get(Organisation, org_id)
+        message_id = organisation and webhooks.message(
+            session,
+            organisation,
+            event_type=event,
+            subject_kind="activation",
+            subject_id=row.id,
+            body=body,
+        )
+        if message_id:
+            follow_ups.append(FollowUp(webhooks.TASK_DELIVER, {"message_id": message_id}))
+    return follow_ups
 
 
 # ------------------------------------------------------------------------- handlers
@@ -467,16 +455,7 @@ class ActivationAck(Handler):
                 row.reasons = p["reasons"]
             row.notifications = {**row.notifications, "acknowledgedAt": utcnow().isoformat()}
             tso = tso_of(session)
-            return [
-                FollowUp(
-                    TASK_NOTIFY,
-                    {
-                        "activation_id": row.id,
-                        "organisation_id": tso.id,
-                        "event": "activation.acknowledged",
-                    },
-                )
-            ]
+            return _notify(session, row, "activation.acknowledged", [tso.id])
         return []
 
 

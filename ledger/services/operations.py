@@ -30,7 +30,6 @@ from ledger.runtime import Runtime
 log = logging.getLogger(__name__)
 
 TASK_EXECUTE = "cbp.operations.execute"
-TASK_CALLBACK = "cbp.callbacks.deliver"
 # How many of an account's latest operations are checked for transactions a node forgot.
 REPLAY_WINDOW = 200
 
@@ -257,11 +256,25 @@ def _finish(
         HANDLERS[operation.kind].release(session, operation)
     operation.updated_at = utcnow()
     organisation = session.get(Organisation, operation.organisation_id)
+    callback = None
+    if organisation is not None:
+        from ledger.services import webhooks
+
+        callback = webhooks.message(
+            session,
+            organisation,
+            event_type="operation.finished",
+            subject_kind="operation",
+            subject_id=operation.id,
+            body=public_view(operation),
+        )
     session.commit()
     for follow_up in follow_ups or []:
         runtime.dispatcher.enqueue(follow_up.task, **follow_up.kwargs)
-    if organisation is not None and organisation.callback_url:
-        runtime.dispatcher.enqueue(TASK_CALLBACK, operation_id=operation.id)
+    if callback is not None:
+        from ledger.services import webhooks
+
+        runtime.dispatcher.enqueue(webhooks.TASK_DELIVER, message_id=callback)
 
 
 def public_view(operation: Operation) -> dict[str, Any]:

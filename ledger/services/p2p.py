@@ -341,13 +341,14 @@ def submit_matched(
         rows = {row.id: row for row in taken}
     else:
         _check_size(trade_ids)
-        rows = {r.id: r for r in session.exec(query.where(col(P2PTrade.id).in_(list(trade_ids))))}
-    if trade_ids is not None:
+        found = {r.id: r for r in session.exec(query.where(col(P2PTrade.id).in_(list(trade_ids))))}
         for index, trade_id in enumerate(trade_ids):
-            if trade_id not in rows:
+            if trade_id not in found:
                 raise NotFound(
                     f"no trade {trade_id} in window {window.id}", field=f"tradeIds[{index}]"
                 )
+        # the answer's tradeIds follow the request's order, whatever order the query returned
+        rows = {trade_id: found[trade_id] for trade_id in trade_ids}
     if not rows:
         raise InvalidInput(
             "none of your trades in this window is waiting to be submitted", field="tradeIds"
@@ -396,7 +397,8 @@ def _accept_trades(
     window: P2PWindow,
     items: list[dict[str, Any]],
 ) -> Operation:
-    items.sort(key=lambda item: item["buyerKey"])  # a buyer's trades share one transaction
+    # Kept in the request's order: the answer's tradeIds map to the submitted trades by
+    # position. A buyer's trades still share one transaction (``_chunks_by_buyer``).
     operation = operations.accept(
         session,
         organisation=agent,
@@ -960,7 +962,7 @@ class TradesAdd(Handler):
                     now,
                 )
         operation.result = {
-            "tradeIds": [by_key[key]["id"] for key in created],
+            "tradeIds": [item["id"] for item in payload["trades"] if item["chainKey"] in created],
             "pending": len(created),
         }
         return []

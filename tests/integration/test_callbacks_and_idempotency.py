@@ -101,6 +101,7 @@ def test_the_outcome_of_an_operation_is_posted_to_the_callback_url(world, receiv
     client = world.client("bsp3")
     stored = client.put("/organisations/me/callback", json={"callbackUrl": receiver.url})
     assert stored.status_code == 200, stored.text
+    assert stored.json()["callbackUrl"] == receiver.url
     assert client.get("/organisations/me").json()["callbackUrl"] == receiver.url
 
     answer = accepted(
@@ -113,7 +114,8 @@ def test_the_outcome_of_an_operation_is_posted_to_the_callback_url(world, receiv
     assert body["targetId"] == answer["podId"]
     assert body["transactionHashes"]
     assert body["error"] is None
-    assert headers["X-CBP-Operation"] == answer["operationId"]
+    assert headers["webhook-id"].startswith("msg_")
+    assert headers["x-cbp-event"] == "operation.finished"
     operation = _poll(
         lambda: client.get(f"/operations/{answer['operationId']}").json(),
         lambda o: o["callbackStatus"] is not None,

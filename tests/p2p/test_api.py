@@ -135,6 +135,33 @@ def test_add_batch_with_the_source_examples(p2p: Any, window: dict[str, Any]) ->
     assert p2p.balance("bsp1", e2) == ("3.48", "6.52")
 
 
+def test_add_batch_answers_trade_ids_in_the_request_order(p2p: Any, window: dict[str, Any]) -> None:
+    """Buyers submitted against the order of their pseudonyms (the order the trades are
+    grouped in on chain): each answered trade id still belongs to the trade at its position."""
+    buyers = p2p.register_evs("bsp1", "60", "60", "60")
+    p2p.deposit("tso", dict.fromkeys(buyers, "10.00"))
+    pseudonym = {ev: p2p.client("bsp1").get(f"/p2p/evs/{ev}").json()["pseudonym"] for ev in buyers}
+    buyers.sort(key=lambda ev: pseudonym[ev], reverse=True)
+    energies = ["1.000", "2.000", "3.000"]
+    body = {
+        "windowId": window["id"],
+        "trades": [
+            {"buyerEvId": ev, "sellerEvId": window["S1"], "energyKwh": kwh}
+            for ev, kwh in zip(buyers, energies, strict=True)
+        ],
+    }
+
+    response = p2p.client("bsp1").post("/p2p/trades", json=body)
+    done = p2p.done("bsp1", response)
+
+    answered = response.json()["tradeIds"]
+    assert done["result"]["tradeIds"] == answered
+    rows = [p2p.trade("bsp1", trade_id) for trade_id in answered]
+    assert [(r["buyerEvId"], r["energyKwh"]) for r in rows] == list(
+        zip(buyers, energies, strict=True)
+    )
+
+
 def test_refusals_at_acceptance(p2p: Any, window: dict[str, Any]) -> None:
     bsp = p2p.client("bsp1")
 

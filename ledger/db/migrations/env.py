@@ -5,7 +5,14 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
-from ledger.db import index_models, market_models, models, p2p_models, settlement_models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from ledger.db import (  # noqa: F401  (registers the tables on SQLModel.metadata)
+    delivery_models,
+    index_models,
+    market_models,
+    models,
+    p2p_models,
+    settlement_models,
+)
 from ledger.db.engine import engine_for
 
 config = context.config
