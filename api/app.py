@@ -16,7 +16,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 
 from api.limits import BodySizeLimit, InFlightLimit
-from api.routes import audit, market, p2p, platform, pods, settlement, ui, uvams
+from api.routes import audit, market, p2p, platform, pods, settlement, tokens, ui, uvams
 from ledger.chain.errors import ChainError
 from ledger.errors import CbpError
 from ledger.runtime import Runtime
@@ -76,6 +76,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(pods.router)
     app.include_router(uvams.router)
     app.include_router(platform.router)
+    app.include_router(tokens.router)
     app.include_router(audit.router)
     app.include_router(p2p.router)
     app.include_router(market.router)

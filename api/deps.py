@@ -16,12 +16,19 @@ from ledger.db.models import Operation, Organisation
 from ledger.errors import CbpError, Forbidden, Unavailable
 from ledger.runtime import Runtime
 from ledger.services import operations
-from ledger.services.organisations import authenticate
+from ledger.services.organisations import TokenRefused, authenticate
 
 
 class Unauthenticated(CbpError):
     http_status = 401
     code = "unauthenticated"
+
+
+class OrganisationSuspended(CbpError):
+    """The token is valid but its organisation is suspended by the TSO."""
+
+    http_status = 403
+    code = "organisationSuspended"
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -53,10 +60,16 @@ def current_organisation(
 ) -> Organisation:
     if credentials is None:
         raise Unauthenticated("send `Authorization: Bearer <token>`")
-    organisation = authenticate(session, credentials.credentials)
-    if organisation is None:
-        raise Unauthenticated("unknown or revoked token")
-    return organisation
+    found = authenticate(session, credentials.credentials)
+    if isinstance(found, TokenRefused):
+        raise Unauthenticated(found.value)
+    if found.suspended_at is not None:
+        raise OrganisationSuspended(
+            f"organisation {found.id} is suspended by the TSO: its API access is refused"
+        )
+    if session.dirty:  # its last use moved on: kept even if the request fails later
+        session.commit()
+    return found
 
 
 CurrentOrg = Annotated[Organisation, Depends(current_organisation)]

@@ -96,7 +96,7 @@ def ensure_initialised(platform: Platform) -> dict[str, str]:
         for organisation in members:
             token = tokens.get(organisation.id)
             holder = organisations.authenticate(session, token) if token else None
-            if holder is None or holder.id != organisation.id:
+            if not isinstance(holder, Organisation) or holder.id != organisation.id:
                 tokens[organisation.id] = organisations.issue_token(
                     session, organisation, label="demo"
                 )

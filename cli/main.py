@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import re
 import signal
 import sys
 import time
+from datetime import timedelta
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from cli.audit import audit_app
 from cli.context import cli_runtime, write_endpoints
@@ -19,7 +21,7 @@ from cli.p2p import p2p_app
 from cli.stack import Platform
 from faults.cli import app as faults_app
 from ledger.chain.client import ChainClient
-from ledger.db.models import Organisation
+from ledger.db.models import Organisation, utcnow
 from ledger.domain.enums import Role
 from ledger.errors import CbpError
 from ledger.services import organisations, webhooks
@@ -43,6 +45,9 @@ app.add_typer(faults_app, name="faults")
 app.add_typer(market_app, name="market")
 app.add_typer(load_app, name="load")
 console = Console()
+err_console = Console(stderr=True)
+DURATION = re.compile(r"(\d{1,6})([mhd])")
+DURATION_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
 
 
 def _fail(error: CbpError) -> None:
@@ -109,15 +114,116 @@ def org_add(
             console.print(f"Callback signing secret: [bold]{secret}[/bold]")
 
 
+def _organisation(session: Session, slug: str) -> Organisation:
+    organisation = session.get(Organisation, slug)
+    if organisation is None:
+        console.print(f"[red]error (slug):[/red] no organisation {slug}")
+        raise typer.Exit(code=2)
+    return organisation
+
+
+def _duration(text: str) -> timedelta:
+    match = DURATION.fullmatch(text.strip())
+    if match is None or int(match.group(1)) == 0:
+        raise typer.BadParameter(
+            "a positive whole number of m, h or d, e.g. 30d", param_hint="--expires-in"
+        )
+    return timedelta(**{DURATION_UNITS[match.group(2)]: int(match.group(1))})
+
+
 @org_app.command("token")
-def org_token(slug: str, label: str = "cli") -> None:
-    """Issue a new API token for an organisation."""
+def org_token(
+    slug: str,
+    label: str = "cli",
+    expires_in: Annotated[
+        str | None, typer.Option(help="Lifetime, e.g. 90m, 12h, 30d; no expiry when omitted")
+    ] = None,
+) -> None:
+    """Issue a new API token for an organisation: the token on standard output (shown once),
+    its id on standard error."""
+    lifetime = None if expires_in is None else _duration(expires_in)
     with cli_runtime(Settings()) as runtime, runtime.session() as session:
-        organisation = session.get(Organisation, slug)
-        if organisation is None:
-            console.print(f"[red]error (slug):[/red] no organisation {slug}")
-            raise typer.Exit(code=2)
-        console.print(organisations.issue_token(session, organisation, label=label))
+        organisation = _organisation(session, slug)
+        expires_at = None if lifetime is None else utcnow() + lifetime
+        row, token = organisations.create_token(
+            session, organisation, label=label, expires_at=expires_at
+        )
+        print(token)
+        until = "" if expires_at is None else f", expires {expires_at.isoformat()}"
+        err_console.print(f"token id {row.id}{until}")
+
+
+@org_app.command("tokens")
+def org_tokens(slug: str) -> None:
+    """List an organisation's API tokens (ids, labels, times; never the tokens)."""
+    with cli_runtime(Settings()) as runtime, runtime.session() as session:
+        table = Table("id", "label", "status", "created", "expires", "revoked", "last used")
+        for row in organisations.list_tokens(session, _organisation(session, slug)):
+            view = organisations.token_view(row)
+            table.add_row(
+                *(
+                    str(view[key] or "")
+                    for key in (
+                        "id",
+                        "label",
+                        "status",
+                        "createdAt",
+                        "expiresAt",
+                        "revokedAt",
+                        "lastUsedAt",
+                    )
+                )
+            )
+        console.print(table)
+
+
+@org_app.command("token-revoke")
+def org_token_revoke(slug: str, token_id: str) -> None:
+    """Revoke one API token of an organisation; it stops working at once."""
+    with cli_runtime(Settings()) as runtime, runtime.session() as session:
+        try:
+            organisations.revoke_token(session, _organisation(session, slug), token_id)
+        except CbpError as error:
+            _fail(error)
+        console.print(f"token {token_id} of {slug} revoked")
+
+
+@org_app.command("suspend")
+def org_suspend(slug: str) -> None:
+    """Suspend an organisation (TSO): its role revoked on chain, its API access refused."""
+    with cli_runtime(Settings()) as runtime, runtime.session() as session:
+        try:
+            organisations.suspend(runtime, session, _organisation(session, slug))
+        except CbpError as error:
+            _fail(error)
+        console.print(f"{slug} suspended: role revoked on chain, API access refused")
+
+
+@org_app.command("reinstate")
+def org_reinstate(slug: str) -> None:
+    """Lift a suspension (TSO): the role granted again to the same account and EIC."""
+    with cli_runtime(Settings()) as runtime, runtime.session() as session:
+        try:
+            organisations.reinstate(runtime, session, _organisation(session, slug))
+        except CbpError as error:
+            _fail(error)
+        console.print(f"{slug} reinstated")
+
+
+@org_app.command("rotate-key")
+def org_rotate_key(slug: str) -> None:
+    """Give an organisation a new chain key: a new keystore, the role and EIC moved to it on
+    chain (for the TSO by the two-step handover), the platform signing with it from now on."""
+    with cli_runtime(Settings()) as runtime, runtime.session() as session:
+        organisation = _organisation(session, slug)
+        old = organisation.address
+        try:
+            new = organisations.rotate_key(
+                runtime, session, organisation, funder_key=runtime.settings.funder_key
+            )
+        except CbpError as error:
+            _fail(error)
+        console.print(f"{slug} now signs as {new} (was {old})")
 
 
 @org_app.command("list")

@@ -277,8 +277,12 @@ def run_window_demo(*, api_url: str, operator_token: str, bsp_token: str, out: C
     operator, bsp = _Api(api_url, operator_token), _Api(api_url, bsp_token)
     try:
         capacities = ["40", "60", "80", "100"] * 3 + ["60", "100"]
+        operator_id = operator.call("GET", "/organisations/me", 200)["id"]
         accepted = bsp.call(
-            "POST", "/p2p/evs", 202, json={"evs": [{"capacityKwh": c} for c in capacities]}
+            "POST",
+            "/p2p/evs",
+            202,
+            json={"operatorId": operator_id, "evs": [{"capacityKwh": c} for c in capacities]},
         )
         ev_ids: list[str] = bsp.done(accepted)["result"]["evIds"]
         out.print(f"BSP registered {len(ev_ids)} EVs under pseudonymous ids")

@@ -497,7 +497,7 @@ contract FlexMarket {
     ///      passed. Emits {ActivationStatusChanged}.
     function acknowledgeActivation(bytes32 activationId, bool accept, bytes32 reasonsHash) external {
         Activation storage activation_ = _existingActivation(activationId);
-        if (activation_.bsp != msg.sender) revert MarketNotOwner(activationId, msg.sender);
+        _requireOwner(activation_.bsp, activationId);
         ActivationStatus target = accept ? ActivationStatus.Accepted : ActivationStatus.Cancelled;
         if (activation_.status != ActivationStatus.Sent) {
             revert MarketInvalidActivationTransition(activationId, activation_.status, target);
@@ -618,9 +618,15 @@ contract FlexMarket {
         if (bid_.status == BidStatus.None) revert MarketUnknownId(bidId);
     }
 
+    /// The caller acts for the organisation of `owner` (the same account, or its account after
+    /// a key rotation).
+    function _requireOwner(address owner, bytes32 id) private view {
+        if (!_roles.isSameOrganisation(owner, msg.sender)) revert MarketNotOwner(id, msg.sender);
+    }
+
     function _ownedBid(bytes32 bidId) private view returns (Bid storage bid_) {
         bid_ = _existingBid(bidId);
-        if (bid_.bsp != msg.sender) revert MarketNotOwner(bidId, msg.sender);
+        _requireOwner(bid_.bsp, bidId);
     }
 
     function _existingActivation(bytes32 activationId) private view returns (Activation storage activation_) {
@@ -654,7 +660,7 @@ contract FlexMarket {
     function _checkUvam(bytes32 uvamId, Direction direction) private view returns (uint256, uint32) {
         ResourceRegistry.Uvam memory uvam_ = _registry.uvam(uvamId);
         if (uvam_.status == ResourceRegistry.UvamStatus.None) revert MarketUnknownId(uvamId);
-        if (uvam_.bsp != msg.sender) revert MarketNotOwner(uvamId, msg.sender);
+        _requireOwner(uvam_.bsp, uvamId);
         if (uvam_.status != ResourceRegistry.UvamStatus.Qualified) {
             revert MarketUvamNotQualified(uvamId, uvam_.status);
         }

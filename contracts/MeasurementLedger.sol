@@ -74,7 +74,7 @@ contract MeasurementLedger {
         if (readingCount == 0 || root == bytes32(0)) revert MeasurementsEmptyBatch(batchId);
         if (supersedes != bytes32(0)) {
             Batch storage previous = _batches[supersedes];
-            if (previous.uploader != msg.sender || previous.supersededBy != bytes32(0) || previous.kind != kind) {
+            if (!_roles.isSameOrganisation(previous.uploader, msg.sender) || previous.supersededBy != bytes32(0) || previous.kind != kind) {
                 revert MeasurementsBadCorrection(batchId, supersedes);
             }
             previous.supersededBy = batchId;

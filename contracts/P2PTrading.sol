@@ -6,10 +6,12 @@ import {CbpRoles} from "./CbpRoles.sol";
 /// @title P2PTrading
 /// @notice Peer-to-peer energy trading between electric vehicles (FLOW D5.5 §2). EVs appear only
 ///         under pseudonymous ids with a salted commitment to their off-chain record; no personal
-///         data lives here. Each EV has a balance in integer euro cents, credited by an
-///         infrastructure operator or the TSO and never negative.
+///         data lives here. Each EV has a balance in integer euro cents, credited only by the
+///         EV's own infrastructure operator (named by its agent at registration) and never
+///         negative.
 /// @dev Flow: an infrastructure operator (OPERATOR_ROLE: a CPO or the DSO) opens a trading
-///      window at a posted price (micro-euro per kWh) and commits to its charging sessions; the
+///      window at a posted price (micro-euro per kWh) until a close time, and commits to its
+///      charging sessions; until the close (or the operator's explicit {closeWindow}) the
 ///      buyer's agent (the BSP that registered the buyer EV) adds the window's trades in batches
 ///      ("Add Batch"), each created Pending with its cost held from the buyer's balance; the
 ///      window's operator then confirms each trade (the cost moves to the seller) or rejects it
@@ -39,6 +41,7 @@ contract P2PTrading {
 
     struct Ev {
         address agent;
+        address operator;
         bytes32 commitment;
     }
 
@@ -47,10 +50,12 @@ contract P2PTrading {
         uint128 held;
     }
 
+    /// @param closesAt block timestamp from which the window takes no more trades.
     struct Window {
         address operator;
         uint64 priceMicroEurPerKwh;
         bytes32 recordHash;
+        uint64 closesAt;
     }
 
     /// @notice A trade as {trade} shows it; `termsHash` is zero once the trade is decided.
@@ -103,12 +108,25 @@ contract P2PTrading {
     error P2PTermsMismatch(bytes32 tradeId);
     /// @notice A rejection needs the hash of its reasons.
     error P2PMissingReason(bytes32 tradeId);
+    /// @notice The account named as the EVs' operator holds no OPERATOR role.
+    error P2PNotAnOperator(address account);
+    /// @notice Only the EV's own operator credits it.
+    error P2PNotEvOperator(bytes32 evId, address evOperator, address account);
+    /// @notice The window closed at `closedAt` (block timestamp); it takes no more trades.
+    error P2PWindowClosed(bytes32 windowId, uint64 closedAt);
+    /// @notice A window must close after the block it is opened in.
+    error P2PBadCloseTime(bytes32 windowId, uint64 closesAt, uint256 blockTime);
 
-    event EvRegistered(bytes32 indexed evId, address indexed agent, bytes32 commitment);
+    event EvRegistered(bytes32 indexed evId, address indexed agent, bytes32 commitment, address indexed operator);
     event Deposited(bytes32 indexed evId, uint256 amountCents, uint256 availableCents, address indexed by);
     event WindowOpened(
-        bytes32 indexed windowId, address indexed operator, uint64 priceMicroEurPerKwh, bytes32 recordHash
+        bytes32 indexed windowId,
+        address indexed operator,
+        uint64 priceMicroEurPerKwh,
+        bytes32 recordHash,
+        uint64 closesAt
     );
+    event WindowClosed(bytes32 indexed windowId, address indexed operator, uint64 closedAt);
     event TradeCreated(
         bytes32 indexed tradeId,
         bytes32 indexed windowId,
@@ -127,34 +145,39 @@ contract P2PTrading {
 
     // ---------------------------------------------------------------- participants
 
-    /// @notice Register EVs under pseudonymous ids, with the caller as their agent.
-    /// @dev Requirements: caller is a BSP; arrays of equal, non-zero length; every id new.
-    ///      Emits {EvRegistered} per EV.
+    /// @notice Register EVs under pseudonymous ids, with the caller as their agent and
+    ///         `operator` as the infrastructure operator that credits their balances.
+    /// @dev Requirements: caller is a BSP; `operator` holds the OPERATOR role; arrays of equal,
+    ///      non-zero length; every id new. Emits {EvRegistered} per EV.
     /// @param commitments salted hashes of the off-chain EV records (capacity, owner reference).
-    function registerEvs(bytes32[] calldata evIds, bytes32[] calldata commitments) external {
+    function registerEvs(bytes32[] calldata evIds, bytes32[] calldata commitments, address operator) external {
         _requireRole(_roles.BSP_ROLE());
+        if (!_roles.hasRole(operator, _roles.OPERATOR_ROLE())) revert P2PNotAnOperator(operator);
         uint256 count = evIds.length;
         if (count == 0 || commitments.length != count) revert P2PBadBatch();
         for (uint256 i = 0; i < count; ++i) {
             bytes32 evId = evIds[i];
             if (_evs[evId].agent != address(0)) revert P2PAlreadyExists(evId);
-            _evs[evId] = Ev(msg.sender, commitments[i]);
-            emit EvRegistered(evId, msg.sender, commitments[i]);
+            _evs[evId] = Ev(msg.sender, operator, commitments[i]);
+            emit EvRegistered(evId, msg.sender, commitments[i], operator);
         }
     }
 
     /// @notice Credit euro cents to EV balances (money paid in off chain).
-    /// @dev Requirements: caller is an operator or the TSO; arrays of equal, non-zero length;
-    ///      every EV registered; every amount positive. Emits {Deposited} per credit.
+    /// @dev Requirements: caller is an operator; arrays of equal, non-zero length; every EV
+    ///      registered with the caller's organisation as its operator; every amount positive.
+    ///      Emits {Deposited} per credit.
     function deposit(bytes32[] calldata evIds, uint128[] calldata amountsCents) external {
-        if (!_roles.hasRole(msg.sender, _roles.OPERATOR_ROLE()) && !_roles.hasRole(msg.sender, _roles.TSO_ROLE())) {
-            revert P2PUnauthorized(msg.sender, _roles.OPERATOR_ROLE());
-        }
+        _requireRole(_roles.OPERATOR_ROLE());
         uint256 count = evIds.length;
         if (count == 0 || amountsCents.length != count) revert P2PBadBatch();
         for (uint256 i = 0; i < count; ++i) {
             bytes32 evId = evIds[i];
-            if (_evs[evId].agent == address(0)) revert P2PUnknownId(evId);
+            Ev storage ev_ = _evs[evId];
+            if (ev_.agent == address(0)) revert P2PUnknownId(evId);
+            if (!_roles.isSameOrganisation(ev_.operator, msg.sender)) {
+                revert P2PNotEvOperator(evId, ev_.operator, msg.sender);
+            }
             if (amountsCents[i] == 0) revert P2PZeroAmount(evId);
             Balance storage balance = _balances[evId];
             balance.available += amountsCents[i];
@@ -164,21 +187,43 @@ contract P2PTrading {
 
     // ---------------------------------------------------------------- windows and trades
 
-    /// @notice Open a trading window at a posted P2P price, committing to its sessions.
-    /// @dev Requirements: caller is an operator; the id is new; the price is positive.
-    ///      Emits {WindowOpened}.
+    /// @notice Open a trading window at a posted P2P price until `closesAt`, committing to its
+    ///         sessions.
+    /// @dev Requirements: caller is an operator; the id is new; the price is positive;
+    ///      `closesAt` is after the current block's timestamp. Emits {WindowOpened}.
     /// @param recordHash salted hash of the window record: price, thresholds, charging sessions.
-    function openWindow(bytes32 windowId, uint64 priceMicroEurPerKwh, bytes32 recordHash) external {
+    /// @param closesAt unix time (block timestamp) from which the window takes no more trades.
+    function openWindow(bytes32 windowId, uint64 priceMicroEurPerKwh, bytes32 recordHash, uint64 closesAt)
+        external
+    {
         _requireRole(_roles.OPERATOR_ROLE());
         if (_windows[windowId].operator != address(0)) revert P2PAlreadyExists(windowId);
         if (priceMicroEurPerKwh == 0) revert P2PZeroPrice(windowId);
-        _windows[windowId] = Window(msg.sender, priceMicroEurPerKwh, recordHash);
-        emit WindowOpened(windowId, msg.sender, priceMicroEurPerKwh, recordHash);
+        if (closesAt <= block.timestamp) revert P2PBadCloseTime(windowId, closesAt, block.timestamp);
+        _windows[windowId] = Window(msg.sender, priceMicroEurPerKwh, recordHash, closesAt);
+        emit WindowOpened(windowId, msg.sender, priceMicroEurPerKwh, recordHash, closesAt);
+    }
+
+    /// @notice Close a window now, before its close time: it takes no more trades. Its
+    ///         Pending trades are still confirmed or rejected.
+    /// @dev Requirements: caller is an operator, of the window's organisation; the window
+    ///      exists and is open. Emits {WindowClosed}.
+    function closeWindow(bytes32 windowId) external {
+        _requireRole(_roles.OPERATOR_ROLE());
+        Window storage win = _windows[windowId];
+        if (win.operator == address(0)) revert P2PUnknownId(windowId);
+        if (!_roles.isSameOrganisation(win.operator, msg.sender)) {
+            revert P2PUnauthorizedOperator(windowId, win.operator, msg.sender);
+        }
+        if (block.timestamp >= win.closesAt) revert P2PWindowClosed(windowId, win.closesAt);
+        win.closesAt = uint64(block.timestamp);
+        emit WindowClosed(windowId, msg.sender, uint64(block.timestamp));
     }
 
     /// @notice Add Batch: create trades Pending, holding each cost from the buyer's balance.
     /// @dev Requirements: caller is the agent of every buyer EV; the batch is not empty; every
-    ///      trade id new; its window open; its seller registered and not the buyer; its energy
+    ///      trade id new; its window open (the block's timestamp before the window's close
+    ///      time); its seller registered and not the buyer; its energy
     ///      positive; its cost exactly {costCents} at the window's price; the buyer's available
     ///      balance covers it. Emits {TradeCreated} per trade.
     function addTrades(TradeTerms[] calldata terms) external {
@@ -189,8 +234,10 @@ contract P2PTrading {
             if (_trades[t.tradeId] != bytes32(0)) revert P2PAlreadyExists(t.tradeId);
             Window storage win = _windows[t.windowId];
             if (win.operator == address(0)) revert P2PUnknownId(t.windowId);
-            if (_evs[t.buyerEv].agent == address(0)) revert P2PUnknownId(t.buyerEv);
-            if (_evs[t.buyerEv].agent != msg.sender) revert P2PNotOwner(t.buyerEv, msg.sender);
+            if (block.timestamp >= win.closesAt) revert P2PWindowClosed(t.windowId, win.closesAt);
+            address agent = _evs[t.buyerEv].agent;
+            if (agent == address(0)) revert P2PUnknownId(t.buyerEv);
+            if (!_roles.isSameOrganisation(agent, msg.sender)) revert P2PNotOwner(t.buyerEv, msg.sender);
             if (_evs[t.sellerEv].agent == address(0)) revert P2PUnknownId(t.sellerEv);
             if (t.buyerEv == t.sellerEv) revert P2PSelfTrade(t.tradeId, t.buyerEv);
             if (t.energyWh == 0) revert P2PZeroEnergy(t.tradeId);
@@ -257,7 +304,7 @@ contract P2PTrading {
         return uint128(cents);
     }
 
-    /// @notice An EV's agent and commitment (zero values when unknown).
+    /// @notice An EV's agent, operator and commitment (zero values when unknown).
     function ev(bytes32 evId) external view returns (Ev memory) {
         return _evs[evId];
     }
@@ -267,7 +314,7 @@ contract P2PTrading {
         return _balances[evId];
     }
 
-    /// @notice A window's operator, posted price and record hash.
+    /// @notice A window's operator, posted price, record hash and close time.
     function window(bytes32 windowId) external view returns (Window memory) {
         return _windows[windowId];
     }
@@ -295,7 +342,7 @@ contract P2PTrading {
     }
 
     /// @dev Decide the trade of `t`: it must exist, be Pending, have exactly these terms, and
-    ///      belong to a window of the caller.
+    ///      belong to a window of the caller's organisation.
     function _settle(TradeTerms calldata t, bytes32 outcome) private {
         bytes32 value = _trades[t.tradeId];
         TradeStatus status = _statusOf(value);
@@ -303,7 +350,9 @@ contract P2PTrading {
         if (status != TradeStatus.Pending) revert P2PTradeNotPending(t.tradeId, status);
         if (value != _termsHash(t)) revert P2PTermsMismatch(t.tradeId);
         address operator = _windows[t.windowId].operator;
-        if (operator != msg.sender) revert P2PUnauthorizedOperator(t.tradeId, operator, msg.sender);
+        if (!_roles.isSameOrganisation(operator, msg.sender)) {
+            revert P2PUnauthorizedOperator(t.tradeId, operator, msg.sender);
+        }
         _trades[t.tradeId] = outcome;
     }
 

@@ -419,7 +419,7 @@ contract ResourceRegistry {
 
     function _ownedPod(bytes32 podId) private view returns (Pod storage pod_) {
         pod_ = _existingPod(podId);
-        if (pod_.bsp != msg.sender) revert RegistryNotOwner(podId, msg.sender);
+        if (!_roles.isSameOrganisation(pod_.bsp, msg.sender)) revert RegistryNotOwner(podId, msg.sender);
     }
 
     function _existingUvam(bytes32 uvamId) private view returns (Uvam storage uvam_) {
@@ -429,7 +429,7 @@ contract ResourceRegistry {
 
     function _ownedUvam(bytes32 uvamId) private view returns (Uvam storage uvam_) {
         uvam_ = _existingUvam(uvamId);
-        if (uvam_.bsp != msg.sender) revert RegistryNotOwner(uvamId, msg.sender);
+        if (!_roles.isSameOrganisation(uvam_.bsp, msg.sender)) revert RegistryNotOwner(uvamId, msg.sender);
     }
 
     function _requireEditableOwner(bytes32 ownerId) private view {

@@ -211,7 +211,7 @@ contract SettlementLedger {
 
     function _answerable(bytes32 activationId, uint32 version) private view returns (Settlement storage s) {
         s = _existing(activationId);
-        if (msg.sender != s.bsp) revert SettlementUnauthorizedBsp(activationId, msg.sender, s.bsp);
+        if (!_roles.isSameOrganisation(s.bsp, msg.sender)) revert SettlementUnauthorizedBsp(activationId, msg.sender, s.bsp);
         _need(activationId, s, Status.Recorded);
         if (version != s.version) revert SettlementStaleVersion(activationId, version, s.version);
         if (block.timestamp > s.answerDeadline) {

@@ -38,7 +38,9 @@ ACCEPTED = status.HTTP_202_ACCEPTED
 def register_evs(
     body: EvBatch, org: CurrentOrg, runtime: RuntimeDep, session: SessionDep
 ) -> dict[str, Any]:
-    operation = p2p.register_evs(runtime, session, agent=org, evs=body.evs)
+    operation = p2p.register_evs(
+        runtime, session, agent=org, evs=body.evs, operator_id=body.operator_id
+    )
     return accepted(
         runtime, session, operation, evIds=[item["id"] for item in operation.payload["evs"]]
     )
@@ -62,7 +64,7 @@ def get_ev(ev_id: str, org: CurrentOrg, runtime: RuntimeDep, session: SessionDep
 @router.post(
     "/deposits",
     status_code=ACCEPTED,
-    summary="Credit money paid in to EV balances (operator or TSO)",
+    summary="Credit money paid in to EV balances (each EV's own operator)",
 )
 def deposit(
     body: DepositBatch, org: CurrentOrg, runtime: RuntimeDep, session: SessionDep
@@ -102,8 +104,23 @@ def open_window(
 
 
 @router.get("/windows/{window_id}", summary="A window's price, thresholds, totals and sessions")
-def get_window(window_id: str, org: CurrentOrg, session: SessionDep) -> dict[str, Any]:
-    return p2p.get_window(session, org, window_id)
+def get_window(
+    window_id: str, org: CurrentOrg, runtime: RuntimeDep, session: SessionDep
+) -> dict[str, Any]:
+    return p2p.get_window(runtime, session, org, window_id)
+
+
+@router.post(
+    "/windows/{window_id}/close",
+    status_code=ACCEPTED,
+    summary="Close a window now: no more trades (its operator)",
+)
+def close_window(
+    window_id: str, org: CurrentOrg, runtime: RuntimeDep, session: SessionDep
+) -> dict[str, Any]:
+    return accepted(
+        runtime, session, p2p.close_window(runtime, session, operator=org, window_id=window_id)
+    )
 
 
 @router.post(

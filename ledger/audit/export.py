@@ -23,7 +23,15 @@ EVENT_KINDS: dict[str, frozenset[str]] = {
     "connection": frozenset({"ConnectionRegistered", "ConnectionUpdated"}),
     "relation": frozenset({"RelationStarted", "RelationEnded"}),
     "attachment": frozenset({"AttachmentCreated", "AttachmentUpdated"}),
-    "role": frozenset({"RoleGranted", "RoleRevoked"}),
+    "role": frozenset(
+        {
+            "RoleGranted",
+            "RoleRevoked",
+            "AccountRotated",
+            "TsoHandoverProposed",
+            "TsoHandoverAccepted",
+        }
+    ),
 }
 EXPORT_COLUMNS = (
     "blockNumber",

@@ -152,17 +152,17 @@ def check_operations(session: Session, chain: ChainClient) -> list[Mismatch]:
 
 
 def check_organisations(session: Session, chain: ChainClient) -> list[Mismatch]:
-    """Each organisation's account holds its role and EIC in the roles contract."""
+    """Each organisation's account holds its role and EIC in the roles contract (none while the
+    organisation is suspended)."""
     found: list[Mismatch] = []
     organisations = session.exec(select(Organisation).order_by(col(Organisation.id))).all()
     members = read_many(chain, "CbpRoles", "memberOf", [(o.address,) for o in organisations])
     role_names = {role.chain_role_id: role.value for role in Role}
     for organisation, (role_id, eic) in zip(organisations, members, strict=True):
         held = role_names.get(role_id, None if not any(role_id) else "0x" + role_id.hex())
-        if organisation.role != held:
-            found.append(
-                Mismatch("organisations", organisation.id, "role", organisation.role, held)
-            )
+        expected = None if organisation.suspended_at is not None else organisation.role
+        if expected != held:
+            found.append(Mismatch("organisations", organisation.id, "role", expected, held))
         on_chain = eic.rstrip(b"\x00").decode("ascii", errors="replace") or None
         if held is not None and organisation.eic != on_chain:
             found.append(

@@ -30,18 +30,23 @@ def create_keystore(path: Path, password: str) -> str:
     return str(account.address)
 
 
-_unlocked: dict[tuple[Path, str], LocalAccount] = {}
+_unlocked: dict[tuple[Path, str], tuple[tuple[int, int], LocalAccount]] = {}
 _unlock_lock = threading.Lock()
 
 
 def load_account(path: Path, password: str) -> LocalAccount:
-    """Decrypt a keystore once per process."""
+    """Decrypt a keystore once per process, and again when the file is replaced (a key
+    rotation puts the new keystore in its place: every process then signs with the new key)."""
     key = (path.resolve(), password)
+    status = path.stat()
+    version = (status.st_ino, status.st_mtime_ns)
     with _unlock_lock:
-        if key not in _unlocked:
+        cached = _unlocked.get(key)
+        if cached is None or cached[0] != version:
             document = json.loads(path.read_text(encoding="utf-8"))
-            _unlocked[key] = Account.from_key(Account.decrypt(document, password))
-        return _unlocked[key]
+            cached = (version, Account.from_key(Account.decrypt(document, password)))
+            _unlocked[key] = cached
+        return cached[1]
 
 
 @dataclass(frozen=True)

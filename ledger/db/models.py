@@ -7,6 +7,7 @@ worker, after the transaction that records it is mined. Pending intents live in
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,6 +17,10 @@ from sqlmodel import Field, SQLModel
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def _new_uuid() -> str:
+    return str(uuid.uuid4())
 
 
 class Organisation(SQLModel, table=True):
@@ -30,18 +35,26 @@ class Organisation(SQLModel, table=True):
     address: str = Field(unique=True, max_length=42)
     callback_url: str | None = Field(default=None, max_length=500)
     created_at: datetime = Field(default_factory=utcnow)
+    suspended_at: datetime | None = None
+    """Set while the TSO has suspended the organisation: its role is revoked on chain and its
+    API access refused."""
 
 
 class ApiToken(SQLModel, table=True):
-    """A bearer token of an organisation; only its SHA-256 is stored."""
+    """A bearer token of an organisation; only its SHA-256 is stored, ``id`` names it."""
 
     __tablename__ = "api_tokens"
 
     token_sha256: str = Field(primary_key=True, max_length=64)
+    id: str = Field(
+        default_factory=lambda: str(uuid.uuid4()), unique=True, index=True, max_length=36
+    )
     organisation_id: str = Field(foreign_key="organisations.id", index=True)
     label: str = Field(default="", max_length=100)
     created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime | None = None
     revoked_at: datetime | None = None
+    last_used_at: datetime | None = None
 
 
 class Pod(SQLModel, table=True):

@@ -30,6 +30,8 @@ class P2PEv(SQLModel, table=True):
     id: str = Field(primary_key=True, max_length=36)
     chain_key: str = Field(unique=True, max_length=66)
     agent_id: str = Field(foreign_key="organisations.id", index=True)
+    operator_id: str | None = Field(default=None, index=True, max_length=64)
+    """The infrastructure operator that credits the EV's balance (the only one allowed to)."""
     capacity_wh: int
     record: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     salt: str = Field(max_length=64)
@@ -66,6 +68,8 @@ class P2PWindow(SQLModel, table=True):
     buyer_threshold_bp: int
     seller_threshold_bp: int
     status: str = Field(default="Open", max_length=16)
+    closes_at: datetime | None = None
+    """From this instant (the platform clock, the chain's block time) no more trades."""
     demand_wh: int = Field(default=0, sa_type=BigInteger)
     supply_wh: int = Field(default=0, sa_type=BigInteger)
     matched_wh: int = Field(default=0, sa_type=BigInteger)

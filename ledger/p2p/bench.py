@@ -296,6 +296,7 @@ def _setup(
             session,
             agent=_org(session, "bsp"),
             evs=[EvCreate(capacity_kwh=Decimal(CAPACITIES_KWH[i % 4])) for i in range(evs)],
+            operator_id="cpo",
         ),
     )
     with runtime.session() as session:

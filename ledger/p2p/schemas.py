@@ -53,6 +53,9 @@ class EvCreate(CbpModel):
 
 
 class EvBatch(CbpModel):
+    operator_id: Id
+    """The infrastructure operator (its organisation id) that credits these EVs' balances; no
+    other organisation, not even the TSO, can credit them."""
     evs: list[EvCreate] = Field(min_length=1, max_length=MAX_BATCH)
 
 
@@ -88,6 +91,9 @@ class WindowCreate(CbpModel):
     """T_S: an EV above this SoC sells."""
     session_ids: list[Id] | None = Field(default=None, max_length=MAX_SESSIONS)
     """The sessions to match; all of the operator's sessions not yet in a window when omitted."""
+    closes_at: AwareDatetime | None = None
+    """From this instant the window takes no more trades (pending ones are still confirmed or
+    rejected); one hour after opening when omitted. Must be in the future."""
 
     @model_validator(mode="after")
     def _ordered_thresholds(self) -> Self:

@@ -5,9 +5,12 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from datetime import UTC, datetime, timedelta
+from enum import Enum
+from typing import Any
 
 from eth_account import Account
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ledger.chain.client import Call, ChainClient
 from ledger.chain.deploy import deploy_platform
@@ -15,7 +18,7 @@ from ledger.chain.signer import Signer, create_keystore, load_account
 from ledger.db.models import ApiToken, Organisation, utcnow
 from ledger.domain.enums import Role
 from ledger.domain.identifiers import eic_problem, eic_to_bytes16
-from ledger.errors import Conflict, Forbidden, InvalidInput
+from ledger.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ledger.runtime import Runtime
 from ledger.settings import Settings
 
@@ -23,6 +26,7 @@ from ledger.settings import Settings
 INITIAL_BALANCE_WEI = 100 * 10**18
 TOKEN_PREFIX = "cbp_"
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
+LAST_USE_RESOLUTION = timedelta(minutes=1)
 
 
 def _validate(settings: Settings, session: Session, *, slug: str, eic: str, role: Role) -> None:
@@ -105,16 +109,104 @@ def add_organisation(
 
 def issue_token(session: Session, organisation: Organisation, *, label: str = "") -> str:
     """A new bearer token for ``organisation``; shown once, stored only as its SHA-256."""
+    return create_token(session, organisation, label=label)[1]
+
+
+def create_token(
+    session: Session,
+    organisation: Organisation,
+    *,
+    label: str = "",
+    expires_at: datetime | None = None,
+) -> tuple[ApiToken, str]:
+    """A new token row and the token itself (shown once; only its SHA-256 is kept)."""
+    if len(label) > 100 or not label.isprintable():
+        raise InvalidInput("at most 100 printable characters", field="label")
+    if expires_at is not None and expires_at <= utcnow():
+        raise InvalidInput("must be in the future", field="expiresAt")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    session.add(ApiToken(token_sha256=_digest(token), organisation_id=organisation.id, label=label))
-    return token
+    row = ApiToken(
+        token_sha256=_digest(token),
+        organisation_id=organisation.id,
+        label=label,
+        expires_at=expires_at,
+    )
+    session.add(row)
+    session.flush()
+    return row, token
 
 
-def authenticate(session: Session, token: str) -> Organisation | None:
+class TokenRefused(Enum):
+    """Why a bearer token opens nothing (the 401 says which, and nothing about its owner)."""
+
+    UNKNOWN = "unknown token"
+    REVOKED = "this token was revoked"
+    EXPIRED = "this token has expired"
+
+
+def authenticate(session: Session, token: str) -> Organisation | TokenRefused:
+    """The organisation ``token`` belongs to, or why it is refused; records its last use."""
     row = session.get(ApiToken, _digest(token))
-    if row is None or row.revoked_at is not None:
-        return None
-    return session.get(Organisation, row.organisation_id)
+    if row is None:
+        return TokenRefused.UNKNOWN
+    if row.revoked_at is not None:
+        return TokenRefused.REVOKED
+    now = utcnow()
+    if row.expires_at is not None and _aware(row.expires_at) <= now:
+        return TokenRefused.EXPIRED
+    organisation = session.get(Organisation, row.organisation_id)
+    if organisation is None:
+        return TokenRefused.UNKNOWN
+    # Last use to the minute: a write per request would serialise every request of an
+    # organisation on one row.
+    if row.last_used_at is None or now - _aware(row.last_used_at) >= LAST_USE_RESOLUTION:
+        row.last_used_at = now
+    return organisation
+
+
+def list_tokens(session: Session, organisation: Organisation) -> list[ApiToken]:
+    return list(
+        session.exec(
+            select(ApiToken)
+            .where(ApiToken.organisation_id == organisation.id)
+            .order_by(col(ApiToken.created_at), col(ApiToken.id))
+        ).all()
+    )
+
+
+def token_view(row: ApiToken) -> dict[str, Any]:
+    """A token as its organisation sees it: never the token or its hash."""
+
+    def instant(value: datetime | None) -> str | None:
+        return None if value is None else _aware(value).isoformat()
+
+    now = utcnow()
+    if row.revoked_at is not None:
+        state = "revoked"
+    elif row.expires_at is not None and _aware(row.expires_at) <= now:
+        state = "expired"
+    else:
+        state = "active"
+    return {
+        "id": row.id,
+        "label": row.label,
+        "status": state,
+        "createdAt": instant(row.created_at),
+        "expiresAt": instant(row.expires_at),
+        "revokedAt": instant(row.revoked_at),
+        "lastUsedAt": instant(row.last_used_at),
+    }
+
+
+def revoke_token(session: Session, organisation: Organisation, token_id: str) -> ApiToken:
+    """Revoke one token of ``organisation`` (the one in use included); revoking twice is
+    harmless. Another organisation's token is answered as unknown."""
+    row = session.exec(select(ApiToken).where(ApiToken.id == token_id)).first()
+    if row is None or row.organisation_id != organisation.id:
+        raise NotFound(f"no token {token_id} of yours", field="tokenId")
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+    return row
 
 
 def revoke_tokens(session: Session, organisation: Organisation) -> int:
@@ -129,6 +221,11 @@ def revoke_tokens(session: Session, organisation: Organisation) -> int:
     return len(rows)
 
 
+def _aware(value: datetime) -> datetime:
+    """Stored instants come back without their zone from SQLite; they are UTC."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
 def set_callback(session: Session, organisation: Organisation, url: str | None) -> None:
     if url is not None and not url.startswith(("http://", "https://")):
         raise InvalidInput("must be an http(s) URL", field="callbackUrl")
@@ -139,3 +236,108 @@ def set_callback(session: Session, organisation: Organisation, url: str | None) 
 
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+# ------------------------------------------------------------------------- suspension
+
+
+def _tso_signer(runtime: Runtime, session: Session) -> Signer:
+    tso_row = session.exec(select(Organisation).where(Organisation.role == Role.TSO)).one()
+    return runtime.signer_for(tso_row)
+
+
+def _member_of(runtime: Runtime, address: str) -> bytes:
+    role_id, _eic = runtime.chain.read("CbpRoles", "memberOf", address)
+    return bytes(role_id)
+
+
+def suspend(runtime: Runtime, session: Session, organisation: Organisation) -> None:
+    """The TSO suspends ``organisation``: its role is revoked on chain (``RoleRevoked``), so
+    none of its transactions passes any more, and its API access is refused (403
+    ``organisationSuspended``). Its resources stay on record, owned by its EIC; operations it
+    had accepted and not yet sent fail when the worker runs them (the contracts refuse the
+    account) and release what they reserved. Safe to run again after a failure half-way."""
+    if organisation.role == Role.TSO:
+        raise Forbidden("the TSO cannot be suspended", field="id")
+    if organisation.suspended_at is not None:
+        raise Conflict(f"organisation {organisation.id} is suspended already", field="id")
+    if any(_member_of(runtime, organisation.address)):
+        tso = _tso_signer(runtime, session)
+        with runtime.locks.hold(tso.address):
+            runtime.chain.transact(tso, [Call("CbpRoles", "revokeRole", (organisation.address,))])
+    organisation.suspended_at = utcnow()
+    session.flush()
+
+
+def reinstate(runtime: Runtime, session: Session, organisation: Organisation) -> None:
+    """Undo a suspension: the TSO grants the role again to the same account and EIC
+    (``RoleGranted``), which gives the organisation back its resources, and the API opens."""
+    if organisation.suspended_at is None:
+        raise Conflict(f"organisation {organisation.id} is not suspended", field="id")
+    if not any(_member_of(runtime, organisation.address)):
+        tso = _tso_signer(runtime, session)
+        role_id = runtime.chain.read("CbpRoles", f"{organisation.role}_ROLE")
+        with runtime.locks.hold(tso.address):
+            runtime.chain.transact(
+                tso,
+                [
+                    Call(
+                        "CbpRoles",
+                        "grantRole",
+                        (organisation.address, role_id, eic_to_bytes16(organisation.eic)),
+                    )
+                ],
+            )
+    organisation.suspended_at = None
+    session.flush()
+
+
+# ------------------------------------------------------------------------- key rotation
+
+
+def rotate_key(
+    runtime: Runtime, session: Session, organisation: Organisation, *, funder_key: str | None
+) -> str:
+    """Give ``organisation`` a new chain account; return its address.
+
+    A new keystore is created next to the current one (``<id>.next.json``) and funded; the
+    organisation's role and EIC move to it on chain (``rotateAccount``, or for the TSO the
+    two-step handover, both steps signed here since the platform holds both keys); then the
+    new keystore takes the current one's place, the old one is kept under ``retired/``, and
+    every process signs with the new key from its next transaction. Resources stay usable:
+    the contracts recognise the organisation's new account through its EIC. Safe to run again
+    after a failure half-way: an existing next keystore is reused, a rotation already mined is
+    not sent twice.
+    """
+    if organisation.suspended_at is not None:
+        raise Conflict(f"organisation {organisation.id} is suspended", field="id")
+    keystores = runtime.settings.keystores_dir
+    password = runtime.settings.keystore_password
+    current_path = keystores / f"{organisation.id}.json"
+    next_path = keystores / f"{organisation.id}.next.json"
+    if not next_path.exists():
+        create_keystore(next_path, password)
+    chain = runtime.chain
+    new = Signer(load_account(next_path, password), chain.chain_id)
+    old = runtime.signer_for(organisation)
+    if not any(_member_of(runtime, new.address)):
+        if int(chain.rpc.call("eth_getBalance", [new.address, "latest"]), 16) == 0:
+            if not funder_key:
+                raise Conflict(
+                    f"fund the new account {new.address} with gas money, then run this again",
+                    field="id",
+                )
+            _fund(chain, funder_key, new.address)
+        with runtime.locks.hold(old.address):
+            if organisation.role == Role.TSO:
+                chain.transact(old, [Call("CbpRoles", "proposeTsoHandover", (new.address,))])
+                chain.transact(new, [Call("CbpRoles", "acceptTsoHandover", ())])
+            else:
+                chain.transact(old, [Call("CbpRoles", "rotateAccount", (new.address,))])
+    retired = keystores / "retired" / f"{organisation.id}-{old.address}.json"
+    retired.parent.mkdir(parents=True, exist_ok=True)
+    current_path.replace(retired)
+    next_path.replace(current_path)
+    organisation.address = new.address
+    session.flush()
+    return new.address

@@ -9,7 +9,10 @@ Who does what:
 * an infrastructure operator (OPERATOR role) reports charging sessions with their state of
   charge, opens a trading window at a posted price (the platform matches it, see
   :mod:`ledger.p2p.matching`), and confirms or rejects the window's trades;
-* the operator or the TSO credits deposits to EV balances (integer cents on chain).
+* the EV's own operator (named by its agent when it registers the EV) credits deposits to its
+  balance (integer cents on chain); no other operator, and not the TSO;
+* a window takes trades until its close time (one hour by default) or until its operator
+  closes it; its Pending trades are still confirmed or rejected after the close.
 
 The contract is the one home of the permission and status rules: every write is simulated as
 the caller when it is accepted, so a refusal comes back at once with the contract's decoded
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -28,6 +32,7 @@ from eth_utils import keccak
 from sqlalchemy import or_
 from sqlmodel import Session, col, func, select
 
+from ledger import clock
 from ledger.chain.client import Call, Receipt
 from ledger.db.models import Operation, Organisation, utcnow
 from ledger.db.p2p_models import P2PEv, P2PSession, P2PTrade, P2PWindow
@@ -78,16 +83,33 @@ ERROR_FIELDS = {
     "P2PZeroEnergy": "energyKwh",
     "P2PSelfTrade": "sellerEvId",
     "P2PCostMismatch": "costEur",
+    "P2PNotAnOperator": "operatorId",
+    "P2PNotEvOperator": "evId",
+    "P2PWindowClosed": "windowId",
+    "P2PBadCloseTime": "closesAt",
 }
+#: How long a window takes trades when its operator names no close time.
+DEFAULT_WINDOW_S = 3600
 
 
 # ------------------------------------------------------------------------- EVs and deposits
 
 
 def register_evs(
-    runtime: Runtime, session: Session, *, agent: Organisation, evs: Sequence[EvCreate]
+    runtime: Runtime,
+    session: Session,
+    *,
+    agent: Organisation,
+    evs: Sequence[EvCreate],
+    operator_id: str,
 ) -> Operation:
-    """Register EVs with ``agent`` (a BSP) acting for their owners; one chain key each."""
+    """Register EVs with ``agent`` (a BSP) acting for their owners; one chain key each.
+    ``operator_id`` is the infrastructure operator that alone credits their balances."""
+    operator = session.get(Organisation, operator_id)
+    if operator is None or operator.role != Role.OPERATOR or operator.suspended_at is not None:
+        raise InvalidInput(
+            f"{operator_id} is not an infrastructure operator of the platform", field="operatorId"
+        )
     items = []
     for ev in evs:
         ev_id = new_id()
@@ -104,7 +126,7 @@ def register_evs(
         session,
         organisation=agent,
         kind="p2p.ev.register",
-        payload={"evs": items},
+        payload={"evs": items, "operatorId": operator.id},
         target_id=items[0]["id"] if len(items) == 1 else None,
     )
     simulate(runtime, agent, EvRegister().calls(session, operation), error_fields=ERROR_FIELDS)
@@ -114,12 +136,22 @@ def register_evs(
 def deposit(
     runtime: Runtime, session: Session, *, actor: Organisation, deposits: Sequence[DepositItem]
 ) -> Operation:
-    """Credit money paid in off chain to EV balances (operator or TSO)."""
+    """Credit money paid in off chain to EV balances (each EV's own operator only)."""
+    if actor.role != Role.OPERATOR:
+        raise Forbidden(
+            f"only an EV's infrastructure operator credits its balance; you are {actor.role}",
+            field="role",
+        )
     items: list[dict[str, Any]] = []
     for index, item in enumerate(deposits):
         ev = session.get(P2PEv, item.ev_id)
         if ev is None:
             raise NotFound(f"no EV {item.ev_id}", field=f"deposits[{index}].evId")
+        if ev.operator_id != actor.id:
+            raise Forbidden(
+                f"EV {ev.id} is credited by its own operator ({ev.operator_id}), not by you",
+                field=f"deposits[{index}].evId",
+            )
         items.append(
             {"evId": ev.id, "chainKey": ev.chain_key, "amountCents": eur_to_cents(item.amount_eur)}
         )
@@ -175,6 +207,15 @@ def open_window(
     Several reports of one EV: the latest counts, the others are set aside with the window.
     """
     reports = _window_sessions(session, operator, request.session_ids)
+    now = clock.now(runtime.settings.data_dir)
+    closes_at = (
+        now + DEFAULT_WINDOW_S if request.closes_at is None else int(request.closes_at.timestamp())
+    )
+    if closes_at <= now:
+        raise InvalidInput(
+            f"must be in the future (the platform's clock reads {_instant(now).isoformat()})",
+            field="closesAt",
+        )
     latest: dict[str, P2PSession] = {}
     for report in sorted(reports, key=lambda r: (r.reported_at, r.id)):
         latest[report.ev_id] = report
@@ -229,6 +270,7 @@ def open_window(
         "sellerThresholdBp": int(request.seller_threshold_percent * 100),
         "demandWh": result.demand_wh,
         "supplyWh": result.supply_wh,
+        "closesAt": closes_at,
         "trades": trades,
         **seal(record),
     }
@@ -291,7 +333,7 @@ def add_trades(
     runtime: Runtime, session: Session, *, agent: Organisation, request: TradeBatch
 ) -> Operation:
     """Add Batch: the buyer's side creates trades Pending, each cost held from the buyer."""
-    window = _window(session, request.window_id)
+    window = _open_window(runtime, session, request.window_id)
     items = []
     for index, trade in enumerate(request.trades):
         buyer = _ev(session, trade.buyer_ev_id, f"trades[{index}].buyerEvId")
@@ -330,7 +372,7 @@ def submit_matched(
     trade_ids: Sequence[str] | None = None,
 ) -> Operation:
     """Add Batch from the window's matching: the caller's matched trades, created Pending."""
-    window = _window(session, window_id)
+    window = _open_window(runtime, session, window_id)
     query = select(P2PTrade).where(P2PTrade.window_id == window.id)
     remaining = 0
     if trade_ids is None:
@@ -564,6 +606,56 @@ def _window(session: Session, window_id: str) -> P2PWindow:
     return window
 
 
+def _instant(unix_s: int) -> datetime:
+    return datetime.fromtimestamp(unix_s, UTC)
+
+
+def _unix(value: datetime) -> int:
+    """Unix seconds of a stored instant (the database may hand it back without its UTC zone)."""
+    return int((value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp())
+
+
+def window_closed(runtime: Runtime, window: P2PWindow) -> bool:
+    """Whether the window's close time has come on the platform's clock (which the chain's
+    block time follows): from then on the contract refuses its trades."""
+    return window.closes_at is not None and clock.now(runtime.settings.data_dir) >= _unix(
+        window.closes_at
+    )
+
+
+def _open_window(runtime: Runtime, session: Session, window_id: str) -> P2PWindow:
+    """The window, if it still takes trades: after its close the answer is 409, before
+    anything is stored (the contract would refuse with ``P2PWindowClosed``)."""
+    window = _window(session, window_id)
+    if window_closed(runtime, window):
+        assert window.closes_at is not None
+        raise Conflict(
+            f"window {window.id} closed at {_instant(_unix(window.closes_at)).isoformat()}; "
+            "it takes no more trades",
+            field="windowId",
+        )
+    return window
+
+
+def close_window(
+    runtime: Runtime, session: Session, *, operator: Organisation, window_id: str
+) -> Operation:
+    """The window's operator closes it now: no more trades; its Pending ones still get decided."""
+    window = _window(session, window_id)
+    if window.operator_id != operator.id:
+        raise Forbidden(f"window {window.id} is not yours", field="windowId")
+    _open_window(runtime, session, window_id)
+    operation = operations.accept(
+        session,
+        organisation=operator,
+        kind="p2p.window.close",
+        payload={"windowId": window.id, "chainKey": window.chain_key},
+        target_id=window.id,
+    )
+    simulate(runtime, operator, WindowClose().calls(session, operation), error_fields=ERROR_FIELDS)
+    return operation
+
+
 def _ev(session: Session, ev_id: str, field: str) -> P2PEv:
     ev = session.get(P2PEv, ev_id)
     if ev is None:
@@ -674,6 +766,7 @@ def get_ev(
         "commitment": ev.commitment,
         "capacityKwh": str(wh_to_kwh(ev.capacity_wh)),
         "agentId": ev.agent_id,
+        "operatorId": ev.operator_id,
         "balance": {
             "availableEur": str(cents_to_eur(balance["available"])),
             "heldEur": str(cents_to_eur(balance["held"])),
@@ -703,6 +796,7 @@ def list_evs(
                 "pseudonym": r.chain_key,
                 "capacityKwh": str(wh_to_kwh(r.capacity_wh)),
                 "agentId": r.agent_id,
+                "operatorId": r.operator_id,
             }
             for r in rows
         ],
@@ -710,14 +804,19 @@ def list_evs(
     }
 
 
-def get_window(session: Session, organisation: Organisation, window_id: str) -> dict[str, Any]:
+def get_window(
+    runtime: Runtime, session: Session, organisation: Organisation, window_id: str
+) -> dict[str, Any]:
     """A window's terms and totals; its sessions to its operator, the TSO and auditors."""
     window = _window(session, window_id)
     view: dict[str, Any] = {
         "windowId": window.id,
         "pseudonym": window.chain_key,
         "operatorId": window.operator_id,
-        "status": window.status,
+        "status": "Closed" if window_closed(runtime, window) else window.status,
+        "closesAt": None
+        if window.closes_at is None
+        else _instant(_unix(window.closes_at)).isoformat(),
         "priceEurPerKwh": str(price_from_micro(window.price_micro_eur_per_kwh)),
         "buyerThresholdPercent": str(Decimal(window.buyer_threshold_bp) / 100),
         "sellerThresholdPercent": str(Decimal(window.seller_threshold_bp) / 100),
@@ -762,6 +861,9 @@ class EvRegister(Handler):
     kind = "p2p.ev.register"
 
     def calls(self, session: Session, operation: Operation) -> list[Call]:
+        # The operator's account is read when the calls are made: it may have rotated its key.
+        operator = session.get(Organisation, operation.payload["operatorId"])
+        assert operator is not None
         return [
             Call(
                 P2P,
@@ -769,6 +871,7 @@ class EvRegister(Handler):
                 (
                     [bytes32(item["chainKey"]) for item in batch],
                     [bytes32(item["recordHash"]) for item in batch],
+                    operator.address,
                 ),
             )
             for batch in chunks(operation.payload["evs"], CHUNK)
@@ -785,6 +888,7 @@ class EvRegister(Handler):
                     id=item["id"],
                     chain_key=item["chainKey"],
                     agent_id=operation.organisation_id,
+                    operator_id=operation.payload["operatorId"],
                     capacity_wh=item["capacityWh"],
                     record=item["record"],
                     salt=item["salt"],
@@ -836,6 +940,7 @@ class WindowOpen(Handler):
                     bytes32(payload["chainKey"]),
                     payload["priceMicroEurPerKwh"],
                     bytes32(payload["recordHash"]),
+                    payload["closesAt"],
                 ),
             )
         ]
@@ -862,6 +967,7 @@ class WindowOpen(Handler):
                 record=payload["record"],
                 salt=payload["salt"],
                 record_hash=payload["recordHash"],
+                closes_at=_instant(opened[0].args["closesAt"]),
                 transaction_hash=opened[0].transaction_hash,
             )
         )
@@ -899,6 +1005,24 @@ class WindowOpen(Handler):
             "supplyKwh": str(wh_to_kwh(payload["supplyWh"])),
             "matchedKwh": str(wh_to_kwh(sum(t["energyWh"] for t in trades))),
         }
+        return []
+
+
+class WindowClose(Handler):
+    kind = "p2p.window.close"
+
+    def calls(self, session: Session, operation: Operation) -> list[Call]:
+        return [Call(P2P, "closeWindow", (bytes32(operation.payload["chainKey"]),))]
+
+    def apply(
+        self, session: Session, operation: Operation, receipts: Sequence[Receipt]
+    ) -> list[FollowUp]:
+        window = session.get(P2PWindow, operation.payload["windowId"])
+        assert window is not None
+        for event in events_named(receipts, "WindowClosed"):
+            window.closes_at = _instant(event["closedAt"])
+            window.status = "Closed"
+            operation.result = {"windowId": window.id, "closedAt": window.closes_at.isoformat()}
         return []
 
 
@@ -1030,6 +1154,7 @@ HANDLERS: dict[str, Handler] = {
         EvRegister(),
         DepositHandler(),
         WindowOpen(),
+        WindowClose(),
         TradesAdd(),
         TradesConfirm(),
         TradesReject(),

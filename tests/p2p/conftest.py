@@ -42,8 +42,8 @@ class P2PWorld:
         assert operation["status"] == "succeeded", operation
         return operation  # type: ignore[no-any-return]
 
-    def register_evs(self, slug: str, *capacities_kwh: str) -> list[str]:
-        body = {"evs": [{"capacityKwh": c} for c in capacities_kwh]}
+    def register_evs(self, slug: str, *capacities_kwh: str, operator: str = "p2p-cpo") -> list[str]:
+        body = {"operatorId": operator, "evs": [{"capacityKwh": c} for c in capacities_kwh]}
         operation = self.done(slug, self.client(slug).post("/p2p/evs", json=body))
         return list(operation["result"]["evIds"])
 
@@ -63,8 +63,10 @@ class P2PWorld:
         assert response.status_code == 201, response.text
         return list(response.json()["sessionIds"])
 
-    def open_window(self, slug: str, session_ids: list[str], price: str = "0.15") -> str:
-        body = {"priceEurPerKwh": price, "sessionIds": session_ids}
+    def open_window(
+        self, slug: str, session_ids: list[str], price: str = "0.15", **extra: Any
+    ) -> str:
+        body = {"priceEurPerKwh": price, "sessionIds": session_ids, **extra}
         return str(self.done(slug, self.client(slug).post("/p2p/windows", json=body))["targetId"])
 
     def balance(self, slug: str, ev_id: str) -> tuple[str, str]:

@@ -116,7 +116,7 @@ def test_pending_then_confirmed_and_rejected(p2p: Any, window: dict[str, Any]) -
 
 def test_add_batch_with_the_source_examples(p2p: Any, window: dict[str, Any]) -> None:
     e1, e2 = p2p.register_evs("bsp1", "60", "100")
-    p2p.deposit("tso", {e1: "10.00", e2: "10.00"})
+    p2p.deposit("p2p-cpo", {e1: "10.00", e2: "10.00"})
     body = {
         "windowId": window["id"],
         "trades": [
@@ -199,7 +199,9 @@ def test_refusals_at_acceptance(p2p: Any, window: dict[str, Any]) -> None:
         json={"sessions": [{"evId": window["B1"], "chargePointId": "X", "socPercent": 40}]},
     )
     assert sessions_by_bsp.status_code == 403
-    ev_by_operator = p2p.client("p2p-cpo").post("/p2p/evs", json={"evs": [{"capacityKwh": 60}]})
+    ev_by_operator = p2p.client("p2p-cpo").post(
+        "/p2p/evs", json={"operatorId": "p2p-cpo", "evs": [{"capacityKwh": 60}]}
+    )
     assert (ev_by_operator.status_code, ev_by_operator.json()["code"]) == (
         403,
         "contract.P2PUnauthorized",
@@ -207,10 +209,7 @@ def test_refusals_at_acceptance(p2p: Any, window: dict[str, Any]) -> None:
     deposit_by_bsp = bsp.post(
         "/p2p/deposits", json={"deposits": [{"evId": window["B1"], "amountEur": 1}]}
     )
-    assert (deposit_by_bsp.status_code, deposit_by_bsp.json()["code"]) == (
-        403,
-        "contract.P2PUnauthorized",
-    )
+    assert (deposit_by_bsp.status_code, deposit_by_bsp.json()["field"]) == (403, "role")
     thresholds = p2p.client("p2p-cpo").post(
         "/p2p/windows",
         json={"priceEurPerKwh": "0.15", "buyerThresholdPercent": 85, "sellerThresholdPercent": 80},
@@ -257,3 +256,83 @@ def test_case_study_endpoint(p2p: Any) -> None:
     assert client.get("/p2p/case-study/figures/nothing.png").status_code == 404
     bad = client.get("/p2p/case-study", params={"buyerThresholdPercent": 90})
     assert bad.status_code == 422
+
+
+def _operations(p2p: Any, slug: str) -> int:
+    return int(p2p.client(slug).get("/operations").json()["count"])
+
+
+def test_only_the_evs_own_operator_credits_it(p2p: Any, window: dict[str, Any]) -> None:
+    """Another operator, or the TSO, is refused before anything is stored; the contract
+    refuses the same deposit with P2PNotEvOperator."""
+    ev = p2p.client("bsp1").get(f"/p2p/evs/{window['B1']}").json()
+    assert ev["operatorId"] == "p2p-cpo"
+    before = p2p.balance("bsp1", window["B1"])
+    body = {"deposits": [{"evId": window["B2"], "amountEur": "1"}] * 1}
+    body["deposits"].append({"evId": window["B1"], "amountEur": "1000"})
+    stored = _operations(p2p, "p2p-cpo2")
+    other = p2p.client("p2p-cpo2").post("/p2p/deposits", json=body)
+    assert other.status_code == 403, other.text
+    assert other.json()["field"] == "deposits[0].evId"
+    assert "p2p-cpo" in other.json()["message"]
+    assert _operations(p2p, "p2p-cpo2") == stored
+    by_tso = p2p.client("tso").post("/p2p/deposits", json=body)
+    assert (by_tso.status_code, by_tso.json()["field"]) == (403, "role")
+    assert p2p.balance("bsp1", window["B1"]) == before
+    # the contract says the same if the API is bypassed
+    revert = p2p.reverts("p2p-cpo2", "deposit", [bytes.fromhex(ev["pseudonym"][2:])], [100_000])
+    assert revert.error_name == "P2PNotEvOperator"
+
+
+def test_evs_need_a_real_operator(p2p: Any) -> None:
+    bsp = p2p.client("bsp1")
+    for operator in ("bsp2", "nobody"):
+        refused = bsp.post(
+            "/p2p/evs", json={"operatorId": operator, "evs": [{"capacityKwh": "60"}]}
+        )
+        assert (refused.status_code, refused.json()["field"]) == (422, "operatorId")
+    missing = bsp.post("/p2p/evs", json={"evs": [{"capacityKwh": "60"}]})
+    assert missing.status_code == 422
+
+
+def test_windows_close_and_refuse_later_trades(p2p: Any) -> None:
+    seller, buyer = p2p.register_evs("bsp1", "60", "60")
+    p2p.deposit("p2p-cpo", {buyer: "5.00"})
+    sessions = p2p.report("p2p-cpo", [(seller, "90", T.format(0)), (buyer, "45", T.format(1))])
+    operator = p2p.client("p2p-cpo")
+    past = operator.post(
+        "/p2p/windows",
+        json={"priceEurPerKwh": "0.15", "sessionIds": sessions, "closesAt": "2024-01-01T00:00:00Z"},
+    )
+    assert (past.status_code, past.json()["field"]) == (422, "closesAt")
+    window_id = p2p.open_window("p2p-cpo", sessions)
+    view = operator.get(f"/p2p/windows/{window_id}").json()
+    assert view["status"] == "Open"
+    assert view["closesAt"] is not None
+
+    assert p2p.client("p2p-cpo2").post(f"/p2p/windows/{window_id}/close").status_code == 403
+    p2p.done("p2p-cpo", operator.post(f"/p2p/windows/{window_id}/close"))
+    view = operator.get(f"/p2p/windows/{window_id}").json()
+    assert view["status"] == "Closed"
+    on_chain = p2p.read("window", bytes.fromhex(view["pseudonym"][2:]))
+    assert on_chain["closesAt"] == int(
+        __import__("datetime").datetime.fromisoformat(view["closesAt"]).timestamp()
+    )
+
+    bsp = p2p.client("bsp1")
+    stored = _operations(p2p, "bsp1")
+    matched = bsp.post(f"/p2p/windows/{window_id}/trades", json={})
+    assert (matched.status_code, matched.json()["field"]) == (409, "windowId")
+    assert "closed at" in matched.json()["message"]
+    manual = bsp.post(
+        "/p2p/trades",
+        json={
+            "windowId": window_id,
+            "trades": [{"buyerEvId": buyer, "sellerEvId": seller, "energyKwh": "1"}],
+        },
+    )
+    assert (manual.status_code, manual.json()["field"]) == (409, "windowId")
+    assert _operations(p2p, "bsp1") == stored
+    again = operator.post(f"/p2p/windows/{window_id}/close")
+    assert again.status_code == 409
+    assert p2p.balance("bsp1", buyer) == ("5.00", "0.00")

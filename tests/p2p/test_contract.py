@@ -1,4 +1,5 @@
-"""P2PTrading on the platform's chain: its rounding, its money flows, and every refusal decoded."""
+"""P2PTrading on the platform's chain: its rounding, its money flows, and every refusal decoded:
+deposits only by the EV's own operator, trades only while their window is open."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 import pytest
 from eth_abi.exceptions import EncodingError
 
+from ledger.chain.client import Call
 from ledger.p2p.pricing import cost_cents
 
 PRICE = 150_000  # 0.15 EUR/kWh in micro-EUR
@@ -17,14 +19,31 @@ def hx(value: bytes) -> str:
     return "0x" + value.hex()
 
 
+def block_time(p2p: Any) -> int:
+    return int(p2p.chain.rpc.call("eth_getBlockByNumber", ["latest", False])["timestamp"], 16)
+
+
+def open_window(p2p: Any, window_id: bytes, *, operator: str = "p2p-cpo", hours: int = 1) -> int:
+    """Open ``window_id`` at 0.15 EUR/kWh, closing ``hours`` after the latest block; its close."""
+    closes_at = block_time(p2p) + hours * 3600
+    p2p.tx(operator, "openWindow", window_id, PRICE, p2p.new_id("record"), closes_at)
+    return closes_at
+
+
 @pytest.fixture
 def market(p2p: Any) -> dict[str, Any]:
-    """EVs of bsp1 (buyer B funded with 10 EUR, poor buyer P, sellers S and S2) and a window
-    of p2p-cpo at 0.15 EUR/kWh."""
+    """EVs of bsp1 credited by p2p-cpo (buyer B funded with 10 EUR, poor buyer P, sellers S
+    and S2) and a window of p2p-cpo at 0.15 EUR/kWh, open for an hour."""
     ids = {name: p2p.new_id(name) for name in ("B", "P", "S", "S2", "window")}
-    p2p.tx("bsp1", "registerEvs", [ids["B"], ids["P"], ids["S"], ids["S2"]], [p2p.new_id("c")] * 4)
+    p2p.tx(
+        "bsp1",
+        "registerEvs",
+        [ids["B"], ids["P"], ids["S"], ids["S2"]],
+        [p2p.new_id("c")] * 4,
+        p2p.signer("p2p-cpo").address,
+    )
     p2p.tx("p2p-cpo", "deposit", [ids["B"]], [1_000])
-    p2p.tx("p2p-cpo", "openWindow", ids["window"], PRICE, p2p.new_id("record"))
+    open_window(p2p, ids["window"])
     return ids
 
 
@@ -235,21 +254,108 @@ def test_other_refusals(p2p: Any, market: dict[str, Any]) -> None:
         == "P2PUnknownId"
     )
     assert p2p.reverts("bsp1", "deposit", [market["B"]], [1]).error_name == "P2PUnauthorized"
-    assert p2p.reverts("tso", "deposit", [market["B"]], [0]).error_name == "P2PZeroAmount"
-    assert p2p.reverts("tso", "deposit", [p2p.new_id("nobody")], [1]).error_name == "P2PUnknownId"
+    assert p2p.reverts("p2p-cpo", "deposit", [market["B"]], [0]).error_name == "P2PZeroAmount"
     assert (
-        p2p.reverts("bsp1", "openWindow", p2p.new_id("w"), PRICE, ZERO).error_name
+        p2p.reverts("p2p-cpo", "deposit", [p2p.new_id("nobody")], [1]).error_name == "P2PUnknownId"
+    )
+    later = block_time(p2p) + 3600
+    assert (
+        p2p.reverts("bsp1", "openWindow", p2p.new_id("w"), PRICE, ZERO, later).error_name
         == "P2PUnauthorized"
     )
     assert (
-        p2p.reverts("p2p-cpo", "openWindow", p2p.new_id("w"), 0, ZERO).error_name == "P2PZeroPrice"
+        p2p.reverts("p2p-cpo", "openWindow", p2p.new_id("w"), 0, ZERO, later).error_name
+        == "P2PZeroPrice"
     )
+    cpo = p2p.signer("p2p-cpo").address
     assert (
-        p2p.reverts("p2p-cpo", "registerEvs", [p2p.new_id("ev")], [ZERO]).error_name
+        p2p.reverts("p2p-cpo", "registerEvs", [p2p.new_id("ev")], [ZERO], cpo).error_name
         == "P2PUnauthorized"
     )
     assert (
-        p2p.reverts("bsp2", "registerEvs", [market["B"]], [ZERO]).error_name == "P2PAlreadyExists"
+        p2p.reverts("bsp2", "registerEvs", [market["B"]], [ZERO], cpo).error_name
+        == "P2PAlreadyExists"
     )
-    p2p.tx("tso", "deposit", [market["B"]], [5])  # the TSO may credit too
+    p2p.tx("p2p-cpo", "deposit", [market["B"]], [5])
     assert balance(p2p, market["B"]) == (1_000 - 15 + 5, 15)  # 1 kWh = 0.15 EUR held
+
+
+def test_only_the_evs_own_operator_credits_it(p2p: Any, market: dict[str, Any]) -> None:
+    assert p2p.read("ev", market["B"])["operator"] == p2p.signer("p2p-cpo").address
+    other = p2p.reverts("p2p-cpo2", "deposit", [market["B"]], [1_000_000])
+    assert other.error_name == "P2PNotEvOperator"
+    assert other.arguments == {
+        "evId": hx(market["B"]),
+        "evOperator": p2p.signer("p2p-cpo").address,
+        "account": p2p.signer("p2p-cpo2").address,
+    }
+    by_tso = p2p.reverts("tso", "deposit", [market["B"]], [1_000_000])
+    assert by_tso.error_name == "P2PUnauthorized"
+    assert by_tso.arguments["account"] == p2p.signer("tso").address
+    # one foreign EV in a batch refuses the whole batch
+    mixed = p2p.reverts("p2p-cpo2", "deposit", [market["S"], market["B"]], [1, 1])
+    assert mixed.error_name == "P2PNotEvOperator"
+    assert balance(p2p, market["B"]) == (1_000, 0)
+    assert balance(p2p, market["S"]) == (0, 0)
+
+
+def test_evs_name_an_operator_that_is_one(p2p: Any) -> None:
+    for who in ("bsp2", "tso"):
+        refused = p2p.reverts(
+            "bsp1", "registerEvs", [p2p.new_id("ev")], [ZERO], p2p.signer(who).address
+        )
+        assert refused.error_name == "P2PNotAnOperator"
+        assert refused.arguments == {"account": p2p.signer(who).address}
+
+
+def test_a_window_must_close_in_the_future(p2p: Any) -> None:
+    window_id = p2p.new_id("w")
+    now = block_time(p2p)
+    refused = p2p.reverts("p2p-cpo", "openWindow", window_id, PRICE, ZERO, now)
+    assert refused.error_name == "P2PBadCloseTime"
+    assert refused.arguments["closesAt"] == str(now)
+    assert p2p.read("window", window_id)["operator"] == "0x" + "00" * 20
+
+
+def test_no_trades_after_the_close_time(p2p: Any, market: dict[str, Any]) -> None:
+    """The window closes when the chain's time reaches its close time: the next block is
+    stamped exactly then (a few seconds ahead of the wall clock, nothing more)."""
+    window_id = p2p.new_id("w")
+    closes_at = block_time(p2p) + 5
+    p2p.tx("p2p-cpo", "openWindow", window_id, PRICE, p2p.new_id("record"), closes_at)
+    assert p2p.read("window", window_id)["closesAt"] == closes_at
+    pending = (p2p.new_id("t"), window_id, market["B"], market["S"], 1_000, 15)
+    p2p.tx("bsp1", "addTrades", [pending])
+    p2p.chain.rpc.call("evm_setNextBlockTimestamp", [closes_at])
+    late = (p2p.new_id("t"), window_id, market["B"], market["S"], 1_000, 15)
+    refused = p2p.reverts("bsp1", "addTrades", [late])
+    assert refused.error_name == "P2PWindowClosed"
+    assert refused.arguments == {"windowId": hx(window_id), "closedAt": str(closes_at)}
+    assert p2p.read("trade", late[0])["status"] == 0
+    # a trade made while the window was open is still decided after the close
+    p2p.tx("p2p-cpo", "confirmTrades", [pending])
+    assert p2p.read("trade", pending[0])["status"] == 2
+
+
+def test_the_operator_closes_a_window_early(p2p: Any, market: dict[str, Any]) -> None:
+    other = p2p.reverts("p2p-cpo2", "closeWindow", market["window"])
+    assert other.error_name == "P2PUnauthorizedOperator"
+    assert p2p.reverts("bsp1", "closeWindow", market["window"]).error_name == "P2PUnauthorized"
+    assert p2p.reverts("p2p-cpo", "closeWindow", p2p.new_id("w")).error_name == "P2PUnknownId"
+    pending = terms(market, p2p.new_id("t"), 1_000)
+    p2p.tx("bsp1", "addTrades", [pending])
+
+    [receipt] = p2p.chain.transact(
+        p2p.signer("p2p-cpo"), [Call("P2PTrading", "closeWindow", (market["window"],))]
+    )
+    [event] = receipt.events
+    closed_at = event.args["closedAt"]
+    assert event.name == "WindowClosed"
+    assert p2p.read("window", market["window"])["closesAt"] == closed_at
+    refused = p2p.reverts("bsp1", "addTrades", [terms(market, p2p.new_id("t"), 1_000)])
+    assert refused.error_name == "P2PWindowClosed"
+    assert refused.arguments["closedAt"] == str(closed_at)
+    again = p2p.reverts("p2p-cpo", "closeWindow", market["window"])
+    assert again.error_name == "P2PWindowClosed"
+    p2p.tx("p2p-cpo", "rejectTrades", [pending], [p2p.new_id("r")])
+    assert balance(p2p, market["B"]) == (1_000, 0)

@@ -50,7 +50,11 @@ def matched_window(world: Any) -> str:
     at 0.15 EUR/kWh = 0.90 EUR. Returns the window id."""
     operator = add_operator(world)
     bsp = world.client("bsp1")
-    evs = _done(world, "bsp1", bsp.post("/p2p/evs", json={"evs": [{"capacityKwh": "60"}] * 2}))
+    evs = _done(
+        world,
+        "bsp1",
+        bsp.post("/p2p/evs", json={"operatorId": operator, "evs": [{"capacityKwh": "60"}] * 2}),
+    )
     seller, buyer = evs["result"]["evIds"]
     cpo = world.client(operator)
     _done(
