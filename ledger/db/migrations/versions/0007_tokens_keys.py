@@ -14,7 +14,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0007_tokens_keys"
-down_revision: str | None = "0005_settlement"
+down_revision: str | None = "0006_idempotency_webhooks"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

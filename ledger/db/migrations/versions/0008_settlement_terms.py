@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0008_settlement_terms"
-down_revision: str | None = "0006_idempotency_webhooks"
+down_revision: str | None = "0007_tokens_keys"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
