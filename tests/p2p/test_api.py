@@ -139,7 +139,7 @@ def test_add_batch_answers_trade_ids_in_the_request_order(p2p: Any, window: dict
     """Buyers submitted against the order of their pseudonyms (the order the trades are
     grouped in on chain): each answered trade id still belongs to the trade at its position."""
     buyers = p2p.register_evs("bsp1", "60", "60", "60")
-    p2p.deposit("tso", dict.fromkeys(buyers, "10.00"))
+    p2p.deposit("p2p-cpo", dict.fromkeys(buyers, "10.00"))
     pseudonym = {ev: p2p.client("bsp1").get(f"/p2p/evs/{ev}").json()["pseudonym"] for ev in buyers}
     buyers.sort(key=lambda ev: pseudonym[ev], reverse=True)
     energies = ["1.000", "2.000", "3.000"]
