@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ledger.audit.mismatch import Mismatch
 from ledger.audit.verify_facts import (
+    check_decisions,
     check_index,
     check_operations,
     check_organisations,
@@ -33,6 +34,7 @@ def verify(runtime: Runtime, *, index_first: bool = True) -> list[Mismatch]:
             found += check(session, chain)
         found += check_attachments(session, chain, runtime.settings.attachments_dir)
         found += check_status_changes(session, chain.chain_id)
+        found += check_decisions(session, chain.chain_id)
         found += check_operations(session, chain)
         found += check_organisations(session, chain)
         found += check_index(session, chain)
