@@ -227,7 +227,9 @@ def check_settlements(session: Session, chain: ChainClient) -> list[Mismatch]:
     """Every version on chain hashes its stored record; the latest version's status and BSP."""
     found: list[Mismatch] = []
     addresses = _addresses(session)
-    activation_keys = dict(session.exec(select(MarketActivation.id, MarketActivation.chain_key)))
+    activation_keys = dict(
+        session.exec(select(MarketActivation.id, MarketActivation.chain_key)).all()
+    )
     rows = session.exec(
         select(Settlement)
         .where(col(Settlement.transaction_hash).is_not(None))

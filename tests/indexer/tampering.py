@@ -51,6 +51,8 @@ def sql_update(
 def verify(env: dict[str, str]) -> tuple[int, list[dict[str, Any]]]:
     """Exit code and mismatches of ``cbp audit verify --format json``."""
     result = runner.invoke(app, ["audit", "verify", "--format", "json"], env=env)
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
     assert result.exit_code in {0, 1}, result.output
     return result.exit_code, json.loads(result.stdout)
 
