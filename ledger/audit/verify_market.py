@@ -41,6 +41,7 @@ from ledger.market.terms import (
     NeedTerms,
     Pricing,
 )
+from ledger.services.measurements import CHAIN_METER_KINDS
 
 MARKET, MEASUREMENTS, SETTLEMENTS, P2P = (
     "FlexMarket",
@@ -204,14 +205,18 @@ def check_measurement_batches(session: Session, chain: ChainClient) -> list[Mism
     ).all()
     keys = dict(session.exec(select(MeasurementBatch.id, MeasurementBatch.chain_key)).all())
     views = _reads(chain, MEASUREMENTS, "batch", [b.chain_key for b in batches])
-    kinds = {kind.value: kind.name.lower().replace("_", "") for kind in MeterKind}
     for batch, view in zip(batches, views, strict=True):
         row = RowCheck("measurement_batches", batch.id, found)
         if int(view["uploader"], 16) == 0:
             row.expect("chain_key", batch.chain_key, None, NOT_ON_CHAIN)
             continue
         row.expect("uploader_id", addresses.get(batch.uploader_id), view["uploader"])
-        row.expect("kind", batch.kind.lower().replace("_", ""), kinds.get(view["kind"]))
+        stored_kind = CHAIN_METER_KINDS.get(batch.kind)
+        row.expect(
+            "kind",
+            stored_kind.name if stored_kind is not None else batch.kind,
+            MeterKind(view["kind"]).name,
+        )
         row.expect("reading_count", batch.reading_count, view["readingCount"])
         row.expect("root", batch.root.lower(), _hex(view["root"]))
         for column, field in (

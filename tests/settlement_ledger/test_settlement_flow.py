@@ -461,7 +461,8 @@ def test_audit_verify_names_a_tampered_market_or_settlement_column(
             "measurement_batches": ("id", setup["batch"]),
             "settlements": ("id", session.exec(select(Settlement.id)).first()),
         }
-    assert verify(env) == (0, [])
+    code, found = verify(env)
+    assert (code, found) == (0, []), found
     key, row_id = rows[table]
     with sql_update(world, table, column, value, key=key, row_id=row_id):
         found = verify_names(env, table, row_id)
