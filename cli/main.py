@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 
 from cli.audit import audit_app
 from cli.context import cli_runtime, write_endpoints
+from cli.eic import eic_app
 from cli.market import market_app
 from cli.p2p import p2p_app
 from cli.stack import Platform
@@ -44,6 +45,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(faults_app, name="faults")
 app.add_typer(market_app, name="market")
 app.add_typer(load_app, name="load")
+app.add_typer(eic_app, name="eic")
 console = Console()
 err_console = Console(stderr=True)
 DURATION = re.compile(r"(\d{1,6})([mhd])")

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from ledger.audit.mismatch import Mismatch
 from ledger.audit.verify_facts import (
+    check_decisions,
     check_index,
     check_operations,
     check_organisations,
     check_status_changes,
 )
+from ledger.audit.verify_market import MARKET_CHECKS
 from ledger.audit.verify_records import RECORD_CHECKS, check_attachments
 from ledger.indexer import index_once
 from ledger.runtime import Runtime
@@ -32,7 +34,10 @@ def verify(runtime: Runtime, *, index_first: bool = True) -> list[Mismatch]:
         for check in RECORD_CHECKS:
             found += check(session, chain)
         found += check_attachments(session, chain, runtime.settings.attachments_dir)
+        for market_check in MARKET_CHECKS:
+            found += market_check(session, chain)
         found += check_status_changes(session, chain.chain_id)
+        found += check_decisions(session, chain.chain_id)
         found += check_operations(session, chain)
         found += check_organisations(session, chain)
         found += check_index(session, chain)

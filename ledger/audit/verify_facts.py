@@ -4,7 +4,7 @@ organisations' roles, and the index itself."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from eth_utils import to_checksum_address
@@ -19,8 +19,14 @@ from ledger.db.models import Operation, Organisation, Pod, StatusChange, Uvam
 from ledger.domain.enums import Role
 from ledger.ids import chain_key
 from ledger.indexer.fetch import headers
+from ledger.services.reviews import detail_hash
 
 STATUS_EVENTS = {"PodStatusChanged": ("pod", "podId"), "UvamStatusChanged": ("uvam", "uvamId")}
+#: The decisions whose detail a row keeps: status reached -> column (the detail's one key).
+DECISION_COLUMNS = {
+    "PodStatusChanged": {"Validated": "constraints", "Rejected": "reasons"},
+    "UvamStatusChanged": {"Rejected": "reasons"},
+}
 IN_CHUNK = 500
 
 
@@ -81,6 +87,17 @@ def check_status_changes(session: Session, chain_id: int) -> list[Mismatch]:
                     f"status change of {kind} {change.resource_id} in {change.transaction_hash}",
                 )
             )
+        elif match[1] == "Rejected" and _detail(change.reasons) != _detail_on_chain(match[2]):
+            found.append(
+                Mismatch(
+                    "status_changes",
+                    row_id,
+                    "reasons",
+                    _detail(change.reasons),
+                    _detail_on_chain(match[2]),
+                    "hash of the stored reasons; the chain holds the decision's hash",
+                )
+            )
         elif match[2].block_number != change.block_number:
             found.append(
                 Mismatch(
@@ -91,6 +108,54 @@ def check_status_changes(session: Session, chain_id: int) -> list[Mismatch]:
                     str(match[2].block_number),
                 )
             )
+    return found
+
+
+def _detail(reasons: list[str] | None) -> str | None:
+    return None if reasons is None else detail_hash({"reasons": reasons})
+
+
+def _detail_on_chain(event: ChainEvent) -> str | None:
+    value = str(event.args["detailHash"])
+    return None if int(value, 16) == 0 else value
+
+
+def check_decisions(session: Session, chain_id: int) -> list[Mismatch]:
+    """A POD's constraints and a POD's or UVAM's reasons are the detail whose hash the latest
+    decision reaching that status carried on chain (``detailHash`` of its status event)."""
+    found: list[Mismatch] = []
+    rows: dict[str, Sequence[Pod | Uvam]] = {
+        "PodStatusChanged": session.exec(select(Pod).order_by(col(Pod.id))).all(),
+        "UvamStatusChanged": session.exec(select(Uvam).order_by(col(Uvam.id))).all(),
+    }
+    for event_name, columns in DECISION_COLUMNS.items():
+        latest: dict[tuple[str, str], str | None] = {}
+        events = session.exec(
+            select(ChainEvent)
+            .where(ChainEvent.chain_id == chain_id, ChainEvent.name == event_name)
+            .order_by(col(ChainEvent.block_number), col(ChainEvent.log_index))
+        ).all()
+        _, key_arg = STATUS_EVENTS[event_name]
+        for event in events:
+            status = status_label(event.name, event.args["to"])
+            latest[(event.args[key_arg], status)] = _detail_on_chain(event)
+        for row in rows[event_name]:
+            for status, column in columns.items():
+                value = getattr(row, column)
+                stored = None if value is None else detail_hash({column: value})
+                committed = latest.get((row.chain_key, status))
+                if stored != committed:
+                    found.append(
+                        Mismatch(
+                            "pods" if isinstance(row, Pod) else "uvams",
+                            row.id,
+                            column,
+                            stored,
+                            committed,
+                            f"hash of the stored {column}; the chain holds the hash the latest"
+                            f" decision to {status} carried",
+                        )
+                    )
     return found
 
 

@@ -13,11 +13,10 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from ledger.audit.mismatch import Mismatch, hex_or_none
+from ledger.audit.mismatch import Mismatch, RowCheck, hex_or_none
 from ledger.audit.reads import read_many
 from ledger.chain.client import ChainClient
 from ledger.db.models import Attachment, FlexDevice, Membership, Organisation, Pod, Uvam
-from ledger.domain.canonical import record_hash
 from ledger.domain.enums import PodStatus, UvamStatus
 from ledger.ids import to_bytes32
 from ledger.services import files
@@ -25,27 +24,15 @@ from ledger.services import files
 REGISTRY = "ResourceRegistry"
 NOT_ON_CHAIN = "the chain holds no such record"
 
-
-class _Row:
-    """Collects the mismatches of one database row."""
-
-    def __init__(self, table: str, row_id: str, found: list[Mismatch]) -> None:
-        self.table, self.row_id, self.found = table, row_id, found
-
-    def expect(self, field: str, db_value: Any, chain_value: Any, note: str = "") -> None:
-        db_text = None if db_value is None else str(db_value)
-        chain_text = None if chain_value is None else str(chain_value)
-        if db_text != chain_text:
-            self.found.append(Mismatch(self.table, self.row_id, field, db_text, chain_text, note))
-
-    def recomputed(self, field: str, record: Any, salt: str, chain_hash: str | None) -> None:
-        """The hash of ``record`` with ``salt`` must be the one committed on chain."""
-        try:
-            value = "0x" + record_hash(record, salt=bytes.fromhex(salt)).hex()
-        except (TypeError, ValueError) as exc:
-            self.expect(field, f"unhashable: {exc}", chain_hash)
-            return
-        self.expect(field, value, chain_hash, "hash of the stored record and salt")
+#: Columns copied out of the hashed record so that lists can search and filter on them
+#: (``GET /pods?q=`` searches the first two): each must equal the verified record's field.
+POD_RECORD_COPIES = {
+    "metering_point_id": "meteringPointId",
+    "resource_name": "resourceName",
+}
+UVAM_RECORD_COPIES = {"name": "name"}
+#: ``GET /attachments/{id}`` answers with the stored ``mime_type`` as the content type.
+ATTACHMENT_RECORD_COPIES = {"mime_type": "mimeType", "size_bytes": "sizeBytes"}
 
 
 def _views(chain: ChainClient, function: str, keys: Sequence[str]) -> list[Any]:
@@ -61,7 +48,7 @@ def check_pods(session: Session, chain: ChainClient) -> list[Mismatch]:
     addresses = dict(session.exec(select(Organisation.id, Organisation.address)).all())
     pods = session.exec(select(Pod).order_by(Pod.id)).all()
     for pod, view in zip(pods, _views(chain, "pod", [p.chain_key for p in pods]), strict=True):
-        row = _Row("pods", pod.id, found)
+        row = RowCheck("pods", pod.id, found)
         if view["status"] == PodStatus.NONE:
             row.expect("chain_key", pod.chain_key, None, NOT_ON_CHAIN)
             continue
@@ -71,6 +58,7 @@ def check_pods(session: Session, chain: ChainClient) -> list[Mismatch]:
         committed = hex_or_none(view["recordHash"])
         row.expect("record_hash", pod.record_hash.lower(), committed)
         row.recomputed("record", pod.record, pod.salt, committed)
+        row.copies(pod, pod.record, POD_RECORD_COPIES)
     return found
 
 
@@ -80,7 +68,7 @@ def check_flex_devices(session: Session, chain: ChainClient) -> list[Mismatch]:
     devices = session.exec(select(FlexDevice).order_by(FlexDevice.id)).all()
     views = _views(chain, "flexDevice", [d.chain_key for d in devices])
     for device, view in zip(devices, views, strict=True):
-        row = _Row("flex_devices", device.id, found)
+        row = RowCheck("flex_devices", device.id, found)
         if hex_or_none(view["podId"]) is None:
             row.expect("chain_key", device.chain_key, None, NOT_ON_CHAIN)
             continue
@@ -99,7 +87,7 @@ def check_uvams(session: Session, chain: ChainClient) -> list[Mismatch]:
     connections = read_many(chain, REGISTRY, "connectionOf", [(to_bytes32(key),) for key in keys])
     views = _views(chain, "uvam", keys)
     for uvam, view, connection in zip(uvams, views, connections, strict=True):
-        row = _Row("uvams", uvam.id, found)
+        row = RowCheck("uvams", uvam.id, found)
         if view["status"] == UvamStatus.NONE:
             row.expect("chain_key", uvam.chain_key, None, NOT_ON_CHAIN)
             continue
@@ -108,6 +96,7 @@ def check_uvams(session: Session, chain: ChainClient) -> list[Mismatch]:
         committed = hex_or_none(view["recordHash"])
         row.expect("record_hash", uvam.record_hash.lower(), committed)
         row.recomputed("record", uvam.record, uvam.salt, committed)
+        row.copies(uvam, uvam.record, UVAM_RECORD_COPIES)
         on_chain = hex_or_none(connection)
         row.expect(
             "connection_hash", uvam.connection_hash and uvam.connection_hash.lower(), on_chain
@@ -125,7 +114,7 @@ def check_memberships(session: Session, chain: ChainClient) -> list[Mismatch]:
     memberships = session.exec(select(Membership).order_by(Membership.id)).all()
     views = _views(chain, "relation", [m.chain_key for m in memberships])
     for membership, view in zip(memberships, views, strict=True):
-        row = _Row("memberships", membership.id, found)
+        row = RowCheck("memberships", membership.id, found)
         if hex_or_none(view["uvamId"]) is None:
             row.expect("chain_key", membership.chain_key, None, NOT_ON_CHAIN)
             continue
@@ -153,7 +142,7 @@ def check_attachments(
     attachments = session.exec(select(Attachment).order_by(Attachment.id)).all()
     views = _views(chain, "attachment", [a.chain_key for a in attachments])
     for attachment, view in zip(attachments, views, strict=True):
-        row = _Row("attachments", attachment.id, found)
+        row = RowCheck("attachments", attachment.id, found)
         if hex_or_none(view["ownerId"]) is None:
             row.expect("chain_key", attachment.chain_key, None, NOT_ON_CHAIN)
             continue
@@ -175,6 +164,7 @@ def check_attachments(
         committed = hex_or_none(view["metadataHash"])
         row.expect("metadata_hash", attachment.metadata_hash.lower(), committed)
         row.recomputed("metadata_record", attachment.metadata_record, attachment.salt, committed)
+        row.copies(attachment, attachment.metadata_record, ATTACHMENT_RECORD_COPIES)
     return found
 
 

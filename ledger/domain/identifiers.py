@@ -48,23 +48,35 @@ def eic_check_character(first15: str) -> str:
     """
     if len(first15) != EIC_LENGTH - 1:
         raise ValueError(f"expected {EIC_LENGTH - 1} characters, got {len(first15)}")
-    try:
-        weighted_sum = sum(
-            _EIC_VALUES[character] * weight
-            for character, weight in zip(first15, _EIC_WEIGHTS, strict=True)
-        )
-    except KeyError as exc:
-        raise ValueError(f"character {exc.args[0]!r} is not allowed in an EIC") from None
+    problem = _character_problem(first15)
+    if problem is not None:
+        raise ValueError(problem)
+    weighted_sum = sum(
+        _EIC_VALUES[character] * weight
+        for character, weight in zip(first15, _EIC_WEIGHTS, strict=True)
+    )
     check_value = 36 - ((weighted_sum - 1) % _EIC_MODULUS)
     return EIC_ALPHABET[check_value]
+
+
+def _character_problem(text: str) -> str | None:
+    """Name the first character of ``text`` that no EIC may contain, and where it is."""
+    for position, character in enumerate(text, start=1):
+        if character not in _EIC_VALUES:
+            return (
+                f"not a valid EIC code: character {character!r} at position {position} is not"
+                " allowed (only 0-9, uppercase A-Z and '-')"
+            )
+    return None
 
 
 def eic_problem(code: str) -> str | None:
     """Explain why ``code`` is not a valid EIC, or return ``None`` when it is valid."""
     if len(code) != EIC_LENGTH:
         return f"not a valid EIC code: expected {EIC_LENGTH} characters, got {len(code)}"
-    if any(character not in _EIC_VALUES for character in code):
-        return "not a valid EIC code: only 0-9, uppercase A-Z and '-' are allowed"
+    problem = _character_problem(code)
+    if problem is not None:
+        return problem
     if eic_check_character(code[:-1]) != code[-1]:
         return "not a valid EIC code: check character mismatch"
     return None

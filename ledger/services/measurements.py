@@ -55,6 +55,14 @@ class ForeignResource(Forbidden):
     code = "not_entitled"
 
 
+#: A batch's ``kind`` column and the ``MeasurementLedger.MeterKind`` it is committed as.
+CHAIN_METER_KINDS = {
+    MeterKindName.DEVICE.value: MeterKind.FLEX_DEVICE,
+    MeterKindName.POD.value: MeterKind.POD,
+    MeterKindName.BASELINE.value: MeterKind.BASELINE,
+}
+
+
 def _resources(
     session: Session, uploader: Organisation, kind: MeterKindName, names: Sequence[str]
 ) -> dict[str, readings.Resource]:
@@ -304,11 +312,7 @@ class MeasurementCommit(Handler):
         previous = (
             session.get(MeasurementBatch, batch.supersedes_id) if batch.supersedes_id else None
         )
-        kind = {
-            MeterKindName.DEVICE.value: MeterKind.FLEX_DEVICE,
-            MeterKindName.POD.value: MeterKind.POD,
-            MeterKindName.BASELINE.value: MeterKind.BASELINE,
-        }[batch.kind]
+        kind = CHAIN_METER_KINDS[batch.kind]
         return [
             Call(
                 METERS,

@@ -10,6 +10,7 @@ import pytest
 
 from ledger.services import operations
 from ledger.services import p2p as p2p_service
+from tests.indexer.tampering import cli_env, named_column, sql_update, verify_names
 
 T = "2024-09-27T10:0{}:00Z"
 
@@ -336,3 +337,32 @@ def test_windows_close_and_refuse_later_trades(p2p: Any) -> None:
     again = operator.post(f"/p2p/windows/{window_id}/close")
     assert again.status_code == 409
     assert p2p.balance("bsp1", buyer) == ("5.00", "0.00")
+
+
+@pytest.mark.parametrize(
+    ("table", "column", "value"),
+    [
+        ("p2p_trades", "energy_wh", 1),
+        ("p2p_trades", "status", "Pending"),
+        ("p2p_windows", "price_micro_eur_per_kwh", 1),
+        ("p2p_evs", "record", '{"capacityWh": 1}'),
+    ],
+)
+def test_audit_verify_names_a_tampered_p2p_column(
+    p2p: Any, window: dict[str, Any], table: str, column: str, value: Any
+) -> None:
+    """``cbp audit verify`` exits 1 naming the row and the column changed with SQL."""
+    bsp = p2p.client("bsp1")
+    trades = bsp.get("/p2p/trades", params={"windowId": window["id"]}).json()["data"]
+    if not any(t["status"] != "Matched" for t in trades):
+        p2p.done("bsp1", bsp.post(f"/p2p/windows/{window['id']}/trades", json={}))
+        trades = bsp.get("/p2p/trades", params={"windowId": window["id"]}).json()["data"]
+    row_id = {
+        "p2p_trades": trades[0]["tradeId"],
+        "p2p_windows": window["id"],
+        "p2p_evs": window["B1"],
+    }[table]
+    env = cli_env(p2p.world)
+    with sql_update(p2p.world, table, column, value, row_id=row_id):
+        found = verify_names(env, table, row_id)
+    assert named_column(found, column)["db_value"] != named_column(found, column)["chain_value"]

@@ -19,10 +19,12 @@ from sqlmodel import select
 from ledger import clock
 from ledger.chain.client import Call
 from ledger.chain.errors import ContractRevert
-from ledger.db.market_models import MeasurementSeries
+from ledger.db.market_models import MarketBid, MeasurementSeries
+from ledger.db.settlement_models import Settlement
 from ledger.ids import to_bytes32
 from ledger.market.periods import iso
 from ledger.services import settlement
+from tests.indexer.tampering import cli_env, named_column, sql_update, verify, verify_names
 from tests.market import flows
 from tests.settlement_ledger.conftest import (
     GRACE_S,
@@ -404,3 +406,40 @@ def test_missing_data_refused_in_the_window_then_settled_as_non_delivery(
     assert record["complete"] is True
     audit = world.client("auditor").get(f"/settlements/{record['id']}/audit").json()
     assert audit["matches"] is True, audit
+
+
+@pytest.mark.parametrize(
+    ("table", "column", "value"),
+    [
+        ("market_bids", "price_micro", 1),
+        ("market_bids", "status", "Withdrawn"),
+        ("market_needs", "quantities_kw", "[1, 1, 1]"),
+        ("market_awards", "awarded_kw", "[1, 1, 1]"),
+        ("market_activations", "set_points_kw", "[99]"),
+        ("measurement_batches", "reading_count", 1),
+        ("settlements", "record_json", '{"tampered": true}'),
+    ],
+)
+def test_audit_verify_names_a_tampered_market_or_settlement_column(
+    world: Any, setup: dict[str, Any], table: str, column: str, value: Any
+) -> None:
+    """``cbp audit verify`` exits 1 naming the row and the column changed with SQL."""
+    env = cli_env(world)
+    with world.runtime.session() as session:
+        if session.exec(select(Settlement).where(Settlement.status != "failed")).first() is None:
+            _settle(world, setup["a"], method=X_OF_Y)
+        bid = session.exec(select(MarketBid).where(MarketBid.status == "Selected")).first()
+        rows = {
+            "market_bids": ("id", bid and bid.id),
+            "market_needs": ("id", bid and bid.need_id),
+            "market_awards": ("bid_id", bid and bid.id),
+            "market_activations": ("id", setup["a"]),
+            "measurement_batches": ("id", setup["batch"]),
+            "settlements": ("id", session.exec(select(Settlement.id)).first()),
+        }
+    code, found = verify(env)
+    assert (code, found) == (0, []), found
+    key, row_id = rows[table]
+    with sql_update(world, table, column, value, key=key, row_id=row_id):
+        found = verify_names(env, table, row_id)
+    assert named_column(found, column)["db_value"] != named_column(found, column)["chain_value"]
