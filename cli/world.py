@@ -115,7 +115,7 @@ def build_world(
             orgs["tso"] = organisations.init_platform(
                 client_settings,
                 session,
-                ChainClient(runtime.rpc_url),
+                runtime.connect(),
                 slug="tso",
                 name="Terna",
                 eic=TSO_EIC,

@@ -6,11 +6,11 @@ import hashlib
 import re
 import secrets
 
-from eth_account import Account
 from sqlmodel import Session, select
 
 from ledger.chain.client import Call, ChainClient
 from ledger.chain.deploy import deploy_platform
+from ledger.chain.funding import plan_funding
 from ledger.chain.signer import Signer, create_keystore, load_account
 from ledger.db.models import ApiToken, Organisation, utcnow
 from ledger.domain.enums import Role
@@ -39,12 +39,6 @@ def _validate(settings: Settings, session: Session, *, slug: str, eic: str, role
         raise Conflict(f"a keystore for {slug} exists already", field="id")
 
 
-def _fund(chain: ChainClient, funder_key: str | None, address: str) -> None:
-    if funder_key:
-        funder = Signer(Account.from_key(funder_key), chain.chain_id)
-        chain.transfer(funder, address, INITIAL_BALANCE_WEI)
-
-
 def init_platform(
     settings: Settings,
     session: Session,
@@ -57,9 +51,10 @@ def init_platform(
 ) -> Organisation:
     """Create the TSO's account, deploy the contracts from it, and record the deployment."""
     _validate(settings, session, slug=slug, eic=eic, role=Role.TSO)
+    funding = plan_funding(chain, funder_key, INITIAL_BALANCE_WEI)
     keystore = settings.keystores_dir / f"{slug}.json"
     address = create_keystore(keystore, settings.keystore_password)
-    _fund(chain, funder_key, address)
+    funding.pay(chain, address)
     tso = Signer(load_account(keystore, settings.keystore_password), chain.chain_id)
     deployment = deploy_platform(chain, tso, tso_eic=eic)
     deployment.save(settings.deployments_dir)
@@ -85,9 +80,10 @@ def add_organisation(
         raise Forbidden("the TSO is created once, by `cbp init`", field="role")
     settings = runtime.settings
     _validate(settings, session, slug=slug, eic=eic, role=role)
-    address = create_keystore(settings.keystores_dir / f"{slug}.json", settings.keystore_password)
     chain = runtime.chain
-    _fund(chain, funder_key, address)
+    funding = plan_funding(chain, funder_key, INITIAL_BALANCE_WEI)
+    address = create_keystore(settings.keystores_dir / f"{slug}.json", settings.keystore_password)
+    funding.pay(chain, address)
     tso_row = session.exec(select(Organisation).where(Organisation.role == Role.TSO)).one()
     tso = runtime.signer_for(tso_row)
     role_id = chain.read("CbpRoles", f"{role.value}_ROLE")
