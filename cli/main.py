@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 import sys
@@ -10,6 +11,7 @@ from datetime import timedelta
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 from sqlmodel import Session, select
@@ -21,7 +23,6 @@ from cli.market import market_app
 from cli.p2p import p2p_app
 from cli.stack import Platform
 from faults.cli import app as faults_app
-from ledger.chain.client import ChainClient
 from ledger.db.models import Organisation, utcnow
 from ledger.domain.enums import Role
 from ledger.errors import CbpError
@@ -52,6 +53,31 @@ DURATION = re.compile(r"(\d{1,6})([mhd])")
 DURATION_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
 
 
+BlockTimeOption = Annotated[
+    int | None,
+    typer.Option(
+        "--block-time",
+        min=0,
+        help="Seconds between the local Anvil's blocks (0: a block per transaction);"
+        " default CBP_CHAIN_BLOCK_TIME_S",
+    ),
+]
+
+
+def _settings(block_time: int | None = None) -> Settings:
+    """The settings from the environment, with ``--block-time`` for every platform this
+    command starts (the market journey builds its own from the environment too)."""
+    if block_time is not None:
+        os.environ["CBP_CHAIN_BLOCK_TIME_S"] = str(block_time)
+    try:
+        return Settings()
+    except ValidationError as exc:
+        for problem in exc.errors():
+            where = ".".join(str(part) for part in problem["loc"])
+            console.print(f"[red]error{f' ({where})' if where else ''}:[/red] {problem['msg']}")
+        raise typer.Exit(code=2) from None
+
+
 def _fail(error: CbpError) -> None:
     field = f" ({error.field})" if error.field else ""
     console.print(f"[red]error{field}:[/red] {error.message}")
@@ -65,9 +91,9 @@ def init(
     slug: Annotated[str, typer.Option(help="Short id of the TSO organisation")] = "tso",
 ) -> None:
     """Create the TSO's account and deploy the platform contracts."""
-    settings = Settings()
+    settings = _settings()
     with cli_runtime(settings) as runtime, runtime.session() as session:
-        chain = ChainClient(runtime.rpc_url)
+        chain = runtime.connect()
         try:
             tso = organisations.init_platform(
                 runtime.settings,
@@ -94,7 +120,7 @@ def org_add(
     callback_url: Annotated[str | None, typer.Option()] = None,
 ) -> None:
     """Add an organisation: a chain account, its role granted by the TSO, and an API token."""
-    with cli_runtime(Settings()) as runtime, runtime.session() as session:
+    with cli_runtime(_settings()) as runtime, runtime.session() as session:
         try:
             organisation = organisations.add_organisation(
                 runtime,
@@ -231,7 +257,7 @@ def org_rotate_key(slug: str) -> None:
 @org_app.command("list")
 def org_list() -> None:
     """List the organisations."""
-    with cli_runtime(Settings()) as runtime, runtime.session() as session:
+    with cli_runtime(_settings()) as runtime, runtime.session() as session:
         table = Table("id", "role", "EIC", "name", "address")
         for o in session.exec(
             select(Organisation).order_by(Organisation.role, Organisation.id)
@@ -267,11 +293,14 @@ def chain_compile(
 def up(
     port: Annotated[int, typer.Option(help="API port")] = 8000,
     workers: Annotated[int, typer.Option(help="Celery worker processes")] = 2,
+    block_time: BlockTimeOption = None,
 ) -> None:
     """Start the platform on the local data folder and serve until interrupted."""
     from cli.demo_orgs import ensure_initialised
 
-    platform = Platform(Settings(), api_port=port, worker_concurrency=workers, log_level="info")
+    platform = Platform(
+        _settings(block_time), api_port=port, worker_concurrency=workers, log_level="info"
+    )
     stop = False
 
     def _interrupt(*_: object) -> None:
@@ -304,11 +333,12 @@ def up(
 def demo(
     pods: Annotated[int, typer.Option(help="PODs to register")] = 50,
     market: Annotated[bool, typer.Option(help="also run the market journey")] = True,
+    block_time: BlockTimeOption = None,
 ) -> None:
     """Run the scenario end to end through the public API (registration, P2P, market), then stop."""
     from cli.demo import run_demo
 
-    sys.exit(run_demo(Settings(), pods=pods, console=console, market=market))
+    sys.exit(run_demo(_settings(block_time), pods=pods, console=console, market=market))
 
 
 @bench_app.command("registration")

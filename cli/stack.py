@@ -54,6 +54,9 @@ class Platform:
                 "CBP_SETTLEMENT_TOLERANCE_WH": str(self.settings.settlement_tolerance_wh),
                 "CBP_SETTLEMENT_FINALISE_EVERY_S": str(self.settings.settlement_finalise_every_s),
                 "CBP_BID_EXPIRY_EVERY_S": str(self.settings.bid_expiry_every_s),
+                "CBP_CHAIN_BLOCK_TIME_S": str(self.settings.chain_block_time_s),
+                "CBP_CHAIN_CONFIRMATIONS": str(self.settings.chain_confirmations),
+                "CBP_CHAIN_RPC_TIMEOUT_S": str(self.settings.chain_rpc_timeout_s),
                 "PYTHONPATH": str(PROJECT_ROOT),
             }
         )

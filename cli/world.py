@@ -115,7 +115,7 @@ def build_world(
             orgs["tso"] = organisations.init_platform(
                 client_settings,
                 session,
-                ChainClient(runtime.rpc_url),
+                runtime.connect(),
                 slug="tso",
                 name="Terna",
                 eic=TSO_EIC,
@@ -146,3 +146,11 @@ def build_world(
         yield world
         for client in world.clients.values():
             client.close()
+
+
+def build_external_world(
+    tmp: Path, rpc_url: str, funder_key: str, **overrides: Any
+) -> Iterator[World]:
+    """A world on a chain node the platform did not start, reached as a deployment reaches its
+    network: ``CBP_RPC_URL`` and ``CBP_FUNDER_KEY`` (SQLite database)."""
+    yield from build_world(tmp, "sqlite", None, rpc_url=rpc_url, funder_key=funder_key, **overrides)

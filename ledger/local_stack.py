@@ -51,6 +51,7 @@ class LocalStack:
             node = AnvilNode(
                 state_file=settings.chain_state_file,
                 chain_id=settings.chain_id,
+                block_time_s=settings.chain_block_time_s,
                 log_file=settings.data_dir / "anvil.log",
                 **({"port": self.anvil_port} if self.anvil_port else {}),
             )

@@ -64,10 +64,18 @@ class Runtime:
     def session(self) -> AbstractContextManager[Session]:
         return session_scope(self.database_url)
 
+    def connect(self) -> ChainClient:
+        """A new chain client configured by the settings (confirmations, answer timeout)."""
+        return ChainClient(
+            self.rpc_url,
+            confirmations=self.settings.chain_confirmations,
+            timeout_s=self.settings.chain_rpc_timeout_s,
+        )
+
     @property
     def chain(self) -> ChainClient:
         if self._chain is None:
-            client = ChainClient(self.rpc_url)
+            client = self.connect()
             client.deployment = Deployment.load(self.settings.deployments_dir, client.chain_id)
             self._chain = client
         if self._chain.deployment is None:

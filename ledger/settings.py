@@ -11,7 +11,7 @@ from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -44,6 +44,24 @@ class Settings(BaseSettings):
         default="cbp-local-dev", description="Password of the organisations' keystores."
     )
     chain_id: int = Field(default=31337, description="Chain id of the local Anvil.")
+    chain_block_time_s: int = Field(
+        default=0,
+        ge=0,
+        description="How the local Anvil mines: 0 a block per transaction as it arrives"
+        " (instant), N a block every N seconds as production chains do.",
+    )
+    chain_confirmations: int = Field(
+        default=0,
+        ge=0,
+        description="Blocks on top of a transaction's block before its result counts as final:"
+        " 0 on chains with immediate finality (QBFT, IBFT), N on chains that can reorganise.",
+    )
+    chain_rpc_timeout_s: float = Field(
+        default=10.0,
+        gt=0,
+        description="Longest wait for one JSON-RPC answer; the API answers 503 past it, so a"
+        " slow node never holds an API answer longer.",
+    )
     max_attachment_bytes: int = 5 * 1024 * 1024
     callback_timeout_s: float = 5.0
     callback_max_attempts: int = Field(
@@ -104,6 +122,15 @@ class Settings(BaseSettings):
         gt=0,
         description="How often the worker marks bids whose validity has ended as Expired.",
     )
+
+    @model_validator(mode="after")
+    def _confirmations_need_blocks(self) -> Settings:
+        if self.rpc_url is None and self.chain_confirmations > 0 and self.chain_block_time_s == 0:
+            raise ValueError(
+                f"CBP_CHAIN_CONFIRMATIONS={self.chain_confirmations} waits for blocks that an"
+                " instant-mining local Anvil never makes: set CBP_CHAIN_BLOCK_TIME_S > 0"
+            )
+        return self
 
     @property
     def sqlalchemy_url(self) -> str:

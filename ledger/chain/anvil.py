@@ -60,6 +60,8 @@ class AnvilNode:
     state_file: Path | None
     port: int = field(default_factory=free_port)
     chain_id: int = 31337
+    #: 0: a block per transaction as it arrives (automine); N: a block every N seconds.
+    block_time_s: int = 0
     state_interval_s: int = 2
     log_file: Path | None = None
     _process: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
@@ -87,6 +89,8 @@ class AnvilNode:
             str(LOCAL_BLOCK_GAS_LIMIT),
             "--silent",
         ]
+        if self.block_time_s > 0:
+            command += ["--block-time", str(self.block_time_s)]
         if self.state_file is not None:
             self.state_file.parent.mkdir(parents=True, exist_ok=True)
             command += ["--state", str(self.state_file)]

@@ -8,6 +8,7 @@ against Anvil locally and against a permissioned EVM network in production.
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -17,9 +18,11 @@ from typing import Any
 from eth_utils import to_checksum_address
 
 from ledger.chain.abi import ContractAbi, DecodedEvent, decode_revert
-from ledger.chain.errors import ChainError, ContractRevert, ReceiptTimeout, RpcError
-from ledger.chain.rpc import RpcClient
+from ledger.chain.errors import ChainError, ContractRevert, ReceiptTimeout, RpcError, RpcTimeout
+from ledger.chain.rpc import RpcClient, RpcRequest
 from ledger.chain.signer import SignedTransaction, Signer
+
+log = logging.getLogger(__name__)
 
 CONTRACTS = (
     "CbpRoles",
@@ -31,6 +34,10 @@ CONTRACTS = (
 )
 GAS_HEADROOM_PERCENT = 25
 PRIORITY_FEE_WEI = 1_000_000_000
+#: Gas estimates are asked again when the node did not answer them in time: Ganache 7 never
+#: answers an eth_estimateGas that overlaps the mining of a block (it copies the state trie
+#: while the miner writes it); the same request asked again is answered at once.
+ESTIMATE_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -78,11 +85,22 @@ class Receipt:
 
 
 class ChainClient:
-    def __init__(self, rpc_url: str, deployment: Deployment | None = None) -> None:
-        self.rpc = RpcClient(rpc_url)
+    """``confirmations``: blocks on top of a receipt's block before :meth:`wait` returns it as
+    final (0: final once mined, as on BFT chains); ``timeout_s``: longest wait for one answer."""
+
+    def __init__(
+        self,
+        rpc_url: str,
+        deployment: Deployment | None = None,
+        *,
+        confirmations: int = 0,
+        timeout_s: float = 30.0,
+    ) -> None:
+        self.rpc = RpcClient(rpc_url, timeout_s=timeout_s)
         self.rpc_url = rpc_url
         self.abis = {name: ContractAbi.load(name) for name in CONTRACTS}
         self.deployment = deployment
+        self.confirmations = confirmations
         self._chain_id: int | None = None
 
     def close(self) -> None:
@@ -103,6 +121,13 @@ class ChainClient:
 
     def block_number(self) -> int:
         return int(self.rpc.call("eth_blockNumber"), 16)
+
+    def balance(self, address: str) -> int:
+        """Wei held by ``address`` at the latest block."""
+        return int(self.rpc.call("eth_getBalance", [address, "latest"]), 16)
+
+    def gas_price(self) -> int:
+        return int(self.rpc.call("eth_gasPrice"), 16)
 
     def read(self, contract: str, function: str, *args: Any) -> Any:
         """Call a view function and decode its result."""
@@ -136,7 +161,12 @@ class ChainClient:
     # ------------------------------------------------------------ writes
 
     def simulate(self, sender: str, calls: Sequence[Call]) -> None:
-        """Dry-run independent calls from ``sender``; raise the first decoded revert."""
+        """Dry-run independent calls from ``sender`` on the latest block; raise the first
+        decoded revert.
+
+        ``eth_call`` on a mined block, not ``eth_estimateGas``: a dry run needs no gas figure,
+        and every node answers a call on a mined block's state without waiting for its miner.
+        """
         requests: list[tuple[str, list[Any]]] = []
         for call in calls:
             data = self.abis[call.contract].encode_call(call.function, *call.args)
@@ -145,15 +175,14 @@ class ChainClient:
                 "to": self.address_of(call.contract),
                 "data": "0x" + data.hex(),
             }
-            requests.append(("eth_estimateGas", [request]))
+            requests.append(("eth_call", [request, "latest"]))
         for _, error in self.rpc.batch(requests):
             if error is not None:
                 raise self._revert_from(error)
 
     def fees(self) -> tuple[int, int]:
         """(maxFeePerGas, maxPriorityFeePerGas): twice the current price leaves room for rises."""
-        gas_price = int(self.rpc.call("eth_gasPrice"), 16)
-        return 2 * gas_price + PRIORITY_FEE_WEI, PRIORITY_FEE_WEI
+        return 2 * self.gas_price() + PRIORITY_FEE_WEI, PRIORITY_FEE_WEI
 
     def prepare(self, signer: Signer, calls: Sequence[Call]) -> list[SignedTransaction]:
         """Simulate every call (decoded revert on refusal) and sign them with consecutive nonces.
@@ -174,7 +203,7 @@ class ChainClient:
             requests.append(
                 ("eth_estimateGas", [{"from": signer.address, "to": to, "data": "0x" + data.hex()}])
             )
-        answers = self.rpc.batch(requests)
+        answers = self._batch_with_estimates(requests)
         for (method, _), (_, error) in zip(requests[:2], answers[:2], strict=True):
             if error is not None:
                 raise RpcError(method, error)
@@ -204,25 +233,41 @@ class ChainClient:
             raise RpcError(f"eth_sendRawTransaction {tx.tx_hash}", error)
 
     def wait(self, tx_hashes: Sequence[str], *, timeout_s: float = 120.0) -> list[Receipt]:
-        """Poll receipts in batches until all are mined; reverted ones are returned, not raised."""
+        """Poll receipts in batches until all are final; reverted ones are returned, not raised.
+
+        A receipt is final once :attr:`confirmations` blocks are on top of its block. Each poll
+        asks for the head in the same batch as the receipts, so a receipt counted as final is
+        the one the node holds on its canonical chain at that head: a transaction a
+        reorganisation took out (no receipt) or moved (another block) is waited for again.
+        """
         pending = list(dict.fromkeys(tx_hashes))
         found: dict[str, Receipt] = {}
         deadline = time.monotonic() + timeout_s
         delay = 0.005
         while pending:
-            answers = self.rpc.batch([("eth_getTransactionReceipt", [h]) for h in pending])
+            requests: list[RpcRequest] = [("eth_getTransactionReceipt", [h]) for h in pending]
+            if self.confirmations:
+                requests.append(("eth_blockNumber", []))
+            answers = self.rpc.batch(requests)
+            head = int(answers[-1][0], 16) if self.confirmations else None
             still = []
-            for tx_hash, (raw, error) in zip(pending, answers, strict=True):
+            for tx_hash, (raw, error) in zip(pending, answers[: len(pending)], strict=True):
                 if error is not None:
                     raise RpcError("eth_getTransactionReceipt", error)
-                if raw is None:
+                receipt = None if raw is None else self._receipt(raw)
+                if receipt is None or (
+                    head is not None and head - receipt.block_number < self.confirmations
+                ):
                     still.append(tx_hash)
                 else:
-                    found[tx_hash] = self._receipt(raw)
+                    found[tx_hash] = receipt
             pending = still
             if pending:
                 if time.monotonic() > deadline:
-                    raise ReceiptTimeout(f"{len(pending)} transactions not mined in {timeout_s}s")
+                    raise ReceiptTimeout(
+                        f"{len(pending)} transactions not mined with {self.confirmations}"
+                        f" confirmations in {timeout_s}s"
+                    )
                 time.sleep(delay)
                 delay = min(delay * 2, 0.25)
         return [found[h] for h in tx_hashes]
@@ -249,10 +294,12 @@ class ChainClient:
         data = self.abis[contract].encode_constructor(bytecode, *args)
         nonce_hex = self.rpc.call("eth_getTransactionCount", [signer.address, "pending"])
         signer.reset_nonce(int(nonce_hex, 16))
-        estimate = int(
-            self.rpc.call("eth_estimateGas", [{"from": signer.address, "data": "0x" + data.hex()}]),
-            16,
+        [(estimate_hex, error)] = self._batch_with_estimates(
+            [("eth_estimateGas", [{"from": signer.address, "data": "0x" + data.hex()}])]
         )
+        if error is not None:
+            raise RpcError("eth_estimateGas", error)
+        estimate = int(estimate_hex, 16)
         max_fee, priority = self.fees()
         tx = signer.sign(
             to=None, data=data, gas=estimate * 12 // 10, max_fee=max_fee, priority_fee=priority
@@ -287,6 +334,20 @@ class ChainClient:
         return ContractRevert("UnknownRevert", {"transaction": receipt.transaction_hash})
 
     # ------------------------------------------------------------ internals
+
+    def _batch_with_estimates(
+        self, requests: list[RpcRequest]
+    ) -> list[tuple[Any, dict[str, Any] | None]]:
+        """A read-only batch holding gas estimates, asked again when the node does not answer
+        it in time (see :data:`ESTIMATE_ATTEMPTS`)."""
+        for attempt in range(1, ESTIMATE_ATTEMPTS + 1):
+            try:
+                return self.rpc.batch(requests)
+            except RpcTimeout:
+                if attempt == ESTIMATE_ATTEMPTS:
+                    raise
+                log.warning("gas estimates not answered in time; asking again (%d)", attempt)
+        raise AssertionError("unreachable")
 
     def _revert_from(self, error: dict[str, Any]) -> ContractRevert:
         data = error.get("data")

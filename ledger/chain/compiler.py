@@ -31,9 +31,12 @@ CONTRACT_NAMES = (
     "SettlementLedger",
 )
 
+#: The newest EVM both local nodes run: Ganache 7.9 stops at Shanghai (PUSH0) and answers
+#: "invalid opcode" to Cancun's MCOPY; Anvil and Besu run Shanghai code unchanged.
+EVM_VERSION = "shanghai"
 COMPILER_SETTINGS: dict[str, Any] = {
     "optimizer": {"enabled": True, "runs": 200},
-    "evmVersion": "cancun",
+    "evmVersion": EVM_VERSION,
     "metadata": {"bytecodeHash": "none"},
     "outputSelection": {"*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"]}},
 }

@@ -23,6 +23,18 @@ class RpcError(ChainError):
         self.rpc_error = error
 
 
+class RpcTimeout(ChainError):
+    """The node did not answer a JSON-RPC request in time (it may still be working on it)."""
+
+    code = "rpc_timeout"
+
+
+class FunderCannotPay(ChainError):
+    """No account can pay a new organisation's gas money on this chain."""
+
+    code = "funder_cannot_pay"
+
+
 class ReceiptTimeout(ChainError):
     code = "receipt_timeout"
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from ledger.chain.errors import ChainError, RpcError
+from ledger.chain.errors import ChainError, RpcError, RpcTimeout
 
 RpcRequest = tuple[str, list[Any]]
 
@@ -19,6 +19,7 @@ RpcRequest = tuple[str, list[Any]]
 class RpcClient:
     def __init__(self, url: str, *, timeout_s: float = 30.0) -> None:
         self.url = url
+        self.timeout_s = timeout_s
         self._http = httpx.Client(timeout=timeout_s)
         self._ids = itertools.count(1)
 
@@ -42,6 +43,12 @@ class RpcClient:
         try:
             response = self._http.post(self.url, json=payload)
             response.raise_for_status()
+        except httpx.TimeoutException as exc:
+            methods = sorted({method for method, _ in requests})
+            raise RpcTimeout(
+                f"chain node at {self.url} did not answer {', '.join(methods)}"
+                f" within {self.timeout_s:g} s (CBP_CHAIN_RPC_TIMEOUT_S)"
+            ) from exc
         except httpx.HTTPError as exc:
             raise ChainError(f"chain node at {self.url} unreachable: {exc}") from exc
         answers = response.json()

@@ -9,11 +9,11 @@ from datetime import UTC, datetime, timedelta
 from enum import Enum
 from typing import Any
 
-from eth_account import Account
 from sqlmodel import Session, col, select
 
 from ledger.chain.client import Call, ChainClient
 from ledger.chain.deploy import deploy_platform
+from ledger.chain.funding import plan_funding
 from ledger.chain.signer import Signer, create_keystore, load_account
 from ledger.db.models import ApiToken, Organisation, utcnow
 from ledger.domain.enums import Role
@@ -43,12 +43,6 @@ def _validate(settings: Settings, session: Session, *, slug: str, eic: str, role
         raise Conflict(f"a keystore for {slug} exists already", field="id")
 
 
-def _fund(chain: ChainClient, funder_key: str | None, address: str) -> None:
-    if funder_key:
-        funder = Signer(Account.from_key(funder_key), chain.chain_id)
-        chain.transfer(funder, address, INITIAL_BALANCE_WEI)
-
-
 def init_platform(
     settings: Settings,
     session: Session,
@@ -61,9 +55,10 @@ def init_platform(
 ) -> Organisation:
     """Create the TSO's account, deploy the contracts from it, and record the deployment."""
     _validate(settings, session, slug=slug, eic=eic, role=Role.TSO)
+    funding = plan_funding(chain, funder_key, INITIAL_BALANCE_WEI)
     keystore = settings.keystores_dir / f"{slug}.json"
     address = create_keystore(keystore, settings.keystore_password)
-    _fund(chain, funder_key, address)
+    funding.pay(chain, address)
     tso = Signer(load_account(keystore, settings.keystore_password), chain.chain_id)
     deployment = deploy_platform(chain, tso, tso_eic=eic)
     deployment.save(settings.deployments_dir)
@@ -89,9 +84,10 @@ def add_organisation(
         raise Forbidden("the TSO is created once, by `cbp init`", field="role")
     settings = runtime.settings
     _validate(settings, session, slug=slug, eic=eic, role=role)
-    address = create_keystore(settings.keystores_dir / f"{slug}.json", settings.keystore_password)
     chain = runtime.chain
-    _fund(chain, funder_key, address)
+    funding = plan_funding(chain, funder_key, INITIAL_BALANCE_WEI)
+    address = create_keystore(settings.keystores_dir / f"{slug}.json", settings.keystore_password)
+    funding.pay(chain, address)
     tso_row = session.exec(select(Organisation).where(Organisation.role == Role.TSO)).one()
     tso = runtime.signer_for(tso_row)
     role_id = chain.read("CbpRoles", f"{role.value}_ROLE")
@@ -321,13 +317,8 @@ def rotate_key(
     new = Signer(load_account(next_path, password), chain.chain_id)
     old = runtime.signer_for(organisation)
     if not any(_member_of(runtime, new.address)):
-        if int(chain.rpc.call("eth_getBalance", [new.address, "latest"]), 16) == 0:
-            if not funder_key:
-                raise Conflict(
-                    f"fund the new account {new.address} with gas money, then run this again",
-                    field="id",
-                )
-            _fund(chain, funder_key, new.address)
+        if chain.balance(new.address) == 0:
+            plan_funding(chain, funder_key, INITIAL_BALANCE_WEI).pay(chain, new.address)
         with runtime.locks.hold(old.address):
             if organisation.role == Role.TSO:
                 chain.transact(old, [Call("CbpRoles", "proposeTsoHandover", (new.address,))])
