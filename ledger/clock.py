@@ -67,3 +67,12 @@ def advance(settings: Settings, rpc_url: str, seconds: int) -> int:
     temporary.write_text(str(offset))
     temporary.replace(path)
     return offset
+
+
+def advance_past(settings: Settings, rpc_url: str, moment: int, *, margin_s: int = 5) -> int:
+    """Move the local chain's and the platform's clocks to ``margin_s`` past ``moment`` (a gate
+    closure, the end of a delivery), unless they are there already; return the offset."""
+    behind = moment + margin_s - now(settings.data_dir)
+    if behind > 0:
+        return advance(settings, rpc_url, behind)
+    return offset_s(settings.data_dir)

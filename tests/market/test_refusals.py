@@ -42,7 +42,7 @@ def _post_bid(world: Any, slug: str, body: dict[str, Any]) -> Any:
 def test_late_bid_is_refused(market: Market) -> None:
     world, uvam = market.world, market.uvams["a"]
     # the next quarter-hour starts in at most 15 minutes: its gate (20 minutes before) has closed
-    start = flows.period_after(0)
+    start = flows.period_after(world, 0)
     error = flows.refused(
         _post_bid(world, "bsp1", flows.bid(uvam, market.product, start, [10], "50")),
         409,
@@ -63,7 +63,7 @@ def test_late_bid_is_refused(market: Market) -> None:
 
 def test_bid_above_qualified_power_is_refused(market: Market) -> None:
     world, uvam = market.world, market.uvams["a"]  # qualified 30 kW up
-    start = flows.period_after(1300)
+    start = flows.period_after(world, 1300)
     error = flows.refused(
         _post_bid(world, "bsp1", flows.bid(uvam, market.product, start, [30, 31], "50")),
         422,
@@ -87,7 +87,7 @@ def test_bid_above_qualified_power_is_refused(market: Market) -> None:
 def test_bad_bid_terms_are_refused(market: Market) -> None:
     world, uvam = market.world, market.uvams["a"]
     client = world.client("bsp1")
-    start = flows.period_after(1300)
+    start = flows.period_after(world, 1300)
     cases = [
         (flows.bid(uvam, market.product, start + 60, [10], "50"), "bids.0.deliveryStart"),
         (flows.bid(uvam, market.product, start, [10], "50.1234567"), "bids.0.price"),
@@ -110,7 +110,7 @@ def test_bad_bid_terms_are_refused(market: Market) -> None:
 
 def test_wrong_actors_are_refused(market: Market) -> None:
     world, uvam = market.world, market.uvams["a"]  # bsp1's
-    start = flows.period_after(1300)
+    start = flows.period_after(world, 1300)
     body = flows.bid(uvam, market.product, start, [10], "50")
     # another BSP bids on bsp1's UVAM: the API does not even show it exists (404, as for every
     # resource of another BSP); the contract refuses the account all the same
@@ -201,7 +201,7 @@ def test_wrong_actors_are_refused(market: Market) -> None:
 
 def test_need_for_unknown_product_or_direction_is_refused(market: Market) -> None:
     world = market.world
-    start = next_period(flows.period_after(1300))
+    start = next_period(flows.period_after(world, 1300))
     product = flows.product(world, flows.unique_product("UPONLY"), directions=("up",))
     flows.refused(
         world.client("tso").post(

@@ -81,25 +81,22 @@ def setup(world: Any) -> dict[str, Any]:
     )
     flows.succeeded(world, "tso", world.client("tso").post(f"/market/admissions/{uvam_id}"))
     product = flows.product(
-        world, flows.unique_product("SETTLE"), gate_closure_s=60, notice_s=60, ack_s=120
+        world, flows.unique_product("SETTLE"), gate_closure_s=300, notice_s=60, ack_s=120
     )
-    t1 = flows.period_after(300)
+    t1 = flows.period_after(world, 600)
     response = world.client("bsp1").post(
         "/market/bids", json={"bids": [flows.bid(uvam_id, product, t1, [40, 40, 40], "50.00")]}
     )
     assert flows.done(world, "bsp1", response)["status"] == "succeeded"
     [bid_id] = response.json()["bidIds"]
     flows.wait_bids(world, "tso", [bid_id], {"Active"})
-    need = world.client("tso").post(
-        "/market/needs",
-        json={
-            "productId": product,
-            "direction": "up",
-            "deliveryStart": iso(t1),
-            "quantitiesKw": [40, 40, 40],
-        },
-    )
-    assert flows.done(world, "tso", need)["status"] == "succeeded"
+    need = {
+        "productId": product,
+        "direction": "up",
+        "deliveryStart": iso(t1),
+        "quantitiesKw": [40, 40, 40],
+    }
+    assert flows.need_at_gate(world, need, gate_closure_s=300)["status"] == "succeeded"
     flows.wait_bids(world, "tso", [bid_id], {"Selected"})
     ids = {
         "a": accepted_activation(world, bid_id, t1, 10),
