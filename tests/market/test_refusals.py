@@ -228,3 +228,43 @@ def test_need_for_unknown_product_or_direction_is_refused(market: Market) -> Non
         "invalid_input",
         "bids.0.direction",
     )
+
+
+def test_a_constraint_limit_above_the_contracted_power_is_refused(market: Market) -> None:
+    """Issue 12, item 13: 500 kW on a POD contracted at 60 kW was accepted without a word."""
+    world = market.world
+    pod = market.pods["a"][0]  # dso1's grid, contracted at 60 kW
+    assert world.client("dso1").get(f"/pods/{pod}").json()["contractedPower"] == 60
+    start = flows.period_after(world, 1300)
+
+    def amber(scope: str, target: str, kw: int) -> dict[str, Any]:
+        window = {"start": iso(start), "end": iso(start + 900)}
+        return {"scope": scope, "target": target, "light": "amber", "limitKw": kw, **window}
+
+    dso = world.client("dso1")
+    before = dso.get("/market/grid-constraints").json()["count"]
+    error = flows.refused(
+        dso.post(
+            "/market/grid-constraints",
+            json={"constraints": [amber("pod", pod, 60), amber("pod", pod, 500)]},
+        ),
+        422,
+        "invalid_input",
+        "constraints.1.limitKw",
+    )
+    assert "limitKw 500 kW exceeds the contracted power" in error["message"]
+    assert "(60 kW)" in error["message"]
+    assert error["details"] == {"maximumKw": 60}
+    zone = flows.refused(
+        dso.post(
+            "/market/grid-constraints", json={"constraints": [amber("zone", market.zones["a"], 61)]}
+        ),
+        422,
+        "invalid_input",
+        "constraints.0.limitKw",
+    )
+    assert zone["details"] == {"maximumKw": 60}
+    # nothing stored, not even the valid constraint sent with the bad one
+    assert dso.get("/market/grid-constraints").json()["count"] == before
+    accepted = dso.post("/market/grid-constraints", json={"constraints": [amber("pod", pod, 60)]})
+    assert accepted.status_code == 201, accepted.text
