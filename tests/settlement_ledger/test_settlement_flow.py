@@ -232,6 +232,21 @@ def test_meters_agree_worked_by_hand_then_dispute_resettle_accept_audit(
     assert _by_pod(v1, setup, "otherSourceWh") == [[3_000], [4_000]]
     assert _by_pod(v1, setup, "disagreement") == [[False], [False]]
     assert v1["totals"]["disagreements"] == 0
+    # a settled activation keeps its set points and status (issue 12): no change, no stop
+    tso = world.client("tso")
+    for response in (
+        tso.patch(f"/market/activations/{activation}", json={"setPointsKw": [5]}),
+        tso.post(f"/market/activations/{activation}/stop", json={"reasons": ["late"]}),
+    ):
+        assert flows.refused(response, 409, "delivery_over", "activationId")["details"] == {
+            "reason": "deliveryOver",
+            "deliveryEnd": iso(setup["t1"] + P),
+        }
+    _contract_refuses(
+        world, "tso", Call("FlexMarket", "changeActivation", (key, [5])), "MarketDeliveryOver"
+    )
+    unchanged = tso.get(f"/market/activations/{activation}").json()
+    assert (unchanged["status"], unchanged["setPointsKw"]) == ("Accepted", [10])
     sources = {name.split(":")[0] for name in v1["dataRoots"]}
     assert sources == {"dsoPodMeter", "bspDevices"}
     on_chain = world.chain.read("SettlementLedger", "settlement", key)
