@@ -46,7 +46,10 @@ def expire_bids(self: Task) -> str | None:
 
 @app.task(name=market_clearing.TASK_CLEAR_NEED, bind=True, **RETRY)
 def clear_need(self: Task, *, need_id: str, not_before: int | None = None) -> str | None:
-    """Clears the need once its gate has closed (``not_before``)."""
+    """Clears the need once its gate has closed (``not_before``; a task queued without it, by
+    an earlier version, looks the gate up)."""
+    if not_before is None:
+        not_before = market_clearing.gate_of(runtime(), need_id)
     if _later(self, not_before, {"need_id": need_id, "not_before": not_before}, hop_s=NEED_HOP_S):
         return None
     return market_clearing.clear_need_task(runtime(), need_id)

@@ -249,6 +249,13 @@ def clear_need(
     return operation
 
 
+def gate_of(runtime: Runtime, need_id: str) -> int | None:
+    """When the gate of a stored need closes (``None`` for an unknown need)."""
+    with runtime.session() as session:
+        need = session.get(MarketNeed, need_id)
+        return None if need is None else need_gate(session, need)
+
+
 def clear_need_task(runtime: Runtime, need_id: str) -> str | None:
     """Automatic clearing of a need published with ``clearing: immediate`` (the task waits for
     the need's gate closure first)."""
