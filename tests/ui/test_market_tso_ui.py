@@ -119,3 +119,11 @@ def test_tso_states_a_need_clears_it_and_sends_changes_and_stops_an_activation(s
     tso.shot("market-tso-narrow")
     page.set_viewport_size(LAPTOP)
     assert _activation_of(ui_world, bid["bidId"])["status"] == "Stopped"
+
+    # a need nobody bid on is Unfilled, and its row says why (not "Cleared, 0 kW")
+    nobody = flows.product(ui_world, flows.unique_product("NOBIDS"))
+    later = {"productId": nobody, "direction": "up", "deliveryStart": iso(bid["start"] + 900)}
+    flows.need_at_gate(ui_world, {**later, "quantitiesKw": [10]})
+    unfilled = needs.locator("tbody tr", has_text=nobody)
+    expect(unfilled.locator("[data-status]")).to_have_text("Unfilled", timeout=30_000)
+    expect(unfilled).to_contain_text("no Active bid offered")
