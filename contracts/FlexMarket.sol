@@ -601,7 +601,7 @@ contract FlexMarket {
         return _bids[bidId];
     }
 
-    /// @notice A need's status, terms hash and clearing result hash.
+    /// @notice A need's status, gate closure, terms hash and clearing result hash.
     function need(bytes32 needId) external view returns (Need memory) {
         return _needs[needId];
     }
