@@ -40,6 +40,7 @@ from rich.table import Table
 from cli.bench import measure_raw_ceiling
 from cli.demo_orgs import ensure_initialised
 from cli.stack import Platform
+from ledger import clock
 from ledger.local_stack import DEFAULT_REDIS_URL, redis_answers
 from ledger.market.periods import iso, next_period
 from ledger.settings import PROJECT_ROOT, Settings
@@ -473,12 +474,12 @@ class Receiver:
 
 def run_activations(*, count: int, console: Console) -> dict[str, Any]:
     bsp = BSPS[0]
-    with bench_platform(console) as (_, api):
+    with bench_platform(console) as (platform, api):
         console.print("qualifying a UVAM, bidding 1000 kW over 4 periods, clearing a need ...")
         uvam_id = qualified_uvam(api, bsp, 20, flex_kw=1000)[0]
         product = "BENCH-ACT"
-        _product(api, product, gate_s=0, notice_s=0, ack_s=3600)
-        first = next_period(int(time.time()) + 1800)
+        _product(api, product, gate_s=900, notice_s=0, ack_s=3600)
+        first = next_period(clock.now(platform.settings.data_dir) + 1800)
         bid_id = api.done(
             bsp,
             "POST",
@@ -497,6 +498,8 @@ def run_activations(*, count: int, console: Console) -> dict[str, Any]:
             },
         )["bidIds"][0]
         _wait_bid(api, bsp, bid_id, "Active")
+        # a need is cleared once its gate has closed: the clocks move there (simulated time)
+        clock.advance_past(platform.settings, platform.stack.rpc_url, first - 900)
         api.done(
             "tso",
             "POST",

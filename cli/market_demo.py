@@ -2,7 +2,8 @@
 
 On a fresh platform of its own: three BSPs qualify a UVAM each; a DSO closes one POD (red
 light); the BSPs bid upward tertiary reserve (``MSD-TERTIARY-UP``); the TSO states a need that is
-cleared pay-as-clear; the TSO activates the awarded bid and the BSP, told through its callback,
+cleared pay-as-clear once its gate has closed (the chain's and the platform's clocks move there,
+simulated time); the TSO activates the awarded bid and the BSP, told through its callback,
 accepts; the BSP uploads a day's worth of readings of its device and a proof of one reading is
 checked against the root on chain; settling the activation before its delivery ends is refused;
 the chain's and platform's clocks move past the delivery (simulated time, local chain only); the
@@ -104,11 +105,8 @@ def _settle(
         early.status_code == 409 and body.get("details", {}).get("reason") == "deliveryNotEnded",
         body.get("message", early.text)[:90],
     )
-    behind = start + 900 + 60 - clock.now(platform.settings.data_dir)
-    clock.advance(platform.settings, platform.stack.rpc_url, behind)
-    console.print(
-        f"simulated time: chain and platform clocks moved {behind} s ahead, past {iso(start + 900)}"
-    )
+    clock.advance_past(platform.settings, platform.stack.rpc_url, start + 900, margin_s=60)
+    console.print(f"simulated time: chain and platform clocks moved past {iso(start + 900)}")
     history = _history_day(start)
     batches = [
         _upload(api, DSO, "pod", pod, history, 60_000),
@@ -202,7 +200,8 @@ def run_market_demo(console: Console) -> int:
             )
             devices[bsp] = found[0]
         alpha, bravo, charlie = BSPS
-        start = next_period(int(time.time()) + 3600 + 60)  # after MSD's 1 h gate closure
+        now = clock.now(platform.settings.data_dir)
+        start = next_period(now + 3600 + 60)  # after MSD's 1 h gate closure
         red = {
             "constraints": [
                 {
@@ -247,6 +246,11 @@ def run_market_demo(console: Console) -> int:
             str(states),
         )
 
+        # The need is cleared once its gate (an hour before delivery) has closed: bids may come
+        # until then. The demo moves the chain's and the platform's clocks there (simulated time).
+        gate = start - 3600
+        clock.advance_past(platform.settings, platform.stack.rpc_url, gate)
+        console.print(f"simulated time: chain and platform clocks moved past the gate, {iso(gate)}")
         answer = api.done(
             "tso",
             "POST",
@@ -307,7 +311,7 @@ def run_market_demo(console: Console) -> int:
         finally:
             receiver.close()
 
-        now = int(time.time())
+        now = clock.now(platform.settings.data_dir)
         first = now - now % 60 - 86_400
         rows = "\n".join(f"{devices[alpha]},{first + 60 * i},{4000 + i % 500}" for i in range(1440))
         upload = api.done(

@@ -120,6 +120,7 @@ contract FlexMarket {
 
     struct Need {
         NeedStatus status;
+        uint40 gateClosesAt;
         bytes32 termsHash;
         bytes32 resultHash;
     }
@@ -194,6 +195,8 @@ contract FlexMarket {
     error MarketBadCap(bytes32 bidId);
     /// @notice The need is not open for clearing.
     error MarketNeedNotOpen(bytes32 needId, NeedStatus needStatus);
+    /// @notice The gate of the need's first period has not closed yet: bids may still come.
+    error MarketGateNotClosed(bytes32 needId, uint40 gateClosesAt, uint256 blockTime);
     /// @notice The award does not fit the need (market, direction, window) or the bid's offer.
     error MarketAwardMismatch(bytes32 needId, bytes32 bidId);
     /// @notice The awards of one period add up to more than the need.
@@ -212,6 +215,8 @@ contract FlexMarket {
     error MarketAckDeadlinePassed(bytes32 activationId, uint40 ackDeadline);
     /// @notice The acknowledgement deadline has not passed yet.
     error MarketAckDeadlineNotReached(bytes32 activationId, uint40 ackDeadline);
+    /// @notice The activation's delivery is over: it can no longer be changed or stopped.
+    error MarketDeliveryOver(bytes32 activationId, uint40 deliveryEnd, uint256 blockTime);
     event MarketConfigured(bytes32 indexed marketId, MarketConfig config);
     event UvamAdmitted(bytes32 indexed uvamId, uint32 upKw, uint32 downKw, bytes16[] dsoEics);
     event BidSubmitted(bytes32 indexed bidId, bytes32 indexed uvamId, address indexed bsp, BidTerms terms, bytes32 termsHash);
@@ -230,7 +235,8 @@ contract FlexMarket {
         bytes32 reasonsHash,
         bytes32 termsHash
     );
-    event NeedPublished(bytes32 indexed needId, NeedTerms terms, bytes32 termsHash);
+    /// @param gateClosesAt the gate of the need's first period: clearing waits for it.
+    event NeedPublished(bytes32 indexed needId, NeedTerms terms, bytes32 termsHash, uint40 gateClosesAt);
     event NeedCleared(bytes32 indexed needId, bytes32 inputsHash, bytes32 resultHash, uint256 awarded, uint256 rejected);
     event BidAwarded(
         bytes32 indexed bidId, bytes32 indexed needId, uint40 deliveryStart, uint32[] awardedKw, int64[] pricesMicroEurPerMwh
@@ -415,7 +421,8 @@ contract FlexMarket {
     // ---------------------------------------------------------------- needs and awards (TSO)
 
     /// @notice The TSO states a need: market, direction, quantity per period, optional price
-    ///         limit, pricing rule.
+    ///         limit, pricing rule. Its gate closes when that of its first period does, under
+    ///         the market's gate closure of now.
     /// @dev Requirements: caller is the TSO; id new; periods aligned (1 to 96).
     ///      Emits {NeedPublished}.
     function publishNeed(bytes32 needId, NeedTerms calldata terms) external {
@@ -426,14 +433,16 @@ contract FlexMarket {
             revert MarketBadTerms(needId);
         }
         bytes32 termsHash = keccak256(abi.encode(terms));
-        _needs[needId] = Need(NeedStatus.Open, termsHash, bytes32(0));
-        emit NeedPublished(needId, terms, termsHash);
+        uint40 gateClosesAt = _gateOf(terms.deliveryStart, _markets[terms.marketId].gateClosureSeconds);
+        _needs[needId] = Need(NeedStatus.Open, gateClosesAt, termsHash, bytes32(0));
+        emit NeedPublished(needId, terms, termsHash, gateClosesAt);
     }
 
     /// @notice Record the clearing of an open need: the awards (quantity and price per period of
     ///         each selected bid) and the bids considered but not selected, with the hashes of
     ///         the clearing's inputs and result (so that anyone can rerun it and compare).
-    /// @dev Requirements: caller is the TSO; the need is Open and its terms match; each awarded
+    /// @dev Requirements: caller is the TSO; the need is Open, its gate closed (a bid on time
+    ///      is never shut out) and its terms match; each awarded
     ///      bid Active, of the need's market and direction, with matching terms; awards only in
     ///      the need's periods, each at most the offer, adding up to at most the need per period;
     ///      prices: pay-as-bid the bid's price, pay-as-clear one price per period not below any
@@ -450,6 +459,7 @@ contract FlexMarket {
         _requireRole(_roles.TSO_ROLE());
         Need storage need_ = _needs[needId];
         if (need_.status != NeedStatus.Open) revert MarketNeedNotOpen(needId, need_.status);
+        if (block.timestamp < need_.gateClosesAt) revert MarketGateNotClosed(needId, need_.gateClosesAt, block.timestamp);
         if (keccak256(abi.encode(terms)) != need_.termsHash) revert MarketTermsMismatch(needId);
         _awardAll(needId, terms, awards);
         _rejectAll(needId, rejectedBidIds);
@@ -509,8 +519,9 @@ contract FlexMarket {
 
     /// @notice The TSO changes the set points of a live activation; a changed period must still
     ///         be the market's notice ahead. The BSP acknowledges again.
-    /// @dev Requirements: caller is the TSO; the activation Sent or Accepted; same number of
-    ///      periods; the award respected. Emits {ActivationChanged} and {ActivationStatusChanged}.
+    /// @dev Requirements: caller is the TSO; the activation Sent or Accepted and its delivery
+    ///      not over; same number of periods; the award respected. Emits {ActivationChanged} and
+    ///      {ActivationStatusChanged}.
     function changeActivation(bytes32 activationId, uint32[] calldata setPointsKw) external {
         _requireRole(_roles.TSO_ROLE());
         Activation storage activation_ = _existingActivation(activationId);
@@ -518,6 +529,7 @@ contract FlexMarket {
         if (current != ActivationStatus.Sent && current != ActivationStatus.Accepted) {
             revert MarketInvalidActivationTransition(activationId, current, ActivationStatus.Sent);
         }
+        _requireDeliveryNotOver(activationId, activation_);
         uint256 periods = activation_.setPointsKw.length;
         if (setPointsKw.length != periods) revert MarketBadTerms(activationId);
         MarketConfig storage config = _markets[activation_.marketId];
@@ -541,14 +553,15 @@ contract FlexMarket {
 
     /// @notice The TSO stops a live activation: the set points of periods not yet started are
     ///         released.
-    /// @dev Requirements: caller is the TSO; the activation Sent or Accepted.
-    ///      Emits {ActivationStatusChanged}.
+    /// @dev Requirements: caller is the TSO; the activation Sent or Accepted and its delivery
+    ///      not over. Emits {ActivationStatusChanged}.
     function stopActivation(bytes32 activationId, bytes32 reasonsHash) external {
         _requireRole(_roles.TSO_ROLE());
         Activation storage activation_ = _existingActivation(activationId);
         if (activation_.status != ActivationStatus.Sent && activation_.status != ActivationStatus.Accepted) {
             revert MarketInvalidActivationTransition(activationId, activation_.status, ActivationStatus.Stopped);
         }
+        _requireDeliveryNotOver(activationId, activation_);
         _releaseFrom(activation_, block.timestamp);
         _moveActivation(activationId, activation_, ActivationStatus.Stopped, reasonsHash);
     }
@@ -588,7 +601,7 @@ contract FlexMarket {
         return _bids[bidId];
     }
 
-    /// @notice A need's status, terms hash and clearing result hash.
+    /// @notice A need's status, gate closure, terms hash and clearing result hash.
     function need(bytes32 needId) external view returns (Need memory) {
         return _needs[needId];
     }
@@ -611,6 +624,16 @@ contract FlexMarket {
 
     function _requireGateOpen(bytes32 bidId, uint40 gateClosesAt) private view {
         if (block.timestamp >= gateClosesAt) revert MarketGateClosed(bidId, gateClosesAt, block.timestamp);
+    }
+
+    function _requireDeliveryNotOver(bytes32 activationId, Activation storage activation_) private view {
+        uint40 deliveryEnd = activation_.firstPeriod + uint40(activation_.setPointsKw.length) * PERIOD_SECONDS;
+        if (block.timestamp >= deliveryEnd) revert MarketDeliveryOver(activationId, deliveryEnd, block.timestamp);
+    }
+
+    /// The gate of a delivery starting at `start`: `gateClosureSeconds` before it (0 if sooner).
+    function _gateOf(uint40 start, uint32 gateClosureSeconds) private pure returns (uint40) {
+        return start > gateClosureSeconds ? start - gateClosureSeconds : 0;
     }
 
     function _existingBid(bytes32 bidId) private view returns (Bid storage bid_) {
@@ -641,7 +664,7 @@ contract FlexMarket {
         if (!config.open) revert MarketClosedMarket(terms.marketId);
         uint40 validUntil = _checkQuantities(bidId, terms, qualified);
         uint40 start = terms.deliveryStart;
-        uint40 gateClosesAt = start > config.gateClosureSeconds ? start - config.gateClosureSeconds : 0;
+        uint40 gateClosesAt = _gateOf(start, config.gateClosureSeconds);
         _requireGateOpen(bidId, gateClosesAt);
 
         Bid storage bid_ = _bids[bidId];

@@ -7,9 +7,10 @@ answer window to lapse) without waiting for it: :func:`advance` moves the chain'
 (``evm_increaseTime``) and the platform's clock together by the same number of seconds, so the
 contracts and every platform process (API, workers, the indexer) keep agreeing on the time.
 The offset is kept in ``<data dir>/clock-offset-s``, read on every call, so running processes
-follow it at once. It is refused on any chain but the local one. (A local chain restarted from
-its state file does not keep its time offset: the demo and the tests advance the clocks only on
-platforms of their own, in temporary folders.)
+follow it at once. It is refused on any chain but the local one. A local chain restarted from
+its state file forgets its time offset (its blocks fall back to the wall clock, behind the
+platform's: a new activation's acknowledgement deadline, taken from the block time, would have
+passed already); :func:`align_chain` moves it forward again when the local stack starts.
 """
 
 from __future__ import annotations
@@ -67,3 +68,34 @@ def advance(settings: Settings, rpc_url: str, seconds: int) -> int:
     temporary.write_text(str(offset))
     temporary.replace(path)
     return offset
+
+
+def advance_past(settings: Settings, rpc_url: str, moment: int, *, margin_s: int = 5) -> int:
+    """Move the local chain's and the platform's clocks to ``margin_s`` past ``moment`` (a gate
+    closure, the end of a delivery), unless they are there already; return the offset."""
+    behind = moment + margin_s - now(settings.data_dir)
+    if behind > 0:
+        return advance(settings, rpc_url, behind)
+    return offset_s(settings.data_dir)
+
+
+def align_chain(settings: Settings, rpc_url: str) -> int:
+    """Move a local chain whose block time lags the platform's clock (restarted from its state
+    file, which does not keep ``evm_increaseTime``) forward to it; return the seconds moved.
+    Nothing happens without an offset, or on any chain but the local one."""
+    if offset_s(settings.data_dir) <= 0:
+        return 0
+    rpc = RpcClient(rpc_url)
+    try:
+        if int(rpc.call("eth_chainId"), 16) != LOCAL_CHAIN_ID:
+            return 0
+        rpc.call("evm_mine", [])
+        latest = int(rpc.call("eth_getBlockByNumber", ["latest", False])["timestamp"], 16)
+        behind = now(settings.data_dir) - latest
+        if behind <= 1:
+            return 0
+        rpc.call("evm_increaseTime", [behind])
+        rpc.call("evm_mine", [])
+        return behind
+    finally:
+        rpc.close()

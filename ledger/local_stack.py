@@ -14,6 +14,7 @@ from typing import Any
 
 import redis
 
+from ledger import clock
 from ledger.chain.anvil import ANVIL_FUNDER_KEY, AnvilNode
 from ledger.settings import Settings
 
@@ -57,6 +58,8 @@ class LocalStack:
             )
             self._anvil = node.start()
             self.rpc_url = node.rpc_url
+            # a node restarted from its state file is behind a platform clock moved ahead
+            clock.align_chain(settings, self.rpc_url)
             self.funder_key = settings.funder_key or ANVIL_FUNDER_KEY
         self.redis_url = settings.redis_url or self._local_redis()
         return self

@@ -202,7 +202,9 @@ def list_constraints(org: CurrentOrg, session: SessionDep) -> dict[str, Any]:
 
 
 @router.post(
-    "/needs", status_code=ACCEPTED, summary="The TSO states a need (cleared at once by default)"
+    "/needs",
+    status_code=ACCEPTED,
+    summary="The TSO states a need (cleared at its gate closure by default)",
 )
 def publish_need(
     body: NeedCreate, org: CurrentOrg, runtime: RuntimeDep, session: SessionDep
@@ -211,7 +213,11 @@ def publish_need(
     return _accepted(runtime, session, operation, needId=operation.target_id)
 
 
-@router.post("/needs/{need_id}/clear", status_code=ACCEPTED, summary="Clear an open need now")
+@router.post(
+    "/needs/{need_id}/clear",
+    status_code=ACCEPTED,
+    summary="Clear an open need now (409 gate_not_closed before its gate closes)",
+)
 def clear_need(
     need_id: str, org: CurrentOrg, runtime: RuntimeDep, session: SessionDep
 ) -> dict[str, Any]:

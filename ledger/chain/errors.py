@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+from ledger.chain.messages import explain
 from ledger.domain.enums import PodStatus, UvamStatus
 from ledger.errors import CbpError, Conflict, Forbidden, NotFound
 
@@ -65,9 +67,12 @@ class ContractRevert(ChainError):
             return NotFound
         return Conflict
 
-    def as_domain_error(self) -> CbpError:
-        """The same refusal as the API reports it (403/404/409), keeping the decoded error."""
-        error = self.category(self.message, error=self.error_name, arguments=self.arguments)
+    def as_domain_error(self, context: Mapping[str, Any] | None = None) -> CbpError:
+        """The same refusal as the API reports it (403/404/409): ``code``
+        ``contract.<ErrorName>``, the decoded error in ``details``, and a ``message`` a person
+        understands (:mod:`ledger.chain.messages`, with the caller's ``context``)."""
+        message = explain(self.error_name, self.arguments, context) or self.message
+        error = self.category(message, error=self.error_name, arguments=self.arguments)
         error.code = f"contract.{self.error_name}"
         return error
 

@@ -139,6 +139,8 @@ class MarketNeed(SQLModel, table=True):
     price_limit_micro: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     pricing: str = Field(max_length=16)
     clearing: str = Field(max_length=16)
+    gate_closes_at: int | None = _big(nullable=True)
+    """The gate of the need's first period (unix s): clearing waits for it."""
     status: str = Field(index=True, max_length=16)
     terms_hash: str = Field(max_length=66)
     inputs: dict[str, Any] | None = _json()

@@ -255,3 +255,30 @@ def inputs_hash(need: NeedSpec, offers: Sequence[Offer]) -> bytes:
 
 def result_hash(result: ClearingResult) -> bytes:
     return document_hash(result_document(result))
+
+
+def unfilled_reason(inputs: dict[str, Any], result: dict[str, Any]) -> dict[str, str] | None:
+    """Why a clearing awarded nothing (``None`` when it awarded something), from its stored
+    documents: ``noBids`` (no Active bid offered in the need's periods), ``aboveLimit`` (every
+    bid offered was above the price limit) or ``noFit`` (only indivisible bids larger than the
+    need were left)."""
+    if result["awards"]:
+        return None
+    need, offers = from_inputs_document(inputs)
+    starts = period_starts(need.delivery_start, len(need.quantities_kw))
+    offering = [o for o in offers if any(o.quantity_at(start) > 0 for start in starts)]
+    if not offering:
+        return {
+            "code": "noBids",
+            "message": "no Active bid offered in the need's periods when it was cleared",
+        }
+    limit = need.price_limit_micro
+    if limit is not None and all(o.price_micro > limit for o in offering):
+        return {
+            "code": "aboveLimit",
+            "message": f"all {len(offering)} bids offered were above the need's price limit",
+        }
+    return {
+        "code": "noFit",
+        "message": f"the {len(offering)} bids offered were indivisible and larger than the need",
+    }

@@ -144,8 +144,8 @@ class NeedCreate(CbpModel):
     """EUR/MWh; bids above it are not selected."""
     pricing: Pricing = Pricing.PAY_AS_BID
     clearing: ClearingMode = ClearingMode.IMMEDIATE
-    """``immediate``: clear as soon as the need is on chain; ``manual``: on
-    ``POST /market/needs/{id}/clear``."""
+    """``immediate``: cleared as soon as the need is on chain and the gate of its first period
+    has closed; ``manual``: on ``POST /market/needs/{id}/clear`` (refused before that gate)."""
 
 
 class ActivationCreate(CbpModel):

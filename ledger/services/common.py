@@ -47,9 +47,25 @@ def simulate(
     try:
         runtime.chain.simulate(organisation.address, calls)
     except ContractRevert as revert:
-        error = revert.as_domain_error()
+        with runtime.session() as session:
+            error = revert.as_domain_error(refusal_context(session, revert))
         error.field = (error_fields or {}).get(revert.error_name)
         raise error from revert
+
+
+def refusal_context(session: Session, revert: ContractRevert) -> dict[str, str]:
+    """What the message of a contract refusal needs beyond the error's own arguments: the
+    record and its current status, for an error that names a record but not its status."""
+    if revert.error_name != "RegistryNotEditable":
+        return {}
+    key = str(revert.arguments.get("id", ""))
+    pod = session.exec(select(Pod).where(Pod.chain_key == key)).first()
+    if pod is not None:
+        return {"record": f"POD {pod.id}", "status": pod.status}
+    uvam = session.exec(select(Uvam).where(Uvam.chain_key == key)).first()
+    if uvam is not None:
+        return {"record": f"UVAM {uvam.id}", "status": uvam.status}
+    return {}
 
 
 def owned_pod(session: Session, pod_id: str, organisation: Organisation) -> Pod:

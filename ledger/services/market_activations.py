@@ -25,7 +25,7 @@ from ledger.domain.enums import Role
 from ledger.domain.identifiers import eic_from_bytes16
 from ledger.errors import Conflict, Forbidden, NotFound
 from ledger.ids import chain_key, new_id
-from ledger.market.periods import PERIOD_SECONDS, iso, period_starts, to_unix
+from ledger.market.periods import PERIOD_SECONDS, delivery_end, iso, period_starts, to_unix
 from ledger.market.schemas import (
     Acknowledgement,
     ActivationChange,
@@ -70,6 +70,26 @@ class NoticeTooShort(Conflict):
 
 class DeadlinePassed(Conflict):
     code = "acknowledgement_deadline_passed"
+
+
+class DeliveryOver(Conflict):
+    """A change or stop of an activation whose delivery is over (and may be settled)."""
+
+    code = "delivery_over"
+
+
+def _require_delivery_not_over(row: MarketActivation, action: str) -> None:
+    """Set points of a delivery that is over are what the settlement measures against: they no
+    longer change (the contract refuses it too, ``MarketDeliveryOver``)."""
+    end = delivery_end(row.first_period, len(row.set_points_kw))
+    if now() >= end:
+        raise DeliveryOver(
+            f"activation {row.id} delivered until {iso(end)}: it can no longer be {action}"
+            " (only an activation whose delivery is not over can be changed or stopped)",
+            field="activationId",
+            reason="deliveryOver",
+            deliveryEnd=iso(end),
+        )
 
 
 def activated_kw(session: Session, bid_id: str, *, exclude: str | None = None) -> dict[int, int]:
@@ -218,6 +238,7 @@ def change_activation(
     row = _activation(session, tso, activation_id)
     if row.status not in LIVE:
         raise Conflict(f"activation {row.id} is {row.status}", field="activationId")
+    _require_delivery_not_over(row, "changed")
     if len(change.set_points_kw) != len(row.set_points_kw):
         raise Conflict(
             f"the activation covers {len(row.set_points_kw)} periods", field="setPointsKw"
@@ -256,6 +277,7 @@ def stop_activation(
     row = _activation(session, tso, activation_id)
     if row.status not in LIVE:
         raise Conflict(f"activation {row.id} is {row.status}", field="activationId")
+    _require_delivery_not_over(row, "stopped")
     operation = operations.accept(
         session,
         organisation=tso,

@@ -20,7 +20,7 @@ from ledger.db.market_models import GridConstraint, MarketBid
 from ledger.db.models import Operation, Organisation, Pod
 from ledger.domain.canonical import canonical_json
 from ledger.domain.enums import Role
-from ledger.errors import Forbidden, NotFound
+from ledger.errors import Forbidden, InvalidInput, NotFound
 from ledger.ids import new_id
 from ledger.market import grid
 from ledger.market.periods import delivery_end, iso, to_unix
@@ -46,10 +46,16 @@ from ledger.services.uvams import active_members
 def declare_constraints(
     session: Session, *, dso: Organisation, constraints: Sequence[GridConstraintCreate]
 ) -> list[GridConstraint]:
-    """A DSO declares traffic lights for PODs or zones of its grid (used by later checks)."""
+    """A DSO declares traffic lights for PODs or zones of its grid (used by later checks).
+
+    Every constraint is checked before any is stored: a POD on the DSO's own grid, and a
+    ``limitKw`` no higher than what it limits can draw, the POD's contracted power (for a zone,
+    the largest contracted power of the DSO's PODs in it). Otherwise 422 (or 403/404) naming the
+    constraint's field, and nothing is stored."""
     require_role(dso, Role.DSO, field="constraints")
-    rows = []
+    zone_bounds: dict[str, tuple[int, str]] | None = None
     for index, item in enumerate(constraints):
+        bound: tuple[int, str] | None = None
         if item.scope == "pod":
             pod = session.get(Pod, item.target)
             if pod is None:
@@ -58,7 +64,21 @@ def declare_constraints(
                 raise Forbidden(
                     f"POD {item.target} is not on your grid", field=f"constraints.{index}.target"
                 )
-        row = GridConstraint(
+            bound = (int(pod.record["contractedPower"]), f"POD {pod.id}")
+        elif item.limit_kw is not None:
+            if zone_bounds is None:
+                zone_bounds = _zone_bounds(session, dso)
+            bound = zone_bounds.get(item.target)
+        if item.limit_kw is not None and bound is not None and item.limit_kw > bound[0]:
+            contracted, what = bound
+            raise InvalidInput(
+                f"limitKw {item.limit_kw} kW exceeds the contracted power of {what}"
+                f" ({contracted} kW): a limit can be at most {contracted} kW",
+                field=f"constraints.{index}.limitKw",
+                maximumKw=contracted,
+            )
+    rows = [
+        GridConstraint(
             id=new_id(),
             dso_id=dso.id,
             scope=item.scope.value,
@@ -71,10 +91,24 @@ def declare_constraints(
             reason_code=int(item.reason_code),
             reason=item.reason,
         )
-        session.add(row)
-        rows.append(row)
+        for item in constraints
+    ]
+    session.add_all(rows)
     session.flush()
     return rows
+
+
+def _zone_bounds(session: Session, dso: Organisation) -> dict[str, tuple[int, str]]:
+    """Per zone (``locationId``) of the DSO's grid: the largest contracted power of its PODs."""
+    bounds: dict[str, tuple[int, str]] = {}
+    for pod in session.exec(select(Pod).where(Pod.dso_eic == dso.eic)).all():
+        zone = pod.record.get("locationId")
+        if not zone:
+            continue
+        contracted = int(pod.record["contractedPower"])
+        if zone not in bounds or contracted > bounds[zone][0]:
+            bounds[zone] = (contracted, f"the largest POD of zone {zone}")
+    return bounds
 
 
 def constraint_view(row: GridConstraint) -> dict[str, Any]:

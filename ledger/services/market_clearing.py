@@ -2,11 +2,14 @@
 :mod:`ledger.market.clearing`).
 
 The TSO states a need (product, direction, quantity per period, optional price limit, pricing
-rule); it is published on chain, then cleared at once (``clearing: immediate``) or when the TSO
-asks. The clearing reads the bids that are Active on chain (the database mirrors them), computes
-the awards, and records on chain the awards, the rejected bids and the hashes of the clearing's
+rule); it is published on chain, then cleared once the gate of its first period has closed
+(``clearing: immediate``: the worker waits for it on the platform's clock) or when the TSO asks
+after that; before, bids may still come, and clearing is refused (here and on chain). The
+clearing reads the bids that are Active on chain (the database mirrors them), computes the
+awards, and records on chain the awards, the rejected bids and the hashes of the clearing's
 inputs and result. The inputs are stored with the need: :func:`rerun` clears them again and
-compares the result's hash with the one on chain.
+compares the result's hash with the one on chain. A clearing that awards nothing leaves the
+need ``Unfilled``, with the reason (:func:`ledger.market.clearing.unfilled_reason`).
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from ledger.domain.enums import Role
 from ledger.errors import Conflict, InvalidInput, NotFound
 from ledger.ids import chain_key, new_id
 from ledger.market import clearing
-from ledger.market.periods import delivery_end, iso, period_starts, to_unix
+from ledger.market.periods import delivery_end, gate_closes_at, iso, period_starts, to_unix
 from ledger.market.schemas import ClearingMode, NeedCreate
 from ledger.market.terms import Direction, NeedTerms, Pricing
 from ledger.market.units import price_text, price_to_micro
@@ -45,7 +48,23 @@ from ledger.services.market_common import (
 from ledger.services.operations import FollowUp, Handler
 
 TASK_CLEAR_NEED = "cbp.market.clear_need"
-OPEN, CLEARED = "Open", "Cleared"
+OPEN, CLEARED, UNFILLED = "Open", "Cleared", "Unfilled"
+CLEARED_STATUSES = (CLEARED, UNFILLED)
+
+
+class GateNotClosed(Conflict):
+    """Clearing asked before the gate of the need's first period closed."""
+
+    code = "gate_not_closed"
+
+
+def need_gate(session: Session, need: MarketNeed) -> int:
+    """When the need's gate closes (unix s): recorded at publication (on chain too); for a need
+    published before that was recorded, from its product's gate closure."""
+    if need.gate_closes_at is not None:
+        return need.gate_closes_at
+    spec = product_spec(session, need.product_id)
+    return gate_closes_at(need.delivery_start, spec.gate_closure_s if spec else 0)
 
 
 def _need_terms(need: MarketNeed) -> NeedTerms:
@@ -116,8 +135,10 @@ class NeedPublish(Handler):
     def apply(
         self, session: Session, operation: Operation, receipts: Sequence[Receipt]
     ) -> list[FollowUp]:
-        if not events(receipts, "NeedPublished"):
+        published = events(receipts, "NeedPublished")
+        if not published:
             return []
+        args, _ = published[0]
         p = operation.payload
         session.add(
             MarketNeed(
@@ -132,11 +153,16 @@ class NeedPublish(Handler):
                 clearing=p["clearing"],
                 status=OPEN,
                 terms_hash=p["termsHash"],
+                gate_closes_at=args["gateClosesAt"],
             )
         )
-        operation.result = {"needId": p["needId"]}
+        operation.result = {"needId": p["needId"], "gateClosesAt": iso(args["gateClosesAt"])}
         if p["clearing"] == ClearingMode.IMMEDIATE.value:
-            return [FollowUp(TASK_CLEAR_NEED, {"need_id": p["needId"]})]
+            return [
+                FollowUp(
+                    TASK_CLEAR_NEED, {"need_id": p["needId"], "not_before": args["gateClosesAt"]}
+                )
+            ]
         return []
 
 
@@ -182,15 +208,25 @@ def clear_need(
     need_id: str,
     idempotency_key: str | None = None,
 ) -> Operation:
-    """Clear an open need against the active bids and record the awards on chain."""
+    """Clear an open need against the active bids and record the awards on chain, once the
+    gate of its first period has closed (409 ``gate_not_closed`` before)."""
     require_role(tso, Role.TSO, field="needId")
     need = session.get(MarketNeed, need_id)
     if need is None:
         raise NotFound(f"no need {need_id}", field="needId")
     if need.status != OPEN:
         raise Conflict(f"need {need_id} is {need.status}", field="needId")
+    at, gate = now(), need_gate(session, need)
+    if at < gate:
+        raise GateNotClosed(
+            f"need {need_id} can be cleared once its gate closes at {iso(gate)} (platform clock"
+            f" now {iso(at)}): until then bids for its periods are still on time",
+            field="needId",
+            reason="gateNotClosed",
+            gateClosesAt=iso(gate),
+        )
     spec = _spec(need)
-    offers = _offers(session, need, now())
+    offers = _offers(session, need, at)
     result = clearing.clear(spec, offers)
     inputs = clearing.inputs_document(spec, offers)
     outcome = clearing.result_document(result)
@@ -213,11 +249,19 @@ def clear_need(
     return operation
 
 
-def clear_need_task(runtime: Runtime, need_id: str) -> str | None:
-    """Automatic clearing of a need published with ``clearing: immediate``."""
+def gate_of(runtime: Runtime, need_id: str) -> int | None:
+    """When the gate of a stored need closes (``None`` for an unknown need)."""
     with runtime.session() as session:
         need = session.get(MarketNeed, need_id)
-        if need is None or need.status != OPEN:
+        return None if need is None else need_gate(session, need)
+
+
+def clear_need_task(runtime: Runtime, need_id: str) -> str | None:
+    """Automatic clearing of a need published with ``clearing: immediate`` (the task waits for
+    the need's gate closure first)."""
+    with runtime.session() as session:
+        need = session.get(MarketNeed, need_id)
+        if need is None or need.status != OPEN or now() < need_gate(session, need):
             return None
         operation = clear_need(
             runtime,
@@ -278,7 +322,7 @@ class NeedClear(Handler):
         p = operation.payload
         need = session.get(MarketNeed, p["needId"])
         assert need is not None
-        need.status = CLEARED
+        need.status = CLEARED if p["result"]["awards"] else UNFILLED
         need.inputs, need.inputs_hash = p["inputs"], p["inputsHash"]
         need.result, need.result_hash = p["result"], p["resultHash"]
         need.clear_transaction_hash = cleared[0][1].transaction_hash
@@ -313,7 +357,7 @@ def rerun(
 ) -> dict[str, Any]:
     """Clear a cleared need again from its stored inputs; compare with the hash on chain."""
     need = _visible_need(session, organisation, need_id)
-    if need.status != CLEARED or need.inputs is None:
+    if need.status not in CLEARED_STATUSES or need.inputs is None:
         raise Conflict(f"need {need_id} is not cleared yet", field="needId")
     spec, offers = clearing.from_inputs_document(need.inputs)
     result = clearing.clear(spec, offers)
@@ -354,6 +398,8 @@ def need_view(session: Session, need: MarketNeed, organisation: Organisation) ->
         "pricing": need.pricing,
         "clearing": need.clearing,
         "status": need.status,
+        "gateClosesAt": iso(need_gate(session, need)),
+        "unfilledReason": None,
         "termsHash": need.terms_hash,
         "inputsHash": need.inputs_hash,
         "resultHash": need.result_hash,
@@ -361,7 +407,8 @@ def need_view(session: Session, need: MarketNeed, organisation: Organisation) ->
         "createdAt": need.created_at.isoformat(),
         "clearedAt": need.cleared_at.isoformat() if need.cleared_at else None,
     }
-    if need.result is not None:
+    if need.result is not None and need.inputs is not None:
+        body["unfilledReason"] = clearing.unfilled_reason(need.inputs, need.result)
         starts = period_starts(need.delivery_start, len(need.quantities_kw))
         body["periods"] = [
             {

@@ -47,6 +47,8 @@ ERROR_FIELDS = {
     "MarketBeyondAward": "setPointsKw",
     "MarketInvalidActivationTransition": "status",
     "MarketAckDeadlinePassed": "accept",
+    "MarketGateNotClosed": "needId",
+    "MarketDeliveryOver": "activationId",
     "MeasurementsUnauthorized": "kind",
     "MeasurementsBadCorrection": "batchId",
 }

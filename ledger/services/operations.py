@@ -26,6 +26,7 @@ from ledger.db.models import Operation, Organisation, utcnow
 from ledger.errors import NotFound
 from ledger.ids import new_id
 from ledger.runtime import Runtime
+from ledger.services.common import refusal_context
 
 log = logging.getLogger(__name__)
 
@@ -141,7 +142,7 @@ def execute(runtime: Runtime, operation_id: str) -> Operation:
                 try:
                     signed = chain.prepare(signer, handler.calls(session, operation))
                 except ContractRevert as revert:
-                    _finish(runtime, session, operation, error=_error_of(revert))
+                    _finish(runtime, session, operation, error=_error_of(session, revert))
                     return operation
                 operation.signed_transactions = [
                     {"hash": tx.tx_hash, "raw": tx.raw, "nonce": tx.nonce} for tx in signed
@@ -159,7 +160,7 @@ def execute(runtime: Runtime, operation_id: str) -> Operation:
         failed = [r for r in receipts if not r.succeeded]
         operation.block_number = max(r.block_number for r in receipts)
         operation.gas_used = sum(r.gas_used for r in receipts)
-        error = _error_of(chain.revert_reason(failed[0])) if failed else None
+        error = _error_of(session, chain.revert_reason(failed[0])) if failed else None
         _finish(runtime, session, operation, error=error, follow_ups=follow_ups)
         return operation
 
@@ -223,8 +224,8 @@ def _resend_unknown(runtime: Runtime, signed: list[SignedTransaction]) -> bool:
     return True
 
 
-def _error_of(revert: ContractRevert) -> dict[str, Any]:
-    domain = revert.as_domain_error()
+def _error_of(session: Session, revert: ContractRevert) -> dict[str, Any]:
+    domain = revert.as_domain_error(refusal_context(session, revert))
     return {**domain.to_dict(), "httpStatus": domain.http_status}
 
 

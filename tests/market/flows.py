@@ -6,6 +6,7 @@ generator."""
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -21,6 +22,7 @@ from cli.flows import (  # noqa: F401  (re-exported for the market tests)
     unique_product,
 )
 from cli.world import TSO_EIC  # noqa: F401
+from ledger import clock
 from ledger.market.periods import PERIOD_SECONDS, iso, next_period
 
 
@@ -45,9 +47,31 @@ def refused(
     return body
 
 
-def period_after(seconds: int) -> int:
-    """Start of the first 15-minute period beginning after now + ``seconds``."""
-    return next_period(int(time.time()) + seconds)
+def now(world: Any) -> int:
+    """The platform's clock (unix s), which tests move ahead of the wall clock."""
+    return clock.now(world.platform.settings.data_dir)
+
+
+def period_after(world: Any, seconds: int) -> int:
+    """Start of the first 15-minute period beginning after now + ``seconds`` on the platform's
+    clock."""
+    return next_period(now(world) + seconds)
+
+
+def advance_past(world: Any, moment: int) -> None:
+    """Move the platform's and the chain's clocks just past ``moment`` (unix seconds): past a
+    need's gate closure, an activation's delivery, an answer window (simulated time, local chain
+    only, :mod:`ledger.clock`)."""
+    clock.advance_past(world.platform.settings, world.platform.stack.rpc_url, moment)
+
+
+def need_at_gate(world: Any, body: dict[str, Any], *, gate_closure_s: int = 1200) -> dict[str, Any]:
+    """The TSO states the need ``body`` once the gate of its first period has closed (the clocks
+    move past it: clearing waits for gate closure); an immediate need is then cleared at once.
+    Returns the publication's operation (``needId`` in its result)."""
+    start = int(datetime.fromisoformat(body["deliveryStart"]).timestamp())
+    advance_past(world, start - gate_closure_s)
+    return done(world, "tso", world.client("tso").post("/market/needs", json=body))
 
 
 def bid(

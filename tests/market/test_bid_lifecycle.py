@@ -4,7 +4,6 @@ only the activation's BSP acknowledges it."""
 
 from __future__ import annotations
 
-import time
 from datetime import datetime
 from typing import Any
 
@@ -28,7 +27,7 @@ def _submit(world: Any, slug: str, *bodies: dict[str, Any]) -> list[str]:
 def test_update_withdraw_and_suspend_before_gate_closure(market: Market) -> None:
     world, uvam = market.world, market.uvams["b"]  # bsp2, 40 kW
     product = flows.product(world, flows.unique_product("LIFE"))
-    start = flows.period_after(1300)
+    start = flows.period_after(world, 1300)
     first, second, third = _submit(
         world,
         "bsp2",
@@ -73,17 +72,12 @@ def test_update_withdraw_and_suspend_before_gate_closure(market: Market) -> None
 
 def test_no_update_or_withdrawal_after_gate_closure(market: Market) -> None:
     world, uvam = market.world, market.uvams["b"]
-    start = flows.period_after(300)
-    # a product whose gate for `start` closes 6 seconds from now
-    product = flows.product(
-        world, flows.unique_product("GATE"), gate_closure_s=start - int(time.time()) - 6
-    )
+    start = flows.period_after(world, 1300)
+    product = flows.product(world, flows.unique_product("GATE"))
     [bid_id] = _submit(world, "bsp2", flows.bid(uvam, product, start, [10], "70"))
     bid = flows.wait_bids(world, "bsp2", [bid_id], {"Active"})[0]
-    closes = datetime.fromisoformat(bid["gateClosesAt"]).timestamp()
-    assert closes > time.time(), "the bid reached the chain too late for this test"
-    # wait for the gate, with a margin: the chain's clock moves with the next block
-    time.sleep(closes - time.time() + 1.5)
+    # the clocks move past the gate (simulated time) instead of waiting for it
+    flows.advance_past(world, int(datetime.fromisoformat(bid["gateClosesAt"]).timestamp()))
     client = world.client("bsp2")
     flows.refused(
         client.patch("/market/bids", json={"bids": [{"bidId": bid_id, "price": "60"}]}),
@@ -111,19 +105,16 @@ def test_no_update_or_withdrawal_after_gate_closure(market: Market) -> None:
 def test_unacknowledged_activation_lapses(market: Market) -> None:
     world, uvam = market.world, market.uvams["c"]  # bsp3
     product = flows.product(world, flows.unique_product("LAPSE"), ack_s=2)
-    start = flows.period_after(1300)
+    start = flows.period_after(world, 1300)
     [bid_id] = _submit(world, "bsp3", flows.bid(uvam, product, start, [20], "75"))
     flows.wait_bids(world, "bsp3", [bid_id], {"Active"})
-    need = world.client("tso").post(
-        "/market/needs",
-        json={
-            "productId": product,
-            "direction": "up",
-            "deliveryStart": iso(start),
-            "quantitiesKw": [20],
-        },
-    )
-    assert flows.done(world, "tso", need)["status"] == "succeeded"
+    need = {
+        "productId": product,
+        "direction": "up",
+        "deliveryStart": iso(start),
+        "quantitiesKw": [20],
+    }
+    assert flows.need_at_gate(world, need)["status"] == "succeeded"
     flows.wait_bids(world, "bsp3", [bid_id], {"Selected"})
     # with a notice longer than the time left before delivery, the activation is refused
     flows.product(world, product, ack_s=2, notice_s=3 * 3600)

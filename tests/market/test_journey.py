@@ -3,7 +3,8 @@ bids -> DSO checks (one bid blocked, one capped) -> TSO needs cleared pay-as-bid
 pay-as-clear (results worked out by hand below) -> activations and acknowledgements.
 
 Periods: T1 is the first quarter-hour starting at least 21 minutes from now (the product's gate
-closes 20 minutes before delivery), T2 and T3 the two after it. Prices in EUR/MWh.
+closes 20 minutes before delivery), T2 and T3 the two after it. Prices in EUR/MWh. A need is
+cleared once its gate has closed: the test moves the platform's and the chain's clocks there.
 """
 
 from __future__ import annotations
@@ -47,15 +48,16 @@ def _constraint(
 
 
 def _need(world: Any, body: dict[str, Any]) -> dict[str, Any]:
-    response = world.client("tso").post("/market/needs", json=body)
-    assert flows.done(world, "tso", response)["status"] == "succeeded"
-    need_id = response.json()["needId"]
+    """The TSO states a need at its gate closure; it is cleared at once."""
+    operation = flows.need_at_gate(world, body)
+    assert operation["status"] == "succeeded", operation
+    need_id = operation["result"]["needId"]
     return flows.wait_status(world, "tso", f"/market/needs/{need_id}", {"Cleared"})
 
 
 def test_market_journey(market: Market) -> None:
     world, product, uvams, zones = market.world, market.product, market.uvams, market.zones
-    t1 = flows.period_after(1260)
+    t1 = flows.period_after(world, 1260)
     t2, t3 = t1 + 900, t1 + 1800
 
     # --- DSO constraints: dso2 closes zone D in T1 (red); dso1 caps zone C at 35 kW in T2-T3

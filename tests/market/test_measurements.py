@@ -4,7 +4,6 @@ party verifies against the chain, corrections as new versions."""
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 from typer.testing import CliRunner
@@ -15,8 +14,8 @@ from tests.market import flows
 from tests.market.conftest import Market
 
 
-def _hour_ago() -> int:
-    now = int(time.time())
+def _hour_ago(world: Any) -> int:
+    now = flows.now(world)
     return now - now % 60 - 3600
 
 
@@ -60,7 +59,7 @@ def _verify_on_chain(world: Any, proof: dict[str, Any]) -> bool:
 def test_upload_commit_prove_and_correct(market: Market) -> None:
     world = market.world
     device, other_device = market.devices["a"][0], market.devices["d"][0]  # both bsp1's
-    start = _hour_ago()
+    start = _hour_ago(world)
     rows = [(device, start + 60 * i, 5000 + 10 * i) for i in range(60) if i not in (20, 21)]
     rows += [(other_device, start + 60 * i, -3000) for i in range(30)]
     response = _upload_csv(world, "bsp1", _csv(rows))
@@ -194,7 +193,7 @@ def test_upload_commit_prove_and_correct(market: Market) -> None:
 def test_dso_uploads_pod_readings_in_json(market: Market) -> None:
     world = market.world
     pod = market.pods["a"][0]  # on dso1's grid
-    start = _hour_ago() - _hour_ago() % 900
+    start = _hour_ago(world) - _hour_ago(world) % 900
     body = {
         "kind": "pod",
         "resolutionSeconds": 900,
@@ -224,7 +223,7 @@ def test_dso_uploads_pod_readings_in_json(market: Market) -> None:
 def test_measurement_refusals(market: Market) -> None:
     world = market.world
     device, pod = market.devices["a"][0], market.pods["a"][0]  # bsp1's device, dso1's POD
-    start = _hour_ago()
+    start = _hour_ago(world)
     # someone else's resource: bsp2 uploads for bsp1's device; dso2 for a POD of dso1's grid
     error = flows.refused(
         _upload_csv(world, "bsp2", _csv([(device, start, 100)])), 403, "not_entitled", "resourceId"
@@ -261,7 +260,7 @@ def test_measurement_refusals(market: Market) -> None:
     assert problem["row"] == 4
     assert problem["timestamp"] == start
     # not aligned, in the future, implausible (22 kW device: beyond 26.4 kW), unknown, malformed
-    future = int(time.time()) - int(time.time()) % 60 + 60
+    future = flows.now(world) - flows.now(world) % 60 + 60
     error = flows.refused(
         _upload_csv(
             world,

@@ -42,7 +42,7 @@ def _post_bid(world: Any, slug: str, body: dict[str, Any]) -> Any:
 def test_late_bid_is_refused(market: Market) -> None:
     world, uvam = market.world, market.uvams["a"]
     # the next quarter-hour starts in at most 15 minutes: its gate (20 minutes before) has closed
-    start = flows.period_after(0)
+    start = flows.period_after(world, 0)
     error = flows.refused(
         _post_bid(world, "bsp1", flows.bid(uvam, market.product, start, [10], "50")),
         409,
@@ -63,7 +63,7 @@ def test_late_bid_is_refused(market: Market) -> None:
 
 def test_bid_above_qualified_power_is_refused(market: Market) -> None:
     world, uvam = market.world, market.uvams["a"]  # qualified 30 kW up
-    start = flows.period_after(1300)
+    start = flows.period_after(world, 1300)
     error = flows.refused(
         _post_bid(world, "bsp1", flows.bid(uvam, market.product, start, [30, 31], "50")),
         422,
@@ -87,7 +87,7 @@ def test_bid_above_qualified_power_is_refused(market: Market) -> None:
 def test_bad_bid_terms_are_refused(market: Market) -> None:
     world, uvam = market.world, market.uvams["a"]
     client = world.client("bsp1")
-    start = flows.period_after(1300)
+    start = flows.period_after(world, 1300)
     cases = [
         (flows.bid(uvam, market.product, start + 60, [10], "50"), "bids.0.deliveryStart"),
         (flows.bid(uvam, market.product, start, [10], "50.1234567"), "bids.0.price"),
@@ -110,7 +110,7 @@ def test_bad_bid_terms_are_refused(market: Market) -> None:
 
 def test_wrong_actors_are_refused(market: Market) -> None:
     world, uvam = market.world, market.uvams["a"]  # bsp1's
-    start = flows.period_after(1300)
+    start = flows.period_after(world, 1300)
     body = flows.bid(uvam, market.product, start, [10], "50")
     # another BSP bids on bsp1's UVAM: the API does not even show it exists (404, as for every
     # resource of another BSP); the contract refuses the account all the same
@@ -201,7 +201,7 @@ def test_wrong_actors_are_refused(market: Market) -> None:
 
 def test_need_for_unknown_product_or_direction_is_refused(market: Market) -> None:
     world = market.world
-    start = next_period(flows.period_after(1300))
+    start = next_period(flows.period_after(world, 1300))
     product = flows.product(world, flows.unique_product("UPONLY"), directions=("up",))
     flows.refused(
         world.client("tso").post(
@@ -228,3 +228,43 @@ def test_need_for_unknown_product_or_direction_is_refused(market: Market) -> Non
         "invalid_input",
         "bids.0.direction",
     )
+
+
+def test_a_constraint_limit_above_the_contracted_power_is_refused(market: Market) -> None:
+    """Issue 12, item 13: 500 kW on a POD contracted at 60 kW was accepted without a word."""
+    world = market.world
+    pod = market.pods["a"][0]  # dso1's grid, contracted at 60 kW
+    assert world.client("dso1").get(f"/pods/{pod}").json()["contractedPower"] == 60
+    start = flows.period_after(world, 1300)
+
+    def amber(scope: str, target: str, kw: int) -> dict[str, Any]:
+        window = {"start": iso(start), "end": iso(start + 900)}
+        return {"scope": scope, "target": target, "light": "amber", "limitKw": kw, **window}
+
+    dso = world.client("dso1")
+    before = dso.get("/market/grid-constraints").json()["count"]
+    error = flows.refused(
+        dso.post(
+            "/market/grid-constraints",
+            json={"constraints": [amber("pod", pod, 60), amber("pod", pod, 500)]},
+        ),
+        422,
+        "invalid_input",
+        "constraints.1.limitKw",
+    )
+    assert "limitKw 500 kW exceeds the contracted power" in error["message"]
+    assert "(60 kW)" in error["message"]
+    assert error["details"] == {"maximumKw": 60}
+    zone = flows.refused(
+        dso.post(
+            "/market/grid-constraints", json={"constraints": [amber("zone", market.zones["a"], 61)]}
+        ),
+        422,
+        "invalid_input",
+        "constraints.0.limitKw",
+    )
+    assert zone["details"] == {"maximumKw": 60}
+    # nothing stored, not even the valid constraint sent with the bad one
+    assert dso.get("/market/grid-constraints").json()["count"] == before
+    accepted = dso.post("/market/grid-constraints", json={"constraints": [amber("pod", pod, 60)]})
+    assert accepted.status_code == 201, accepted.text

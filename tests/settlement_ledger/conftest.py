@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 
 from cli.world import World, build_world
-from ledger import clock
 from ledger.market.periods import iso
 from ledger.settlement import day_type
 from tests.market import flows
+from tests.market.flows import advance_past  # noqa: F401  (one home; used by the tests here)
 
 GRACE_S = 1800
 FINALISE_EVERY_S = 1.0
@@ -34,14 +34,6 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         settlement_finalise_every_s=FINALISE_EVERY_S,
         bid_expiry_every_s=1.0,
     )
-
-
-def advance_past(world: World, t: int) -> None:
-    """Move the platform's and the chain's clocks just past ``t`` (unix seconds)."""
-    settings = world.platform.settings
-    behind = t + 5 - clock.now(settings.data_dir)
-    if behind > 0:
-        clock.advance(settings, world.platform.stack.rpc_url, behind)
 
 
 def accepted_activation(world: World, bid_id: str, t: int, kw: int) -> str:

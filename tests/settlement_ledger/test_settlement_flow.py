@@ -59,25 +59,22 @@ def setup(world: Any) -> dict[str, Any]:
     )
     flows.succeeded(world, "tso", world.client("tso").post(f"/market/admissions/{uvam_id}"))
     product = flows.product(
-        world, flows.unique_product("SETTLE"), gate_closure_s=60, notice_s=60, ack_s=120
+        world, flows.unique_product("SETTLE"), gate_closure_s=300, notice_s=60, ack_s=120
     )
-    t1 = flows.period_after(300)
+    t1 = flows.period_after(world, 600)
     response = world.client("bsp1").post(
         "/market/bids", json={"bids": [flows.bid(uvam_id, product, t1, [40, 40, 40], "50.00")]}
     )
     assert flows.done(world, "bsp1", response)["status"] == "succeeded"
     [bid_id] = response.json()["bidIds"]
     flows.wait_bids(world, "tso", [bid_id], {"Active"})
-    need = world.client("tso").post(
-        "/market/needs",
-        json={
-            "productId": product,
-            "direction": "up",
-            "deliveryStart": iso(t1),
-            "quantitiesKw": [40, 40, 40],
-        },
-    )
-    assert flows.done(world, "tso", need)["status"] == "succeeded"
+    need = {
+        "productId": product,
+        "direction": "up",
+        "deliveryStart": iso(t1),
+        "quantitiesKw": [40, 40, 40],
+    }
+    assert flows.need_at_gate(world, need, gate_closure_s=300)["status"] == "succeeded"
     flows.wait_bids(world, "tso", [bid_id], {"Selected"})
     ids = {
         "a": accepted_activation(world, bid_id, t1, 10),
@@ -213,6 +210,21 @@ def test_meters_agree_worked_by_hand_then_dispute_resettle_accept_audit(
     assert _by_pod(v1, setup, "otherSourceWh") == [[3_000], [4_000]]
     assert _by_pod(v1, setup, "disagreement") == [[False], [False]]
     assert v1["totals"]["disagreements"] == 0
+    # a settled activation keeps its set points and status (issue 12): no change, no stop
+    tso = world.client("tso")
+    for response in (
+        tso.patch(f"/market/activations/{activation}", json={"setPointsKw": [5]}),
+        tso.post(f"/market/activations/{activation}/stop", json={"reasons": ["late"]}),
+    ):
+        assert flows.refused(response, 409, "delivery_over", "activationId")["details"] == {
+            "reason": "deliveryOver",
+            "deliveryEnd": iso(setup["t1"] + P),
+        }
+    _contract_refuses(
+        world, "tso", Call("FlexMarket", "changeActivation", (key, [5])), "MarketDeliveryOver"
+    )
+    unchanged = tso.get(f"/market/activations/{activation}").json()
+    assert (unchanged["status"], unchanged["setPointsKw"]) == ("Accepted", [10])
     sources = {name.split(":")[0] for name in v1["dataRoots"]}
     assert sources == {"dsoPodMeter", "bspDevices"}
     on_chain = world.chain.read("SettlementLedger", "settlement", key)

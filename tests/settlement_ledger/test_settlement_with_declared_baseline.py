@@ -62,7 +62,7 @@ def setup(world: Any) -> dict[str, Any]:
     )
     flows.succeeded(world, "tso", world.client("tso").post(f"/market/admissions/{uvam_id}"))
     product = flows.product(
-        world, flows.unique_product("DECL"), gate_closure_s=GATE_S, notice_s=60, ack_s=120
+        world, flows.unique_product("DECL"), gate_closure_s=GATE_S, notice_s=15, ack_s=120
     )
     t1 = next_period(clock.now(settings.data_dir) + 420)
     response = world.client("bsp1").post(
@@ -96,16 +96,14 @@ def setup(world: Any) -> dict[str, Any]:
     assert flows.done(world, "bsp1", correction)["status"] == "succeeded", correction.text
     declared_id = correction.json()["batch"]["id"]
 
-    need = world.client("tso").post(
-        "/market/needs",
-        json={
-            "productId": product,
-            "direction": "up",
-            "deliveryStart": iso(t1),
-            "quantitiesKw": [20, 20],
-        },
-    )
-    assert flows.done(world, "tso", need)["status"] == "succeeded"
+    # the need is cleared at its gate (t1 - 60): the activations of t1 then need 15 s of notice
+    need = {
+        "productId": product,
+        "direction": "up",
+        "deliveryStart": iso(t1),
+        "quantitiesKw": [20, 20],
+    }
+    assert flows.need_at_gate(world, need, gate_closure_s=GATE_S)["status"] == "succeeded"
     flows.wait_bids(world, "tso", [bid_id], {"Selected"})
     ids = {
         name: accepted_activation(world, bid_id, start, 10)

@@ -9,8 +9,7 @@ import dataclasses
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ledger import clock
-from ledger.market.periods import PERIOD_SECONDS, iso, next_period
+from ledger.market.periods import PERIOD_SECONDS, iso
 from ledger.services import market_checks, operations
 from ledger.settlement import day_type
 from tests.integration import flows as reg
@@ -44,26 +43,12 @@ def dso_checks(world: Any, bid_ids: list[str]) -> None:
         operations.execute(checker, operation_id)
 
 
-def period_after(world: Any, seconds: int) -> int:
-    """Start of the first 15-minute period beginning ``seconds`` from now on the platform's
-    clock (a settlement moves it past an activation's delivery, ahead of the wall clock)."""
-    return next_period(clock.now(world.platform.settings.data_dir) + seconds)
-
-
-def advance_past(world: Any, moment: int) -> None:
-    """Move the platform's and the chain's clocks just past ``moment`` (unix seconds)."""
-    settings = world.platform.settings
-    behind = moment + 5 - clock.now(settings.data_dir)
-    if behind > 0:
-        clock.advance(settings, world.platform.stack.rpc_url, behind)
-
-
 def active_bid_by_api(world: Any, slug: str = "bsp1", *, ack_s: int = 900) -> dict[str, Any]:
     """An Active bid of ``slug`` (20 kW up for two periods at 80 EUR/MWh) on a product of its
     own; returns ``{bidId, product, start, uvamId, podId}``."""
     uvam_id, pod_id = qualified_uvam_by_api(world, slug)
     product = flows.product(world, flows.unique_product("UI"), ack_s=ack_s)
-    start = period_after(world, 1300)
+    start = flows.period_after(world, 1300)
     body = flows.bid(uvam_id, product, start, [20, 20], "80")
     response = world.client(slug).post("/market/bids", json={"bids": [body]})
     assert flows.done(world, slug, response)["status"] == "succeeded"
@@ -83,7 +68,7 @@ def activation_by_api(world: Any, slug: str = "bsp1", *, ack_s: int = 900) -> di
         "deliveryStart": iso(bid["start"]),
         "quantitiesKw": [20, 20],
     }
-    flows.succeeded(world, "tso", world.client("tso").post("/market/needs", json=need))
+    assert flows.need_at_gate(world, need)["status"] == "succeeded"
     flows.wait_bids(world, slug, [bid["bidId"]], {"Selected"})
     sent = world.client("tso").post(
         "/market/activations",
@@ -114,7 +99,7 @@ def settled_activation(world: Any) -> dict[str, Any]:
     )
     flows.succeeded(world, "bsp1", ack)
     start = int(datetime.fromisoformat(activation["firstPeriod"]).timestamp())
-    advance_past(world, start + len(activation["setPointsKw"]) * PERIOD_SECONDS)  # delivered
+    flows.advance_past(world, start + len(activation["setPointsKw"]) * PERIOD_SECONDS)  # delivered
     history = _history_day(start)
     periods = len(activation["setPointsKw"])
     rows = [

@@ -1,4 +1,5 @@
-"""The TSO on the Market page: states a need (cleared later, with "Clear need"), sees the bid
+"""The TSO on the Market page: states a need (cleared later, with "Clear need", refused until its
+gate closes), sees the bid
 selected, sends set points to its UVAM, changes them and stops the activation. The bid is set
 up through the API (qualified UVAM, bid, DSO check); everything else happens in the browser."""
 
@@ -21,6 +22,14 @@ LOCAL_INPUT = """(iso) => {
   const day = `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}`;
   return `${day}T${p(d.getHours())}:${p(d.getMinutes())}`;
 }"""
+
+
+#: How the dashboard shows an instant (``formatDate`` in ui.js).
+LOCAL_TIME = (
+    "(iso) => new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' })"
+)
+#: The test product's gate closure (``flows.product``): a need is cleared only after it.
+GATE_S = 1200
 
 
 def _activation_of(world: Any, bid_id: str) -> dict[str, Any]:
@@ -59,7 +68,13 @@ def test_tso_states_a_need_clears_it_and_sends_changes_and_stops_an_activation(s
     need_row = needs.locator("tbody tr", has_text=bid["product"])
     expect(need_row.locator("[data-status]")).to_have_text("Open")
     expect(need_row).to_contain_text("100")
+    expect(need_row).to_contain_text(page.evaluate(LOCAL_TIME, iso(bid["start"] - GATE_S)))
     tso.shot("need-open")
+    # before its gate closes the need is not cleared: the API's reason shows beside the button
+    need_row.get_by_role("button", name=re.compile("^Clear need ")).click()
+    expect(need_row.get_by_role("status")).to_contain_text("gate closes at", timeout=30_000)
+    expect(need_row.locator("[data-status]")).to_have_text("Open")
+    flows.advance_past(ui_world, bid["start"] - GATE_S)
     need_row.get_by_role("button", name=re.compile("^Clear need ")).click()
     expect(need_row.locator("[data-status]")).to_have_text("Cleared", timeout=30_000)
     expect(need_row).to_contain_text("20 / 20")
@@ -104,3 +119,11 @@ def test_tso_states_a_need_clears_it_and_sends_changes_and_stops_an_activation(s
     tso.shot("market-tso-narrow")
     page.set_viewport_size(LAPTOP)
     assert _activation_of(ui_world, bid["bidId"])["status"] == "Stopped"
+
+    # a need nobody bid on is Unfilled, and its row says why (not "Cleared, 0 kW")
+    nobody = flows.product(ui_world, flows.unique_product("NOBIDS"))
+    later = {"productId": nobody, "direction": "up", "deliveryStart": iso(bid["start"] + 900)}
+    flows.need_at_gate(ui_world, {**later, "quantitiesKw": [10]})
+    unfilled = needs.locator("tbody tr", has_text=nobody)
+    expect(unfilled.locator("[data-status]")).to_have_text("Unfilled", timeout=30_000)
+    expect(unfilled).to_contain_text("no Active bid offered")

@@ -1,4 +1,4 @@
-// The TSO's part of the Market page: state a need (cleared at once, or later with "Clear now"),
+// The TSO's part of the Market page: state a need (cleared at its gate closure, or later with "Clear now"),
 // send set points to a selected bid's UVAM, and change or stop a live activation. Every rule
 // stays in the API: the forms send what is typed and show the API's refusals on their fields.
 
@@ -57,7 +57,7 @@ export function needForm(ctx, products) {
     { name: "quantitiesKw", label: "Quantity per period (kW)", type: "text", required: true, hint: QUANTITIES_HINT, send: false },
     { name: "priceLimit", label: "Price limit (EUR/MWh, optional)", type: "text", hint: "Bids above it are not selected." },
     { name: "pricing", label: "Pricing", type: "select", required: true, options: [["payAsBid", "pay as bid"], ["payAsClear", "pay as clear"]], value: "payAsBid" },
-    { name: "clearing", label: "Clearing", type: "select", required: true, options: [["immediate", "at once"], ["manual", "later (Clear now)"]], value: "immediate" },
+    { name: "clearing", label: "Clearing", type: "select", required: true, options: [["immediate", "at gate closure"], ["manual", "later (Clear now, after gate closure)"]], value: "immediate", hint: "A need is cleared once the gate of its first period has closed." },
   ];
   const status = statusLine();
   const form = h(
@@ -76,7 +76,8 @@ export function needForm(ctx, products) {
   return form;
 }
 
-/** "Clear now" for an open need (stated with clearing "later"). */
+/** "Clear now" for an open need (stated with clearing "later"); the API refuses it before the
+ *  need's gate closes (bids may still come), and the refusal shows beside the button. */
 export function clearNeedButton(ctx, need) {
   const name = shortId(need.id);
   const button = h("button", { type: "button", class: "small primary" }, `Clear need ${name}`);

@@ -224,7 +224,12 @@ export default {
                   { label: "Quantities (kW)", cell: (n) => periods(n.quantitiesKw) },
                   { label: "Price limit", cell: (n) => n.priceLimit ?? "—", class: "num" },
                   { label: "Pricing", cell: (n) => n.pricing },
-                  { label: "Status", cell: (n) => statusBadge(n.status) },
+                  { label: "Gate closes", cell: (n) => formatDate(n.gateClosesAt) },
+                  {
+                    label: "Status",
+                    // an Unfilled need says why nothing was awarded (no bids, all above the limit...)
+                    cell: (n) => [statusBadge(n.status), n.unfilledReason ? h("span", { class: "muted need-reason" }, ` ${n.unfilledReason.message}`) : null],
+                  },
                   { label: "Awarded (kW)", cell: (n) => (n.periods ? periods(n.periods.map((p) => p.awardedKw)) : "—") },
                   tso ? { label: "Clearing", cell: (n) => (n.status === "Open" ? kept(`clear:${n.id}`, () => clearNeedButton(ctx, n)) : "—") } : null,
                 ].filter(Boolean),
