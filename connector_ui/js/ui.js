@@ -66,6 +66,11 @@ export function formatDate(value) {
   return date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
 }
 
+/** The first 8 characters of an id, where a name is not known. */
+export function shortId(id) {
+  return String(id || "").slice(0, 8);
+}
+
 export function kw(value) {
   return value === undefined || value === null ? "—" : `${value} kW`;
 }
@@ -330,8 +335,12 @@ function findControl(form, fieldName) {
   return form.querySelector(`[data-field="${CSS.escape(head)}"]`);
 }
 
-/** Disable a form's submit button while `work` runs. */
+/**
+ * Disable a form's buttons while `work` runs. A new attempt starts clean: the errors of the
+ * previous one are cleared first, so an old error never stays beside a new success.
+ */
 export async function busy(form, work) {
+  clearErrors(form);
   const buttons = [...form.querySelectorAll("button")];
   buttons.forEach((b) => (b.disabled = true));
   form.setAttribute("aria-busy", "true");

@@ -3,13 +3,10 @@
 // acted on; deadlines count down (countdown.js).
 
 import { countdown } from "../countdown.js";
-import { formatDate, h, kw, section, statusBadge, table } from "../ui.js";
+import { formatDate, h, kw, section, shortId, statusBadge, table } from "../ui.js";
 import { podLink } from "./resources.js";
 import { uvamLink } from "./resource-groups.js";
 
-function shortId(id) {
-  return String(id || "").slice(0, 8);
-}
 
 function periods(values) {
   return (values || []).join(" / ");

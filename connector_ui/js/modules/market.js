@@ -12,22 +12,21 @@ import {
   pageHeader,
   pager,
   section,
+  shortId,
   showErrors,
   statusBadge,
   table,
   uniqueId,
 } from "../ui.js";
-import { countdown, tick } from "../countdown.js";
+import { countdown, platformNow, tick } from "../countdown.js";
+import { admissionsTable, bidControls, bidForm, changeable } from "./market-bsp.js";
+import { deliveryEnd } from "./market-forms.js";
 import { activationControls, activationForm, clearNeedButton, needForm } from "./market-tso.js";
 import { keeper, live, withQuery } from "./shared.js";
 
 const PAGE_SIZE = 10;
 /** Activations the TSO may still change or stop. */
 const LIVE = new Set(["Sent", "Accepted"]);
-
-function shortId(id) {
-  return String(id || "").slice(0, 8);
-}
 
 function periods(values) {
   return (values || []).join(" / ");
@@ -88,7 +87,12 @@ export default {
     const bids = h("div", { class: "results" });
     const needs = h("div", { class: "results" });
     const sendArea = h("div");
-    const products = tso ? (await ctx.api.get("/market/products")).data.filter((p) => p.open) : [];
+    const products = tso || bsp ? (await ctx.api.get("/market/products")).data.filter((p) => p.open) : [];
+    // qualified UVAMs by id: their names in the tables, the BSP's choices in the bid form
+    const uvamList = tso || bsp ? (await ctx.api.get("/ui/market/uvams")).data : [];
+    const uvams = new Map(uvamList.map((u) => [u.id, u]));
+    const uvamName = (id) => (uvams.has(id) ? uvams.get(id).name : h("code", { title: id }, shortId(id)));
+    const admissions = h("div", { class: "results" });
     const filterId = uniqueId("bids");
     const filter = h(
       "form",
@@ -115,6 +119,7 @@ export default {
       pageHeader("Market"),
       h("p", { class: "muted" }, "Bids go through the DSOs' checks to Active, are Selected or Rejected by a clearing, and Selected bids can be activated by the TSO."),
       tso ? section("Needs", needForm(ctx, products), needs) : null,
+      bsp ? section("Offer flexibility", bidForm(ctx, uvamList, products), admissions) : null,
       section(
         "Activations",
         bsp ? h("p", { class: "muted" }, "Accept or refuse each activation before its deadline; without an answer it lapses.") : null,
@@ -187,6 +192,8 @@ export default {
               rowAttrs: (b) => ({ "data-bid": b.id }),
               columns: [
                 { label: "Bid", cell: (b) => h("code", { title: b.id }, shortId(b.id)) },
+                tso ? { label: "BSP", cell: (b) => uvams.get(b.uvamId)?.bspName || b.bsp } : null,
+                { label: "UVAM", cell: (b) => uvamName(b.uvamId) },
                 { label: "Product", cell: (b) => b.productId },
                 { label: "Direction", cell: (b) => b.direction },
                 { label: "Delivery start", cell: (b) => formatDate(b.deliveryStart) },
@@ -195,7 +202,8 @@ export default {
                 { label: "Gate closes", cell: (b) => countdown(b.gateClosesAt, ["Received", "Active"].includes(b.status)) },
                 { label: "Status", cell: (b) => statusBadge(b.status) },
                 { label: "DSO checks", cell: (b) => (b.dsoPending?.length ? `waiting for ${b.dsoPending.length} DSO(s)` : `${b.dsoChecks?.length || 0} verdict(s)`) },
-              ],
+                bsp ? { label: "Update or withdraw", cell: (b) => (changeable(b) ? kept(`bid:${b.id}:${b.updatedAt}`, () => bidControls(ctx, b)) : "—") } : null,
+              ].filter(Boolean),
             }),
             pages(page.count, bidOffset, "bids", "Bid pages"),
           ),
@@ -242,15 +250,25 @@ export default {
           ctx,
           sendArea,
           () => ctx.api.get("/market/bids", { status: "Selected", limit: 100 }),
-          (container, page) =>
+          (container, page) => {
+            // a selected bid whose delivery has ended can no longer be activated
+            const open = page.data.filter((b) => deliveryEnd(b) > platformNow());
             fill(
               container,
-              page.data.length
-                ? kept(`send:${page.data.map((b) => b.id).join(",")}`, () => activationForm(ctx, page.data))
+              open.length
+                ? kept(`send:${open.map((b) => b.id).join(",")}`, () => activationForm(ctx, open))
                 : h("p", { class: "muted" }, "No selected bid to activate: state a need and clear it first."),
-            ),
+            );
+          },
           { interval: 5000 },
         ),
+      );
+    }
+    if (bsp) {
+      loads.push(
+        live(ctx, admissions, () => ctx.api.get("/ui/market/uvams"), (container, page) => fill(container, h("h3", {}, "Market admission"), admissionsTable(page.data)), {
+          interval: 5000,
+        }),
       );
     }
     await Promise.all(loads);

@@ -15,6 +15,7 @@ import {
   pager,
   section,
   shortHash,
+  shortId,
   showErrors,
   statusBadge,
   table,
@@ -25,9 +26,6 @@ import { live, withQuery } from "./shared.js";
 const PAGE_SIZE = 10;
 const SVG = "http://www.w3.org/2000/svg";
 
-function shortId(id) {
-  return String(id || "").slice(0, 8);
-}
 
 function instant(start) {
   return typeof start === "number" ? new Date(start * 1000) : new Date(start);
