@@ -161,6 +161,87 @@ export function pager({ count, limit, offset, onPage, label = "Pagination" }) {
   );
 }
 
+// ------------------------------------------------------------------ bulk actions
+
+/**
+ * Rows picked for a bulk action (send PODs for validation, confirm trades). The picks live
+ * outside the table, so a table redrawn by polling keeps them; `keep(ids)` drops the picks
+ * that are no longer eligible.
+ */
+export function picker() {
+  const picked = new Set();
+  const listeners = [];
+  let every = null; // the "pick all" box of the table drawn last, and the ids it covers
+  const boxes = new Map(); // the row boxes drawn last
+  const allPicked = (ids) => ids.length > 0 && ids.every((id) => picked.has(id));
+  const changed = () => {
+    if (every) every.box.checked = allPicked(every.ids);
+    for (const [id, box] of boxes) box.checked = picked.has(id);
+    listeners.forEach((listener) => listener(picked));
+  };
+  return {
+    picked,
+    onChange(listener) {
+      listeners.push(listener);
+    },
+    keep(ids) {
+      const eligible = new Set(ids);
+      for (const id of [...boxes.keys()]) if (!eligible.has(id)) boxes.delete(id);
+      for (const id of [...picked]) if (!eligible.has(id)) picked.delete(id);
+      changed();
+    },
+    /** A checkbox for one row, named by `label`. */
+    box(id, label) {
+      const box = h("input", {
+        type: "checkbox",
+        class: "pick",
+        "aria-label": label,
+        checked: picked.has(id),
+        onchange: (event) => {
+          if (event.target.checked) picked.add(id);
+          else picked.delete(id);
+          changed();
+        },
+      });
+      boxes.set(id, box);
+      return box;
+    },
+    /** A labelled checkbox that picks or unpicks every eligible row shown. */
+    all(ids, text) {
+      const box = h("input", { type: "checkbox", class: "pick", checked: allPicked(ids) });
+      box.addEventListener("change", () => {
+        for (const id of ids) box.checked ? picked.add(id) : picked.delete(id);
+        changed();
+      });
+      every = { box, ids };
+      return h("label", { class: "pick-all" }, box, ` ${text}`);
+    },
+  };
+}
+
+/**
+ * Run `action(id)` for every picked id, one at a time (each is its own operation), and report
+ * in `status`: how many went through, and each refusal by the row's name.
+ */
+export async function runBulk({ ids, action, nameOf, status, done }) {
+  const failures = [];
+  let succeeded = 0;
+  for (const id of ids) {
+    status.textContent = `${succeeded + failures.length + 1} of ${ids.length}…`;
+    try {
+      await action(id);
+      succeeded += 1;
+    } catch (error) {
+      failures.push(h("li", {}, h("strong", {}, `${nameOf(id)}: `), error.message));
+    }
+  }
+  fill(
+    status,
+    succeeded ? h("p", {}, done(succeeded)) : null,
+    failures.length ? notice("error", h("p", {}, `${failures.length} refused:`), h("ul", {}, failures)) : null,
+  );
+}
+
 // ------------------------------------------------------------------ forms
 
 /**
