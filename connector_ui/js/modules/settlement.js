@@ -1,5 +1,5 @@
-// Settlement: per activation its settlement versions; a settlement's chart of baseline, set
-// point and measured power per period (inline SVG, drawn here), the per-period table, and the
+// Settlement: per activation its settlement versions; a settlement's chart of baseline, target
+// (baseline less the set point) and measured power per period (chart.js), the per-period table, and the
 // BSP's answer (accept, or dispute with a reason).
 
 import {
@@ -21,11 +21,10 @@ import {
   table,
   uniqueId,
 } from "../ui.js";
+import { stepChart } from "../chart.js";
 import { live, withQuery } from "./shared.js";
 
 const PAGE_SIZE = 10;
-const SVG = "http://www.w3.org/2000/svg";
-
 
 function instant(start) {
   return typeof start === "number" ? new Date(start * 1000) : new Date(start);
@@ -37,76 +36,24 @@ function kwOf(wh, seconds) {
   return (Number(wh) * 3600) / (seconds || 900) / 1000;
 }
 
-function s(tag, attrs = {}, ...children) {
-  const element = document.createElementNS(SVG, tag);
-  for (const [key, value] of Object.entries(attrs)) if (value !== null && value !== undefined) element.setAttribute(key, String(value));
-  for (const child of children.flat()) {
-    if (child === null || child === undefined || child === false) continue;
-    element.appendChild(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return element;
-}
-
-function hhmm(date) {
-  return date.toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" });
-}
-
-/** Step lines of the series over the periods; series: [{key, label, values: [kW|null]}]. */
-export function powerChart(periods, series, title) {
-  const width = 720;
-  const height = 300;
-  const margin = { left: 56, right: 40, top: 16, bottom: 40 };
-  const innerW = width - margin.left - margin.right;
-  const innerH = height - margin.top - margin.bottom;
-  const starts = periods.map((p) => instant(p.start).getTime());
-  const t0 = Math.min(...starts);
-  const t1 = Math.max(...periods.map((p, i) => starts[i] + (p.durationS || 900) * 1000));
-  const all = series.flatMap((line) => line.values).filter((v) => v !== null && Number.isFinite(v));
-  const top = Math.max(1, ...all) * 1.15;
-  const bottom = Math.min(0, ...all);
-  const x = (t) => margin.left + ((t - t0) / Math.max(1, t1 - t0)) * innerW;
-  const y = (v) => margin.top + innerH - ((v - bottom) / (top - bottom)) * innerH;
-  const ticks = 5;
-  const grid = [];
-  for (let i = 0; i <= ticks; i += 1) {
-    const value = bottom + ((top - bottom) * i) / ticks;
-    grid.push(
-      s("line", { x1: margin.left, x2: width - margin.right, y1: y(value), y2: y(value), class: "chart-grid" }),
-      s("text", { x: margin.left - 6, y: y(value) + 4, "text-anchor": "end", class: "chart-tick" }, value.toFixed(1)),
-    );
-  }
-  const times = [...starts, t1].map((t) => s("text", { x: x(t), y: height - margin.bottom + 18, "text-anchor": "middle", class: "chart-tick" }, hhmm(new Date(t))));
-  const lines = series.map((line) => {
-    const parts = [];
-    line.values.forEach((value, i) => {
-      if (value === null || !Number.isFinite(value)) return;
-      const a = x(starts[i]);
-      const b = x(starts[i] + (periods[i].durationS || 900) * 1000);
-      parts.push(`M${a.toFixed(1)},${y(value).toFixed(1)}H${b.toFixed(1)}`);
-    });
-    return s(
-      "path",
-      { d: parts.join(" ") || "M0,0", class: `chart-line series-${line.key}`, "data-series": line.key },
-      s("title", {}, `${line.label}: ${line.values.map((v) => (v === null ? "no data" : `${v.toFixed(1)} kW`)).join(", ")}`),
-    );
-  });
-  const svg = s(
-    "svg",
-    { viewBox: `0 0 ${width} ${height}`, class: "power-chart", role: "img", "aria-label": title },
-    s("title", {}, title),
-    grid,
-    s("line", { x1: margin.left, x2: margin.left, y1: margin.top, y2: margin.top + innerH, class: "chart-axis" }),
-    s("line", { x1: margin.left, x2: width - margin.right, y1: y(0), y2: y(0), class: "chart-axis" }),
-    times,
-    s("text", { x: 12, y: margin.top + innerH / 2, transform: `rotate(-90 12 ${margin.top + innerH / 2})`, "text-anchor": "middle", class: "chart-tick" }, "kW"),
-    lines,
-  );
-  const legend = h(
-    "ul",
-    { class: "chart-legend" },
-    series.map((line) => h("li", {}, h("span", { class: `swatch series-${line.key}`, "aria-hidden": "true" }), line.label)),
-  );
-  return h("figure", { class: "chart" }, svg, legend, h("figcaption", { class: "muted" }, "Average power per period, kW. The table below has the same figures."));
+/**
+ * The chart's lines: the baseline, the power the set point asks for (the baseline reduced by
+ * it for an "up" activation, raised by it for "down"), and the measured power.
+ */
+export function settlementSeries(periods, direction) {
+  const sign = direction === "down" ? 1 : -1;
+  const baseline = periods.map((p) => kwOf(p.baselineWh, p.durationS));
+  const ordered = periods.map((p) => kwOf(p.orderedWh, p.durationS));
+  return [
+    { key: "baseline", label: "Baseline (without activation)", values: baseline },
+    {
+      key: "setpoint",
+      label: `Target: baseline ${sign < 0 ? "minus" : "plus"} the set point`,
+      values: baseline.map((b, i) => (b === null || ordered[i] === null ? null : b + sign * ordered[i])),
+      dash: true,
+    },
+    { key: "measured", label: "Measured", values: periods.map((p) => kwOf(p.measuredWh, p.durationS)) },
+  ];
 }
 
 function answerForm(ctx, settlement) {
@@ -187,20 +134,26 @@ function num(value, digits = 1) {
 
 async function renderDetail(ctx, settlementId) {
   const body = h("div");
+  let direction = null;
   fill(ctx.main, h("p", {}, h("a", { href: "#/settlement" }, "‹ All settlements")), body);
   await live(
     ctx,
     body,
-    () => ctx.api.get(`/settlements/${encodeURIComponent(settlementId)}`),
+    async () => {
+      const st = await ctx.api.get(`/settlements/${encodeURIComponent(settlementId)}`);
+      // the direction of the activated bid: a set point lowers or raises the baseline
+      direction ||= await ctx.api
+        .get(`/market/activations/${encodeURIComponent(st.activationId)}`)
+        .then((a) => ctx.api.get(`/market/bids/${encodeURIComponent(a.bidId)}`))
+        .then((bid) => bid.direction)
+        .catch(() => "up");
+      return { ...st, direction };
+    },
     (container, st) => {
       ctx.setTitle?.(`Settlement ${shortId(st.activationId)} v${st.version}`);
       const periods = st.periods || [];
-      const series = [
-        { key: "baseline", label: "Baseline", values: periods.map((p) => kwOf(p.baselineWh, p.durationS)) },
-        { key: "setpoint", label: "Set point (ordered flexibility)", values: periods.map((p) => kwOf(p.orderedWh, p.durationS)) },
-        { key: "measured", label: "Measured", values: periods.map((p) => kwOf(p.measuredWh, p.durationS)) },
-      ];
-      const title = `Settlement chart of activation ${shortId(st.activationId)}: baseline, set point and measured power`;
+      const series = settlementSeries(periods, st.direction);
+      const title = `Settlement chart of activation ${shortId(st.activationId)}: baseline, target and measured power`;
       const totals = st.totals || {};
       fill(
         container,
@@ -217,7 +170,12 @@ async function renderDetail(ctx, settlementId) {
           ["Transaction", shortHash(st.transactionHash)],
           ["Dispute reason", st.disputeReason || undefined],
         ]),
-        section("Power over time", periods.length ? powerChart(periods, series, title) : notice("info", "No period in this settlement.")),
+        section(
+          "Power over time",
+          periods.length
+            ? stepChart({ periods, series, title, caption: `Average power per 15-minute period (kW), activation direction ${st.direction}. The table below has the same figures.` })
+            : notice("info", "No period in this settlement."),
+        ),
         section(
           "Per-period table",
           table({
