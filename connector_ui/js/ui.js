@@ -66,6 +66,34 @@ export function formatDate(value) {
   return date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
 }
 
+/**
+ * Two clocks: market times (periods, deadlines, gate closures, block times) are on the
+ * platform's clock, which on a local demo chain can run ahead of the wall clock
+ * (ledger/clock.py); record times (created, updated) are on the wall clock. Every column of
+ * times says which.
+ */
+export const CLOCKS = { platform: "platform clock", wall: "wall clock" };
+
+/** A column label naming the clock of its times: "Delivery start (platform clock)". */
+export function onClock(label, clock) {
+  return `${label} (${CLOCKS[clock]})`;
+}
+
+/** "Dec 6, 2026, 1:00 PM – 1:30 PM": `count` 15-minute periods from `start`. */
+export function periodSpan(start, count = 1, seconds = 900) {
+  const from = new Date(start);
+  if (Number.isNaN(from.getTime())) return "—";
+  const to = new Date(from.getTime() + count * seconds * 1000);
+  return `${formatDate(from)} – ${to.toLocaleTimeString(undefined, { timeStyle: "short" })}`;
+}
+
+/** An activation (or its settlement) as people know it: "UVAM Nord · Dec 6, 2026, 1:00 PM – 1:30 PM". */
+export function activationName(item) {
+  const who = item.uvamName || `activation ${shortId(item.activationId || item.id)}`;
+  const count = item.periodCount ?? item.setPointsKw?.length ?? 1;
+  return item.firstPeriod ? `${who} · ${periodSpan(item.firstPeriod, count)}` : who;
+}
+
 /** The first 8 characters of an id, where a name is not known. */
 export function shortId(id) {
   return String(id || "").slice(0, 8);

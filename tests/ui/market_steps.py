@@ -141,3 +141,10 @@ def settled_activation(world: Any) -> dict[str, Any]:
         world.client("tso").get(f"/settlements/{operation['result']['settlementId']}").json()
     )
     return view
+
+
+def uvam_name_of_activation(world: Any, activation_id: str, slug: str = "bsp1") -> str:
+    """The name of the UVAM an activation is for (what the dashboard shows instead of ids)."""
+    client = world.client(slug)
+    uvam_id = client.get(f"/market/activations/{activation_id}").json()["uvamId"]
+    return str(client.get(f"/uvams/{uvam_id}").json()["name"])

@@ -19,7 +19,8 @@ def test_market_uvams_lists_own_qualified_uvams_and_their_admission(ui_world):
     uvam_id, _ = qualified_uvam_by_api(ui_world, "bsp2", kw=20, admit=False)
 
     mine = _listed(ui_world, "bsp2")[uvam_id]
-    assert mine["admitted"] is False and mine["admittedAt"] is None
+    assert mine["admitted"] is False
+    assert mine["admittedAt"] is None
     assert (mine["upKw"], mine["downKw"]) == (20, 20)
     assert uvam_id not in _listed(ui_world, "bsp1")  # another BSP's UVAM stays hidden
     assert _listed(ui_world, "dso1") == {}
@@ -27,4 +28,5 @@ def test_market_uvams_lists_own_qualified_uvams_and_their_admission(ui_world):
 
     flows.succeeded(ui_world, "tso", ui_world.client("tso").post(f"/market/admissions/{uvam_id}"))
     admitted = _listed(ui_world, "bsp2")[uvam_id]
-    assert admitted["admitted"] is True and admitted["admittedAt"]
+    assert admitted["admitted"] is True
+    assert admitted["admittedAt"]

@@ -37,9 +37,7 @@ def test_bsp_sends_picked_pods_for_validation_at_once(sign_in, ui_world):
     expect(bar).to_contain_text("2 PODs picked.")
     bsp.shot("pods-picked")
     send.click()
-    expect(bar.get_by_role("status")).to_contain_text(
-        "2 PODs sent for validation", timeout=60_000
-    )
+    expect(bar.get_by_role("status")).to_contain_text("2 PODs sent for validation", timeout=60_000)
     for pod_id in ids[:2]:
         row = pods.locator(f'tr[data-pod="{pod_id}"]')
         expect(row.locator("[data-status]")).to_have_text("UnderReview", timeout=30_000)

@@ -3,10 +3,13 @@ chart (baseline, set point, measured power) and per-period table, and accepts it
 
 from __future__ import annotations
 
+import re
+from itertools import pairwise
+
 from playwright.sync_api import expect
 
 from tests.ui.conftest import LAPTOP, PHONE
-from tests.ui.market_steps import settled_activation
+from tests.ui.market_steps import settled_activation, uvam_name_of_activation
 
 
 def test_bsp_opens_a_settlement_chart_and_accepts(sign_in, ui_world):
@@ -19,7 +22,14 @@ def test_bsp_opens_a_settlement_chart_and_accepts(sign_in, ui_world):
     row = page.get_by_role("table", name="Settlements by activation").locator(
         f'tr[data-activation="{settlement["activationId"]}"]'
     )
-    row.get_by_role("link", name=f"Version 1 of {settlement['activationId'][:8]}").click()
+    name = uvam_name_of_activation(ui_world, settlement["activationId"])
+    expect(row).to_contain_text(name)  # the UVAM by its name, not an id
+    row.get_by_role(
+        "link", name=re.compile(f"^Settlement of {re.escape(name)} · .+, version 1$")
+    ).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        re.compile(f"^Settlement of {re.escape(name)} · .+ \u2013 .+ · version 1$")
+    )
 
     chart = page.get_by_role("img", name="Settlement chart", exact=False)
     expect(chart).to_be_visible()
@@ -30,9 +40,10 @@ def test_bsp_opens_a_settlement_chart_and_accepts(sign_in, ui_world):
     )
     # the value axis has round ticks: 0, 5, 10, ... rather than 0, 13.8, 27.6, 41.4
     ticks = [float(t) for t in chart.get_attribute("data-ticks").split(",")]
-    assert ticks[0] == 0 and ticks[-1] >= 24, ticks  # the 24 kW baseline is on the chart
+    assert ticks[0] == 0, ticks
+    assert ticks[-1] >= 24, ticks  # the 24 kW baseline is on the chart
     step = ticks[1] - ticks[0]
-    assert all(abs((b - a) - step) < 1e-9 for a, b in zip(ticks, ticks[1:], strict=False))
+    assert all(abs((b - a) - step) < 1e-9 for a, b in pairwise(ticks))
     assert f"{step:g}".lstrip("0.").rstrip("0") in {"1", "2", "5"}, ticks
     nice = page.evaluate("async () => (await import('./js/chart.js')).niceTicks(0, 41.4)")
     assert nice == [0, 10, 20, 30, 40, 50], nice

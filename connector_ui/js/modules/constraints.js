@@ -13,6 +13,7 @@ import {
   formatDate,
   h,
   kw,
+  onClock,
   pageHeader,
   pager,
   readForm,
@@ -110,8 +111,8 @@ function constraintsTable(rows, podCodes) {
       { label: "Light", cell: (c) => statusBadge(c.light) },
       { label: "Limit", cell: (c) => (c.limitKw === null || c.limitKw === undefined ? "—" : kw(c.limitKw)) },
       { label: "Direction", cell: (c) => c.direction || "both" },
-      { label: "From", cell: (c) => formatDate(c.start) },
-      { label: "Until", cell: (c) => formatDate(c.end) },
+      { label: onClock("From", "platform"), cell: (c) => formatDate(c.start) },
+      { label: onClock("Until", "platform"), cell: (c) => formatDate(c.end) },
       { label: "Reason", cell: (c) => [c.reasonCode, c.reason].filter(Boolean).join(": ") },
     ],
   });

@@ -11,6 +11,7 @@ import {
   h,
   kw,
   notice,
+  onClock,
   pageHeader,
   pager,
   picker,
@@ -112,7 +113,7 @@ async function renderList(ctx) {
             { label: "Contracted", cell: (p) => kw(p.contractedPower) },
             { label: "Flex up / down", cell: (p) => `${kw(p.maximumFlexUp)} / ${kw(p.maximumFlexDown)}` },
             { label: "DSO", cell: (p) => dsoName(ctx, p.distributionGridOperatorName) },
-            { label: "Updated", cell: (p) => formatDate(p.updatedAt) },
+            { label: onClock("Updated", "wall"), cell: (p) => formatDate(p.updatedAt) },
           ].filter(Boolean),
         }),
         page.count > PAGE_SIZE || offset > 0
@@ -388,7 +389,7 @@ async function renderDetail(ctx, podId) {
                 columns: [
                   { label: "Resource group", cell: (r) => h("a", { href: `#/resource-groups/${encodeURIComponent(r.resourceGroup)}` }, r.resourceGroup) },
                   { label: "Active", cell: (r) => (r.active ? "yes" : "ended") },
-                  { label: "Since", cell: (r) => formatDate(r.startedAt) },
+                  { label: onClock("Since", "wall"), cell: (r) => formatDate(r.startedAt) },
                 ],
               }),
             )

@@ -3,6 +3,7 @@
 // BSP's answer (accept, or dispute with a reason).
 
 import {
+  activationName,
   busy,
   clear,
   facts,
@@ -11,8 +12,10 @@ import {
   formatDate,
   h,
   notice,
+  onClock,
   pageHeader,
   pager,
+  periodSpan,
   section,
   shortHash,
   shortId,
@@ -132,39 +135,50 @@ function num(value, digits = 1) {
   return value === null || value === undefined ? "—" : Number(value).toFixed(digits);
 }
 
+/** The names a settlement is known by, from its activation: UVAM name, periods, direction. */
+async function activationAbout(ctx, activationId) {
+  try {
+    const activation = await ctx.api.get(`/market/activations/${encodeURIComponent(activationId)}`);
+    const [bid, uvam] = await Promise.all([
+      ctx.api.get(`/market/bids/${encodeURIComponent(activation.bidId)}`),
+      ctx.api.get(`/uvams/${encodeURIComponent(activation.uvamId)}`).catch(() => ({})),
+    ]);
+    return { direction: bid.direction, uvamName: uvam.name, firstPeriod: activation.firstPeriod, periodCount: activation.setPointsKw.length };
+  } catch {
+    return { direction: "up" };
+  }
+}
+
 async function renderDetail(ctx, settlementId) {
   const body = h("div");
-  let direction = null;
+  let about = null;
   fill(ctx.main, h("p", {}, h("a", { href: "#/settlement" }, "‹ All settlements")), body);
   await live(
     ctx,
     body,
     async () => {
       const st = await ctx.api.get(`/settlements/${encodeURIComponent(settlementId)}`);
-      // the direction of the activated bid: a set point lowers or raises the baseline
-      direction ||= await ctx.api
-        .get(`/market/activations/${encodeURIComponent(st.activationId)}`)
-        .then((a) => ctx.api.get(`/market/bids/${encodeURIComponent(a.bidId)}`))
-        .then((bid) => bid.direction)
-        .catch(() => "up");
-      return { ...st, direction };
+      // once: the activation's UVAM and periods (its name), and the bid's direction (a set
+      // point lowers or raises the baseline)
+      about ||= await activationAbout(ctx, st.activationId);
+      return { ...st, ...about };
     },
     (container, st) => {
-      ctx.setTitle?.(`Settlement ${shortId(st.activationId)} v${st.version}`);
+      ctx.setTitle?.(`Settlement of ${activationName(st)} v${st.version}`);
       const periods = st.periods || [];
       const series = settlementSeries(periods, st.direction);
-      const title = `Settlement chart of activation ${shortId(st.activationId)}: baseline, target and measured power`;
+      const title = `Settlement chart of ${activationName(st)}: baseline, target and measured power`;
       const totals = st.totals || {};
       fill(
         container,
-        pageHeader(`Settlement of activation ${shortId(st.activationId)} · version ${st.version}`),
+        pageHeader(`Settlement of ${activationName(st)} · version ${st.version}`),
         h("p", { class: "status-line" }, "Status: ", statusBadge(st.status)),
         facts([
           ["Activation", h("code", {}, st.activationId)],
           ["Method", st.method?.name],
           ["Sanction (EUR/MWh)", st.record?.terms?.sanctionEurMwh],
           ["Meter tolerance", st.rules?.tolerance ? `${st.rules.tolerance.relative} + ${st.rules.tolerance.absoluteWh} Wh` : undefined],
-          ["Answer by", formatDate(st.answerDeadline)],
+          [onClock("Answer by", "platform"), formatDate(st.answerDeadline)],
           ["Net (EUR)", totals.netEur ?? "—"],
           ["Settlement hash", shortHash(st.settlementHash)],
           ["Transaction", shortHash(st.transactionHash)],
@@ -182,7 +196,7 @@ async function renderDetail(ctx, settlementId) {
             caption: "Settlement periods",
             rows: periods,
             columns: [
-              { label: "Period", cell: (p) => formatDate(instant(p.start)) },
+              { label: onClock("Period", "platform"), cell: (p) => formatDate(instant(p.start)) },
               { label: "Baseline (kWh)", cell: (p) => num(p.baselineWh / 1000, 3), class: "num" },
               { label: "Measured (kWh)", cell: (p) => (p.measuredWh === null || p.measuredWh === undefined ? "no data" : num(p.measuredWh / 1000, 3)), class: "num" },
               { label: "Ordered (kWh)", cell: (p) => num(p.orderedWh / 1000, 3), class: "num" },
@@ -216,11 +230,12 @@ async function renderList(ctx) {
     ctx,
     results,
     async () => {
-      const page = await ctx.api.get("/market/activations", { limit: PAGE_SIZE, offset });
+      const [page, uvams] = await Promise.all([ctx.api.get("/market/activations", { limit: PAGE_SIZE, offset }), ctx.api.get("/ui/market/uvams")]);
+      const names = new Map(uvams.data.map((u) => [u.id, u.name]));
       const rows = await Promise.all(
         page.data.map(async (a) => {
           const versions = await ctx.api.get(`/market/activations/${encodeURIComponent(a.id)}/settlements`).catch(() => ({ data: [] }));
-          return { activation: a, settlements: versions.data || [] };
+          return { activation: { ...a, uvamName: names.get(a.uvamId) }, settlements: versions.data || [] };
         }),
       );
       return { rows, count: page.count };
@@ -234,8 +249,8 @@ async function renderList(ctx) {
           rows,
           rowAttrs: (r) => ({ "data-activation": r.activation.id }),
           columns: [
-            { label: "Activation", cell: (r) => h("code", { title: r.activation.id }, shortId(r.activation.id)) },
-            { label: "First period", cell: (r) => formatDate(r.activation.firstPeriod) },
+            { label: "UVAM", cell: (r) => r.activation.uvamName || h("code", { title: r.activation.uvamId }, shortId(r.activation.uvamId)) },
+            { label: onClock("Periods", "platform"), cell: (r) => periodSpan(r.activation.firstPeriod, r.activation.setPointsKw?.length) },
             { label: "Set points (kW)", cell: (r) => (r.activation.setPointsKw || []).join(" / ") },
             { label: "Activation status", cell: (r) => statusBadge(r.activation.status) },
             {
@@ -246,7 +261,7 @@ async function renderList(ctx) {
                       "ul",
                       { class: "plain" },
                       r.settlements.map((st) =>
-                        h("li", {}, h("a", { href: `#/settlement/${encodeURIComponent(st.id)}` }, `Version ${st.version} of ${shortId(r.activation.id)}`), " ", statusBadge(st.status)),
+                        h("li", {}, h("a", { href: `#/settlement/${encodeURIComponent(st.id)}` }, `Settlement of ${activationName(r.activation)}, version ${st.version}`), " ", statusBadge(st.status)),
                       ),
                     )
                   : "not settled",
