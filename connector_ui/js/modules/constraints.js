@@ -100,6 +100,16 @@ function constraintForm(ctx, pods, onDeclared) {
   return form;
 }
 
+/** Expired, In force or Upcoming, on the platform's clock. */
+export function constraintState(constraint, now = platformNow()) {
+  if (new Date(constraint.end).getTime() <= now) return "Expired";
+  return new Date(constraint.start).getTime() <= now ? "In force" : "Upcoming";
+}
+
+function stateBadge(state) {
+  return h("span", { class: `badge status-${state.replace(/ /g, "").toLowerCase()}`, "data-state": state }, state);
+}
+
 function constraintsTable(rows, podCodes) {
   return table({
     caption: "Grid constraints",
@@ -108,6 +118,7 @@ function constraintsTable(rows, podCodes) {
     rowAttrs: (c) => ({ "data-constraint": c.id }),
     columns: [
       { label: "Applies to", cell: (c) => (c.scope === "pod" ? `POD ${podCodes.get(c.target) || c.target}` : `zone ${c.target}`) },
+      { label: "In force", cell: (c) => stateBadge(constraintState(c)) },
       { label: "Light", cell: (c) => statusBadge(c.light) },
       { label: "Limit", cell: (c) => (c.limitKw === null || c.limitKw === undefined ? "—" : kw(c.limitKw)) },
       { label: "Direction", cell: (c) => c.direction || "both" },
