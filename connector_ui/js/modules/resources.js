@@ -95,7 +95,7 @@ async function renderList(ctx) {
       const sendable = page.data.filter((pod) => EDITABLE.has(pod.status)).map((pod) => pod.id);
       picks.keep(sendable);
       const pick = isBsp && sendable.length
-        ? { label: "Pick", cell: (p) => (EDITABLE.has(p.status) ? picks.box(p.id, `Pick POD ${p.meteringPointId}`) : "—") }
+        ? { label: "Pick to send", cell: (p) => (EDITABLE.has(p.status) ? picks.box(p.id, `Pick POD ${p.meteringPointId}`) : "—") }
         : null;
       fill(container, 
         isBsp && sendable.length ? h("p", {}, picks.all(sendable, "Pick every POD on this page that can be sent for validation")) : null,
@@ -105,8 +105,8 @@ async function renderList(ctx) {
           rows: page.data,
           rowAttrs: (pod) => ({ "data-pod": pod.id }),
           columns: [
-            pick,
             { label: "POD", cell: podLink },
+            pick,
             { label: "Name", cell: (p) => p.resourceName },
             { label: "Status", cell: (p) => statusBadge(p.status) },
             { label: "Type", cell: (p) => p.direction },
