@@ -4,10 +4,12 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 NODE_STAMP := local_chain/node_modules/.installed
+# The dashboard's front-end libraries, from npm (connector_ui/package.json), served from vendor/.
+UI_VENDOR := connector_ui/vendor/uPlot.esm.js
 
 .PHONY: setup browser demo up test lint typecheck compile bench faults load clean
 
-setup: $(STAMP) $(NODE_STAMP)
+setup: $(STAMP) $(NODE_STAMP) $(UI_VENDOR)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +20,13 @@ $(STAMP): pyproject.toml
 $(NODE_STAMP): local_chain/package.json local_chain/package-lock.json
 	cd local_chain && npm ci --no-audit --no-fund --loglevel=error
 	touch $(NODE_STAMP)
+
+$(UI_VENDOR): connector_ui/package.json connector_ui/package-lock.json
+	cd connector_ui && npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p connector_ui/vendor
+	cp connector_ui/node_modules/uplot/dist/uPlot.esm.js connector_ui/node_modules/uplot/dist/uPlot.min.css connector_ui/vendor/
+	cp connector_ui/node_modules/uplot/LICENSE connector_ui/vendor/uPlot.LICENSE
+	touch $(UI_VENDOR)
 
 # Debian's Chromium for the dashboard's browser tests (Playwright never downloads a browser here).
 browser:

@@ -175,7 +175,15 @@ def create_app(runtime: Runtime) -> FastAPI:
     return app
 
 
+#: A model validator names the field a cross-field rule is about as ``"fieldName: message"``.
+_NAMED_FIELD = re.compile(r"^([a-z][A-Za-z0-9]*): (.+)$", re.DOTALL)
+
+
 def _field_error(error: dict[str, Any]) -> dict[str, Any]:
     location = [str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path")]
     message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
+    named = _NAMED_FIELD.match(message) if error.get("type") == "value_error" else None
+    if named:  # the error belongs on that field, in the rule's words
+        location.append(named.group(1))
+        message = named.group(2)
     return {"field": ".".join(location) or None, "message": message}

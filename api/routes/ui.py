@@ -23,6 +23,7 @@ from ledger.db.models import Organisation
 from ledger.domain.enums import Role
 from ledger.market.periods import iso
 from ledger.services import attention as attention_service
+from ledger.services import ui_market
 from ledger.services.market_common import now
 from ledger.settings import PROJECT_ROOT
 
@@ -74,6 +75,14 @@ def directory(org: CurrentOrg, session: SessionDep) -> dict[str, Any]:
 )
 def attention(org: CurrentOrg, session: SessionDep) -> dict[str, Any]:
     return attention_service.attention(session, org)
+
+
+@router.get(
+    f"{UI_PATH}/market/uvams",
+    summary="Qualified UVAMs that can bid, with their qualified powers and market admission",
+)
+def market_uvams(org: CurrentOrg, session: SessionDep) -> dict[str, Any]:
+    return ui_market.market_uvams(session, org)
 
 
 @router.get(f"{UI_PATH}/clock", summary="The platform's clock (deadlines are counted on it)")

@@ -66,6 +66,39 @@ export function formatDate(value) {
   return date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
 }
 
+/**
+ * Two clocks: market times (periods, deadlines, gate closures, block times) are on the
+ * platform's clock, which on a local demo chain can run ahead of the wall clock
+ * (ledger/clock.py); record times (created, updated) are on the wall clock. Every column of
+ * times says which.
+ */
+export const CLOCKS = { platform: "platform clock", wall: "wall clock" };
+
+/** A column label naming the clock of its times: "Delivery start (platform clock)". */
+export function onClock(label, clock) {
+  return `${label} (${CLOCKS[clock]})`;
+}
+
+/** "Dec 6, 2026, 1:00 PM – 1:30 PM": `count` 15-minute periods from `start`. */
+export function periodSpan(start, count = 1, seconds = 900) {
+  const from = new Date(start);
+  if (Number.isNaN(from.getTime())) return "—";
+  const to = new Date(from.getTime() + count * seconds * 1000);
+  return `${formatDate(from)} – ${to.toLocaleTimeString(undefined, { timeStyle: "short" })}`;
+}
+
+/** An activation (or its settlement) as people know it: "UVAM Nord · Dec 6, 2026, 1:00 PM – 1:30 PM". */
+export function activationName(item) {
+  const who = item.uvamName || `activation ${shortId(item.activationId || item.id)}`;
+  const count = item.periodCount ?? item.setPointsKw?.length ?? 1;
+  return item.firstPeriod ? `${who} · ${periodSpan(item.firstPeriod, count)}` : who;
+}
+
+/** The first 8 characters of an id, where a name is not known. */
+export function shortId(id) {
+  return String(id || "").slice(0, 8);
+}
+
 export function kw(value) {
   return value === undefined || value === null ? "—" : `${value} kW`;
 }
@@ -153,6 +186,87 @@ export function pager({ count, limit, offset, onPage, label = "Pagination" }) {
       { type: "button", disabled: last >= count, onclick: () => onPage(offset + limit) },
       "Next ›",
     ),
+  );
+}
+
+// ------------------------------------------------------------------ bulk actions
+
+/**
+ * Rows picked for a bulk action (send PODs for validation, confirm trades). The picks live
+ * outside the table, so a table redrawn by polling keeps them; `keep(ids)` drops the picks
+ * that are no longer eligible.
+ */
+export function picker() {
+  const picked = new Set();
+  const listeners = [];
+  let every = null; // the "pick all" box of the table drawn last, and the ids it covers
+  const boxes = new Map(); // the row boxes drawn last
+  const allPicked = (ids) => ids.length > 0 && ids.every((id) => picked.has(id));
+  const changed = () => {
+    if (every) every.box.checked = allPicked(every.ids);
+    for (const [id, box] of boxes) box.checked = picked.has(id);
+    listeners.forEach((listener) => listener(picked));
+  };
+  return {
+    picked,
+    onChange(listener) {
+      listeners.push(listener);
+    },
+    keep(ids) {
+      const eligible = new Set(ids);
+      for (const id of [...boxes.keys()]) if (!eligible.has(id)) boxes.delete(id);
+      for (const id of [...picked]) if (!eligible.has(id)) picked.delete(id);
+      changed();
+    },
+    /** A checkbox for one row, named by `label`. */
+    box(id, label) {
+      const box = h("input", {
+        type: "checkbox",
+        class: "pick",
+        "aria-label": label,
+        checked: picked.has(id),
+        onchange: (event) => {
+          if (event.target.checked) picked.add(id);
+          else picked.delete(id);
+          changed();
+        },
+      });
+      boxes.set(id, box);
+      return box;
+    },
+    /** A labelled checkbox that picks or unpicks every eligible row shown. */
+    all(ids, text) {
+      const box = h("input", { type: "checkbox", class: "pick", checked: allPicked(ids) });
+      box.addEventListener("change", () => {
+        for (const id of ids) box.checked ? picked.add(id) : picked.delete(id);
+        changed();
+      });
+      every = { box, ids };
+      return h("label", { class: "pick-all" }, box, ` ${text}`);
+    },
+  };
+}
+
+/**
+ * Run `action(id)` for every picked id, one at a time (each is its own operation), and report
+ * in `status`: how many went through, and each refusal by the row's name.
+ */
+export async function runBulk({ ids, action, nameOf, status, done }) {
+  const failures = [];
+  let succeeded = 0;
+  for (const id of ids) {
+    status.textContent = `${succeeded + failures.length + 1} of ${ids.length}…`;
+    try {
+      await action(id);
+      succeeded += 1;
+    } catch (error) {
+      failures.push(h("li", {}, h("strong", {}, `${nameOf(id)}: `), error.message));
+    }
+  }
+  fill(
+    status,
+    succeeded ? h("p", {}, done(succeeded)) : null,
+    failures.length ? notice("error", h("p", {}, `${failures.length} refused:`), h("ul", {}, failures)) : null,
   );
 }
 
@@ -330,8 +444,12 @@ function findControl(form, fieldName) {
   return form.querySelector(`[data-field="${CSS.escape(head)}"]`);
 }
 
-/** Disable a form's submit button while `work` runs. */
+/**
+ * Disable a form's buttons while `work` runs. A new attempt starts clean: the errors of the
+ * previous one are cleared first, so an old error never stays beside a new success.
+ */
 export async function busy(form, work) {
+  clearErrors(form);
   const buttons = [...form.querySelectorAll("button")];
   buttons.forEach((b) => (b.disabled = true));
   form.setAttribute("aria-busy", "true");

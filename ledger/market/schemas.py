@@ -118,9 +118,9 @@ class GridConstraintCreate(CbpModel):
     @model_validator(mode="after")
     def _consistent(self) -> Self:
         if self.end <= self.start:
-            raise ValueError("end must be after start")
+            raise ValueError("end: must be after the start")
         if self.light is Light.AMBER and self.limit_kw is None:
-            raise ValueError("limitKw is required for an amber light")
+            raise ValueError("limitKw: an amber light needs a limit per POD, in kW")
         return self
 
 

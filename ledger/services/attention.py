@@ -8,7 +8,8 @@
   Accepted, not yet delivered), and its grid constraints in force or to come.
 * **TSO**: PODs to verify and UVAMs to qualify, disputed settlements to resolve, open needs.
 
-Every group is ``{"count": total, "items": [at most LIMIT views]}``, most urgent first.
+Every group is ``{"count": total, "items": [at most LIMIT views]}``, most urgent first; items
+carry the names beside their ids (``ui_names.label_items``: UVAM name, period, POD code).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from ledger.market.periods import PERIOD_SECONDS, iso
 from ledger.services import market, market_activations, market_checks, market_clearing, queries
 from ledger.services.market_common import now as clock
 from ledger.services.settlement import DISPUTED, RECORDED, settlement_view
+from ledger.services.ui_names import label_items
 
 LIMIT = 10
 GATE_HORIZON_S = 3600
@@ -168,6 +170,7 @@ def attention(
         groups = _tso(session, org)
     else:
         groups = {}
+    label_items(session, (item for group in groups.values() for item in group["items"]))
     return {
         "role": str(org.role),
         "now": iso(at),

@@ -91,7 +91,7 @@ def test_bad_bid_terms_are_refused(market: Market) -> None:
     cases = [
         (flows.bid(uvam, market.product, start + 60, [10], "50"), "bids.0.deliveryStart"),
         (flows.bid(uvam, market.product, start, [10], "50.1234567"), "bids.0.price"),
-        (flows.bid(uvam, market.product, start, [0, 0], "50"), "bids.0"),
+        (flows.bid(uvam, market.product, start, [0, 0], "50"), "bids.0.quantitiesKw"),
         (flows.bid(uvam, market.product, start, [], "50"), "bids.0.quantitiesKw"),
     ]
     for body, field in cases:

@@ -19,18 +19,23 @@ from tests.ui.steps import validated_pod_by_api
 X_OF_Y = {"name": "xOfY", "x": 1, "y": 1, "minDays": 1}
 
 
-def qualified_uvam_by_api(world: Any, slug: str = "bsp1", kw: int = 30) -> tuple[str, str]:
-    """A UVAM of one validated POD, qualified by the TSO and admitted to the market; returns
-    (UVAM id, POD id)."""
+def qualified_uvam_by_api(
+    world: Any, slug: str = "bsp1", kw: int = 30, *, admit: bool = True, **changes: Any
+) -> tuple[str, str]:
+    """A UVAM of one validated POD, qualified by the TSO and (unless ``admit`` is false)
+    admitted to the market; returns (UVAM id, POD id)."""
     pod_id, _ = validated_pod_by_api(world, slug, maximumFlexUp=kw, maximumFlexDown=kw)
-    uvam_id = reg.register_uvam(world, slug, maximumQualifiedPower=kw, minimumQualifiedPower=kw)
+    uvam_id = reg.register_uvam(
+        world, slug, maximumQualifiedPower=kw, minimumQualifiedPower=kw, **changes
+    )
     reg.add_member(world, slug, uvam_id, pod_id)
     reg.set_uvam_status(world, slug, uvam_id, "Open")
     reg.set_uvam_status(world, slug, uvam_id, "UnderReview")
     decision = {"approve": True, "reasons": []}
     reg.succeeded(world, "tso", world.client("tso").post(f"/uvams/{uvam_id}/review", json=decision))
     assert world.wait_for_status(slug, f"/uvams/{uvam_id}", {"Qualified"})["status"] == "Qualified"
-    flows.succeeded(world, "tso", world.client("tso").post(f"/market/admissions/{uvam_id}"))
+    if admit:
+        flows.succeeded(world, "tso", world.client("tso").post(f"/market/admissions/{uvam_id}"))
     return uvam_id, pod_id
 
 
@@ -121,3 +126,10 @@ def settled_activation(world: Any) -> dict[str, Any]:
         world.client("tso").get(f"/settlements/{operation['result']['settlementId']}").json()
     )
     return view
+
+
+def uvam_name_of_activation(world: Any, activation_id: str, slug: str = "bsp1") -> str:
+    """The name of the UVAM an activation is for (what the dashboard shows instead of ids)."""
+    client = world.client(slug)
+    uvam_id = client.get(f"/market/activations/{activation_id}").json()["uvamId"]
+    return str(client.get(f"/uvams/{uvam_id}").json()["name"])

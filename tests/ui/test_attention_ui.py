@@ -11,11 +11,16 @@ from typing import Any
 from playwright.sync_api import expect
 
 from tests.ui.conftest import LAPTOP, PHONE
-from tests.ui.market_steps import activation_by_api, settled_activation
+from tests.ui.market_steps import activation_by_api, settled_activation, uvam_name_of_activation
 
 
 def _ids(attention: dict[str, Any], group: str) -> list[str]:
     return [item["id"] for item in attention["groups"][group]["items"]]
+
+
+def activation_first_period(ui_world: Any, activation_id: str) -> str:
+    view = ui_world.client("bsp1").get(f"/market/activations/{activation_id}").json()
+    return str(view["firstPeriod"])
 
 
 def _check_attention_api(ui_world: Any, settlement: dict[str, Any], activation: dict[str, Any]):
@@ -27,6 +32,11 @@ def _check_attention_api(ui_world: Any, settlement: dict[str, Any], activation: 
     assert settlement["id"] in _ids(bsp, "settlementsToAnswer")
     groups = bsp["groups"]
     assert groups["activationsToAcknowledge"]["count"] >= 1
+    # names beside the ids: the UVAM's name and the periods (ledger/services/ui_names.py)
+    [answer] = [s for s in groups["settlementsToAnswer"]["items"] if s["id"] == settlement["id"]]
+    assert answer["uvamName"]
+    assert answer["firstPeriod"] == activation_first_period(ui_world, settlement["activationId"])
+    assert all(a["uvamName"] for a in groups["activationsToAcknowledge"]["items"])
     deadlines = [a["ackDeadline"] for a in groups["activationsToAcknowledge"]["items"]]
     assert deadlines == sorted(deadlines)  # most urgent first
 
@@ -51,6 +61,13 @@ def test_bsp_home_lists_an_activation_and_a_settlement_to_answer(sign_in, ui_wor
     activation = activation_by_api(ui_world, "bsp1")
     short = activation["id"][:8]
     _check_attention_api(ui_world, settlement, activation)
+    # items are named by their UVAM and periods, not by ids
+    settled_uvam = re.escape(uvam_name_of_activation(ui_world, settlement["activationId"]))
+    answer_name = re.compile(
+        f"^Answer the settlement of {settled_uvam} · .+ \u2013 .+ \\(version 1\\)$"
+    )
+    ack_uvam = re.escape(uvam_name_of_activation(ui_world, activation["id"]))
+    ack_name = re.compile(f"^Acknowledge {ack_uvam} · .+ \u2013 .+$")
 
     bsp = sign_in("bsp1")
     page = bsp.page
@@ -65,9 +82,7 @@ def test_bsp_home_lists_an_activation_and_a_settlement_to_answer(sign_in, ui_wor
     to_answer = page.get_by_role("table", name="Settlements to answer")
     answer_row = to_answer.locator(f'tr[data-settlement="{settlement["id"]}"]')
     expect(answer_row.locator(".countdown-left")).to_have_text(re.compile(r"\d+ (d|h) .* left"))
-    answer_link = answer_row.get_by_role(
-        "link", name=f"Answer settlement of {settlement['activationId'][:8]} v1", exact=True
-    )
+    answer_link = answer_row.get_by_role("link", name=answer_name)
     expect(answer_link).to_be_visible()
     tile = page.get_by_role("link", name=re.compile("Activations to acknowledge"))
     expect(tile.locator(".tile-value")).not_to_have_text("0")
@@ -79,7 +94,7 @@ def test_bsp_home_lists_an_activation_and_a_settlement_to_answer(sign_in, ui_wor
     page.set_viewport_size(LAPTOP)
 
     # the activation's link leads to the Market page, where it is acknowledged
-    row.get_by_role("link", name=f"Acknowledge activation {short}", exact=True).click()
+    row.get_by_role("link", name=ack_name).click()
     expect(page.get_by_role("heading", name="Market", level=1)).to_be_visible()
     market_row = page.get_by_role("table", name="Activations").locator(
         f'tr[data-activation="{activation["id"]}"]'
@@ -98,10 +113,8 @@ def test_bsp_home_lists_an_activation_and_a_settlement_to_answer(sign_in, ui_wor
     expect(page.locator(f'tr[data-activation="{activation["id"]}"]')).to_have_count(0)
 
     # the settlement's link leads to its page; disputed there, it leaves the BSP's home ...
-    page.get_by_role(
-        "link", name=f"Answer settlement of {settlement['activationId'][:8]} v1", exact=True
-    ).click()
-    heading = page.get_by_role("heading", name=re.compile("^Settlement of activation"))
+    page.get_by_role("link", name=answer_name).click()
+    heading = page.get_by_role("heading", name=re.compile(f"^Settlement of {settled_uvam} · "))
     expect(heading).to_be_visible()
     page.get_by_label("Reason (required to dispute)").fill("our meter shows 18 kW delivered")
     page.get_by_role("button", name="Dispute settlement").click()
@@ -119,11 +132,12 @@ def test_bsp_home_lists_an_activation_and_a_settlement_to_answer(sign_in, ui_wor
     expect(dispute).to_contain_text("our meter shows 18 kW delivered")
     expect(
         dispute.get_by_role(
-            "link", name=f"Resolve settlement of {settlement['activationId'][:8]} v1"
+            "link",
+            name=re.compile(f"^Resolve the settlement of {settled_uvam} · .+ \\(version 1\\)$"),
         )
     ).to_have_attribute("href", f"#/settlement/{settlement['id']}")
     tso.shot("home-dispute")
-    dispute.get_by_role("link", name=re.compile("^Resolve settlement of")).click()
+    dispute.get_by_role("link", name=re.compile("^Resolve the settlement of")).click()
     resolve = tso.page.get_by_role("form", name="Resolve the dispute")
     resolve.get_by_role("button", name="Confirm settlement").click()
     expect(tso.page.locator(".status-line [data-status]")).to_have_text("final", timeout=30_000)

@@ -26,9 +26,14 @@ def test_dso_declares_grid_constraints(sign_in, ui_world):
     form.get_by_role("combobox", name="Traffic light", exact=True).select_option("amber")
     form.get_by_role("button", name="Declare").click()
     # amber without a limit: the API refuses it, the form says why
-    expect(form.get_by_role("alert")).to_contain_text("limitKw is required for an amber light")
+    limit = form.get_by_role("spinbutton", name="Limit per POD (kW, amber)", exact=True)
+    expect(limit).to_have_attribute("aria-invalid", "true")  # on the field, in words
+    expect(form.get_by_role("alert")).to_contain_text(
+        "Limit per POD (kW, amber): an amber light needs a limit per POD, in kW"
+    )
+    expect(form.get_by_role("alert")).not_to_contain_text("limitKw")
     dso.shot("constraint-refused")
-    form.get_by_role("spinbutton", name="Limit per POD (kW, amber)", exact=True).fill("5")
+    limit.fill("5")
     form.get_by_role("textbox", name="Reason (kept off chain)", exact=True).fill("feeder works")
     form.get_by_role("button", name="Declare").click()
     expect(form.get_by_role("status")).to_contain_text("Declared: 1 constraint")
@@ -37,6 +42,8 @@ def test_dso_declares_grid_constraints(sign_in, ui_world):
     pod_row = listed.locator("tbody tr", has_text=f"POD {code}")
     expect(pod_row.locator("[data-status]")).to_have_text("amber")
     expect(pod_row).to_contain_text("5 kW")
+    # whether it is in force, on the platform's clock (an expired one would say "Expired")
+    expect(pod_row.locator('[data-state="In force"], [data-state="Upcoming"]')).to_have_count(1)
     expect(pod_row).to_contain_text("congestion: feeder works")
 
     form.get_by_role("combobox", name="Applies to", exact=True).select_option("zone")

@@ -63,18 +63,24 @@ def test_mass_load_shows_the_per_row_report_and_registers_the_good_rows(sign_in,
     expect(page.get_by_role("heading", name="Loaded site A")).to_be_visible()
 
 
-def test_mass_load_of_a_file_with_missing_columns_reports_the_file_problem(sign_in):
+def test_mass_load_of_a_file_with_wrong_headers_names_them_and_old_errors_go(sign_in):
     bsp = sign_in("bsp2")
     page = bsp.page
     bsp.nav("Mass loading")
-    content = b"meteringPointId,resourceName\nIT001E00000009,nothing\n"
-    page.get_by_label("CSV file of PODs").set_input_files(
-        {"name": "bad.csv", "mimeType": "text/csv", "buffer": content}
-    )
-    page.get_by_role("button", name="Upload and check").click()
-    expect(page.get_by_text("No row accepted")).to_be_visible()
-    expect(page.get_by_text("Problems with the file")).to_be_visible()
-    expect(page.get_by_role("alert").filter(has_text="missing required columns")).to_contain_text(
-        "contractedPower"
-    )
+    form = page.get_by_role("form", name="Load PODs from a CSV file")
+    chooser = form.get_by_label("CSV file of PODs")
+    form.get_by_role("button", name="Upload and check").click()  # no file chosen
+    expect(chooser).to_have_attribute("aria-invalid", "true")
+    expect(form.get_by_role("alert")).to_contain_text("choose a CSV file")
+
+    content = b"POD code,resourceName\nIT001E00000009,nothing\n"
+    chooser.set_input_files({"name": "bad.csv", "mimeType": "text/csv", "buffer": content})
+    form.get_by_role("button", name="Upload and check").click()
+    problem = page.get_by_role("alert").filter(has_text="The file was not read")
+    expect(problem.get_by_role("listitem").first).to_have_text("unknown columns: 'POD code'")
+    expect(problem.get_by_role("listitem").nth(1)).to_contain_text("meteringPointId")
+    expect(page.get_by_text("has no data row")).to_have_count(0)
+    # the new attempt cleared the old error on the field
+    expect(chooser).not_to_have_attribute("aria-invalid", "true")
+    expect(form.get_by_role("alert")).to_have_count(0)
     bsp.shot("mass-load-file-problem")

@@ -2,7 +2,7 @@
 // key. Each transaction links to its events with their decoded arguments, and every record key
 // among the arguments links to that record's own history.
 
-import { field, fill, formatDate, h, notice, pageHeader, section, shortHash, table, uniqueId } from "../ui.js";
+import { field, fill, formatDate, h, notice, onClock, pageHeader, section, shortHash, table, uniqueId } from "../ui.js";
 
 const KEY = /^0x[0-9a-fA-F]{64}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -82,7 +82,7 @@ export default {
           rows: entries,
           rowAttrs: (e) => ({ "data-tx": e.transactionHash, class: e.transactionHash === tx ? "selected" : null }),
           columns: [
-            { label: "Time", cell: (e) => formatDate(e.time) },
+            { label: onClock("Time", "platform"), cell: (e) => formatDate(e.time) },
             { label: "Block", cell: (e) => String(e.blockNumber), class: "num" },
             { label: "Event", cell: (e) => `${e.contract}.${e.event}` },
             { label: "By", cell: (e) => `${e.actor} (${e.as})` },

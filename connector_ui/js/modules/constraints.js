@@ -13,6 +13,7 @@ import {
   formatDate,
   h,
   kw,
+  onClock,
   pageHeader,
   pager,
   readForm,
@@ -99,6 +100,16 @@ function constraintForm(ctx, pods, onDeclared) {
   return form;
 }
 
+/** Expired, In force or Upcoming, on the platform's clock. */
+export function constraintState(constraint, now = platformNow()) {
+  if (new Date(constraint.end).getTime() <= now) return "Expired";
+  return new Date(constraint.start).getTime() <= now ? "In force" : "Upcoming";
+}
+
+function stateBadge(state) {
+  return h("span", { class: `badge status-${state.replace(/ /g, "").toLowerCase()}`, "data-state": state }, state);
+}
+
 function constraintsTable(rows, podCodes) {
   return table({
     caption: "Grid constraints",
@@ -107,11 +118,12 @@ function constraintsTable(rows, podCodes) {
     rowAttrs: (c) => ({ "data-constraint": c.id }),
     columns: [
       { label: "Applies to", cell: (c) => (c.scope === "pod" ? `POD ${podCodes.get(c.target) || c.target}` : `zone ${c.target}`) },
+      { label: "In force", cell: (c) => stateBadge(constraintState(c)) },
       { label: "Light", cell: (c) => statusBadge(c.light) },
       { label: "Limit", cell: (c) => (c.limitKw === null || c.limitKw === undefined ? "—" : kw(c.limitKw)) },
       { label: "Direction", cell: (c) => c.direction || "both" },
-      { label: "From", cell: (c) => formatDate(c.start) },
-      { label: "Until", cell: (c) => formatDate(c.end) },
+      { label: onClock("From", "platform"), cell: (c) => formatDate(c.start) },
+      { label: onClock("Until", "platform"), cell: (c) => formatDate(c.end) },
       { label: "Reason", cell: (c) => [c.reasonCode, c.reason].filter(Boolean).join(": ") },
     ],
   });

@@ -3,13 +3,10 @@
 // acted on; deadlines count down (countdown.js).
 
 import { countdown } from "../countdown.js";
-import { formatDate, h, kw, section, statusBadge, table } from "../ui.js";
+import { activationName, formatDate, h, kw, onClock, section, shortId, statusBadge, table } from "../ui.js";
 import { podLink } from "./resources.js";
 import { uvamLink } from "./resource-groups.js";
 
-function shortId(id) {
-  return String(id || "").slice(0, 8);
-}
 
 function periods(values) {
   return (values || []).join(" / ");
@@ -49,10 +46,10 @@ function activationsToAcknowledge(group) {
       rows: group.items,
       rowAttrs: (a) => ({ "data-activation": a.id }),
       columns: [
-        { label: "Activation", cell: (a) => h("a", { href: activationHref(a) }, `Acknowledge activation ${shortId(a.id)}`) },
-        { label: "First period", cell: (a) => formatDate(a.firstPeriod) },
+        { label: "Activation", cell: (a) => h("a", { href: activationHref(a) }, `Acknowledge ${activationName(a)}`) },
+        { label: onClock("First period", "platform"), cell: (a) => formatDate(a.firstPeriod) },
         { label: "Set points (kW)", cell: (a) => periods(a.setPointsKw) },
-        { label: "Acknowledge by", cell: (a) => countdown(a.ackDeadline) },
+        { label: onClock("Acknowledge by", "platform"), cell: (a) => countdown(a.ackDeadline) },
       ],
     }),
     more(group, "#/market", "the Market page"),
@@ -68,9 +65,9 @@ function settlementsToAnswer(group) {
       rows: group.items,
       rowAttrs: (s) => ({ "data-settlement": s.id }),
       columns: [
-        { label: "Settlement", cell: (s) => h("a", { href: settlementHref(s) }, `Answer settlement of ${shortId(s.activationId)} v${s.version}`) },
+        { label: "Settlement", cell: (s) => h("a", { href: settlementHref(s) }, `Answer the settlement of ${activationName(s)} (version ${s.version})`) },
         { label: "Net (EUR)", cell: (s) => s.totals?.netEur ?? "—", class: "num" },
-        { label: "Answer by", cell: (s) => countdown(s.answerDeadline) },
+        { label: onClock("Answer by", "platform"), cell: (s) => countdown(s.answerDeadline) },
       ],
     }),
     more(group, "#/settlement", "the Settlement page"),
@@ -88,12 +85,12 @@ function bidsClosingSoon(group, horizonSeconds) {
       rows: group.items,
       rowAttrs: (b) => ({ "data-bid": b.id }),
       columns: [
-        { label: "Bid", cell: (b) => h("a", { href: `#/market?status=${encodeURIComponent(b.status)}` }, `Bid ${shortId(b.id)}`) },
+        { label: "Bid", cell: (b) => h("a", { href: `#/market?status=${encodeURIComponent(b.status)}` }, `Bid of ${b.uvamName || shortId(b.uvamId)}`) },
         { label: "Product", cell: (b) => `${b.productId} ${b.direction}` },
-        { label: "Delivery start", cell: (b) => formatDate(b.deliveryStart) },
+        { label: onClock("Delivery start", "platform"), cell: (b) => formatDate(b.deliveryStart) },
         { label: "Quantities (kW)", cell: (b) => periods(b.quantitiesKw) },
         { label: "Status", cell: (b) => statusBadge(b.status) },
-        { label: "Gate closes", cell: (b) => countdown(b.gateClosesAt) },
+        { label: onClock("Gate closes", "platform"), cell: (b) => countdown(b.gateClosesAt) },
       ],
     }),
     more(group, "#/market", "the Market page"),
@@ -113,7 +110,7 @@ function resourcesWaiting(pods, uvams) {
         { label: "Resource", cell: (r) => (r.kind === "POD" ? podLink(r) : uvamLink(r)) },
         { label: "Status", cell: (r) => statusBadge(r.status) },
         { label: "Waiting for", cell: (r) => (r.status === "Verified" ? "the DSO's validation" : r.kind === "POD" ? "the TSO's verification" : "the TSO's qualification") },
-        { label: "Since", cell: (r) => formatDate(r.updatedAt) },
+        { label: onClock("Since", "wall"), cell: (r) => formatDate(r.updatedAt) },
       ],
     }),
     more({ count: pods.count + uvams.count, items: rows }, "#/resources?status=UnderReview", "the Resources page"),
@@ -131,7 +128,7 @@ export function rejectedPods(group) {
         { label: "POD", cell: podLink },
         { label: "Name", cell: (p) => p.resourceName },
         { label: "Reasons", cell: (p) => (p.reasons?.length ? h("ul", { class: "reasons" }, p.reasons.map((r) => h("li", {}, r))) : "—") },
-        { label: "Updated", cell: (p) => formatDate(p.updatedAt) },
+        { label: onClock("Updated", "wall"), cell: (p) => formatDate(p.updatedAt) },
       ],
     }),
     more(group, "#/resources?status=Rejected", "the Resources page"),
@@ -178,7 +175,7 @@ function reviewQueue(ctx, pods, uvams) {
         { label: "Name", cell: (r) => r.resourceName || r.name },
         { label: "Status", cell: (r) => statusBadge(r.status) },
         { label: "Flex up / down", cell: (r) => (r.kind === "POD" ? `${kw(r.maximumFlexUp)} / ${kw(r.maximumFlexDown)}` : `${kw(r.maximumQualifiedPower)} / ${kw(r.minimumQualifiedPower)}`) },
-        { label: "Since", cell: (r) => formatDate(r.updatedAt) },
+        { label: onClock("Since", "wall"), cell: (r) => formatDate(r.updatedAt) },
       ],
     }),
     rows.length ? h("p", {}, h("a", { href: "#/reviews", class: "button primary" }, "Open the validation queue")) : null,
@@ -197,8 +194,8 @@ function activationsInGrid(group) {
       rows: group.items,
       rowAttrs: (a) => ({ "data-activation": a.id }),
       columns: [
-        { label: "Activation", cell: (a) => h("a", { href: activationHref(a) }, `Activation ${shortId(a.id)}`) },
-        { label: "First period", cell: (a) => formatDate(a.firstPeriod) },
+        { label: "Activation", cell: (a) => h("a", { href: activationHref(a) }, `Activation of ${activationName(a)}`) },
+        { label: onClock("First period", "platform"), cell: (a) => formatDate(a.firstPeriod) },
         { label: "Set points (kW)", cell: (a) => periods(a.setPointsKw) },
         { label: "Status", cell: (a) => statusBadge(a.status) },
       ],
@@ -215,11 +212,11 @@ function gridConstraints(group) {
       empty: "No constraint in force or to come.",
       rows: group.items,
       columns: [
-        { label: "Where", cell: (c) => `${c.scope === "pod" ? "POD" : "zone"} ${c.scope === "pod" ? shortId(c.target) : c.target}` },
+        { label: "Where", cell: (c) => c.scope === "pod" ? `POD ${c.targetName || shortId(c.target)}` : `zone ${c.target}` },
         { label: "Light", cell: (c) => statusBadge(c.light) },
         { label: "Limit", cell: (c) => (c.limitKw === null ? "—" : kw(c.limitKw)) },
-        { label: "From", cell: (c) => formatDate(c.start) },
-        { label: "Until", cell: (c) => formatDate(c.end) },
+        { label: onClock("From", "platform"), cell: (c) => formatDate(c.start) },
+        { label: onClock("Until", "platform"), cell: (c) => formatDate(c.end) },
       ],
     }),
     h("p", {}, h("a", { href: "#/constraints" }, "Declare or review grid constraints")),
@@ -235,9 +232,9 @@ function disputes(group) {
       rows: group.items,
       rowAttrs: (s) => ({ "data-settlement": s.id }),
       columns: [
-        { label: "Settlement", cell: (s) => h("a", { href: settlementHref(s) }, `Resolve settlement of ${shortId(s.activationId)} v${s.version}`) },
+        { label: "Settlement", cell: (s) => h("a", { href: settlementHref(s) }, `Resolve the settlement of ${activationName(s)} (version ${s.version})`) },
         { label: "Reason", cell: (s) => s.disputeReason || "—" },
-        { label: "Since", cell: (s) => formatDate(s.updatedAt) },
+        { label: onClock("Since", "wall"), cell: (s) => formatDate(s.updatedAt) },
       ],
     }),
     more(group, "#/settlement", "the Settlement page"),
@@ -254,7 +251,7 @@ function openNeeds(group) {
       columns: [
         { label: "Need", cell: (n) => h("a", { href: "#/market" }, `Need ${shortId(n.id)}`) },
         { label: "Product", cell: (n) => `${n.productId} ${n.direction}` },
-        { label: "Delivery start", cell: (n) => formatDate(n.deliveryStart) },
+        { label: onClock("Delivery start", "platform"), cell: (n) => formatDate(n.deliveryStart) },
         { label: "Quantities (kW)", cell: (n) => periods(n.quantitiesKw) },
       ],
     }),

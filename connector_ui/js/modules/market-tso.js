@@ -2,50 +2,8 @@
 // send set points to a selected bid's UVAM, and change or stop a live activation. Every rule
 // stays in the API: the forms send what is typed and show the API's refusals on their fields.
 
-import { platformNow } from "../countdown.js";
-import { busy, clear, clearErrors, field, h, readForm, showErrors, toLocalInput, uniqueId } from "../ui.js";
-
-export function shortId(id) {
-  return String(id || "").slice(0, 8);
-}
-
-/** "20, 15 20" -> [20, 15, 20]; a part that is not a whole number goes as typed (the API names it). */
-export function parseQuantities(text) {
-  return String(text || "")
-    .split(/[\s,;/]+/)
-    .filter(Boolean)
-    .map((part) => (/^\d+$/.test(part) ? Number(part) : part));
-}
-
-/** The start of the first 15-minute period at least `aheadMs` from now (for defaults). */
-function nextPeriod(aheadMs) {
-  const quarter = 15 * 60 * 1000;
-  return new Date(Math.ceil((platformNow() + aheadMs) / quarter) * quarter);
-}
-
-function statusLine() {
-  return h("p", { class: "form-status", role: "status" });
-}
-
-/** Submit handler: body() -> API call through the tracker, then a message or the errors. */
-function onSubmit(ctx, form, status, { label, send, done }) {
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    busy(form, async () => {
-      clear(status);
-      try {
-        const { accepted } = await ctx.tracker.run(label(event), () => send(event));
-        clearErrors(form);
-        status.textContent = done(accepted, event);
-      } catch (error) {
-        showErrors(form, error);
-      }
-    });
-  });
-}
-
-const PERIOD_HINT = "Start of a 15-minute period (:00, :15, :30 or :45), your local time.";
-const QUANTITIES_HINT = "One value per 15-minute period, separated by commas, e.g. 20, 20, 15.";
+import { field, h, readForm, shortId, toLocalInput, uniqueId } from "../ui.js";
+import { PERIOD_HINT, QUANTITIES_HINT, nextPeriod, onSubmit, parseQuantities, statusLine } from "./market-forms.js";
 
 /** The TSO states a need: product, direction, kW per period, optional price limit. */
 export function needForm(ctx, products) {
@@ -104,10 +62,17 @@ function bidOption(bid) {
 /** The TSO sends set points to the UVAM of a selected (awarded) bid. */
 export function activationForm(ctx, selectedBids) {
   const id = uniqueId("activation");
-  const first = selectedBids[0];
   const specs = [
-    { name: "bidId", label: "Selected bid", type: "select", required: true, options: selectedBids.map(bidOption), value: first?.id, hint: "Only bids a clearing selected can be activated, within their award." },
-    { name: "firstPeriod", label: "First period", type: "datetime", required: true, step: 900, value: first?.deliveryStart, hint: PERIOD_HINT },
+    {
+      name: "bidId",
+      label: "Selected bid",
+      type: "select",
+      required: true,
+      placeholder: "Choose a selected bid",
+      options: selectedBids.map(bidOption),
+      hint: "Bids a clearing selected whose delivery has not ended; set points stay within the award.",
+    },
+    { name: "firstPeriod", label: "First period", type: "datetime", required: true, step: 900, hint: PERIOD_HINT },
     { name: "setPointsKw", label: "Set points (kW per period)", type: "text", required: true, hint: QUANTITIES_HINT, send: false },
   ];
   const status = statusLine();

@@ -9,25 +9,25 @@ import {
   fill,
   formatDate,
   h,
+  onClock,
   pageHeader,
   pager,
   section,
+  shortId,
   showErrors,
   statusBadge,
   table,
   uniqueId,
 } from "../ui.js";
-import { countdown, tick } from "../countdown.js";
+import { countdown, platformNow, tick } from "../countdown.js";
+import { admissionsTable, bidControls, bidForm, changeable } from "./market-bsp.js";
+import { deliveryEnd } from "./market-forms.js";
 import { activationControls, activationForm, clearNeedButton, needForm } from "./market-tso.js";
 import { keeper, live, withQuery } from "./shared.js";
 
 const PAGE_SIZE = 10;
 /** Activations the TSO may still change or stop. */
 const LIVE = new Set(["Sent", "Accepted"]);
-
-function shortId(id) {
-  return String(id || "").slice(0, 8);
-}
 
 function periods(values) {
   return (values || []).join(" / ");
@@ -88,7 +88,12 @@ export default {
     const bids = h("div", { class: "results" });
     const needs = h("div", { class: "results" });
     const sendArea = h("div");
-    const products = tso ? (await ctx.api.get("/market/products")).data.filter((p) => p.open) : [];
+    const products = tso || bsp ? (await ctx.api.get("/market/products")).data.filter((p) => p.open) : [];
+    // qualified UVAMs by id: their names in the tables, the BSP's choices in the bid form
+    const uvamList = tso || bsp ? (await ctx.api.get("/ui/market/uvams")).data : [];
+    const uvams = new Map(uvamList.map((u) => [u.id, u]));
+    const uvamName = (id) => (uvams.has(id) ? uvams.get(id).name : h("code", { title: id }, shortId(id)));
+    const admissions = h("div", { class: "results" });
     const filterId = uniqueId("bids");
     const filter = h(
       "form",
@@ -115,6 +120,7 @@ export default {
       pageHeader("Market"),
       h("p", { class: "muted" }, "Bids go through the DSOs' checks to Active, are Selected or Rejected by a clearing, and Selected bids can be activated by the TSO."),
       tso ? section("Needs", needForm(ctx, products), needs) : null,
+      bsp ? section("Offer flexibility", bidForm(ctx, uvamList, products), admissions) : null,
       section(
         "Activations",
         bsp ? h("p", { class: "muted" }, "Accept or refuse each activation before its deadline; without an answer it lapses.") : null,
@@ -145,11 +151,12 @@ export default {
               rowAttrs: (a) => ({ "data-activation": a.id, class: a.id === focus ? "highlight" : null }),
               columns: [
                 { label: "Activation", cell: (a) => h("code", { title: a.id }, shortId(a.id)) },
+                { label: "UVAM", cell: (a) => uvamName(a.uvamId) },
                 { label: "Bid", cell: (a) => h("code", { title: a.bidId }, shortId(a.bidId)) },
-                { label: "First period", cell: (a) => formatDate(a.firstPeriod) },
+                { label: onClock("First period", "platform"), cell: (a) => formatDate(a.firstPeriod) },
                 { label: "Set points (kW)", cell: (a) => periods(a.setPointsKw) },
                 { label: "Status", cell: (a) => statusBadge(a.status) },
-                { label: "Deadline", cell: (a) => countdown(a.ackDeadline, a.status === "Sent") },
+                { label: onClock("Deadline", "platform"), cell: (a) => countdown(a.ackDeadline, a.status === "Sent") },
                 {
                   label: "Acknowledge",
                   cell: (a) =>
@@ -187,15 +194,18 @@ export default {
               rowAttrs: (b) => ({ "data-bid": b.id }),
               columns: [
                 { label: "Bid", cell: (b) => h("code", { title: b.id }, shortId(b.id)) },
+                tso ? { label: "BSP", cell: (b) => uvams.get(b.uvamId)?.bspName || b.bsp } : null,
+                { label: "UVAM", cell: (b) => uvamName(b.uvamId) },
                 { label: "Product", cell: (b) => b.productId },
                 { label: "Direction", cell: (b) => b.direction },
-                { label: "Delivery start", cell: (b) => formatDate(b.deliveryStart) },
+                { label: onClock("Delivery start", "platform"), cell: (b) => formatDate(b.deliveryStart) },
                 { label: "Quantities (kW)", cell: (b) => periods(b.quantitiesKw) },
                 { label: "Price (EUR/MWh)", cell: (b) => b.price, class: "num" },
-                { label: "Gate closes", cell: (b) => countdown(b.gateClosesAt, ["Received", "Active"].includes(b.status)) },
+                { label: onClock("Gate closes", "platform"), cell: (b) => countdown(b.gateClosesAt, ["Received", "Active"].includes(b.status)) },
                 { label: "Status", cell: (b) => statusBadge(b.status) },
                 { label: "DSO checks", cell: (b) => (b.dsoPending?.length ? `waiting for ${b.dsoPending.length} DSO(s)` : `${b.dsoChecks?.length || 0} verdict(s)`) },
-              ],
+                bsp ? { label: "Update or withdraw", cell: (b) => (changeable(b) ? kept(`bid:${b.id}:${b.updatedAt}`, () => bidControls(ctx, b)) : "—") } : null,
+              ].filter(Boolean),
             }),
             pages(page.count, bidOffset, "bids", "Bid pages"),
           ),
@@ -220,7 +230,7 @@ export default {
                   { label: "Need", cell: (n) => h("code", { title: n.id }, shortId(n.id)) },
                   { label: "Product", cell: (n) => n.productId },
                   { label: "Direction", cell: (n) => n.direction },
-                  { label: "Delivery start", cell: (n) => formatDate(n.deliveryStart) },
+                  { label: onClock("Delivery start", "platform"), cell: (n) => formatDate(n.deliveryStart) },
                   { label: "Quantities (kW)", cell: (n) => periods(n.quantitiesKw) },
                   { label: "Price limit", cell: (n) => n.priceLimit ?? "—", class: "num" },
                   { label: "Pricing", cell: (n) => n.pricing },
@@ -247,15 +257,25 @@ export default {
           ctx,
           sendArea,
           () => ctx.api.get("/market/bids", { status: "Selected", limit: 100 }),
-          (container, page) =>
+          (container, page) => {
+            // a selected bid whose delivery has ended can no longer be activated
+            const open = page.data.filter((b) => deliveryEnd(b) > platformNow());
             fill(
               container,
-              page.data.length
-                ? kept(`send:${page.data.map((b) => b.id).join(",")}`, () => activationForm(ctx, page.data))
+              open.length
+                ? kept(`send:${open.map((b) => b.id).join(",")}`, () => activationForm(ctx, open))
                 : h("p", { class: "muted" }, "No selected bid to activate: state a need and clear it first."),
-            ),
+            );
+          },
           { interval: 5000 },
         ),
+      );
+    }
+    if (bsp) {
+      loads.push(
+        live(ctx, admissions, () => ctx.api.get("/ui/market/uvams"), (container, page) => fill(container, h("h3", {}, "Market admission"), admissionsTable(page.data)), {
+          interval: 5000,
+        }),
       );
     }
     await Promise.all(loads);

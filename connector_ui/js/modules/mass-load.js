@@ -106,6 +106,17 @@ function drawReport(ctx, container, report, offset = 0) {
   const rows = report.rows || [];
   const page = rows.slice(offset, offset + ROWS_PER_PAGE);
   const opStatus = report.operation?.status;
+  if (report.fileErrors?.length) {
+    // the file as a whole was refused (its header, its encoding): no row was read
+    fill(
+      container,
+      section(
+        "Report",
+        notice("error", h("strong", {}, "The file was not read, nothing was registered: "), h("ul", {}, report.fileErrors.map((e) => h("li", {}, e)))),
+      ),
+    );
+    return;
+  }
   const summary = report.none
     ? notice("error", `No row accepted: ${report.rejectedCount} rejected. Nothing was registered.`)
     : notice(
@@ -119,7 +130,6 @@ function drawReport(ctx, container, report, offset = 0) {
     section(
       "Report",
       summary,
-      report.fileErrors?.length ? notice("error", h("strong", {}, "Problems with the file: "), h("ul", {}, report.fileErrors.map((e) => h("li", {}, e)))) : null,
       table({
         caption: "Per-row report",
         empty: "The file has no data row.",

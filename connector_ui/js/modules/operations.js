@@ -6,6 +6,7 @@ import {
   fill,
   formatDate,
   h,
+  onClock,
   pageHeader,
   pager,
   shortHash,
@@ -62,7 +63,7 @@ export default {
               { label: "Transactions", cell: (o) => (o.transactionHashes?.length ? h("span", {}, o.transactionHashes.map((t) => [shortHash(t), " "])) : "—") },
               { label: "Block", cell: (o) => o.blockNumber ?? "—" },
               { label: "Error", cell: (o) => (o.error ? o.error.message || o.error.code : "—") },
-              { label: "Created", cell: (o) => formatDate(o.createdAt) },
+              { label: onClock("Created", "wall"), cell: (o) => formatDate(o.createdAt) },
             ],
           }),
           page.count > PAGE_SIZE || offset > 0

@@ -14,6 +14,7 @@ import {
   pager,
   section,
   shortHash,
+  shortId,
   showErrors,
   statusBadge,
   table,
@@ -23,9 +24,6 @@ import { keeper, live, withQuery } from "./shared.js";
 
 const PAGE_SIZE = 10;
 
-function shortId(id) {
-  return String(id || "").slice(0, 8);
-}
 
 function columns(extra = []) {
   return [

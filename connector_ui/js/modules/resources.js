@@ -11,9 +11,12 @@ import {
   h,
   kw,
   notice,
+  onClock,
   pageHeader,
   pager,
+  picker,
   readForm,
+  runBulk,
   section,
   shortHash,
   showErrors,
@@ -35,6 +38,7 @@ import {
   keeper,
   live,
   reasonsNotice,
+  requestStatus,
   statusActions,
   withQuery,
 } from "./shared.js";
@@ -70,6 +74,8 @@ async function renderList(ctx) {
   const offset = Number(ctx.query.get("offset") || 0);
   const isBsp = ctx.me.role === "BSP";
   const results = h("div", { class: "results" });
+  const picks = picker();
+  let shown = new Map();
   fill(ctx.main, 
     pageHeader(
       "Resources (PODs)",
@@ -77,6 +83,7 @@ async function renderList(ctx) {
       isBsp ? h("a", { href: "#/mass-load", class: "button" }, "Mass loading") : null,
     ),
     filterForm(ctx, { base: "resources", statuses: POD_STATUSES, searchLabel: "POD code or name" }),
+    isBsp ? bulkSendBar(ctx, picks, () => shown) : null,
     results,
   );
   await live(
@@ -84,7 +91,14 @@ async function renderList(ctx) {
     results,
     () => ctx.api.get("/pods", { q: ctx.query.get("q"), status: ctx.query.get("status"), limit: PAGE_SIZE, offset }),
     (container, page) => {
+      shown = new Map(page.data.map((pod) => [pod.id, pod]));
+      const sendable = page.data.filter((pod) => EDITABLE.has(pod.status)).map((pod) => pod.id);
+      picks.keep(sendable);
+      const pick = isBsp && sendable.length
+        ? { label: "Pick to send", cell: (p) => (EDITABLE.has(p.status) ? picks.box(p.id, `Pick POD ${p.meteringPointId}`) : "—") }
+        : null;
       fill(container, 
+        isBsp && sendable.length ? h("p", {}, picks.all(sendable, "Pick every POD on this page that can be sent for validation")) : null,
         table({
           caption: "PODs",
           empty: ctx.query.toString() ? "No POD matches these filters." : isBsp ? "No POD yet: register one or load a file." : "No POD to show.",
@@ -92,14 +106,15 @@ async function renderList(ctx) {
           rowAttrs: (pod) => ({ "data-pod": pod.id }),
           columns: [
             { label: "POD", cell: podLink },
+            pick,
             { label: "Name", cell: (p) => p.resourceName },
             { label: "Status", cell: (p) => statusBadge(p.status) },
             { label: "Type", cell: (p) => p.direction },
             { label: "Contracted", cell: (p) => kw(p.contractedPower) },
             { label: "Flex up / down", cell: (p) => `${kw(p.maximumFlexUp)} / ${kw(p.maximumFlexDown)}` },
             { label: "DSO", cell: (p) => dsoName(ctx, p.distributionGridOperatorName) },
-            { label: "Updated", cell: (p) => formatDate(p.updatedAt) },
-          ],
+            { label: onClock("Updated", "wall"), cell: (p) => formatDate(p.updatedAt) },
+          ].filter(Boolean),
         }),
         page.count > PAGE_SIZE || offset > 0
           ? pager({ count: page.count, limit: PAGE_SIZE, offset, label: "PODs pages", onPage: (next) => ctx.navigate(withQuery(ctx, "resources", { offset: next })) })
@@ -108,6 +123,30 @@ async function renderList(ctx) {
     },
     { interval: 5000 },
   );
+}
+
+/** The BSP sends the picked PODs for validation at once (each as FLOW D5.5 §3 describes). */
+function bulkSendBar(ctx, picks, shown) {
+  const status = h("div", { class: "form-status", role: "status" });
+  const button = h("button", { type: "button", class: "primary", disabled: true }, "Send picked PODs for validation");
+  const count = h("span", { class: "muted" }, "No POD picked.");
+  picks.onChange((picked) => {
+    button.disabled = picked.size === 0;
+    count.textContent = picked.size ? `${picked.size} POD${picked.size === 1 ? "" : "s"} picked.` : "No POD picked.";
+  });
+  button.addEventListener("click", async () => {
+    const pods = [...picks.picked].map((id) => shown().get(id)).filter(Boolean);
+    button.disabled = true;
+    await runBulk({
+      ids: pods.map((pod) => pod.id),
+      nameOf: (id) => shown().get(id)?.meteringPointId || id,
+      action: (id) => requestStatus(ctx, { kind: "pod", resource: pods.find((pod) => pod.id === id), target: "UnderReview" }),
+      status,
+      done: (n) => `${n} POD${n === 1 ? "" : "s"} sent for validation: the TSO verifies them next.`,
+    });
+    button.disabled = picks.picked.size === 0;
+  });
+  return h("div", { class: "bulk-bar card", role: "group", "aria-label": "Bulk actions on PODs" }, h("div", { class: "button-row" }, button, count), status);
 }
 
 // ------------------------------------------------------------------ create
@@ -350,7 +389,7 @@ async function renderDetail(ctx, podId) {
                 columns: [
                   { label: "Resource group", cell: (r) => h("a", { href: `#/resource-groups/${encodeURIComponent(r.resourceGroup)}` }, r.resourceGroup) },
                   { label: "Active", cell: (r) => (r.active ? "yes" : "ended") },
-                  { label: "Since", cell: (r) => formatDate(r.startedAt) },
+                  { label: onClock("Since", "wall"), cell: (r) => formatDate(r.startedAt) },
                 ],
               }),
             )

@@ -1,8 +1,9 @@
-// Settlement: per activation its settlement versions; a settlement's chart of baseline, set
-// point and measured power per period (inline SVG, drawn here), the per-period table, and the
+// Settlement: per activation its settlement versions; a settlement's chart of baseline, target
+// (baseline less the set point) and measured power per period (chart.js), the per-period table, and the
 // BSP's answer (accept, or dispute with a reason).
 
 import {
+  activationName,
   busy,
   clear,
   facts,
@@ -11,23 +12,22 @@ import {
   formatDate,
   h,
   notice,
+  onClock,
   pageHeader,
   pager,
+  periodSpan,
   section,
   shortHash,
+  shortId,
   showErrors,
   statusBadge,
   table,
   uniqueId,
 } from "../ui.js";
+import { stepChart } from "../chart.js";
 import { live, withQuery } from "./shared.js";
 
 const PAGE_SIZE = 10;
-const SVG = "http://www.w3.org/2000/svg";
-
-function shortId(id) {
-  return String(id || "").slice(0, 8);
-}
 
 function instant(start) {
   return typeof start === "number" ? new Date(start * 1000) : new Date(start);
@@ -39,76 +39,24 @@ function kwOf(wh, seconds) {
   return (Number(wh) * 3600) / (seconds || 900) / 1000;
 }
 
-function s(tag, attrs = {}, ...children) {
-  const element = document.createElementNS(SVG, tag);
-  for (const [key, value] of Object.entries(attrs)) if (value !== null && value !== undefined) element.setAttribute(key, String(value));
-  for (const child of children.flat()) {
-    if (child === null || child === undefined || child === false) continue;
-    element.appendChild(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return element;
-}
-
-function hhmm(date) {
-  return date.toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" });
-}
-
-/** Step lines of the series over the periods; series: [{key, label, values: [kW|null]}]. */
-export function powerChart(periods, series, title) {
-  const width = 720;
-  const height = 300;
-  const margin = { left: 56, right: 40, top: 16, bottom: 40 };
-  const innerW = width - margin.left - margin.right;
-  const innerH = height - margin.top - margin.bottom;
-  const starts = periods.map((p) => instant(p.start).getTime());
-  const t0 = Math.min(...starts);
-  const t1 = Math.max(...periods.map((p, i) => starts[i] + (p.durationS || 900) * 1000));
-  const all = series.flatMap((line) => line.values).filter((v) => v !== null && Number.isFinite(v));
-  const top = Math.max(1, ...all) * 1.15;
-  const bottom = Math.min(0, ...all);
-  const x = (t) => margin.left + ((t - t0) / Math.max(1, t1 - t0)) * innerW;
-  const y = (v) => margin.top + innerH - ((v - bottom) / (top - bottom)) * innerH;
-  const ticks = 5;
-  const grid = [];
-  for (let i = 0; i <= ticks; i += 1) {
-    const value = bottom + ((top - bottom) * i) / ticks;
-    grid.push(
-      s("line", { x1: margin.left, x2: width - margin.right, y1: y(value), y2: y(value), class: "chart-grid" }),
-      s("text", { x: margin.left - 6, y: y(value) + 4, "text-anchor": "end", class: "chart-tick" }, value.toFixed(1)),
-    );
-  }
-  const times = [...starts, t1].map((t) => s("text", { x: x(t), y: height - margin.bottom + 18, "text-anchor": "middle", class: "chart-tick" }, hhmm(new Date(t))));
-  const lines = series.map((line) => {
-    const parts = [];
-    line.values.forEach((value, i) => {
-      if (value === null || !Number.isFinite(value)) return;
-      const a = x(starts[i]);
-      const b = x(starts[i] + (periods[i].durationS || 900) * 1000);
-      parts.push(`M${a.toFixed(1)},${y(value).toFixed(1)}H${b.toFixed(1)}`);
-    });
-    return s(
-      "path",
-      { d: parts.join(" ") || "M0,0", class: `chart-line series-${line.key}`, "data-series": line.key },
-      s("title", {}, `${line.label}: ${line.values.map((v) => (v === null ? "no data" : `${v.toFixed(1)} kW`)).join(", ")}`),
-    );
-  });
-  const svg = s(
-    "svg",
-    { viewBox: `0 0 ${width} ${height}`, class: "power-chart", role: "img", "aria-label": title },
-    s("title", {}, title),
-    grid,
-    s("line", { x1: margin.left, x2: margin.left, y1: margin.top, y2: margin.top + innerH, class: "chart-axis" }),
-    s("line", { x1: margin.left, x2: width - margin.right, y1: y(0), y2: y(0), class: "chart-axis" }),
-    times,
-    s("text", { x: 12, y: margin.top + innerH / 2, transform: `rotate(-90 12 ${margin.top + innerH / 2})`, "text-anchor": "middle", class: "chart-tick" }, "kW"),
-    lines,
-  );
-  const legend = h(
-    "ul",
-    { class: "chart-legend" },
-    series.map((line) => h("li", {}, h("span", { class: `swatch series-${line.key}`, "aria-hidden": "true" }), line.label)),
-  );
-  return h("figure", { class: "chart" }, svg, legend, h("figcaption", { class: "muted" }, "Average power per period, kW. The table below has the same figures."));
+/**
+ * The chart's lines: the baseline, the power the set point asks for (the baseline reduced by
+ * it for an "up" activation, raised by it for "down"), and the measured power.
+ */
+export function settlementSeries(periods, direction) {
+  const sign = direction === "down" ? 1 : -1;
+  const baseline = periods.map((p) => kwOf(p.baselineWh, p.durationS));
+  const ordered = periods.map((p) => kwOf(p.orderedWh, p.durationS));
+  return [
+    { key: "baseline", label: "Baseline (without activation)", values: baseline },
+    {
+      key: "setpoint",
+      label: `Target: baseline ${sign < 0 ? "minus" : "plus"} the set point`,
+      values: baseline.map((b, i) => (b === null || ordered[i] === null ? null : b + sign * ordered[i])),
+      dash: true,
+    },
+    { key: "measured", label: "Measured", values: periods.map((p) => kwOf(p.measuredWh, p.durationS)) },
+  ];
 }
 
 function answerForm(ctx, settlement) {
@@ -187,46 +135,68 @@ function num(value, digits = 1) {
   return value === null || value === undefined ? "—" : Number(value).toFixed(digits);
 }
 
+/** The names a settlement is known by, from its activation: UVAM name, periods, direction. */
+async function activationAbout(ctx, activationId) {
+  try {
+    const activation = await ctx.api.get(`/market/activations/${encodeURIComponent(activationId)}`);
+    const [bid, uvam] = await Promise.all([
+      ctx.api.get(`/market/bids/${encodeURIComponent(activation.bidId)}`),
+      ctx.api.get(`/uvams/${encodeURIComponent(activation.uvamId)}`).catch(() => ({})),
+    ]);
+    return { direction: bid.direction, uvamName: uvam.name, firstPeriod: activation.firstPeriod, periodCount: activation.setPointsKw.length };
+  } catch {
+    return { direction: "up" };
+  }
+}
+
 async function renderDetail(ctx, settlementId) {
   const body = h("div");
+  let about = null;
   fill(ctx.main, h("p", {}, h("a", { href: "#/settlement" }, "‹ All settlements")), body);
   await live(
     ctx,
     body,
-    () => ctx.api.get(`/settlements/${encodeURIComponent(settlementId)}`),
+    async () => {
+      const st = await ctx.api.get(`/settlements/${encodeURIComponent(settlementId)}`);
+      // once: the activation's UVAM and periods (its name), and the bid's direction (a set
+      // point lowers or raises the baseline)
+      about ||= await activationAbout(ctx, st.activationId);
+      return { ...st, ...about };
+    },
     (container, st) => {
-      ctx.setTitle?.(`Settlement ${shortId(st.activationId)} v${st.version}`);
+      ctx.setTitle?.(`Settlement of ${activationName(st)} v${st.version}`);
       const periods = st.periods || [];
-      const series = [
-        { key: "baseline", label: "Baseline", values: periods.map((p) => kwOf(p.baselineWh, p.durationS)) },
-        { key: "setpoint", label: "Set point (ordered flexibility)", values: periods.map((p) => kwOf(p.orderedWh, p.durationS)) },
-        { key: "measured", label: "Measured", values: periods.map((p) => kwOf(p.measuredWh, p.durationS)) },
-      ];
-      const title = `Settlement chart of activation ${shortId(st.activationId)}: baseline, set point and measured power`;
+      const series = settlementSeries(periods, st.direction);
+      const title = `Settlement chart of ${activationName(st)}: baseline, target and measured power`;
       const totals = st.totals || {};
       fill(
         container,
-        pageHeader(`Settlement of activation ${shortId(st.activationId)} · version ${st.version}`),
+        pageHeader(`Settlement of ${activationName(st)} · version ${st.version}`),
         h("p", { class: "status-line" }, "Status: ", statusBadge(st.status)),
         facts([
           ["Activation", h("code", {}, st.activationId)],
           ["Method", st.method?.name],
           ["Sanction (EUR/MWh)", st.record?.terms?.sanctionEurMwh],
           ["Meter tolerance", st.rules?.tolerance ? `${st.rules.tolerance.relative} + ${st.rules.tolerance.absoluteWh} Wh` : undefined],
-          ["Answer by", formatDate(st.answerDeadline)],
+          [onClock("Answer by", "platform"), formatDate(st.answerDeadline)],
           ["Net (EUR)", totals.netEur ?? "—"],
           ["Settlement hash", shortHash(st.settlementHash)],
           ["Transaction", shortHash(st.transactionHash)],
           ["Dispute reason", st.disputeReason || undefined],
         ]),
-        section("Power over time", periods.length ? powerChart(periods, series, title) : notice("info", "No period in this settlement.")),
+        section(
+          "Power over time",
+          periods.length
+            ? stepChart({ periods, series, title, caption: `Average power per 15-minute period (kW), activation direction ${st.direction}. The table below has the same figures.` })
+            : notice("info", "No period in this settlement."),
+        ),
         section(
           "Per-period table",
           table({
             caption: "Settlement periods",
             rows: periods,
             columns: [
-              { label: "Period", cell: (p) => formatDate(instant(p.start)) },
+              { label: onClock("Period", "platform"), cell: (p) => formatDate(instant(p.start)) },
               { label: "Baseline (kWh)", cell: (p) => num(p.baselineWh / 1000, 3), class: "num" },
               { label: "Measured (kWh)", cell: (p) => (p.measuredWh === null || p.measuredWh === undefined ? "no data" : num(p.measuredWh / 1000, 3)), class: "num" },
               { label: "Ordered (kWh)", cell: (p) => num(p.orderedWh / 1000, 3), class: "num" },
@@ -260,11 +230,12 @@ async function renderList(ctx) {
     ctx,
     results,
     async () => {
-      const page = await ctx.api.get("/market/activations", { limit: PAGE_SIZE, offset });
+      const [page, uvams] = await Promise.all([ctx.api.get("/market/activations", { limit: PAGE_SIZE, offset }), ctx.api.get("/ui/market/uvams")]);
+      const names = new Map(uvams.data.map((u) => [u.id, u.name]));
       const rows = await Promise.all(
         page.data.map(async (a) => {
           const versions = await ctx.api.get(`/market/activations/${encodeURIComponent(a.id)}/settlements`).catch(() => ({ data: [] }));
-          return { activation: a, settlements: versions.data || [] };
+          return { activation: { ...a, uvamName: names.get(a.uvamId) }, settlements: versions.data || [] };
         }),
       );
       return { rows, count: page.count };
@@ -278,8 +249,8 @@ async function renderList(ctx) {
           rows,
           rowAttrs: (r) => ({ "data-activation": r.activation.id }),
           columns: [
-            { label: "Activation", cell: (r) => h("code", { title: r.activation.id }, shortId(r.activation.id)) },
-            { label: "First period", cell: (r) => formatDate(r.activation.firstPeriod) },
+            { label: "UVAM", cell: (r) => r.activation.uvamName || h("code", { title: r.activation.uvamId }, shortId(r.activation.uvamId)) },
+            { label: onClock("Periods", "platform"), cell: (r) => periodSpan(r.activation.firstPeriod, r.activation.setPointsKw?.length) },
             { label: "Set points (kW)", cell: (r) => (r.activation.setPointsKw || []).join(" / ") },
             { label: "Activation status", cell: (r) => statusBadge(r.activation.status) },
             {
@@ -290,7 +261,7 @@ async function renderList(ctx) {
                       "ul",
                       { class: "plain" },
                       r.settlements.map((st) =>
-                        h("li", {}, h("a", { href: `#/settlement/${encodeURIComponent(st.id)}` }, `Version ${st.version} of ${shortId(r.activation.id)}`), " ", statusBadge(st.status)),
+                        h("li", {}, h("a", { href: `#/settlement/${encodeURIComponent(st.id)}` }, `Settlement of ${activationName(r.activation)}, version ${st.version}`), " ", statusBadge(st.status)),
                       ),
                     )
                   : "not settled",

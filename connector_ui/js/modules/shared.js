@@ -14,6 +14,7 @@ import {
   formatDate,
   h,
   notice,
+  onClock,
   readForm,
   section,
   shortHash,
@@ -172,7 +173,7 @@ export function historySection(history) {
       empty: "No status change recorded yet.",
       rows: history || [],
       columns: [
-        { label: "When", cell: (row) => formatDate(row.at) },
+        { label: onClock("When", "wall"), cell: (row) => formatDate(row.at) },
         { label: "Change", cell: (row) => h("span", {}, row.from ? statusBadge(row.from) : "—", " → ", statusBadge(row.to)) },
         { label: "By", cell: (row) => row.actor || "—" },
         { label: "Reasons", cell: (row) => (row.reasons?.length ? row.reasons.join("; ") : "—") },
