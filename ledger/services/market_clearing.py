@@ -43,6 +43,7 @@ from ledger.services.market_common import (
     tso_of,
 )
 from ledger.services.operations import FollowUp, Handler
+from ledger.services.settlement_terms import award_terms
 
 TASK_CLEAR_NEED = "cbp.market.clear_need"
 OPEN, CLEARED = "Open", "Cleared"
@@ -95,6 +96,9 @@ def publish_need(
         else None,
         "pricing": need.pricing.value,
         "clearing": need.clearing.value,
+        "settlementTerms": award_terms(
+            runtime.settings, spec.settlement, need.pricing, need.settlement
+        ),
     }
     payload["termsHash"] = hex32(_terms_from_payload(payload).hash())
     operation = operations.accept(
@@ -132,6 +136,7 @@ class NeedPublish(Handler):
                 clearing=p["clearing"],
                 status=OPEN,
                 terms_hash=p["termsHash"],
+                settlement_terms=p.get("settlementTerms"),
             )
         )
         operation.result = {"needId": p["needId"]}
@@ -171,6 +176,7 @@ def _spec(need: MarketNeed) -> clearing.NeedSpec:
         quantities_kw=tuple(need.quantities_kw),
         pricing=Pricing(need.pricing),
         price_limit_micro=need.price_limit_micro,
+        settlement_terms=need.settlement_terms,
     )
 
 
@@ -355,6 +361,7 @@ def need_view(session: Session, need: MarketNeed, organisation: Organisation) ->
         "clearing": need.clearing,
         "status": need.status,
         "termsHash": need.terms_hash,
+        "settlementTerms": need.settlement_terms,
         "inputsHash": need.inputs_hash,
         "resultHash": need.result_hash,
         "clearTransactionHash": need.clear_transaction_hash,

@@ -54,10 +54,11 @@ from ledger.services.settlement_inputs import (
     rules_from_inputs,
 )
 from ledger.services.settlement_terms import (
-    fix_terms,
+    activation_terms,
     method_spec,
     refuse_term_changes,
     resettlement_method,
+    store_terms,
     terms_of,
 )
 from ledger.settings import Settings
@@ -143,17 +144,19 @@ def request_settlement(
     activation_id: str,
     request: dict[str, Any],
 ) -> Operation:
-    """The TSO settles an accepted activation (version 1); a worker computes and records it."""
+    """The TSO settles an accepted activation (version 1) under the terms frozen at its award
+    (baseline method included); a worker computes and records it."""
     require_role(tso, Role.TSO, field="role")
     activation = _activation(session, tso, activation_id)
     if activation.status not in {SETTLED, "Stopped"}:
         raise Conflict(f"activation {activation.id} is {activation.status}", field="activationId")
     if _current(session, activation.id) is not None:
         raise Conflict(f"activation {activation.id} is already settled", field="activationId")
-    method = method_from_spec(request.get("method"))
+    terms = activation_terms(session, activation, request)
+    method = method_from_spec(terms["baseline"])
     window = _window(runtime.settings, request)
     check_settleable(session, runtime.settings, activation, members(session, activation), method)
-    fix_terms(session, runtime.settings, activation, request)
+    store_terms(session, activation, terms)
     return operations.accept(
         session,
         organisation=tso,

@@ -73,6 +73,7 @@ def setup(world: Any) -> dict[str, Any]:
             "direction": "up",
             "deliveryStart": iso(t1),
             "quantitiesKw": [40, 40, 40],
+            "settlement": {"method": X_OF_Y, "sanctionEurMwh": "120"},
         },
     )
     assert flows.done(world, "tso", need)["status"] == "succeeded"

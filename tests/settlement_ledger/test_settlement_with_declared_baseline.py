@@ -103,6 +103,7 @@ def setup(world: Any) -> dict[str, Any]:
             "direction": "up",
             "deliveryStart": iso(t1),
             "quantitiesKw": [20, 20],
+            "settlement": {"method": {"name": "declared"}, "sanctionEurMwh": "120"},
         },
     )
     assert flows.done(world, "tso", need)["status"] == "succeeded"

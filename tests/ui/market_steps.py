@@ -82,6 +82,7 @@ def activation_by_api(world: Any, slug: str = "bsp1", *, ack_s: int = 900) -> di
         "direction": "up",
         "deliveryStart": iso(bid["start"]),
         "quantitiesKw": [20, 20],
+        "settlement": {"method": X_OF_Y, "sanctionEurMwh": "120"},
     }
     flows.succeeded(world, "tso", world.client("tso").post("/market/needs", json=need))
     flows.wait_bids(world, slug, [bid["bidId"]], {"Selected"})
