@@ -165,7 +165,9 @@ class PodResults:
             "disagreement": self.disagreement,
         }
         if self.baseline_days is not None:
-            body["baselineDays"] = self.baseline_days
+            # ISO text once per distinct day: the same few dates recur for every POD.
+            iso = {day: day.isoformat() for day in {d for row in self.baseline_days for d in row}}
+            body["baselineDays"] = [[iso[day] for day in row] for row in self.baseline_days]
         if self.adjustment is not None:
             body["adjustment"] = self.adjustment
         return body
