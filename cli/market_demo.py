@@ -96,9 +96,7 @@ def _settle(
     delivered 8,750 of 10,000 Wh ordered; 8,750 Wh x 52.50 EUR/MWh = 0.46 EUR,
     1,250 Wh x 120 EUR/MWh = 0.15 EUR penalty, net 0.31 EUR."""
     console.print("settling the activation ...")
-    early = api["tso"].post(
-        f"/market/activations/{activation_id}/settlement", json={"method": X_OF_Y}
-    )
+    early = api["tso"].post(f"/market/activations/{activation_id}/settlement", json={})
     body = early.json()
     check(
         "settlement refused before the delivery ends",
@@ -122,7 +120,7 @@ def _settle(
         "tso",
         "POST",
         f"/market/activations/{activation_id}/settlement",
-        json={"method": X_OF_Y, "sanctionEurMwh": "120"},
+        json={},  # the terms (X-of-Y 1 of 1, 120 EUR/MWh) were frozen at award
     )
     [operation] = api.wait("tso", [sent["operationId"]])
     settlement_id = operation["result"]["settlementId"]
@@ -261,6 +259,7 @@ def run_market_demo(console: Console) -> int:
                 "deliveryStart": iso(start),
                 "quantitiesKw": [100],
                 "pricing": "payAsClear",
+                "settlement": {"method": X_OF_Y, "sanctionEurMwh": "120"},
             },
         )
         need = _wait(api, "tso", f"/market/needs/{answer['needId']}", {"Cleared"})

@@ -59,6 +59,9 @@ ACTIVATION_PERIODS: Final = 8
 EVENT_DAY: Final = date(2025, 3, 5)
 EVENT_DAY_START: Final = 1_741_132_800
 MISSING_SHARE: Final = 1e-5
+THROUGHPUT_FLOOR: Final = 0.2
+"""Issue 14: the settlement keeps at least this share of a plain ``numpy.sum``'s throughput
+over the same arrays (printed beside the measured share; not a timed test)."""
 
 
 class _Generator:
@@ -251,6 +254,8 @@ def run_settlement_benchmark(
             "numpyPeriodSum": round(readings / clock.numpy_period_sum_s),
         },
         "settlementOverNumpySum": round(settle_s / clock.numpy_sum_s, 1),
+        "throughputShareOfNumpySum": round(clock.numpy_sum_s / settle_s, 3),
+        "throughputShareFloor": THROUGHPUT_FLOOR,
         "records": len(records),
         "distinctHashes": len(set(hashes)),
         "deliveryCheckPassed": sum(1 for record in records if record.delivery_check.passed),
@@ -291,6 +296,11 @@ def _print(figures: dict[str, Any]) -> None:
         f"  numpy.sum, same arrays: {seconds['numpySum']:.3f} s,"
         f" {rates['numpySum']:,} readings/s (settlement is"
         f" {figures['settlementOverNumpySum']}x a plain sum)"
+    )
+    share, floor = figures["throughputShareOfNumpySum"], figures["throughputShareFloor"]
+    print(
+        f"  settlement throughput / numpy.sum throughput: {share:.2f}"
+        f" (floor {floor}: {'met' if share >= floor else 'NOT met'})"
     )
     print(
         f"  numpy per-period sum:   {seconds['numpyPeriodSum']:.3f} s,"

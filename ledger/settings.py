@@ -11,8 +11,10 @@ from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from ledger.settlement.calendar import DEFAULT_CALENDAR, parse_calendar
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -102,6 +104,19 @@ class Settings(BaseSettings):
     settlement_tolerance_wh: int = Field(
         default=10, ge=0, description="Meter tolerance, absolute part in Wh per period."
     )
+    holiday_calendar: str = Field(
+        default=DEFAULT_CALENDAR,
+        description="Public holidays of the X-of-Y day types: a country code of the `holidays`"
+        " library, optionally with a subdivision (`IT`, `IT-BZ`); frozen into each need's"
+        " settlement terms.",
+    )
+
+    @field_validator("holiday_calendar")
+    @classmethod
+    def _known_calendar(cls, value: str) -> str:
+        country, subdivision = parse_calendar(value)
+        return f"{country}-{subdivision}" if subdivision else country
+
     settlement_answer_window_s: int = Field(
         default=7 * 86_400,
         gt=0,

@@ -143,6 +143,9 @@ class MarketNeed(SQLModel, table=True):
     """The gate of the need's first period (unix s): clearing waits for it."""
     status: str = Field(index=True, max_length=16)
     terms_hash: str = Field(max_length=66)
+    settlement_terms: dict[str, Any] | None = _json()
+    """The awards' settlement terms, frozen when the need is stated (issue 14); also in the
+    clearing's inputs and result, under the result hash on chain. None for older needs."""
     inputs: dict[str, Any] | None = _json()
     inputs_hash: str | None = Field(default=None, max_length=66)
     result: dict[str, Any] | None = _json()

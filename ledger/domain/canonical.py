@@ -62,8 +62,19 @@ def new_salt() -> bytes:
     return secrets.token_bytes(MIN_SALT_BYTES)
 
 
+_AS_IS: Final = frozenset({int, str, bool, type(None)})
+"""Exact types that are already JSON's (their subclasses, e.g. enums, take the long way)."""
+_ROWS: Final = frozenset({list, tuple})
+
+
 def _plain(value: object) -> Any:
     """Reduce ``value`` to JSON's own types, deterministically."""
+    if type(value) in _AS_IS:
+        return value
+    if type(value) is date:  # exactly a date (a datetime is one too, and takes the long way)
+        return value.isoformat()
+    if type(value) is Decimal:
+        return _decimal_text(value)
     # Order matters: bool before int, enums before str and int (StrEnum is a str), datetime
     # before date (datetime is a date).
     if value is None or isinstance(value, bool):
@@ -89,6 +100,13 @@ def _plain(value: object) -> Any:
     if isinstance(value, Mapping):
         return _plain_mapping(value)
     if isinstance(value, list | tuple):
+        # Settlement records hold long lists and tables of plain ints: checked in one sweep
+        # and passed on as they are (json encodes a tuple as an array), nothing copied.
+        types = set(map(type, value))
+        if types <= _AS_IS:
+            return value
+        if types <= _ROWS and all(set(map(type, row)) <= _AS_IS for row in value):
+            return value
         return [_plain(item) for item in value]
     raise TypeError(f"cannot serialise {type(value).__name__} canonically")
 

@@ -20,11 +20,16 @@ bid). A bid that overlaps the need but is awarded nothing in any period is rejec
 The function is pure: the same need and offers give the same result, byte for byte
 (:func:`inputs_hash`, :func:`result_hash`), which is what makes a rerun checkable against the
 hashes recorded on chain.
+
+A need stated with settlement terms (issue 14: baseline method, sanction price, tolerance,
+pricing rule) carries them through the clearing unchanged: ``need.settlementTerms`` in the
+inputs document and ``settlementTerms`` in the result document, so the result hash recorded
+on chain (``FlexMarket.need(id).resultHash``) covers the terms every award is settled under.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,6 +71,10 @@ class NeedSpec:
     quantities_kw: tuple[int, ...]
     pricing: Pricing = Pricing.PAY_AS_BID
     price_limit_micro: int | None = None
+    settlement_terms: Mapping[str, Any] | None = None
+    """The awards' settlement terms (JSON-able), frozen with them: in the inputs and the
+    result documents, so the result hash on chain covers them. ``None`` for needs stated
+    before terms were frozen at award (their documents keep their bytes)."""
 
 
 @dataclass(frozen=True)
@@ -101,6 +110,7 @@ class ClearingResult:
     awards: tuple[Award, ...]
     rejected: tuple[str, ...]
     periods: tuple[PeriodOutcome, ...]
+    settlement_terms: Mapping[str, Any] | None = None
 
     def award_of(self, bid_id: str) -> Award | None:
         return next((award for award in self.awards if award.bid_id == bid_id), None)
@@ -165,7 +175,12 @@ def clear(need: NeedSpec, offers: Sequence[Offer]) -> ClearingResult:
                 prices_micro=tuple(prices[offer.bid_id].get(start, 0) for start in own),
             )
         )
-    return ClearingResult(awards=tuple(awards), rejected=tuple(rejected), periods=tuple(outcomes))
+    return ClearingResult(
+        awards=tuple(awards),
+        rejected=tuple(rejected),
+        periods=tuple(outcomes),
+        settlement_terms=need.settlement_terms,
+    )
 
 
 # ------------------------------------------------------------------- documents and hashes
@@ -173,13 +188,16 @@ def clear(need: NeedSpec, offers: Sequence[Offer]) -> ClearingResult:
 
 def inputs_document(need: NeedSpec, offers: Sequence[Offer]) -> dict[str, Any]:
     """The clearing's inputs as a canonical document (offers sorted by bid id)."""
+    spec: dict[str, Any] = {
+        "deliveryStart": need.delivery_start,
+        "quantitiesKw": list(need.quantities_kw),
+        "pricing": need.pricing.value,
+        "priceLimitMicro": need.price_limit_micro,
+    }
+    if need.settlement_terms is not None:
+        spec["settlementTerms"] = dict(need.settlement_terms)
     return {
-        "need": {
-            "deliveryStart": need.delivery_start,
-            "quantitiesKw": list(need.quantities_kw),
-            "pricing": need.pricing.value,
-            "priceLimitMicro": need.price_limit_micro,
-        },
+        "need": spec,
         "offers": [
             {
                 "bidId": offer.bid_id,
@@ -202,6 +220,7 @@ def from_inputs_document(document: dict[str, Any]) -> tuple[NeedSpec, list[Offer
         quantities_kw=tuple(int(q) for q in raw["quantitiesKw"]),
         pricing=Pricing(raw["pricing"]),
         price_limit_micro=None if raw["priceLimitMicro"] is None else int(raw["priceLimitMicro"]),
+        settlement_terms=raw.get("settlementTerms"),
     )
     offers = [
         Offer(
@@ -218,7 +237,7 @@ def from_inputs_document(document: dict[str, Any]) -> tuple[NeedSpec, list[Offer
 
 
 def result_document(result: ClearingResult) -> dict[str, Any]:
-    return {
+    document: dict[str, Any] = {
         "awards": [
             {
                 "bidId": a.bid_id,
@@ -243,6 +262,9 @@ def result_document(result: ClearingResult) -> dict[str, Any]:
             for p in result.periods
         ],
     }
+    if result.settlement_terms is not None:
+        document["settlementTerms"] = dict(result.settlement_terms)
+    return document
 
 
 def document_hash(document: dict[str, Any]) -> bytes:

@@ -11,11 +11,27 @@ from __future__ import annotations
 
 from decimal import Decimal
 from functools import lru_cache
+from typing import Any
 
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ledger.market.terms import Direction
+
+
+class ProductSettlement(BaseModel):
+    """How a product's activations are settled (issue 14): the need may override each value;
+    the clearing freezes the result with the awards (``docs/settlement_ledger.md``)."""
+
+    method: dict[str, Any] = Field(default_factory=lambda: {"name": "caiso10of10"})
+    """Baseline method spec, as the settlement API reads it (``{"name": "xOfY", ...}``)."""
+    sanction_eur_mwh: Decimal = Field(default=Decimal("200"), ge=0)
+    """What the BSP pays per MWh not delivered (Interflex's sanction price)."""
+    tolerance_relative: Decimal | None = Field(default=None, ge=0, le=1)
+    """Meter tolerance between the DSO's and the BSP's data; ``None``: the platform's
+    ``CBP_SETTLEMENT_TOLERANCE_RELATIVE`` when the need is stated."""
+    tolerance_wh: int | None = Field(default=None, ge=0)
+    """Absolute part of that tolerance; ``None``: ``CBP_SETTLEMENT_TOLERANCE_WH``."""
 
 
 class ProductConfig(BaseModel):
@@ -32,6 +48,8 @@ class ProductConfig(BaseModel):
     acknowledgement_s: int = Field(ge=1, le=86_400)
     """How long the BSP has to accept or refuse an activation."""
     open: bool = True
+    settlement: ProductSettlement = Field(default_factory=ProductSettlement)
+    """Settlement terms of the product's awards, unless the need names its own."""
 
 
 DEFAULT_PRODUCTS = [

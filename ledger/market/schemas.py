@@ -133,6 +133,18 @@ class ClearingMode(StrEnum):
     MANUAL = "manual"
 
 
+class NeedSettlement(CbpModel):
+    """The need's own settlement terms; each value left out is the product's
+    (``GET /market/products``). Frozen with the awards at clearing."""
+
+    method: dict[str, Any] | None = None
+    """Baseline method, e.g. ``{"name": "xOfY", "x": 10, "y": 10}`` (docs/settlement_ledger.md)."""
+    sanction_eur_mwh: Price | None = Field(default=None, ge=0)
+    """EUR/MWh the BSP pays for flexibility not delivered (exact, at most 6 decimals)."""
+    tolerance_relative: Decimal | None = Field(default=None, ge=0, le=1)
+    tolerance_wh: int | None = Field(default=None, ge=0, le=10**9)
+
+
 class NeedCreate(CbpModel):
     """What the TSO needs: a quantity per period, in one direction, on one product."""
 
@@ -146,6 +158,9 @@ class NeedCreate(CbpModel):
     clearing: ClearingMode = ClearingMode.IMMEDIATE
     """``immediate``: cleared as soon as the need is on chain and the gate of its first period
     has closed; ``manual``: on ``POST /market/needs/{id}/clear`` (refused before that gate)."""
+    settlement: NeedSettlement | None = None
+    """Settlement terms of the awards (baseline method, sanction price, meter tolerance);
+    the product's where left out."""
 
 
 class ActivationCreate(CbpModel):

@@ -91,6 +91,7 @@ def product_spec(session: Session, product_id: str) -> ProductConfig | None:
 
 
 def _product_spec(session: Session, product_id: str) -> ProductConfig | None:
+    configured = settings().product(product_id)
     row = session.get(MarketProduct, product_id)
     if row is not None:
         return ProductConfig(
@@ -101,8 +102,9 @@ def _product_spec(session: Session, product_id: str) -> ProductConfig | None:
             activation_notice_s=row.activation_notice_s,
             acknowledgement_s=row.acknowledgement_s,
             open=row.open,
+            **({"settlement": configured.settlement} if configured is not None else {}),
         )
-    return settings().product(product_id)
+    return configured
 
 
 def list_products(session: Session) -> dict[str, Any]:
@@ -126,11 +128,19 @@ def product_view(spec: ProductConfig) -> dict[str, Any]:
         "activationNoticeSeconds": spec.activation_notice_s,
         "acknowledgementSeconds": spec.acknowledgement_s,
         "open": spec.open,
+        "settlement": {
+            "method": spec.settlement.method,
+            "sanctionEurMwh": str(spec.settlement.sanction_eur_mwh),
+            "toleranceRelative": None
+            if spec.settlement.tolerance_relative is None
+            else str(spec.settlement.tolerance_relative),
+            "toleranceWh": spec.settlement.tolerance_wh,
+        },
     }
 
 
 def _config_payload(spec: ProductConfig) -> dict[str, Any]:
-    payload = {"productId": spec.id, **spec.model_dump(mode="json")}
+    payload = {"productId": spec.id, **spec.model_dump(mode="json", exclude={"settlement"})}
     payload["configHash"] = hex32(keccak(canonical_json(payload)))
     return payload
 

@@ -46,6 +46,7 @@ from ledger.services.market_common import (
     tso_of,
 )
 from ledger.services.operations import FollowUp, Handler
+from ledger.services.settlement_terms import award_terms
 
 TASK_CLEAR_NEED = "cbp.market.clear_need"
 OPEN, CLEARED, UNFILLED = "Open", "Cleared", "Unfilled"
@@ -114,6 +115,9 @@ def publish_need(
         else None,
         "pricing": need.pricing.value,
         "clearing": need.clearing.value,
+        "settlementTerms": award_terms(
+            runtime.settings, spec.settlement, need.pricing, need.settlement
+        ),
     }
     payload["termsHash"] = hex32(_terms_from_payload(payload).hash())
     operation = operations.accept(
@@ -154,6 +158,7 @@ class NeedPublish(Handler):
                 status=OPEN,
                 terms_hash=p["termsHash"],
                 gate_closes_at=args["gateClosesAt"],
+                settlement_terms=p.get("settlementTerms"),
             )
         )
         operation.result = {"needId": p["needId"], "gateClosesAt": iso(args["gateClosesAt"])}
@@ -197,6 +202,7 @@ def _spec(need: MarketNeed) -> clearing.NeedSpec:
         quantities_kw=tuple(need.quantities_kw),
         pricing=Pricing(need.pricing),
         price_limit_micro=need.price_limit_micro,
+        settlement_terms=need.settlement_terms,
     )
 
 
@@ -401,6 +407,7 @@ def need_view(session: Session, need: MarketNeed, organisation: Organisation) ->
         "gateClosesAt": iso(need_gate(session, need)),
         "unfilledReason": None,
         "termsHash": need.terms_hash,
+        "settlementTerms": need.settlement_terms,
         "inputsHash": need.inputs_hash,
         "resultHash": need.result_hash,
         "clearTransactionHash": need.clear_transaction_hash,

@@ -30,12 +30,13 @@ from ledger.db.market_models import MarketActivation
 from ledger.db.models import Operation, Organisation, utcnow
 from ledger.db.settlement_models import Settlement
 from ledger.domain.enums import Role
-from ledger.errors import Conflict, InvalidInput, NotFound
+from ledger.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ledger.ids import new_id, to_bytes32
 from ledger.market.periods import iso
 from ledger.runtime import Runtime
 from ledger.services import operations
 from ledger.services.common import simulate
+from ledger.services.market_activations import may_see
 from ledger.services.market_common import (
     events,
     hex32,
@@ -54,10 +55,11 @@ from ledger.services.settlement_inputs import (
     rules_from_inputs,
 )
 from ledger.services.settlement_terms import (
-    fix_terms,
+    activation_terms,
     method_spec,
     refuse_term_changes,
     resettlement_method,
+    store_terms,
     terms_of,
 )
 from ledger.settings import Settings
@@ -105,19 +107,40 @@ def compute_record(
 
 
 def _activation(
-    session: Session, organisation: Organisation, activation_id: str
+    session: Session, organisation: Organisation, activation_id: str, *, reading: bool = False
 ) -> MarketActivation:
+    """The activation, if ``organisation`` may act on its settlement (the TSO, its BSP) or,
+    ``reading``, read it (also an auditor, and a DSO of the UVAM's grid); 404 otherwise."""
     row = session.get(MarketActivation, activation_id)
-    if row is None or not (sees_everything(organisation) or row.bsp_id == organisation.id):
+    if row is None or not (
+        sees_everything(organisation)
+        or row.bsp_id == organisation.id
+        or (reading and may_see(organisation, row))
+    ):
         raise NotFound(f"no activation {activation_id}", field="activationId")
     return row
 
 
-def _settlement(session: Session, organisation: Organisation, settlement_id: str) -> Settlement:
+def _settlement(
+    session: Session, organisation: Organisation, settlement_id: str, *, reading: bool = False
+) -> Settlement:
+    """The settlement, for reading (``reading``: also a DSO of the activation's grid) or for
+    acting on it. A DSO that reads it but tries to act is refused 403; anyone else who does not
+    see it gets 404, as for a settlement that does not exist."""
     row = session.get(Settlement, settlement_id)
-    if row is None or not (sees_everything(organisation) or row.bsp_id == organisation.id):
+    activation = session.get(MarketActivation, row.activation_id) if row is not None else None
+    if row is None or activation is None:
         raise NotFound(f"no settlement {settlement_id}", field="settlementId")
-    return row
+    if sees_everything(organisation) or row.bsp_id == organisation.id:
+        return row
+    if organisation.role == Role.DSO and may_see(organisation, activation):
+        if reading:
+            return row
+        raise Forbidden(
+            "a DSO reads the settlements of activations in its grid; it does not answer them",
+            field="role",
+        )
+    raise NotFound(f"no settlement {settlement_id}", field="settlementId")
 
 
 def _current(session: Session, activation_id: str) -> Settlement | None:
@@ -143,17 +166,19 @@ def request_settlement(
     activation_id: str,
     request: dict[str, Any],
 ) -> Operation:
-    """The TSO settles an accepted activation (version 1); a worker computes and records it."""
+    """The TSO settles an accepted activation (version 1) under the terms frozen at its award
+    (baseline method included); a worker computes and records it."""
     require_role(tso, Role.TSO, field="role")
     activation = _activation(session, tso, activation_id)
     if activation.status not in {SETTLED, "Stopped"}:
         raise Conflict(f"activation {activation.id} is {activation.status}", field="activationId")
     if _current(session, activation.id) is not None:
         raise Conflict(f"activation {activation.id} is already settled", field="activationId")
-    method = method_from_spec(request.get("method"))
+    terms = activation_terms(session, activation, request)
+    method = method_from_spec(terms["baseline"])
     window = _window(runtime.settings, request)
     check_settleable(session, runtime.settings, activation, members(session, activation), method)
-    fix_terms(session, runtime.settings, activation, request)
+    store_terms(session, activation, terms)
     return operations.accept(
         session,
         organisation=tso,
@@ -608,13 +633,13 @@ def settlement_view(row: Settlement, *, with_periods: bool = True) -> dict[str, 
 def get_settlement(
     session: Session, organisation: Organisation, settlement_id: str
 ) -> dict[str, Any]:
-    return settlement_view(_settlement(session, organisation, settlement_id))
+    return settlement_view(_settlement(session, organisation, settlement_id, reading=True))
 
 
 def settlements_of(
     session: Session, organisation: Organisation, activation_id: str
 ) -> dict[str, Any]:
-    activation = _activation(session, organisation, activation_id)
+    activation = _activation(session, organisation, activation_id, reading=True)
     rows = session.exec(
         select(Settlement)
         .where(Settlement.activation_id == activation.id)

@@ -73,6 +73,7 @@ from ledger.settlement import (
     devices_to_pods,
     ordered_wh_from_kw,
 )
+from ledger.settlement.calendar import holidays_between
 
 DAY_SECONDS = 86_400
 PERIODS_PER_DAY = DAY_SECONDS // PERIOD_SECONDS
@@ -371,7 +372,19 @@ def fresh_inputs(
         "deviceBatchIds": batches_in_use(session, "device", device_ids, device_from, day_end),
         "rules": {"authoritative": str(authoritative)},
         **declared,
+        **_holidays(terms, start, day_start),
     }
+
+
+def _holidays(terms: dict[str, Any], start: int, day_start: int) -> dict[str, Any]:
+    """The public holidays from the first history day to the settled day, of the calendar the
+    terms name (none before issue 14); stored, so the audit does not ask the library again."""
+    calendar = terms.get("holidayCalendar")
+    if calendar is None:
+        return {}
+    first, day = (datetime.fromtimestamp(t, UTC).date() for t in (start, day_start))
+    dates = holidays_between(calendar, first, day)
+    return {"holidays": {"calendar": calendar, "dates": [d.isoformat() for d in dates]}}
 
 
 def _day_bounds(activation: MarketActivation) -> tuple[int, int]:
@@ -511,6 +524,9 @@ def build_inputs(
             energy=PeriodEnergy(primary.wh[:history_days], primary.present[:history_days]),
             dates=dates,
             event_days=_event_days(session, activation, dates, pods),
+            holidays=frozenset(
+                date.fromisoformat(d) for d in (inputs.get("holidays") or {}).get("dates", [])
+            ),
         )
 
     def today(source: MeterSource) -> PeriodEnergy | None:

@@ -33,6 +33,7 @@ from ledger.settlement.errors import SettlementInputError
 from ledger.settlement.inputs import Activation, History, SettlementDay
 from ledger.settlement.record import (
     RECORD_SCHEMA,
+    RECORD_SCHEMA_ACTIVATION_TERMS,
     RECORD_SCHEMA_WITHOUT_TERMS,
     DeliveryCheckResult,
     PeriodResult,
@@ -58,6 +59,7 @@ __all__ = [
     "HIGH_4_OF_5",
     "PERIOD_SECONDS",
     "RECORD_SCHEMA",
+    "RECORD_SCHEMA_ACTIVATION_TERMS",
     "RECORD_SCHEMA_WITHOUT_TERMS",
     "Activation",
     "Baseline",

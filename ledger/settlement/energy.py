@@ -35,6 +35,7 @@ __all__ = [
 
 #: The market's missing-reading sentinel (``ledger.market.readings.GAP``).
 GAP: Final = -(2**31)
+_INT32_MAX: Final = 2**31 - 1
 #: Settlement periods of 15 minutes (``ledger.market.periods.PERIOD_SECONDS``).
 PERIOD_SECONDS: Final = 900
 SECONDS_PER_HOUR: Final = 3600
@@ -108,32 +109,72 @@ class PowerSeries:
     def periods(self) -> int:
         return int(self.power_w.shape[-1]) // self.steps_per_period
 
+    def _period_sums(
+        self,
+    ) -> tuple[
+        NDArray[np.int32] | NDArray[np.int64],
+        NDArray[np.intp],
+        NDArray[np.int64],
+        NDArray[np.int64],
+    ]:
+        """Per-period sums of the readings in W, ``[rows, periods]``, exact, with the rows that
+        miss a reading (``lacking``), their sums without the gaps and their gap counts.
+
+        Summed in ``int32`` (SIMD, about as fast as a plain ``numpy.sum``) when no period sum
+        can overflow - every present reading within ``INT32_MAX // steps`` W in magnitude,
+        143 MW at 60 s - and in ``int64`` otherwise. The rows of ``lacking`` are summed in
+        ``int64`` apart: their values in the first array are not meaningful."""
+        steps = self.steps_per_period
+        rows = self.power_w.reshape(-1, self.power_w.shape[-1])
+        grouped = rows.reshape(rows.shape[0], self.periods, steps)
+        if not rows.size:
+            empty = np.zeros((rows.shape[0], self.periods), dtype=np.int64)
+            return empty, np.zeros(0, dtype=np.intp), empty[:0], empty[:0]
+        row_min = rows.min(axis=-1)  # one fast pass finds the few rows with a gap
+        lacking = np.flatnonzero(row_min == GAP)
+        whole = row_min[row_min != GAP]
+        low = int(whole.min()) if whole.size else 0
+        sums: NDArray[np.int32] | NDArray[np.int64]
+        if rows.dtype == np.int32 and max(-low, int(rows.max())) <= _INT32_MAX // steps:
+            sums = np.einsum("ijk->ij", grouped)
+        else:
+            sums = grouped.sum(axis=-1, dtype=np.int64)
+        gapped = grouped[lacking]
+        gaps = (gapped == GAP).sum(axis=-1, dtype=np.int64)
+        return sums, lacking, gapped.sum(axis=-1, dtype=np.int64) - gaps * GAP, gaps
+
     def energy_ws(self) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
         """Exact energy per period in W.s (missing readings count as 0), and the number of
         missing readings per period."""
-        steps = self.steps_per_period
-        grouped = self.power_w.reshape((*self.power_w.shape[:-1], self.periods, steps))
-        total_w = grouped.sum(axis=-1, dtype=np.int64)
+        sums, lacking, lacking_sums, gaps = self._period_sums()
+        total_w = sums.astype(np.int64)
+        total_w[lacking] = lacking_sums
         missing = np.zeros(total_w.shape, dtype=np.int64)
-        rows = self.power_w.reshape(-1, self.power_w.shape[-1])
-        if rows.size:
-            # Find the few rows with a gap by their minimum (one fast pass), count only there,
-            # and take the sentinels back out of the sums instead of masking every reading.
-            lacking = np.nonzero(rows.min(axis=-1) == GAP)[0]
-            if lacking.size:
-                gaps = (rows[lacking].reshape(lacking.size, self.periods, steps) == GAP).sum(
-                    axis=-1, dtype=np.int64
-                )
-                missing.reshape(-1, self.periods)[lacking] = gaps
-                total_w.reshape(-1, self.periods)[lacking] -= gaps * GAP
-        return total_w * self.resolution_s, missing
+        missing[lacking] = gaps
+        shape = (*self.power_w.shape[:-1], self.periods)
+        return total_w.reshape(shape) * self.resolution_s, missing.reshape(shape)
 
     def period_energy(self) -> PeriodEnergy:
-        """Energy per period in Wh (rounded half to even); measured when no reading is missing."""
-        energy_ws, missing = self.energy_ws()
-        present = missing == 0
-        wh = div_round_half_even(energy_ws, SECONDS_PER_HOUR)
-        return PeriodEnergy(np.where(present, wh, 0), present)
+        """Energy per period in Wh (rounded half to even); measured when no reading is missing.
+
+        ``sum(W) x resolution / 3600`` is ``sum(W) / (3600 / resolution)`` when the resolution
+        divides an hour (60 s: ``sum(W) / 60``), the same rational, rounded once, computed in
+        the sums' own dtype."""
+        shape = (*self.power_w.shape[:-1], self.periods)
+        if SECONDS_PER_HOUR % self.resolution_s:
+            energy_ws, missing = self.energy_ws()
+            present = missing == 0
+            wh = div_round_half_even(energy_ws, SECONDS_PER_HOUR)
+            return PeriodEnergy(np.where(present, wh, 0), present)
+        per_wh = SECONDS_PER_HOUR // self.resolution_s
+        sums, lacking, lacking_sums, gaps = self._period_sums()
+        wh = div_round_half_even(sums, per_wh).astype(np.int64)
+        present = np.ones(wh.shape, dtype=np.bool_)
+        if lacking.size:
+            complete = gaps == 0
+            present[lacking] = complete
+            wh[lacking] = np.where(complete, div_round_half_even(lacking_sums, per_wh), 0)
+        return PeriodEnergy(wh.reshape(shape), present.reshape(shape))
 
     def steps(
         self, rows: NDArray[np.intp], first_step: NDArray[np.intp], count: int
@@ -161,12 +202,28 @@ def devices_to_pods(devices: PowerSeries, device_pod: NDArray[np.intp], pods: in
         raise ValueError("device_pod needs one POD row per device")
     if owner.size and (owner.min() < 0 or owner.max() >= pods):
         raise ValueError("device_pod names a POD row out of range")
+    devices_per_pod = np.bincount(owner, minlength=pods)
+    has_device = devices_per_pod > 0
+    if owner.size and devices_per_pod.max() == 1:
+        # At most one device per POD: its own rounded energy is the POD's (same single
+        # rounding of the same sum), placed on the POD's row.
+        own = devices.period_energy()
+        wh = np.zeros((pods, devices.periods), dtype=np.int64)
+        present = np.zeros((pods, devices.periods), dtype=np.bool_)
+        wh[owner], present[owner] = own.wh, own.present
+        return PeriodEnergy(wh, present)
     energy_ws, missing = devices.energy_ws()
     pod_ws = np.zeros((pods, devices.periods), dtype=np.int64)
     pod_missing = np.zeros((pods, devices.periods), dtype=np.int64)
-    np.add.at(pod_ws, owner, energy_ws)
-    np.add.at(pod_missing, owner, missing)
-    has_device = np.bincount(owner, minlength=pods) > 0
+    if owner.size:
+        # Devices grouped by POD (stable sort), each group summed in one reduceat: exact int64
+        # sums, much faster than np.add.at's element-wise scatter.
+        order = np.argsort(owner, kind="stable")
+        grouped = owner[order]
+        starts = np.flatnonzero(np.r_[True, grouped[1:] != grouped[:-1]])
+        targets = grouped[starts]
+        pod_ws[targets] = np.add.reduceat(energy_ws[order], starts, axis=0)
+        pod_missing[targets] = np.add.reduceat(missing[order], starts, axis=0)
     present = (pod_missing == 0) & has_device[:, None]
     wh = div_round_half_even(pod_ws, SECONDS_PER_HOUR)
     return PeriodEnergy(np.where(present, wh, 0), present)

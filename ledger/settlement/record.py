@@ -41,6 +41,7 @@ from ledger.settlement.rules import MissingDataPolicy
 
 __all__ = [
     "RECORD_SCHEMA",
+    "RECORD_SCHEMA_ACTIVATION_TERMS",
     "DeliveryCheckResult",
     "PeriodResult",
     "PeriodStatus",
@@ -48,15 +49,29 @@ __all__ = [
     "SettlementRecord",
     "Totals",
     "build_records",
+    "record_schema",
 ]
 
-RECORD_SCHEMA: Final = "cbp.settlement/3"
-"""/3: the settlement terms fixed once per activation (``terms``), carried into every version.
-/2: per period, the delivery by the other meter source (``otherSourceDeliveredWh``)."""
+RECORD_SCHEMA: Final = "cbp.settlement/4"
+"""/4: the terms were frozen at award (``terms.award``: the clearing result that froze them,
+with the pricing rule and the baseline method). /3: the settlement terms fixed once per
+activation (``terms``), carried into every version. /2: per period, the delivery by the other
+meter source (``otherSourceDeliveredWh``)."""
+RECORD_SCHEMA_ACTIVATION_TERMS: Final = "cbp.settlement/3"
+"""What a record whose terms name no award still says (terms fixed at the first settlement
+request, before issue 14), so that it recomputes to the same bytes."""
 RECORD_SCHEMA_WITHOUT_TERMS: Final = "cbp.settlement/2"
 """What a record given no terms still says, so that settlements made before the terms were
 fixed recompute to the same bytes."""
 _WH_PER_MWH: Final = Decimal(1_000_000)
+
+
+def record_schema(terms: Mapping[str, Any] | None) -> str:
+    """The schema a record with these terms says: /2 without terms, /3 with terms that name no
+    award, /4 with terms frozen at award."""
+    if terms is None:
+        return RECORD_SCHEMA_WITHOUT_TERMS
+    return RECORD_SCHEMA if "award" in terms else RECORD_SCHEMA_ACTIVATION_TERMS
 
 
 class PeriodStatus(StrEnum):
@@ -150,7 +165,9 @@ class PodResults:
             "disagreement": self.disagreement,
         }
         if self.baseline_days is not None:
-            body["baselineDays"] = self.baseline_days
+            # ISO text once per distinct day: the same few dates recur for every POD.
+            iso = {day: day.isoformat() for day in {d for row in self.baseline_days for d in row}}
+            body["baselineDays"] = [[iso[day] for day in row] for row in self.baseline_days]
         if self.adjustment is not None:
             body["adjustment"] = self.adjustment
         return body
@@ -226,10 +243,13 @@ class SettlementRecord:
     terms: Mapping[str, Any] | None = None
     """The settlement terms fixed once for the activation (prices, sanction, tolerance, ...),
     recorded as given, in every version; ``None`` for a record without them (schema /2)."""
+    holidays: tuple[date, ...] = ()
+    """The public holidays among the history days and the settled day (they count as weekend
+    days, :mod:`ledger.settlement.calendar`); listed only when there are some."""
 
     def as_dict(self) -> dict[str, Any]:
         body: dict[str, Any] = {
-            "schema": RECORD_SCHEMA if self.terms is not None else RECORD_SCHEMA_WITHOUT_TERMS,
+            "schema": record_schema(self.terms),
             "activationId": self.activation_id,
             "uvamId": self.uvam_id,
             "direction": self.direction,
@@ -246,6 +266,8 @@ class SettlementRecord:
         }
         if self.terms is not None:
             body["terms"] = dict(self.terms)
+        if self.holidays:
+            body["holidays"] = list(self.holidays)
         return body
 
     def canonical_json(self) -> bytes:
@@ -266,9 +288,16 @@ def build_records(
     method = describe(results.method)
     rules = results.rules.describe()
     roots = tuple(sorted((name, bytes(root)) for name, root in results.day.data_roots.items()))
-    history_dates = results.day.history.dates if results.day.history is not None else ()
+    history = results.day.history
+    history_dates = history.dates if history is not None else ()
+    window = {*history_dates, results.day.day}
+    holidays = tuple(sorted(d for d in history.holidays if d in window)) if history else ()
     return [
-        replace(_record(results, index, version, method, rules, roots, history_dates), terms=terms)
+        replace(
+            _record(results, index, version, method, rules, roots, history_dates),
+            terms=terms,
+            holidays=holidays,
+        )
         for index in range(len(results.activations))
     ]
 

@@ -6,6 +6,8 @@ from decimal import Decimal
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ledger.market import readings
 from ledger.settlement import (
@@ -126,3 +128,58 @@ def test_energy_in_watt_seconds_counts_missing_readings_as_zero() -> None:
     energy_ws, missing = series([values, [5] * 15]).energy_ws()
     assert energy_ws.tolist() == [[100 * 14 * 60], [5 * 15 * 60]]
     assert missing.tolist() == [[1], [0]]
+
+
+_BOUND = (2**31 - 1) // 15  # the largest |W| the int32 fast path sums at 60 s
+
+
+def _reference_wh(row: list[int], resolution_s: int) -> list[int | None]:
+    """Python integers, one period at a time: the exact rule of docs/settlement.md."""
+    steps = 900 // resolution_s
+    out: list[int | None] = []
+    for start in range(0, len(row), steps):
+        chunk = row[start : start + steps]
+        if GAP in chunk:
+            out.append(None)
+        else:
+            out.append(int_div_round_half_even(sum(chunk) * resolution_s, 3600))
+    return out
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.lists(
+            st.one_of(
+                st.integers(-_BOUND, _BOUND),  # the int32 fast path
+                st.integers(-(2**31) + 1, 2**31 - 1),  # beyond it: the int64 path
+                st.just(GAP),
+            ),
+            min_size=30,
+            max_size=30,
+        ),
+        min_size=1,
+        max_size=4,
+    ),
+    st.sampled_from([60, 900 // 15 * 3, 900]),
+)
+def test_period_energy_is_exact_on_the_int32_and_int64_paths(
+    rows: list[list[int]], resolution_s: int
+) -> None:
+    """Issue 14 (figure): the fast path sums in int32 only when no sum can overflow; any reading
+    beyond the bound, or a gap, takes the exact int64 path. Both equal the Python-int rule, and
+    devices_to_pods with one device per POD equals it too."""
+    steps = 900 // resolution_s
+    width = len(rows[0]) // steps * steps
+    array = np.array([row[:width] for row in rows], dtype=np.int32)
+    energy = PowerSeries(array, resolution_s).period_energy()
+    expected = [_reference_wh(row[:width], resolution_s) for row in rows]
+    got = [
+        [int(wh) if ok else None for wh, ok in zip(whs, oks, strict=True)]
+        for whs, oks in zip(energy.wh.tolist(), energy.present.tolist(), strict=True)
+    ]
+    assert got == expected
+    reverse = np.arange(len(rows))[::-1].copy()
+    pods = devices_to_pods(PowerSeries(array, resolution_s), reverse, len(rows))
+    assert np.array_equal(pods.wh[reverse], energy.wh)
+    assert np.array_equal(pods.present[reverse], energy.present)

@@ -11,6 +11,7 @@ from eth_utils.crypto import keccak
 
 from ledger.settlement import (
     RECORD_SCHEMA,
+    RECORD_SCHEMA_ACTIVATION_TERMS,
     RECORD_SCHEMA_WITHOUT_TERMS,
     DeclaredBaseline,
     MeterBeforeBaseline,
@@ -133,12 +134,25 @@ def test_terms_are_recorded_as_given_and_hashed() -> None:
     /3); a record without them keeps schema /2 and its bytes, so older settlements recompute."""
     with_terms = sample_record(terms=TERMS)
     body = json.loads(with_terms.canonical_json())
-    assert body["schema"] == RECORD_SCHEMA == "cbp.settlement/3"
+    assert body["schema"] == RECORD_SCHEMA_ACTIVATION_TERMS == "cbp.settlement/3"
     assert body["terms"] == TERMS
     assert with_terms.settlement_hash() != sample_record().settlement_hash()
     other_sanction = sample_record(terms={**TERMS, "sanctionEurMwh": "200"})
     assert other_sanction.settlement_hash() != with_terms.settlement_hash()
     assert sample_record(terms=dict(TERMS)).settlement_hash() == with_terms.settlement_hash()
+
+
+def test_terms_frozen_at_award_say_schema_4() -> None:
+    """Issue 14: terms that name the award they were frozen at (and carry its pricing rule and
+    baseline method) make a /4 record; the award is part of what is hashed."""
+    award = {"needId": "n-1", "resultHash": "0x" + "11" * 32}
+    frozen = {**TERMS, "pricing": "payAsBid", "baseline": {"name": "meterBefore"}}
+    record = sample_record(terms={**frozen, "award": award})
+    body = json.loads(record.canonical_json())
+    assert body["schema"] == RECORD_SCHEMA == "cbp.settlement/4"
+    assert body["terms"]["award"] == award
+    other = sample_record(terms={**frozen, "award": {**award, "needId": "n-2"}})
+    assert other.settlement_hash() != record.settlement_hash()
 
 
 def test_x_of_y_records_its_days_and_factor() -> None:
@@ -157,7 +171,7 @@ def test_x_of_y_records_its_days_and_factor() -> None:
     assert record.pods.adjustment == ((11, 10),)
     assert record.pods.baseline_wh == ((121, 121),)
     body = record.as_dict()
-    assert body["pods"]["baselineDays"] == (dates,)
+    assert body["pods"]["baselineDays"] == [[d.isoformat() for d in dates]]
     assert json.loads(record.canonical_json())["pods"]["baselineDays"] == [
         ["2025-03-03", "2025-03-04"]
     ]

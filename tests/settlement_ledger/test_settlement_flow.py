@@ -73,6 +73,7 @@ def setup(world: Any) -> dict[str, Any]:
         "direction": "up",
         "deliveryStart": iso(t1),
         "quantitiesKw": [40, 40, 40],
+        "settlement": {"method": X_OF_Y, "sanctionEurMwh": "120"},
     }
     assert flows.need_at_gate(world, need, gate_closure_s=300)["status"] == "succeeded"
     flows.wait_bids(world, "tso", [bid_id], {"Selected"})
@@ -455,3 +456,35 @@ def test_audit_verify_names_a_tampered_market_or_settlement_column(
     with sql_update(world, table, column, value, key=key, row_id=row_id):
         found = verify_names(env, table, row_id)
     assert named_column(found, column)["db_value"] != named_column(found, column)["chain_value"]
+
+
+def test_the_dso_of_the_grid_reads_the_settlement_and_no_other_dso_does(
+    world: Any, setup: dict[str, Any]
+) -> None:
+    """Issue 14, item 7: both PODs of the UVAM are on dso1's grid. dso1 reads activation c's
+    settlement (the view, the activation's list, the audit) but cannot answer it (403, field
+    ``role``); dso2 gets 404 as for a settlement that does not exist."""
+    activation = setup["c"]
+    listed = world.client("tso").get(f"/market/activations/{activation}/settlements").json()
+    settlement_id = (
+        listed["data"][0]["id"]
+        if listed["count"]
+        else _settle(world, activation, method=X_OF_Y)["id"]
+    )
+    path = f"/settlements/{settlement_id}"
+    dso1, dso2 = world.client("dso1"), world.client("dso2")
+    seen = dso1.get(path)
+    assert seen.status_code == 200, seen.text
+    assert seen.json() == world.client("tso").get(path).json()
+    assert dso1.get(f"/market/activations/{activation}/settlements").json()["count"] >= 1
+    assert dso1.get(f"{path}/audit").json()["matches"] is True
+    for answer, body in (("accept", {}), ("dispute", {"reason": "no"}), ("finalise", {})):
+        flows.refused(dso1.post(f"{path}/{answer}", json=body), 403, "forbidden", "role")
+    flows.refused(dso2.get(path), 404, "not_found", "settlementId")
+    flows.refused(dso2.get(f"{path}/audit"), 404, "not_found", "settlementId")
+    flows.refused(
+        dso2.get(f"/market/activations/{activation}/settlements"), 404, "not_found", "activationId"
+    )
+    flows.refused(dso2.post(f"{path}/accept", json={}), 404, "not_found", "settlementId")
+    after = world.client("tso").get(path).json()
+    assert after["status"] == seen.json()["status"]  # the DSO's refused answers changed nothing

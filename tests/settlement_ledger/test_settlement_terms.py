@@ -17,6 +17,7 @@ from eth_utils import keccak
 from sqlmodel import func, select
 
 from ledger import clock
+from ledger.db.market_models import MarketNeed
 from ledger.db.settlement_models import Settlement, SettlementTerms
 from ledger.domain.canonical import canonical_json
 from ledger.ids import to_bytes32
@@ -30,6 +31,7 @@ from tests.settlement_ledger.conftest import (
     upload,
 )
 
+GATE_S = 300  # the need is cleared at its gate, 5 min before delivery: time for notice
 P = 900  # seconds per period
 SET_POINT_KW = 45
 POD_W = 20_000
@@ -51,7 +53,7 @@ def setup(world: Any) -> dict[str, Any]:
     )
     flows.succeeded(world, "tso", world.client("tso").post(f"/market/admissions/{uvam_id}"))
     product = flows.product(
-        world, flows.unique_product("TERMS"), gate_closure_s=60, notice_s=60, ack_s=120
+        world, flows.unique_product("TERMS"), gate_closure_s=GATE_S, notice_s=60, ack_s=120
     )
     t1 = next_period(clock.now(world.platform.settings.data_dir) + 420)
     response = world.client("bsp1").post(
@@ -61,18 +63,18 @@ def setup(world: Any) -> dict[str, Any]:
     assert flows.done(world, "bsp1", response)["status"] == "succeeded"
     [bid_id] = response.json()["bidIds"]
     flows.wait_bids(world, "tso", [bid_id], {"Active"})
-    need = world.client("tso").post(
-        "/market/needs",
-        json={
-            "productId": product,
-            "direction": "up",
-            "deliveryStart": iso(t1),
-            "quantitiesKw": [SET_POINT_KW],
-        },
-    )
-    assert flows.done(world, "tso", need)["status"] == "succeeded"
+    need = {
+        "productId": product,
+        "direction": "up",
+        "deliveryStart": iso(t1),
+        "quantitiesKw": [SET_POINT_KW],
+        "settlement": {"method": X_OF_Y, "sanctionEurMwh": "150"},
+    }
+    published = flows.need_at_gate(world, need, gate_closure_s=GATE_S)
+    assert published["status"] == "succeeded"
     flows.wait_bids(world, "tso", [bid_id], {"Selected"})
     activation = accepted_activation(world, bid_id, t1, SET_POINT_KW)
+    need_id = published["result"]["needId"]
 
     advance_past(world, t1 + P)
     history = history_day(t1)
@@ -80,7 +82,7 @@ def setup(world: Any) -> dict[str, Any]:
     for pod in pods:
         rows += readings(pod, history, [(15, POD_W)]) + readings(pod, t1 - 3 * P, [(60, POD_W)])
     upload(world, "dso1", "pod", rows)
-    return {"activation": activation, "pods": pods, "t1": t1}
+    return {"activation": activation, "pods": pods, "t1": t1, "need": need_id, "product": product}
 
 
 def _done(world: Any, slug: str, response: Any) -> dict[str, Any]:
@@ -131,16 +133,81 @@ def _penalty_eur(short_wh: int, sanction_eur_mwh: int) -> str:
     return str(exact.quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN))
 
 
-def test_a_bad_sanction_price_is_refused_and_nothing_is_stored(
+def test_the_terms_come_from_the_need_and_the_clearing_result_on_chain_covers_them(
+    world: Any, setup: dict[str, Any]
+) -> None:
+    """Issue 14, item 1: the need's terms (its product's where it names none) are frozen when
+    it is stated and carried into the clearing's result, whose hash is on chain."""
+    view = world.client("tso").get(f"/market/needs/{setup['need']}").json()
+    frozen = view["settlementTerms"]
+    assert {k: frozen[k] for k in ("pricing", "sanctionEurMwh", "missingData")} == {
+        "pricing": "payAsBid",
+        "sanctionEurMwh": "150",
+        "missingData": "zeroDelivery",
+    }
+    assert frozen["tolerance"] == {"relative": "0.02", "absoluteWh": 20}  # product: platform's
+    assert frozen["baseline"] == {
+        "name": "xOfY",
+        "x": 1,
+        "y": 1,
+        "minDays": 1,
+        "selection": "mostRecent",
+        "adjustment": None,
+    }  # every parameter, defaults written out
+    assert view["result"]["settlementTerms"] == frozen
+    assert view["inputs"]["need"]["settlementTerms"] == frozen
+    on_chain = world.chain.read("FlexMarket", "need", to_bytes32(view["chainKey"]))
+    assert on_chain["resultHash"] == keccak(canonical_json(view["result"]))
+    assert world.client("auditor").get(f"/market/needs/{setup['need']}/rerun").json()["reproduced"]
+
+
+def test_bad_need_terms_are_refused_naming_the_field(world: Any, setup: dict[str, Any]) -> None:
+    base = {
+        "productId": setup["product"],
+        "direction": "up",
+        "deliveryStart": iso(setup["t1"] + 4 * P),
+        "quantitiesKw": [1],
+    }
+    for terms, field in (
+        ({"method": {"name": "tomorrow"}}, "settlement.method"),
+        ({"method": {"name": "xOfY", "x": "many"}}, "settlement.method"),
+        ({"sanctionEurMwh": "-1"}, "settlement.sanctionEurMwh"),
+        ({"sanctionEurMwh": "1.0000001"}, "settlement.sanctionEurMwh"),
+        ({"toleranceRelative": "2"}, "settlement.toleranceRelative"),
+    ):
+        response = world.client("tso").post("/market/needs", json={**base, "settlement": terms})
+        flows.refused(response, 422, "invalid_input", field)
+
+
+def test_a_settlement_request_cannot_change_the_award_terms_nor_fall_back_to_defaults(
     world: Any, setup: dict[str, Any]
 ) -> None:
     activation = setup["activation"]
-    for bad in ("abc", "-5", "1.0000001", 1.5):
-        response = world.client("tso").post(
-            f"/market/activations/{activation}/settlement",
-            json={"method": X_OF_Y, "sanctionEurMwh": bad},
-        )
+    path = f"/market/activations/{activation}/settlement"
+    for bad in ("abc", "-5", "1.0000001", 1.5, "200"):
+        response = world.client("tso").post(path, json={"sanctionEurMwh": bad})
         flows.refused(response, 422, "invalid_input", "sanctionEurMwh")
+    other = world.client("tso").post(path, json={"method": {"name": "meterBefore"}})
+    assert "fixed by the award" in flows.refused(other, 422, "invalid_input", "method")["message"]
+    # an award cleared before terms were frozen at award: refused, never a default
+    with world.runtime.session() as session:
+        need = session.get(MarketNeed, setup["need"])
+        assert need is not None
+        assert need.result is not None
+        kept = need.result
+        need.result = {k: v for k, v in kept.items() if k != "settlementTerms"}
+        session.commit()
+    try:
+        body = flows.refused(
+            world.client("tso").post(path, json={}), 409, "settlement_refused", "activationId"
+        )
+        assert body["details"]["reason"] == "termsMissing"
+    finally:
+        with world.runtime.session() as session:
+            need = session.get(MarketNeed, setup["need"])
+            assert need is not None
+            need.result = kept
+            session.commit()
     assert _stored(world, activation) == (0, 0)
 
 
@@ -168,12 +235,13 @@ def test_a_resettlement_keeps_the_terms_of_the_first_version(
     assert (period["orderedWh"], period["deliveredWh"]) == (short_wh, 0)
     assert (period["deficiencyWh"], period["penaltyEur"]) == (short_wh, expected_penalty)
     terms = v1["record"]["terms"]
+    need = world.client("tso").get(f"/market/needs/{setup['need']}").json()
     assert terms == {
+        **need["settlementTerms"],  # frozen at award: sanction 150, X-of-Y 1 of 1, ...
         "pricesEurMwh": ["50"],
-        "sanctionEurMwh": "150",
-        "tolerance": {"relative": "0.02", "absoluteWh": 20},  # this package's settings
-        "missingData": "zeroDelivery",
+        "award": {"needId": setup["need"], "resultHash": need["resultHash"]},
     }
+    assert v1["record"]["schema"] == "cbp.settlement/4"
 
     # the BSP disputes; a resolution may not change the terms (422, nothing stored)
     _dispute(world, v1["id"])

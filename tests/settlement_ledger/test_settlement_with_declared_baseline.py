@@ -102,6 +102,7 @@ def setup(world: Any) -> dict[str, Any]:
         "direction": "up",
         "deliveryStart": iso(t1),
         "quantitiesKw": [20, 20],
+        "settlement": {"method": {"name": "declared"}, "sanctionEurMwh": "120"},
     }
     assert flows.need_at_gate(world, need, gate_closure_s=GATE_S)["status"] == "succeeded"
     flows.wait_bids(world, "tso", [bid_id], {"Selected"})

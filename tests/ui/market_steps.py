@@ -72,6 +72,7 @@ def activation_by_api(world: Any, slug: str = "bsp1", *, ack_s: int = 900) -> di
         "direction": "up",
         "deliveryStart": iso(bid["start"]),
         "quantitiesKw": [20, 20],
+        "settlement": {"method": X_OF_Y, "sanctionEurMwh": "120"},
     }
     assert flows.need_at_gate(world, need)["status"] == "succeeded"
     flows.wait_bids(world, slug, [bid["bidId"]], {"Selected"})
