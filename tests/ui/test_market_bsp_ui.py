@@ -9,8 +9,9 @@ from playwright.sync_api import expect
 
 from ledger.market.periods import iso
 from tests.market import flows
+from tests.market.flows import period_after
 from tests.ui.conftest import PHONE
-from tests.ui.market_steps import period_after, qualified_uvam_by_api
+from tests.ui.market_steps import qualified_uvam_by_api
 from tests.ui.test_market_tso_ui import LOCAL_INPUT
 
 DESKTOP = {"width": 1440, "height": 900}
