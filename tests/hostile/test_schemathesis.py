@@ -2,11 +2,10 @@
 BSP's token: no answer is a 5xx and every answer conforms to the schema where one is declared.
 
 Bounded: a few examples per operation, derandomized (the same inputs on every run), no
-shrinking, and a total time budget; the figures (inputs tried, 5xx seen) are printed."""
+shrinking: every operation is tried; the figures (inputs tried, 5xx seen) are printed."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import schemathesis
@@ -16,7 +15,6 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 EXAMPLES = {"positive": 10, "negative": 6}
-BUDGET_S = 60.0
 
 
 def _runner(
@@ -55,15 +53,11 @@ def test_no_5xx_and_answers_in_the_schema(world: Any) -> None:
     tried: dict[str, int] = {}
     server_errors: list[str] = []
     failures: list[str] = []
-    deadline = time.monotonic() + BUDGET_S
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) > 40
 
     for operation in operations:
         for mode, examples in EXAMPLES.items():
-            if time.monotonic() > deadline:
-                break
-
             run = _runner(world.api_url, headers, operation, mode, examples, tried, server_errors)
             try:
                 run()
@@ -77,4 +71,4 @@ def test_no_5xx_and_answers_in_the_schema(world: Any) -> None:
     assert world.client("bsp1").get("/health").status_code == 200
     assert server_errors == []
     assert failures == []
-    assert len(tried) == len(operations)  # every operation tried within the budget
+    assert len(tried) == len(operations)  # every operation tried

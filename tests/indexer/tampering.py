@@ -38,6 +38,8 @@ def sql_update(
     with world.runtime.session() as session:
         connection = session.connection()
         original = connection.execute(read, {"id": row_id}).scalar_one()
+        if isinstance(original, dict | list):  # a JSON column read back decoded (PostgreSQL)
+            original = json.dumps(original)
         assert connection.execute(write, {"id": row_id, "value": value}).rowcount == 1
         session.commit()
     try:
