@@ -23,7 +23,7 @@ from ledger.db.models import Organisation
 from ledger.domain.enums import Role
 from ledger.market.periods import iso
 from ledger.services import attention as attention_service
-from ledger.services import ui_market
+from ledger.services import ui_audit, ui_market
 from ledger.services.market_common import now
 from ledger.settings import PROJECT_ROOT
 
@@ -83,6 +83,17 @@ def attention(org: CurrentOrg, session: SessionDep) -> dict[str, Any]:
 )
 def market_uvams(org: CurrentOrg, session: SessionDep) -> dict[str, Any]:
     return ui_market.market_uvams(session, org)
+
+
+@router.get(
+    f"{UI_PATH}/audit/find",
+    summary="Records by POD code, UVAM name, settlement id or record id, with their audit trail",
+)
+def audit_find(org: CurrentOrg, session: SessionDep, q: str = "") -> dict[str, Any]:
+    """Each match names the id its history is kept under (``GET /audit/history/{id}``): a
+    settlement's is its activation's."""
+    matches = [match.as_dict() for match in ui_audit.find_records(session, org, q)]
+    return {"data": matches, "count": len(matches)}
 
 
 @router.get(f"{UI_PATH}/clock", summary="The platform's clock (deadlines are counted on it)")

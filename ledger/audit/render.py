@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -36,6 +37,30 @@ def summary(event: str, args: dict[str, Any], *, skip: str | None = None) -> str
         return line if detail in (None, ZERO_HASH) else f"{line} detail={detail}"
     parts = [f"{key}={readable(value)}" for key, value in args.items() if key != skip]
     return " ".join(parts)
+
+
+#: Words spelled as acronyms when an event's name is read out.
+ACRONYMS = {"pod": "POD", "uvam": "UVAM", "tso": "TSO", "dso": "DSO", "bsp": "BSP", "ev": "EV"}
+
+
+def event_label(event: str) -> str:
+    """An event's name as a person reads it: ``PodRegistered`` -> ``POD registered``."""
+    words = [word.lower() for word in re.findall(r"[A-Z][a-z0-9]*|[a-z0-9]+", event)]
+    spoken = [ACRONYMS.get(word, word) for word in words]
+    if not spoken:
+        return event
+    return " ".join([spoken[0][:1].upper() + spoken[0][1:], *spoken[1:]])
+
+
+def change_text(event: str, args: dict[str, Any]) -> str | None:
+    """A status change in words: ``Status: Open → UnderReview``; the first one (from the
+    empty status a record has before it exists) is ``Status: Registered``. None otherwise."""
+    if not event.endswith("StatusChanged") or "to" not in args:
+        return None
+    to = status_label(event, args["to"])
+    if args.get("from") in (None, 0):
+        return f"Status: {to}"
+    return f"Status: {status_label(event, args['from'])} → {to}"
 
 
 def timestamp_text(timestamp: int | None) -> str | None:
