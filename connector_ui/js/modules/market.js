@@ -73,7 +73,7 @@ function acknowledgeForm(ctx, activation) {
 export default {
   path: "market",
   title: "Market",
-  roles: ["BSP", "TSO", "DSO"],
+  roles: ["BSP", "TSO", "DSO", "AUDITOR"],
   requires: ["/market/bids", "/market/activations", "/market/activations/{activation_id}/acknowledgement"],
   async render(ctx) {
     const bidOffset = Number(ctx.query.get("bids") || 0);
@@ -82,6 +82,7 @@ export default {
     const bidStatus = ctx.query.get("status") || "";
     const bsp = ctx.me.role === "BSP";
     const tso = ctx.me.role === "TSO";
+    const auditor = ctx.me.role === "AUDITOR";
     const focus = ctx.query.get("activation") || "";
     const kept = keeper();
     const activations = h("div", { class: "results" });
@@ -90,7 +91,7 @@ export default {
     const sendArea = h("div");
     const products = tso || bsp ? (await ctx.api.get("/market/products")).data.filter((p) => p.open) : [];
     // qualified UVAMs by id: their names in the tables, the BSP's choices in the bid form
-    const uvamList = tso || bsp ? (await ctx.api.get("/ui/market/uvams")).data : [];
+    const uvamList = tso || bsp || auditor ? (await ctx.api.get("/ui/market/uvams")).data : [];
     const uvams = new Map(uvamList.map((u) => [u.id, u]));
     const uvamName = (id) => (uvams.has(id) ? uvams.get(id).name : h("code", { title: id }, shortId(id)));
     const admissions = h("div", { class: "results" });
@@ -128,7 +129,7 @@ export default {
         activations,
       ),
       section("Bids", filter, bids),
-      ctx.me.role === "DSO" ? section("Needs", needs) : null,
+      ctx.me.role === "DSO" || auditor ? section("Needs", needs) : null,
     );
     const pages = (count, offset, key, label) =>
       count > PAGE_SIZE || offset > 0
@@ -194,7 +195,7 @@ export default {
               rowAttrs: (b) => ({ "data-bid": b.id }),
               columns: [
                 { label: "Bid", cell: (b) => h("code", { title: b.id }, shortId(b.id)) },
-                tso ? { label: "BSP", cell: (b) => uvams.get(b.uvamId)?.bspName || b.bsp } : null,
+                tso || auditor ? { label: "BSP", cell: (b) => uvams.get(b.uvamId)?.bspName || b.bsp } : null,
                 { label: "UVAM", cell: (b) => uvamName(b.uvamId) },
                 { label: "Product", cell: (b) => b.productId },
                 { label: "Direction", cell: (b) => b.direction },

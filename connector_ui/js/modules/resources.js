@@ -26,6 +26,7 @@ import {
   uniqueId,
 } from "../ui.js";
 import {
+  auditLink,
   EDITABLE,
   POD_STATUSES,
   attachmentUploadForm,
@@ -329,6 +330,7 @@ async function renderDetail(ctx, podId) {
         pageHeader(
           h("span", {}, pod.resourceName, " ", h("small", { class: "muted" }, pod.meteringPointId)),
           editable ? h("a", { href: `#/resources/${encodeURIComponent(pod.id)}/edit`, class: "button" }, "Edit data") : null,
+          auditLink(ctx, pod.id, `POD ${pod.meteringPointId}`),
           h("a", { href: "#/resources", class: "button" }, "All PODs"),
         ),
         h("p", { class: "status-line" }, "Status: ", statusBadge(pod.status)),

@@ -25,7 +25,7 @@ import {
   uniqueId,
 } from "../ui.js";
 import { stepChart } from "../chart.js";
-import { live, withQuery } from "./shared.js";
+import { auditLink, live, withQuery } from "./shared.js";
 
 const PAGE_SIZE = 10;
 
@@ -171,7 +171,7 @@ async function renderDetail(ctx, settlementId) {
       const totals = st.totals || {};
       fill(
         container,
-        pageHeader(`Settlement of ${activationName(st)} · version ${st.version}`),
+        pageHeader(`Settlement of ${activationName(st)} · version ${st.version}`, auditLink(ctx, st.activationId, `settlement of ${activationName(st)}`)),
         h("p", { class: "status-line" }, "Status: ", statusBadge(st.status)),
         facts([
           ["Activation", h("code", {}, st.activationId)],
@@ -277,7 +277,7 @@ async function renderList(ctx) {
 export default {
   path: "settlement",
   title: "Settlement",
-  roles: ["BSP", "TSO"],
+  roles: ["BSP", "TSO", "AUDITOR"],
   requires: ["/settlements/{settlement_id}", "/market/activations", "/market/activations/{activation_id}/settlements"],
   async render(ctx) {
     if (ctx.params?.[0]) return renderDetail(ctx, ctx.params[0]);
