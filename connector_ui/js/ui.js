@@ -140,9 +140,19 @@ export function facts(pairs) {
 /**
  * A table; each cell carries its column label so that narrow screens can show rows as cards.
  * columns: [{label, cell: (row) => node|string, class?}]
+ * groupBy: {key: (row) => text, label: (key, rows) => node}: rows of the same key together
+ * under a header row of their own (in order of first appearance).
  */
-export function table({ columns, rows, caption, empty = "Nothing to show.", rowAttrs }) {
+export function table({ columns, rows, caption, empty = "Nothing to show.", rowAttrs, groupBy }) {
   if (!rows.length) return h("p", { class: "muted empty" }, empty);
+  const row = (item) => h("tr", rowAttrs ? rowAttrs(item) : {}, columns.map((c) => h("td", { "data-label": c.label, class: c.class }, c.cell(item))));
+  const groups = new Map();
+  if (groupBy) for (const item of rows) groups.set(groupBy.key(item), [...(groups.get(groupBy.key(item)) || []), item]);
+  const body = groupBy
+    ? [...groups].map(([key, items]) =>
+        h("tbody", { class: "group", "data-group": key }, h("tr", { class: "group-row" }, h("th", { scope: "rowgroup", colspan: columns.length }, groupBy.label(key, items))), items.map(row)),
+      )
+    : h("tbody", {}, rows.map(row));
   return h(
     "div",
     { class: "table-wrap" },
@@ -151,17 +161,7 @@ export function table({ columns, rows, caption, empty = "Nothing to show.", rowA
       { class: "responsive" },
       caption ? h("caption", { class: "visually-hidden" }, caption) : null,
       h("thead", {}, h("tr", {}, columns.map((c) => h("th", { scope: "col" }, c.label)))),
-      h(
-        "tbody",
-        {},
-        rows.map((row) =>
-          h(
-            "tr",
-            rowAttrs ? rowAttrs(row) : {},
-            columns.map((c) => h("td", { "data-label": c.label, class: c.class }, c.cell(row))),
-          ),
-        ),
-      ),
+      body,
     ),
   );
 }

@@ -46,7 +46,9 @@ def test_auditor_finds_records_reads_trails_verifies_and_exports(sign_in, ui_wor
     # by POD code: the trail in words, no "None →"
     _find(page, code)
     trail = page.get_by_role("table", name="Record history")
-    expect(page.get_by_role("heading", name=re.compile(f"^Audit trail of POD {code}"))).to_be_visible()
+    expect(
+        page.get_by_role("heading", name=re.compile(f"^Audit trail of POD {code}"))
+    ).to_be_visible()
     events = trail.locator("tbody tr td:nth-child(3)")
     expect(events.first).to_have_text("POD registered")
     expect(trail).to_contain_text("Status: Open → UnderReview")
@@ -63,7 +65,9 @@ def test_auditor_finds_records_reads_trails_verifies_and_exports(sign_in, ui_wor
 
     # by settlement id: the trail of its activation, with the settlement's own events
     _find(page, settlement["id"])
-    expect(page.get_by_role("heading", name=re.compile("^Audit trail of Settlement version 1"))).to_be_visible()
+    expect(
+        page.get_by_role("heading", name=re.compile("^Audit trail of Settlement version 1"))
+    ).to_be_visible()
     expect(page.get_by_role("table", name="Record history")).to_contain_text("Settlement recorded")
 
     # Verify: the same check as `cbp audit verify`
@@ -80,7 +84,8 @@ def test_auditor_finds_records_reads_trails_verifies_and_exports(sign_in, ui_wor
         export.get_by_role("button", name="Export CSV").click()
     text = download.value.path().read_text(encoding="utf-8-sig")
     table = list(csv.DictReader(io.StringIO(text)))
-    assert table and {row["event"] for row in table} <= {"PodRegistered", "PodUpdated", "PodStatusChanged"}
+    assert table
+    assert {row["event"] for row in table} <= {"PodRegistered", "PodUpdated", "PodStatusChanged"}
     assert any(row["change"] == "Status: Verified → Validated" for row in table), table[-1]
     expect(export.get_by_role("status")).to_have_text(f"{len(table)} events exported.")
     auditor.shot("verified-exported")
@@ -96,7 +101,9 @@ def test_auditor_finds_records_reads_trails_verifies_and_exports(sign_in, ui_wor
     expect(page.get_by_role("button", name="Clear need")).to_have_count(0)
     auditor.nav("Settlement")
     page.locator(f'a[href="#/settlement/{settlement["id"]}"]').click()
-    expect(page.get_by_role("table", name="Settlement periods").locator("tbody tr")).to_have_count(2)
+    expect(page.get_by_role("table", name="Settlement periods").locator("tbody tr")).to_have_count(
+        2
+    )
     expect(page.get_by_role("button", name="Accept settlement")).to_have_count(0)
     auditor.shot("settlement-read")
     page.set_viewport_size(PHONE)
@@ -108,6 +115,6 @@ def test_auditor_finds_records_reads_trails_verifies_and_exports(sign_in, ui_wor
     # from a POD's page to its audit trail
     auditor.go(f"resources/{pod_id}")
     page.get_by_role("link", name=f"Audit trail of POD {code}", exact=True).click()
-    expect(page.get_by_role("table", name="Record history").locator("tbody tr").first).to_contain_text(
-        "POD registered"
-    )
+    expect(
+        page.get_by_role("table", name="Record history").locator("tbody tr").first
+    ).to_contain_text("POD registered")
