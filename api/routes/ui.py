@@ -23,7 +23,7 @@ from ledger.db.models import Organisation
 from ledger.domain.enums import Role
 from ledger.market.periods import iso
 from ledger.services import attention as attention_service
-from ledger.services import ui_audit, ui_market, ui_p2p
+from ledger.services import ui_audit, ui_market, ui_merit, ui_p2p
 from ledger.services.market_common import now
 from ledger.settings import PROJECT_ROOT
 
@@ -104,6 +104,14 @@ def p2p_windows(
     org: CurrentOrg, runtime: RuntimeDep, session: SessionDep, limit: int = 10, offset: int = 0
 ) -> dict[str, Any]:
     return ui_p2p.trading_windows(runtime, session, org, limit=limit, offset=offset)
+
+
+@router.get(
+    f"{UI_PATH}/market/needs/{{need_id}}/merit-order",
+    summary="A cleared need's bids per period in merit order, cleared again from its inputs",
+)
+def need_merit_order(need_id: str, org: CurrentOrg, session: SessionDep) -> dict[str, Any]:
+    return ui_merit.merit_order(session, org, need_id)
 
 
 @router.get(f"{UI_PATH}/clock", summary="The platform's clock (deadlines are counted on it)")

@@ -133,3 +133,33 @@ def uvam_name_of_activation(world: Any, activation_id: str, slug: str = "bsp1") 
     client = world.client(slug)
     uvam_id = client.get(f"/market/activations/{activation_id}").json()["uvamId"]
     return str(client.get(f"/uvams/{uvam_id}").json()["name"])
+
+
+def two_bsp_need(world: Any) -> dict[str, Any]:
+    """Two Active bids on one product, 20 kW up for two periods each: bsp1's at 80 EUR/MWh and
+    bsp2's at 60; a need of 30 kW per period cleared against them at its gate (bsp2's bid
+    first, in full; bsp1's for the 10 kW left). Returns ``{needId, cheap, dear}`` (bid ids)."""
+    product = flows.product(world, flows.unique_product("MO"))
+    start = flows.period_after(world, 1300)
+    bids = {}
+    for slug, price in (("bsp1", "80"), ("bsp2", "60")):
+        uvam_id, _ = qualified_uvam_by_api(world, slug)
+        body = flows.bid(uvam_id, product, start, [20, 20], price)
+        response = world.client(slug).post("/market/bids", json={"bids": [body]})
+        assert flows.done(world, slug, response)["status"] == "succeeded"
+        [bids[slug]] = response.json()["bidIds"]
+        flows.wait_bids(world, slug, [bids[slug]], {"Received", "Active"})
+    dso_checks(world, list(bids.values()))
+    for slug, bid_id in bids.items():
+        flows.wait_bids(world, slug, [bid_id], {"Active"})
+    need = {
+        "productId": product,
+        "direction": "up",
+        "deliveryStart": iso(start),
+        "quantitiesKw": [30, 30],
+    }
+    published = flows.need_at_gate(world, need)
+    assert published["status"] == "succeeded", published
+    need_id = published["result"]["needId"]
+    flows.wait_status(world, "tso", f"/market/needs/{need_id}", {"Cleared"})
+    return {"needId": need_id, "cheap": bids["bsp2"], "dear": bids["bsp1"]}

@@ -22,12 +22,15 @@ import {
 import { countdown, platformNow, tick } from "../countdown.js";
 import { admissionsTable, bidControls, bidForm, changeable } from "./market-bsp.js";
 import { deliveryEnd } from "./market-forms.js";
+import { meritOrderButton } from "./market-merit.js";
 import { activationControls, activationForm, clearNeedButton, needForm } from "./market-tso.js";
 import { keeper, live, withQuery } from "./shared.js";
 
 const PAGE_SIZE = 10;
 /** Activations the TSO may still change or stop. */
 const LIVE = new Set(["Sent", "Accepted"]);
+/** Needs whose clearing ran: their merit order can be read. */
+const CLEARED = new Set(["Cleared", "Unfilled"]);
 
 function periods(values) {
   return (values || []).join(" / ");
@@ -88,6 +91,7 @@ export default {
     const activations = h("div", { class: "results" });
     const bids = h("div", { class: "results" });
     const needs = h("div", { class: "results" });
+    const merit = h("div", { class: "merit-order" });
     const sendArea = h("div");
     const products = tso || bsp ? (await ctx.api.get("/market/products")).data.filter((p) => p.open) : [];
     // qualified UVAMs by id: their names in the tables, the BSP's choices in the bid form
@@ -120,7 +124,7 @@ export default {
       ctx.main,
       pageHeader("Market"),
       h("p", { class: "muted" }, "Bids go through the DSOs' checks to Active, are Selected or Rejected by a clearing, and Selected bids can be activated by the TSO."),
-      tso ? section("Needs", needForm(ctx, products), needs) : null,
+      tso ? section("Needs", needForm(ctx, products), needs, merit) : null,
       bsp ? section("Offer flexibility", bidForm(ctx, uvamList, products), admissions) : null,
       section(
         "Activations",
@@ -129,7 +133,7 @@ export default {
         activations,
       ),
       section("Bids", filter, bids),
-      ctx.me.role === "DSO" || auditor ? section("Needs", needs) : null,
+      ctx.me.role === "DSO" || auditor ? section("Needs", needs, auditor ? merit : null) : null,
     );
     const pages = (count, offset, key, label) =>
       count > PAGE_SIZE || offset > 0
@@ -243,6 +247,7 @@ export default {
                   },
                   { label: "Awarded (kW)", cell: (n) => (n.periods ? periods(n.periods.map((p) => p.awardedKw)) : "—") },
                   tso ? { label: "Clearing", cell: (n) => (n.status === "Open" ? kept(`clear:${n.id}`, () => clearNeedButton(ctx, n)) : "—") } : null,
+                  tso || auditor ? { label: "Merit order", cell: (n) => (CLEARED.has(n.status) ? meritOrderButton(ctx, n, merit) : "—") } : null,
                 ].filter(Boolean),
               }),
               pages(page.count, needOffset, "needs", "Need pages"),
