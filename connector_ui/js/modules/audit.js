@@ -192,7 +192,7 @@ async function trail(ctx, record, results) {
         rows: entries,
         rowAttrs: (e) => ({ "data-tx": e.transactionHash, class: e.transactionHash === tx ? "selected" : null }),
         columns: [
-          { label: onClock("Time", "platform"), cell: (e) => formatDate(e.time) },
+          { label: onClock("Time", "platform"), value: (e) => e.time, filter: "date", cell: (e) => formatDate(e.time) },
           { label: "Block", cell: (e) => String(e.blockNumber), class: "num" },
           { label: "Event", cell: (e) => h("span", { title: `${e.contract}.${e.event}` }, e.label) },
           { label: "Change", cell: changeOf, class: "wrap" },

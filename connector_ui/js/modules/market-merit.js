@@ -29,7 +29,7 @@ function meritSection(need, order) {
             { label: "Price (EUR/MWh)", cell: (b) => b.price, class: "num" },
             { label: "Offered (kW)", cell: (b) => String(b.offeredKw), class: "num" },
             { label: "Awarded (kW)", cell: (b) => String(b.awardedKw), class: "num" },
-            { label: "BSP", cell: (b) => b.bspName || "—" },
+            { label: "BSP", filter: "bsp", cell: (b) => b.bspName || "—" },
             { label: "UVAM", cell: (b) => b.uvamName || "—" },
             { label: "Bid", cell: (b) => h("code", { title: b.bidId }, shortId(b.bidId)) },
           ],

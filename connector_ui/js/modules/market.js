@@ -158,10 +158,10 @@ export default {
                 { label: "Activation", cell: (a) => h("code", { title: a.id }, shortId(a.id)) },
                 { label: "UVAM", cell: (a) => uvamName(a.uvamId) },
                 { label: "Bid", cell: (a) => h("code", { title: a.bidId }, shortId(a.bidId)) },
-                { label: onClock("First period", "platform"), cell: (a) => formatDate(a.firstPeriod) },
+                { label: onClock("First period", "platform"), value: (a) => a.firstPeriod, filter: "date", cell: (a) => formatDate(a.firstPeriod) },
                 { label: "Set points (kW)", cell: (a) => periods(a.setPointsKw) },
                 { label: "Status", cell: (a) => statusBadge(a.status) },
-                { label: onClock("Deadline", "platform"), cell: (a) => countdown(a.ackDeadline, a.status === "Sent") },
+                { label: onClock("Deadline", "platform"), value: (a) => a.ackDeadline, cell: (a) => countdown(a.ackDeadline, a.status === "Sent") },
                 {
                   label: "Acknowledge",
                   cell: (a) =>
@@ -199,11 +199,11 @@ export default {
               rowAttrs: (b) => ({ "data-bid": b.id }),
               columns: [
                 { label: "Bid", cell: (b) => h("code", { title: b.id }, shortId(b.id)) },
-                tso || auditor ? { label: "BSP", cell: (b) => uvams.get(b.uvamId)?.bspName || b.bsp } : null,
+                tso || auditor ? { label: "BSP", filter: "bsp", cell: (b) => uvams.get(b.uvamId)?.bspName || b.bsp } : null,
                 { label: "UVAM", cell: (b) => uvamName(b.uvamId) },
                 { label: "Product", cell: (b) => b.productId },
                 { label: "Direction", cell: (b) => b.direction },
-                { label: onClock("Delivery start", "platform"), cell: (b) => formatDate(b.deliveryStart) },
+                { label: onClock("Delivery start", "platform"), value: (b) => b.deliveryStart, filter: "date", cell: (b) => formatDate(b.deliveryStart) },
                 { label: "Quantities (kW)", cell: (b) => periods(b.quantitiesKw) },
                 { label: "Price (EUR/MWh)", cell: (b) => b.price, class: "num" },
                 { label: onClock("Gate closes", "platform"), cell: (b) => countdown(b.gateClosesAt, ["Received", "Active"].includes(b.status)) },
@@ -235,11 +235,11 @@ export default {
                   { label: "Need", cell: (n) => h("code", { title: n.id }, shortId(n.id)) },
                   { label: "Product", cell: (n) => n.productId },
                   { label: "Direction", cell: (n) => n.direction },
-                  { label: onClock("Delivery start", "platform"), cell: (n) => formatDate(n.deliveryStart) },
+                  { label: onClock("Delivery start", "platform"), value: (n) => n.deliveryStart, filter: "date", cell: (n) => formatDate(n.deliveryStart) },
                   { label: "Quantities (kW)", cell: (n) => periods(n.quantitiesKw) },
                   { label: "Price limit", cell: (n) => n.priceLimit ?? "—", class: "num" },
                   { label: "Pricing", cell: (n) => n.pricing },
-                  { label: "Gate closes", cell: (n) => formatDate(n.gateClosesAt) },
+                  { label: "Gate closes", value: (n) => n.gateClosesAt, cell: (n) => formatDate(n.gateClosesAt) },
                   {
                     label: "Status",
                     // an Unfilled need says why nothing was awarded (no bids, all above the limit...)

@@ -128,8 +128,8 @@ function windowsTable(ctx, kept, page) {
     columns: [
       { label: "Window", cell: (w) => h("code", { title: w.windowId }, shortId(w.windowId)) },
       { label: "Price (EUR/kWh)", cell: (w) => w.priceEurPerKwh, class: "num" },
-      { label: onClock("Opened", "wall"), cell: (w) => formatDate(w.openedAt) },
-      { label: onClock("Closes at", "platform"), cell: (w) => countdown(w.closesAt, w.status === "Open") },
+      { label: onClock("Opened", "wall"), value: (w) => w.openedAt, cell: (w) => formatDate(w.openedAt) },
+      { label: onClock("Closes at", "platform"), value: (w) => w.closesAt, cell: (w) => countdown(w.closesAt, w.status === "Open") },
       { label: "Status", cell: (w) => statusBadge(w.status) },
       { label: "Trades", cell: (w) => tradeCounts(w.trades) },
       { label: "Actions", cell: (w) => (w.mine ? kept(`win:${w.windowId}:${w.status}:${w.trades?.Pending || 0}`, () =>
@@ -147,7 +147,7 @@ function columns(extra = []) {
     { label: "Receiver hash", cell: (t) => shortHash(t.receiverHash) },
     { label: "Energy (kWh)", cell: (t) => t.energyKwh, class: "num" },
     { label: "P2P cost (EUR)", cell: (t) => t.costEur, class: "num" },
-    { label: "Timestamp", cell: (t) => h("time", { datetime: t.timestamp }, formatDate(t.timestamp)) },
+    { label: "Timestamp", value: (t) => t.timestamp, filter: "date", cell: (t) => h("time", { datetime: t.timestamp }, formatDate(t.timestamp)) },
     { label: "Status", cell: (t) => statusBadge(t.status) },
     ...extra,
   ];

@@ -90,7 +90,7 @@ async function renderList(ctx) {
             { label: "Market", cell: (u) => u.marketType },
             { label: "Perimeter", cell: (u) => u.perimeter },
             { label: "Qualified up / down", cell: (u) => `${kw(u.maximumQualifiedPower)} / ${kw(u.minimumQualifiedPower)}` },
-            { label: onClock("Updated", "wall"), cell: (u) => formatDate(u.updatedAt) },
+            { label: onClock("Updated", "wall"), value: (u) => u.updatedAt, filter: "date", cell: (u) => formatDate(u.updatedAt) },
           ],
         }),
         page.count > PAGE_SIZE || offset > 0

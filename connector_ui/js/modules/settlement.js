@@ -290,7 +290,7 @@ async function renderList(ctx) {
           rowAttrs: (r) => ({ "data-activation": r.activation.id }),
           columns: [
             { label: "UVAM", cell: (r) => r.activation.uvamName || h("code", { title: r.activation.uvamId }, shortId(r.activation.uvamId)) },
-            { label: onClock("Periods", "platform"), cell: (r) => periodSpan(r.activation.firstPeriod, r.activation.setPointsKw?.length) },
+            { label: onClock("Periods", "platform"), value: (r) => r.activation.firstPeriod, filter: "date", cell: (r) => periodSpan(r.activation.firstPeriod, r.activation.setPointsKw?.length) },
             { label: "Set points (kW)", cell: (r) => (r.activation.setPointsKw || []).join(" / ") },
             { label: "Activation status", cell: (r) => statusBadge(r.activation.status) },
             {
