@@ -23,7 +23,7 @@ from ledger.db.models import Organisation
 from ledger.domain.enums import Role
 from ledger.market.periods import iso
 from ledger.services import attention as attention_service
-from ledger.services import ui_audit, ui_market, ui_merit, ui_p2p
+from ledger.services import ui_audit, ui_market, ui_merit, ui_p2p, ui_portfolio
 from ledger.services.market_common import now
 from ledger.settings import PROJECT_ROOT
 
@@ -112,6 +112,14 @@ def p2p_windows(
 )
 def need_merit_order(need_id: str, org: CurrentOrg, session: SessionDep) -> dict[str, Any]:
     return ui_merit.merit_order(session, org, need_id)
+
+
+@router.get(
+    f"{UI_PATH}/portfolio",
+    summary="Registrations per day, bids, awards, activations and deliveries per period, zones",
+)
+def portfolio(org: CurrentOrg, session: SessionDep) -> dict[str, Any]:
+    return ui_portfolio.portfolio(session, org)
 
 
 @router.get(f"{UI_PATH}/clock", summary="The platform's clock (deadlines are counted on it)")
