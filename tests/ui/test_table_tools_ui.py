@@ -63,7 +63,7 @@ def test_tso_sorts_filters_and_exports_the_bids_table(sign_in, ui_world):
     expect(region).to_contain_text("No row matches these filters.")
     filters.get_by_label("Delivery start (platform clock): from", exact=True).fill("")
     filters.get_by_role("combobox", name="BSP", exact=True).select_option("")
-    expect(bids.locator(f'tr[data-bid="{need["dear"]}"]')).to_be_visible()
+    expect(bids.locator(f'tr[data-bid="{need["cheap"]}"]')).to_be_visible()
 
 
 def test_a_long_table_is_paged(sign_in):

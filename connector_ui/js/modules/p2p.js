@@ -68,8 +68,9 @@ function openWindowForm(ctx) {
   return form;
 }
 
-/** Close a window now, and confirm all its pending trades (each its own operation). */
-function windowActions(ctx, w, status) {
+/** Close a window now, and confirm all its pending trades (each its own operation); the
+ *  outcome goes to `status`. */
+function windowButtons(ctx, w, status) {
   const pending = w.trades?.Pending || 0;
   const closeNow = async (event) => {
     const button = event.currentTarget;
@@ -103,15 +104,18 @@ function windowActions(ctx, w, status) {
   };
   return h(
     "div",
-    { class: "window-actions" },
-    h(
-      "div",
-      { class: "button-row" },
-      pending ? h("button", { type: "button", class: "primary", onclick: confirmAll, "aria-label": `Confirm all ${pending} pending trades of ${windowName(w)}` }, `Confirm all ${pending} pending`) : null,
-      w.status === "Open" ? h("button", { type: "button", onclick: closeNow, "aria-label": `Close ${windowName(w)} now` }, "Close now") : null,
-    ),
-    status,
+    { class: "button-row" },
+    pending ? h("button", { type: "button", class: "primary", onclick: confirmAll, "aria-label": `Confirm all ${pending} pending trades of ${windowName(w)}` }, `Confirm all ${pending} pending`) : null,
+    w.status === "Open" ? h("button", { type: "button", onclick: closeNow, "aria-label": `Close ${windowName(w)} now` }, "Close now") : null,
   );
+}
+
+/** The window's buttons (rebuilt when its counts change) and the outcome of the last action
+ *  (kept for the window): a new cell on every draw holds both. */
+function windowActions(ctx, kept, w) {
+  const status = kept(`outcome:${w.windowId}`, () => h("div", { class: "form-status", role: "status" }));
+  const buttons = kept(`win:${w.windowId}:${w.status}:${w.trades?.Pending || 0}`, () => windowButtons(ctx, w, status));
+  return h("div", { class: "window-actions" }, buttons, status);
 }
 
 function tradeCounts(trades) {
@@ -132,10 +136,7 @@ function windowsTable(ctx, kept, page) {
       { label: onClock("Closes at", "platform"), value: (w) => w.closesAt, cell: (w) => countdown(w.closesAt, w.status === "Open") },
       { label: "Status", cell: (w) => statusBadge(w.status) },
       { label: "Trades", cell: (w) => tradeCounts(w.trades) },
-      { label: "Actions", cell: (w) => (w.mine ? kept(`win:${w.windowId}:${w.status}:${w.trades?.Pending || 0}`, () =>
-              // the outcome of "Confirm all" stays when the counts change and the row is redrawn
-              windowActions(ctx, w, kept(`outcome:${w.windowId}`, () => h("div", { class: "form-status", role: "status" }))),
-            ) : "—") },
+      { label: "Actions", cell: (w) => (w.mine ? windowActions(ctx, kept, w) : "—") },
     ],
   });
 }
