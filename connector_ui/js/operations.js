@@ -52,6 +52,7 @@ export const KIND_LABELS = {
   "p2p.ev.register": "Register EV",
   "p2p.deposit": "P2P deposit",
   "p2p.window.open": "Open trading window",
+  "p2p.window.close": "Close trading window",
   "p2p.trades.add": "Add P2P trades",
   "p2p.trades.confirm": "Confirm P2P trades",
   "p2p.trades.reject": "Reject P2P trades",
