@@ -4,7 +4,7 @@ UVAMs, bids and activations; a DSO: those in its grid; the TSO and auditors: eve
 - ``registrations``: PODs and UVAMs registered, cumulative, per day (wall clock, UTC);
 - ``periods``: per 15-minute period (platform clock) the kW offered in bids, awarded by
   clearings, activated by set points, and the Wh delivered as settled (the latest version of
-  each settlement), the last ``MAX_PERIODS`` periods that have any;
+  each settlement), every period up to the last that has any (at most ``MAX_PERIODS``);
 - ``zones`` (grid operators and auditors): per grid zone (the PODs' ``locationId``) the PODs,
   their flexibility up and down, and the grid constraints in force or to come.
 """
@@ -110,7 +110,14 @@ def _periods(session: Session, scope: set[str] | None) -> list[dict[str, Any]]:
     for row in settlements:
         for period in json.loads(row.record_json)["periods"]:
             delivered[int(period["start"])] += int(period.get("deliveredWh") or 0)
-    starts = sorted(set(offered) | set(awarded) | set(activated) | set(delivered))[-MAX_PERIODS:]
+    known = set(offered) | set(awarded) | set(activated) | set(delivered)
+    if not known:
+        return []
+    # every period from the first to the last (at most MAX_PERIODS), so that a chart's steps
+    # never hold a value over a gap
+    last = max(known)
+    first = max(min(known), last - (MAX_PERIODS - 1) * PERIOD_SECONDS)
+    starts = range(first, last + PERIOD_SECONDS, PERIOD_SECONDS)
     return [
         {
             "start": iso(start),
