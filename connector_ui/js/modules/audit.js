@@ -88,12 +88,13 @@ function searchForm(ctx, record, matches) {
         if (KEY.test(q)) return ctx.navigate(`#/audit/${encodeURIComponent(q)}`);
         const found = (await ctx.api.get("/ui/audit/find", { q })).data;
         if (!found.length) throw new ApiError(404, { field: "q", message: `no POD, UVAM, settlement or record matches “${q}”` });
-        if (found.length === 1) return ctx.navigate(`#/audit/${encodeURIComponent(found[0].historyId)}?about=${encodeURIComponent(found[0].label)}`);
+        const trailOf = (m) => `#/audit/${encodeURIComponent(m.historyId)}?about=${encodeURIComponent(m.label)}&q=${encodeURIComponent(q)}`;
+        if (found.length === 1) return ctx.navigate(trailOf(found[0]));
         fill(
           matches,
           section(
             `${found.length} records match “${q}”`,
-            h("ul", { class: "plain matches" }, found.map((m) => h("li", {}, h("a", { href: `#/audit/${encodeURIComponent(m.historyId)}?about=${encodeURIComponent(m.label)}` }, m.label)))),
+            h("ul", { class: "plain matches" }, found.map((m) => h("li", {}, h("a", { href: trailOf(m) }, m.label)))),
           ),
         );
       } catch (error) {
