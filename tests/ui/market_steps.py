@@ -22,11 +22,20 @@ period_after = flows.period_after
 
 
 def qualified_uvam_by_api(
-    world: Any, slug: str = "bsp1", kw: int = 30, *, admit: bool = True, **changes: Any
+    world: Any,
+    slug: str = "bsp1",
+    kw: int = 30,
+    *,
+    admit: bool = True,
+    devices: list[str] | None = None,
+    **changes: Any,
 ) -> tuple[str, str]:
-    """A UVAM of one validated POD, qualified by the TSO and (unless ``admit`` is false)
-    admitted to the market; returns (UVAM id, POD id)."""
-    pod_id, _ = validated_pod_by_api(world, slug, maximumFlexUp=kw, maximumFlexDown=kw)
+    """A UVAM of one validated POD (with an EV charger, appended to ``devices``, if given),
+    qualified by the TSO and (unless ``admit`` is false) admitted to the market; returns
+    (UVAM id, POD id)."""
+    pod_id, _ = validated_pod_by_api(
+        world, slug, devices=devices, maximumFlexUp=kw, maximumFlexDown=kw
+    )
     uvam_id = reg.register_uvam(
         world, slug, maximumQualifiedPower=kw, minimumQualifiedPower=kw, **changes
     )
@@ -50,10 +59,12 @@ def dso_checks(world: Any, bid_ids: list[str]) -> None:
         operations.execute(checker, operation_id)
 
 
-def active_bid_by_api(world: Any, slug: str = "bsp1", *, ack_s: int = 900) -> dict[str, Any]:
+def active_bid_by_api(
+    world: Any, slug: str = "bsp1", *, ack_s: int = 900, devices: list[str] | None = None
+) -> dict[str, Any]:
     """An Active bid of ``slug`` (20 kW up for two periods at 80 EUR/MWh) on a product of its
     own; returns ``{bidId, product, start, uvamId, podId}``."""
-    uvam_id, pod_id = qualified_uvam_by_api(world, slug)
+    uvam_id, pod_id = qualified_uvam_by_api(world, slug, devices=devices)
     product = flows.product(world, flows.unique_product("UI"), ack_s=ack_s)
     start = flows.period_after(world, 1300)
     body = flows.bid(uvam_id, product, start, [20, 20], "80")
@@ -66,9 +77,11 @@ def active_bid_by_api(world: Any, slug: str = "bsp1", *, ack_s: int = 900) -> di
     return {"bidId": bid_id, "product": product, "start": start, "uvamId": uvam_id, "podId": pod_id}
 
 
-def activation_by_api(world: Any, slug: str = "bsp1", *, ack_s: int = 900) -> dict[str, Any]:
+def activation_by_api(
+    world: Any, slug: str = "bsp1", *, ack_s: int = 900, devices: list[str] | None = None
+) -> dict[str, Any]:
     """A Sent activation of a selected bid of ``slug``; returns the activation's view."""
-    bid = active_bid_by_api(world, slug, ack_s=ack_s)
+    bid = active_bid_by_api(world, slug, ack_s=ack_s, devices=devices)
     need = {
         "productId": bid["product"],
         "direction": "up",
@@ -96,11 +109,13 @@ def _history_day(t1: int) -> int:
     raise AssertionError("no day of the same type in a week")
 
 
-def settled_activation(world: Any) -> dict[str, Any]:
+def settled_activation(world: Any, *, device_w: int | None = None) -> dict[str, Any]:
     """An activation accepted by bsp1 and delivered (the clocks move past its last period),
     the DSO's readings of its POD on a history day and over the activation, and its
-    settlement recorded by the TSO; returns the settlement's view."""
-    activation = activation_by_api(world, "bsp1")
+    settlement recorded by the TSO; returns the settlement's view. With ``device_w`` the POD
+    has an EV charger, and bsp1 uploads its readings (that many W) over the activation."""
+    devices: list[str] | None = [] if device_w is not None else None
+    activation = activation_by_api(world, "bsp1", devices=devices)
     ack = world.client("bsp1").post(
         f"/market/activations/{activation['id']}/acknowledgement", json={"accept": True}
     )
@@ -118,6 +133,16 @@ def settled_activation(world: Any) -> dict[str, Any]:
         "/market/measurements", json={"kind": "pod", "resolutionSeconds": 60, "readings": rows}
     )
     flows.succeeded(world, "dso1", upload)
+    if devices:
+        device_rows = [
+            {"resourceId": devices[0], "timestamp": start + 60 * i, "powerW": device_w}
+            for i in range(periods * PERIOD_SECONDS // 60)
+        ]
+        sent = world.client("bsp1").post(
+            "/market/measurements",
+            json={"kind": "device", "resolutionSeconds": 60, "readings": device_rows},
+        )
+        flows.succeeded(world, "bsp1", sent)
     settle = world.client("tso").post(
         f"/market/activations/{activation['id']}/settlement",
         json={"method": X_OF_Y, "sanctionEurMwh": "120"},

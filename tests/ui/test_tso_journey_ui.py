@@ -42,7 +42,7 @@ def test_tso_reads_the_merit_order_of_a_need(sign_in, ui_world):
 
 
 def test_tso_confirms_a_dispute_with_a_reply_the_bsp_reads(sign_in, ui_world):
-    settlement = settled_activation(ui_world)
+    settlement = settled_activation(ui_world, device_w=9_000)  # the chargers say 9 kW
     disputed = ui_world.client("bsp1").post(
         f"/settlements/{settlement['id']}/dispute",
         json={"reason": "Our chargers show the set point was met"},
@@ -62,13 +62,13 @@ def test_tso_confirms_a_dispute_with_a_reply_the_bsp_reads(sign_in, ui_world):
     readings = page.get_by_role("table", name="DSO meter and BSP device readings")
     rows = readings.locator("tbody tr")
     expect(rows).to_have_count(2)
-    expect(rows.first.locator("td").nth(2)).to_have_text("1.500")  # 6 kW metered for 15 min
-    expect(rows.first.locator("td").nth(3)).to_have_text("no reading")
-    expect(page.get_by_role("region", name="DSO meter and BSP device readings")).to_contain_text(
-        "The BSP sent no device readings for this activation."
-    )
+    cells = rows.first.locator("td")
+    expect(cells.nth(2)).to_have_text("1.500")  # the DSO meter: 6 kW for 15 min
+    expect(cells.nth(3)).to_have_text("2.250")  # the BSP's charger: 9 kW for 15 min
+    expect(cells.nth(4)).to_have_text("0.750")
+    expect(cells.nth(5)).to_have_text("disagree")
     resolve = page.get_by_role("form", name="Resolve the dispute")
-    reply = "The DSO meter settles; your chargers' readings were not sent for this activation."
+    reply = "The DSO meter settles; your charger's readings are 0.75 kWh above it each period."
     resolve.get_by_role("textbox", name="Reply to the BSP (with Confirm)", exact=True).fill(reply)
     tso.shot("dispute-reply")
     page.set_viewport_size(PHONE)
