@@ -1,11 +1,13 @@
 """Every table sorts by its columns (header buttons with aria-sort, by keyboard too), filters
 by date range and BSP where it has them, pages its rows and exports the rows that pass its
-filters as CSV: the TSO's Bids table, and a long table drawn by the same helper."""
+filters as CSV: the TSO's merit order and Needs tables, and a long table drawn by the same
+helper."""
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import date, timedelta
 
 from playwright.sync_api import expect
@@ -16,54 +18,52 @@ DESKTOP = {"width": 1440, "height": 900}
 PHONE = {"width": 390, "height": 844}
 
 
-def test_tso_sorts_filters_and_exports_the_bids_table(sign_in, ui_world):
+def test_tso_sorts_filters_and_exports_tables(sign_in, ui_world):
     need = two_bsp_need(ui_world)
     tso = sign_in("tso", DESKTOP)
     page = tso.page
     tso.nav("Market")
-    region = page.get_by_role("region", name="Bids")
-    bids = region.get_by_role("table", name="Bids")
-    expect(bids.locator(f'tr[data-bid="{need["cheap"]}"]')).to_be_visible()
+    needs = page.get_by_role("region", name="Needs")
+    row = needs.get_by_role("table", name="Needs").locator(f'tr[data-need="{need["needId"]}"]')
+    row.get_by_role("button", name=f"Merit order of need {need['needId'][:8]}").click()
+    merit = needs.get_by_role("region", name=f"Merit order of need {need['needId'][:8]}")
+    table = merit.locator(".merit-period").first.get_by_role("table")
+    prices = table.locator("tbody tr td:nth-child(2)")
+    expect(prices).to_have_text(["60", "80"])  # merit order: cheapest first
 
-    price = bids.get_by_role("columnheader", name="Price (EUR/MWh)")
+    price = table.get_by_role("columnheader", name="Price (EUR/MWh)")
     price.get_by_role("button").click()
     expect(price).to_have_attribute("aria-sort", "ascending")
-    prices = bids.locator("tbody tr td:nth-child(8)")
-    values = [float(text) for text in prices.all_inner_texts()]
-    assert values == sorted(values), values
+    expect(prices).to_have_text(["60", "80"])
     # by keyboard: the focus stays on the header button, Enter turns the order round
     expect(price.get_by_role("button")).to_be_focused()
     page.keyboard.press("Enter")
     expect(price).to_have_attribute("aria-sort", "descending")
-    values = [float(text) for text in prices.all_inner_texts()]
-    assert values == sorted(values, reverse=True), values
-    tso.shot("bids-sorted")
+    expect(prices).to_have_text(["80", "60"])
+    tso.shot("merit-sorted")
 
-    filters = region.get_by_role("group", name="Filter Bids")
-    filters.get_by_role("combobox", name="BSP", exact=True).select_option("BSP2")
-    bsps = bids.locator("tbody tr td:nth-child(2)")
-    expect(bsps.first).to_have_text("BSP2")
-    assert set(bsps.all_inner_texts()) == {"BSP2"}
+    period = merit.locator(".merit-period").first
+    period.get_by_role("combobox", name="BSP", exact=True).select_option("BSP2")
+    expect(table.locator("tbody tr")).to_have_count(1)
+    expect(table.locator("tbody tr td:nth-child(5)")).to_have_text("BSP2")
     with page.expect_download() as download:
-        region.get_by_role("button", name="Export CSV: Bids", exact=True).click()
+        period.get_by_role("button", name=re.compile("^Export CSV: Merit order")).click()
     rows = list(csv.DictReader(io.StringIO(download.value.path().read_text(encoding="utf-8-sig"))))
-    assert rows
-    assert {row["BSP"] for row in rows} == {"BSP2"}
-    assert need["cheap"] not in {row["Bid"] for row in rows}  # the short id is shown and exported
-    assert any(need["cheap"].startswith(row["Bid"]) for row in rows)
-    assert "Update or withdraw" not in rows[0]
-    assert rows[0]["Delivery start (platform clock)"].endswith(("Z", "+00:00"))  # raw ISO
-    tso.shot("bids-filtered")
+    assert [(r["Rank"], r["Price (EUR/MWh)"], r["BSP"]) for r in rows] == [("1", "60", "BSP2")]
+    assert need["cheap"].startswith(rows[0]["Bid"])
+    tso.shot("merit-filtered")
     page.set_viewport_size(PHONE)
-    tso.shot("bids-filtered-phone")
+    tso.shot("merit-filtered-phone")
     page.set_viewport_size(DESKTOP)
 
+    # a date range on the Needs table: nothing after a month from now, everything again after
+    filters = needs.get_by_role("group", name="Filter Needs")
     after = (date.today() + timedelta(days=30)).isoformat()
-    filters.get_by_label("Delivery start (platform clock): from", exact=True).fill(after)
-    expect(region).to_contain_text("No row matches these filters.")
-    filters.get_by_label("Delivery start (platform clock): from", exact=True).fill("")
-    filters.get_by_role("combobox", name="BSP", exact=True).select_option("")
-    expect(bids.locator(f'tr[data-bid="{need["cheap"]}"]')).to_be_visible()
+    start = filters.get_by_label("Delivery start (platform clock): from", exact=True)
+    start.fill(after)
+    expect(needs).to_contain_text("No row matches these filters.")
+    start.fill("")
+    expect(row).to_be_visible()
 
 
 def test_a_long_table_is_paged(sign_in):
