@@ -18,12 +18,12 @@ from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
-from api.deps import CurrentOrg, SessionDep
+from api.deps import CurrentOrg, RuntimeDep, SessionDep
 from ledger.db.models import Organisation
 from ledger.domain.enums import Role
 from ledger.market.periods import iso
 from ledger.services import attention as attention_service
-from ledger.services import ui_market
+from ledger.services import ui_audit, ui_market, ui_merit, ui_p2p, ui_portfolio
 from ledger.services.market_common import now
 from ledger.settings import PROJECT_ROOT
 
@@ -83,6 +83,43 @@ def attention(org: CurrentOrg, session: SessionDep) -> dict[str, Any]:
 )
 def market_uvams(org: CurrentOrg, session: SessionDep) -> dict[str, Any]:
     return ui_market.market_uvams(session, org)
+
+
+@router.get(
+    f"{UI_PATH}/audit/find",
+    summary="Records by POD code, UVAM name, settlement id or record id, with their audit trail",
+)
+def audit_find(org: CurrentOrg, session: SessionDep, q: str = "") -> dict[str, Any]:
+    """Each match names the id its history is kept under (``GET /audit/history/{id}``): a
+    settlement's is its activation's."""
+    matches = [match.as_dict() for match in ui_audit.find_records(session, org, q)]
+    return {"data": matches, "count": len(matches)}
+
+
+@router.get(
+    f"{UI_PATH}/p2p/windows",
+    summary="Trading windows (an operator's own), newest first, with trades counted by status",
+)
+def p2p_windows(
+    org: CurrentOrg, runtime: RuntimeDep, session: SessionDep, limit: int = 10, offset: int = 0
+) -> dict[str, Any]:
+    return ui_p2p.trading_windows(runtime, session, org, limit=limit, offset=offset)
+
+
+@router.get(
+    f"{UI_PATH}/market/needs/{{need_id}}/merit-order",
+    summary="A cleared need's bids per period in merit order, cleared again from its inputs",
+)
+def need_merit_order(need_id: str, org: CurrentOrg, session: SessionDep) -> dict[str, Any]:
+    return ui_merit.merit_order(session, org, need_id)
+
+
+@router.get(
+    f"{UI_PATH}/portfolio",
+    summary="Registrations per day, bids, awards, activations and deliveries per period, zones",
+)
+def portfolio(org: CurrentOrg, session: SessionDep) -> dict[str, Any]:
+    return ui_portfolio.portfolio(session, org)
 
 
 @router.get(f"{UI_PATH}/clock", summary="The platform's clock (deadlines are counted on it)")

@@ -7,7 +7,17 @@ import uPlot from "../vendor/uPlot.esm.js";
 import { h } from "./ui.js";
 
 /** Colours of the series (the legend's swatches use the same, see app.css .series-*). */
-const COLOURS = { baseline: "#5a6677", setpoint: "#0b5cad", measured: "#c25e00", offered: "#0b5cad", awarded: "#1e7b34", activated: "#c25e00" };
+const COLOURS = {
+  baseline: "#5a6677",
+  setpoint: "#0b5cad",
+  measured: "#c25e00",
+  offered: "#0b5cad",
+  awarded: "#1e7b34",
+  activated: "#c25e00",
+  delivered: "#6b3fa0",
+  pods: "#0b5cad",
+  uvams: "#1e7b34",
+};
 const HEIGHT = 300;
 const PHONE_WIDTH = 480;
 
@@ -30,11 +40,16 @@ function hhmm(seconds) {
   return new Date(seconds * 1000).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" });
 }
 
+function dayMonth(seconds) {
+  return new Date(seconds * 1000).toLocaleDateString(undefined, { day: "numeric", month: "short" });
+}
+
 /**
  * A step chart of power per period. periods: [{start (ISO or unix s), durationS}];
- * series: [{key, label, values: [kW|null], dash?}]. Returns a <figure>.
+ * series: [{key, label, values: [kW|null], dash?}]; `by: "day"` labels the time axis with
+ * dates (periods of a day) instead of times. Returns a <figure>.
  */
-export function stepChart({ periods, series, title, unit = "kW", caption }) {
+export function stepChart({ periods, series, title, unit = "kW", caption, by = "time" }) {
   const starts = periods.map((p) => (typeof p.start === "number" ? p.start : Date.parse(p.start) / 1000));
   const end = starts.at(-1) + (periods.at(-1).durationS || 900);
   // a step line holds each value over its period: the last value is repeated at the end
@@ -69,7 +84,7 @@ export function stepChart({ periods, series, title, unit = "kW", caption }) {
       scales: { x: { time: false }, y: { range: () => [ticks[0], ticks.at(-1)] } },
       axes: [
         // period boundaries, every one or every few so that the labels do not overlap
-        { ...axis, splits: () => xs.filter((_, i) => i % Math.ceil((xs.length * 64) / width) === 0), values: (_, splits) => splits.map(hhmm) },
+        { ...axis, splits: () => xs.filter((_, i) => i % Math.ceil((xs.length * 64) / width) === 0), values: (_, splits) => splits.map(by === "day" ? dayMonth : hhmm) },
         { ...axis, label: unit, labelFont: font, size: phone ? 44 : 50, splits: () => ticks, values: (_, splits) => splits.map((v) => String(v)) },
       ],
       series: [

@@ -2,6 +2,8 @@
 // tables that turn into cards on narrow screens, pagination, form fields with labels, hints and
 // the API's field-level errors.
 
+import { cellValue, exportRows, filterRows, isDataColumn, sortRows, TABLE_PAGE_SIZE, tableState } from "./table-tools.js";
+
 /** Build an element: h("a", {href: "#/x", class: "button"}, "text", child, [more]). */
 export function h(tag, attrs = {}, ...children) {
   const element = document.createElement(tag);
@@ -139,10 +141,62 @@ export function facts(pairs) {
 
 /**
  * A table; each cell carries its column label so that narrow screens can show rows as cards.
- * columns: [{label, cell: (row) => node|string, class?}]
+ * columns: [{label, cell: (row) => node|string, class?, value?, filter?, csv?, sort?}]
+ * groupBy: {key: (row) => text, label: (key, rows) => node}: rows of the same key together
+ * under a header row of their own (in order of first appearance).
+ * Every table sorts by its columns, filters by date and BSP where it has them, pages its rows
+ * and exports them as CSV (js/table-tools.js); `tools: false` leaves a bare table.
  */
-export function table({ columns, rows, caption, empty = "Nothing to show.", rowAttrs }) {
+export function table({ columns, rows, caption, empty = "Nothing to show.", rowAttrs, groupBy, pageSize = TABLE_PAGE_SIZE, tools = true }) {
   if (!rows.length) return h("p", { class: "muted empty" }, empty);
+  const state = tableState(caption);
+  const data = columns.map((c) => tools && isDataColumn(c, rows));
+  const content = h("div", { class: "table-content" });
+  const exportButton = h("button", { type: "button", class: "small", "aria-label": `Export CSV: ${caption || "table"}` }, "Export CSV");
+  const draw = (focusColumn) => {
+    const shown = sortRows(columns, filterRows(columns, rows, state), state);
+    const pages = Math.max(1, Math.ceil(shown.length / pageSize));
+    state.page = Math.min(state.page, pages - 1);
+    const paged = shown.length > pageSize ? shown.slice(state.page * pageSize, (state.page + 1) * pageSize) : shown;
+    exportButton.onclick = () => exportRows(columns.filter((_, i) => data[i]), shown, caption);
+    fill(
+      content,
+      shown.length ? tableElement({ columns, rows: paged, caption, rowAttrs, groupBy, state, sortable: data, onSort: (i) => {
+        state.descending = state.sort === i ? !state.descending : false;
+        state.sort = i;
+        state.page = 0;
+        draw(i);
+      } }) : h("p", { class: "muted empty" }, "No row matches these filters."),
+      shown.length > pageSize
+        ? pager({ count: shown.length, limit: pageSize, offset: state.page * pageSize, label: `Pages of ${caption || "the table"}`, onPage: (offset) => { state.page = Math.floor(offset / pageSize); draw(); } })
+        : null,
+    );
+    if (focusColumn !== undefined) content.querySelector(`th[data-column="${focusColumn}"] button`)?.focus();
+  };
+  draw();
+  if (!tools) return content;
+  return h("div", { class: "data-table" }, tableFilters(columns, rows, caption, state, () => { state.page = 0; draw(); }), h("div", { class: "table-tools" }, exportButton), content);
+}
+
+function tableElement({ columns, rows, caption, rowAttrs, groupBy, state, sortable, onSort }) {
+  const row = (item) => h("tr", rowAttrs ? rowAttrs(item) : {}, columns.map((c) => h("td", { "data-label": c.label, class: c.class }, c.cell(item))));
+  const groups = new Map();
+  if (groupBy) for (const item of rows) groups.set(groupBy.key(item), [...(groups.get(groupBy.key(item)) || []), item]);
+  const body = groupBy
+    ? [...groups].map(([key, items]) =>
+        h("tbody", { class: "group", "data-group": key }, h("tr", { class: "group-row" }, h("th", { scope: "rowgroup", colspan: columns.length }, groupBy.label(key, items))), items.map(row)),
+      )
+    : h("tbody", {}, rows.map(row));
+  const header = (c, i) => {
+    if (!sortable[i] || c.sort === false) return h("th", { scope: "col" }, c.label);
+    const sorted = state.sort === i;
+    const direction = sorted ? (state.descending ? "descending" : "ascending") : null;
+    return h(
+      "th",
+      { scope: "col", "data-column": i, "aria-sort": direction },
+      h("button", { type: "button", class: "sort", onclick: () => onSort(i) }, c.label, h("span", { class: "sort-mark", "aria-hidden": "true" }, sorted ? (state.descending ? " ▼" : " ▲") : " ↕")),
+    );
+  };
   return h(
     "div",
     { class: "table-wrap" },
@@ -150,19 +204,36 @@ export function table({ columns, rows, caption, empty = "Nothing to show.", rowA
       "table",
       { class: "responsive" },
       caption ? h("caption", { class: "visually-hidden" }, caption) : null,
-      h("thead", {}, h("tr", {}, columns.map((c) => h("th", { scope: "col" }, c.label)))),
-      h(
-        "tbody",
-        {},
-        rows.map((row) =>
-          h(
-            "tr",
-            rowAttrs ? rowAttrs(row) : {},
-            columns.map((c) => h("td", { "data-label": c.label, class: c.class }, c.cell(row))),
-          ),
-        ),
-      ),
+      h("thead", {}, h("tr", {}, columns.map(header))),
+      body,
     ),
+  );
+}
+
+/** Date range and BSP filters, for a table that has such columns. */
+function tableFilters(columns, rows, caption, state, changed) {
+  const date = columns.find((c) => c.filter === "date");
+  const bsp = columns.find((c) => c.filter === "bsp");
+  if (!date && !bsp) return null;
+  const id = uniqueId("table-filter");
+  const control = (name, label, element) => h("div", { class: "field" }, h("label", { for: `${id}-${name}` }, label), element);
+  const input = (name) => {
+    const element = h("input", { type: "date", id: `${id}-${name}`, value: state[name] });
+    element.addEventListener("change", () => { state[name] = element.value; changed(); });
+    return element;
+  };
+  let bspSelect = null;
+  if (bsp) {
+    const names = [...new Set(rows.map((row) => cellValue(bsp, row)).filter(Boolean))].sort();
+    bspSelect = h("select", { id: `${id}-bsp` }, h("option", { value: "" }, "Every BSP"), names.map((n) => h("option", { value: n, selected: n === state.bsp }, n)));
+    bspSelect.addEventListener("change", () => { state.bsp = bspSelect.value; changed(); });
+  }
+  return h(
+    "div",
+    { class: "table-filters", role: "group", "aria-label": `Filter ${caption || "the table"}` },
+    date ? control("from", `${date.label}: from`, input("from")) : null,
+    date ? control("to", `${date.label}: to`, input("to")) : null,
+    bspSelect ? control("bsp", "BSP", bspSelect) : null,
   );
 }
 

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import and_, func
 from sqlmodel import Session, col, select
 
-from ledger.audit.render import readable, summary, timestamp_text
+from ledger.audit.render import change_text, event_label, readable, summary, timestamp_text
 from ledger.db.index_models import ChainEvent, IndexedBlock
 from ledger.errors import InvalidInput
 
@@ -98,6 +98,8 @@ def export(
             "logIndex": event.log_index,
             "contract": event.contract,
             "event": event.name,
+            "label": event_label(event.name),
+            "change": change_text(event.name, event.args),
             "actor": event.actor_id,
             "sender": event.sender,
             "summary": summary(event.name, event.args),

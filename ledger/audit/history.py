@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import and_
 from sqlmodel import Session, col, select
 
-from ledger.audit.render import summary, timestamp_text
+from ledger.audit.render import change_text, event_label, summary, timestamp_text
 from ledger.chain.abi import DecodedEvent
 from ledger.chain.client import ChainClient
 from ledger.db.index_models import ChainEvent, ChainEventRef, IndexedBlock
@@ -21,8 +21,21 @@ from ledger.errors import InvalidInput
 from ledger.ids import chain_key
 from ledger.indexer.fetch import batched
 
-#: Kinds of records whose chain key is ``chain_key(kind, id)``; later issues add theirs.
-RECORD_KINDS = ("pod", "device", "uvam", "relation", "attachment")
+#: Kinds of records whose chain key is ``chain_key(kind, id)``. A settlement's events name its
+#: activation, so the activation id finds them.
+RECORD_KINDS = (
+    "pod",
+    "device",
+    "uvam",
+    "relation",
+    "attachment",
+    "bid",
+    "need",
+    "activation",
+    "p2p-ev",
+    "p2p-window",
+    "p2p-trade",
+)
 ID_CHUNK = 500
 
 
@@ -50,6 +63,8 @@ class HistoryEntry:
             "logIndex": self.log_index,
             "contract": self.contract,
             "event": self.event,
+            "label": event_label(self.event),
+            "change": change_text(self.event, self.args),
             "as": self.role,
             "actor": self.actor,
             "summary": self.summary,

@@ -237,14 +237,17 @@ def resolve(
     settlement_id: str,
     request: dict[str, Any],
 ) -> Operation:
-    """The TSO resolves a dispute: ``{"decision": "confirm"}`` or ``{"decision": "resettle",
-    "method": {...}}`` (a new version, computed by a worker, with the activation's fixed terms
-    and the previous version's method corrected by ``method``)."""
+    """The TSO resolves a dispute: ``{"decision": "confirm", "reply": "..."}`` or
+    ``{"decision": "resettle", "method": {...}}`` (a new version, computed by a worker, with the
+    activation's fixed terms and the previous version's method corrected by ``method``). The
+    optional ``reply`` to a confirmed dispute is kept with the version's history and shown to
+    the BSP (off chain, like the dispute's reason)."""
     row = _settlement(session, tso, settlement_id)
     activation = session.get(MarketActivation, row.activation_id)
     assert activation is not None
     decision = request.get("decision")
     if decision == "confirm":
+        reply = _reply(request.get("reply"))
         operation = operations.accept(
             session,
             organisation=tso,
@@ -254,6 +257,7 @@ def resolve(
                 "settlementId": row.id,
                 "activationKey": activation.chain_key,
                 "version": row.version,
+                "reply": reply,
             },
         )
         simulate(
@@ -343,6 +347,23 @@ def _row(session: Session, operation: Operation) -> Settlement:
     row = session.get(Settlement, operation.payload["settlementId"])
     assert row is not None
     return row
+
+
+MAX_REPLY_CHARS = 2000
+
+
+def _reply(value: Any) -> str | None:
+    """The TSO's reply to a confirmed dispute: text of at most 2000 characters, or none."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidInput("the reply is text", field="reply")
+    text = value.strip()
+    if len(text) > MAX_REPLY_CHARS:
+        raise InvalidInput(
+            f"the reply is {len(text)} characters; at most {MAX_REPLY_CHARS}", field="reply"
+        )
+    return text or None
 
 
 def _log(row: Settlement, event: Any, what: str, **extra: Any) -> None:
@@ -495,7 +516,7 @@ class ConfirmHandler(Handler):
         row = _row(session, operation)
         for _, event in events(receipts, "SettlementConfirmed"):
             row.resolution = "confirmed"
-            _log(row, event, "confirmed")
+            _log(row, event, "confirmed", reply=operation.payload.get("reply"))
         _mark_final(row, receipts)
         return []
 
@@ -617,6 +638,9 @@ def settlement_view(row: Settlement, *, with_periods: bool = True) -> dict[str, 
         "answerDeadline": iso(row.answer_deadline) if row.answer_deadline else None,
         "disputeReason": row.dispute_reason,
         "resolution": row.resolution,
+        "resolutionReply": next(
+            (entry["reply"] for entry in reversed(row.history) if entry.get("reply")), None
+        ),
         "history": row.history,
         "transactionHash": row.transaction_hash,
         "createdAt": row.created_at.isoformat(),

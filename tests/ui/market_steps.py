@@ -17,14 +17,25 @@ from tests.market import flows
 from tests.ui.steps import validated_pod_by_api
 
 X_OF_Y = {"name": "xOfY", "x": 1, "y": 1, "minDays": 1}
+#: The first period starting after now + seconds on the platform's clock (test_market_bsp_ui).
+period_after = flows.period_after
 
 
 def qualified_uvam_by_api(
-    world: Any, slug: str = "bsp1", kw: int = 30, *, admit: bool = True, **changes: Any
+    world: Any,
+    slug: str = "bsp1",
+    kw: int = 30,
+    *,
+    admit: bool = True,
+    devices: list[str] | None = None,
+    **changes: Any,
 ) -> tuple[str, str]:
-    """A UVAM of one validated POD, qualified by the TSO and (unless ``admit`` is false)
-    admitted to the market; returns (UVAM id, POD id)."""
-    pod_id, _ = validated_pod_by_api(world, slug, maximumFlexUp=kw, maximumFlexDown=kw)
+    """A UVAM of one validated POD (with an EV charger, appended to ``devices``, if given),
+    qualified by the TSO and (unless ``admit`` is false) admitted to the market; returns
+    (UVAM id, POD id)."""
+    pod_id, _ = validated_pod_by_api(
+        world, slug, devices=devices, maximumFlexUp=kw, maximumFlexDown=kw
+    )
     uvam_id = reg.register_uvam(
         world, slug, maximumQualifiedPower=kw, minimumQualifiedPower=kw, **changes
     )
@@ -48,10 +59,12 @@ def dso_checks(world: Any, bid_ids: list[str]) -> None:
         operations.execute(checker, operation_id)
 
 
-def active_bid_by_api(world: Any, slug: str = "bsp1", *, ack_s: int = 900) -> dict[str, Any]:
+def active_bid_by_api(
+    world: Any, slug: str = "bsp1", *, ack_s: int = 900, devices: list[str] | None = None
+) -> dict[str, Any]:
     """An Active bid of ``slug`` (20 kW up for two periods at 80 EUR/MWh) on a product of its
     own; returns ``{bidId, product, start, uvamId, podId}``."""
-    uvam_id, pod_id = qualified_uvam_by_api(world, slug)
+    uvam_id, pod_id = qualified_uvam_by_api(world, slug, devices=devices)
     product = flows.product(world, flows.unique_product("UI"), ack_s=ack_s)
     start = flows.period_after(world, 1300)
     body = flows.bid(uvam_id, product, start, [20, 20], "80")
@@ -64,9 +77,11 @@ def active_bid_by_api(world: Any, slug: str = "bsp1", *, ack_s: int = 900) -> di
     return {"bidId": bid_id, "product": product, "start": start, "uvamId": uvam_id, "podId": pod_id}
 
 
-def activation_by_api(world: Any, slug: str = "bsp1", *, ack_s: int = 900) -> dict[str, Any]:
+def activation_by_api(
+    world: Any, slug: str = "bsp1", *, ack_s: int = 900, devices: list[str] | None = None
+) -> dict[str, Any]:
     """A Sent activation of a selected bid of ``slug``; returns the activation's view."""
-    bid = active_bid_by_api(world, slug, ack_s=ack_s)
+    bid = active_bid_by_api(world, slug, ack_s=ack_s, devices=devices)
     need = {
         "productId": bid["product"],
         "direction": "up",
@@ -95,11 +110,13 @@ def _history_day(t1: int) -> int:
     raise AssertionError("no day of the same type in a week")
 
 
-def settled_activation(world: Any) -> dict[str, Any]:
+def settled_activation(world: Any, *, device_w: int | None = None) -> dict[str, Any]:
     """An activation accepted by bsp1 and delivered (the clocks move past its last period),
     the DSO's readings of its POD on a history day and over the activation, and its
-    settlement recorded by the TSO; returns the settlement's view."""
-    activation = activation_by_api(world, "bsp1")
+    settlement recorded by the TSO; returns the settlement's view. With ``device_w`` the POD
+    has an EV charger, and bsp1 uploads its readings (that many W) over the activation."""
+    devices: list[str] | None = [] if device_w is not None else None
+    activation = activation_by_api(world, "bsp1", devices=devices)
     ack = world.client("bsp1").post(
         f"/market/activations/{activation['id']}/acknowledgement", json={"accept": True}
     )
@@ -117,6 +134,16 @@ def settled_activation(world: Any) -> dict[str, Any]:
         "/market/measurements", json={"kind": "pod", "resolutionSeconds": 60, "readings": rows}
     )
     flows.succeeded(world, "dso1", upload)
+    if devices:
+        device_rows = [
+            {"resourceId": devices[0], "timestamp": start + 60 * i, "powerW": device_w}
+            for i in range(periods * PERIOD_SECONDS // 60)
+        ]
+        sent = world.client("bsp1").post(
+            "/market/measurements",
+            json={"kind": "device", "resolutionSeconds": 60, "readings": device_rows},
+        )
+        flows.succeeded(world, "bsp1", sent)
     settle = world.client("tso").post(
         f"/market/activations/{activation['id']}/settlement",
         json={"method": X_OF_Y, "sanctionEurMwh": "120"},
@@ -134,3 +161,33 @@ def uvam_name_of_activation(world: Any, activation_id: str, slug: str = "bsp1") 
     client = world.client(slug)
     uvam_id = client.get(f"/market/activations/{activation_id}").json()["uvamId"]
     return str(client.get(f"/uvams/{uvam_id}").json()["name"])
+
+
+def two_bsp_need(world: Any) -> dict[str, Any]:
+    """Two Active bids on one product, 20 kW up for two periods each: bsp1's at 80 EUR/MWh and
+    bsp2's at 60; a need of 30 kW per period cleared against them at its gate (bsp2's bid
+    first, in full; bsp1's for the 10 kW left). Returns ``{needId, cheap, dear}`` (bid ids)."""
+    product = flows.product(world, flows.unique_product("MO"))
+    start = flows.period_after(world, 1300)
+    bids = {}
+    for slug, price in (("bsp1", "80"), ("bsp2", "60")):
+        uvam_id, _ = qualified_uvam_by_api(world, slug)
+        body = flows.bid(uvam_id, product, start, [20, 20], price)
+        response = world.client(slug).post("/market/bids", json={"bids": [body]})
+        assert flows.done(world, slug, response)["status"] == "succeeded"
+        [bids[slug]] = response.json()["bidIds"]
+        flows.wait_bids(world, slug, [bids[slug]], {"Received", "Active"})
+    dso_checks(world, list(bids.values()))
+    for slug, bid_id in bids.items():
+        flows.wait_bids(world, slug, [bid_id], {"Active"})
+    need = {
+        "productId": product,
+        "direction": "up",
+        "deliveryStart": iso(start),
+        "quantitiesKw": [30, 30],
+    }
+    published = flows.need_at_gate(world, need)
+    assert published["status"] == "succeeded", published
+    need_id = published["result"]["needId"]
+    flows.wait_status(world, "tso", f"/market/needs/{need_id}", {"Cleared"})
+    return {"needId": need_id, "cheap": bids["bsp2"], "dear": bids["bsp1"]}

@@ -66,10 +66,19 @@ def decide_pod(world: Any, slug: str, pod_id: str, approve: bool = True, *reason
     flows.succeeded(world, slug, world.client(slug).post(f"/pods/{pod_id}/review", json=body))
 
 
-def validated_pod_by_api(world: Any, slug: str = "bsp1", **changes: Any) -> tuple[str, str]:
-    """A POD taken through the whole review by API calls; returns (id, POD code)."""
+def validated_pod_by_api(
+    world: Any, slug: str = "bsp1", *, devices: list[str] | None = None, **changes: Any
+) -> tuple[str, str]:
+    """A POD taken through the whole review by API calls; returns (id, POD code). Given a
+    ``devices`` list, the POD gets an EV charger first, whose id is appended to it."""
     code = payloads.metering_point_id()
     pod_id = flows.register_pod(world, slug, "dso1", meteringPointId=code, **changes)
+    if devices is not None:
+        response = world.client(slug).post(
+            f"/pods/{pod_id}/flex-devices", json=payloads.flex_device_body(pod_id)
+        )
+        flows.succeeded(world, slug, response)
+        devices.append(response.json()["deviceId"])
     flows.set_pod_status(world, slug, pod_id, "Open")
     flows.set_pod_status(world, slug, pod_id, "UnderReview")
     decide_pod(world, "tso", pod_id)

@@ -38,18 +38,21 @@ def test_a_wrong_token_is_shown_on_the_token_field(browser, ui_world: World, sho
 def test_navigation_shows_the_pages_of_the_role_whose_api_exists(sign_in):
     expected = {
         "bsp1": [
-            *("Home", "Resources", "Resource groups", "Mass loading"),
+            *("Home", "Portfolio", "Resources", "Resource groups", "Mass loading"),
             *("Market", "Settlement", "P2P trades", "Operations"),
         ],
         "tso": [
-            *("Home", "Validation queue", "Resources", "Resource groups"),
+            *("Home", "Portfolio", "Validation queue", "Resources", "Resource groups"),
             *("Market", "Grid constraints", "Settlement", "P2P trades", "Audit", "Operations"),
         ],
         "dso2": [
-            *("Home", "Validation queue", "Resources", "Resource groups"),
+            *("Home", "Portfolio", "Validation queue", "Resources", "Resource groups"),
             *("Market", "Grid constraints", "P2P trades", "Operations"),
         ],
-        "auditor": ["Home", "Resources", "Resource groups", "P2P trades", "Audit", "Operations"],
+        "auditor": [
+            *("Home", "Portfolio", "Resources", "Resource groups", "Market"),
+            *("Settlement", "P2P trades", "Audit", "Operations"),
+        ],
     }
     for slug, pages in expected.items():
         session = sign_in(slug)

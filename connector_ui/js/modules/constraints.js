@@ -122,8 +122,8 @@ function constraintsTable(rows, podCodes) {
       { label: "Light", cell: (c) => statusBadge(c.light) },
       { label: "Limit", cell: (c) => (c.limitKw === null || c.limitKw === undefined ? "—" : kw(c.limitKw)) },
       { label: "Direction", cell: (c) => c.direction || "both" },
-      { label: onClock("From", "platform"), cell: (c) => formatDate(c.start) },
-      { label: onClock("Until", "platform"), cell: (c) => formatDate(c.end) },
+      { label: onClock("From", "platform"), value: (c) => c.start, filter: "date", cell: (c) => formatDate(c.start) },
+      { label: onClock("Until", "platform"), value: (c) => c.end, cell: (c) => formatDate(c.end) },
       { label: "Reason", cell: (c) => [c.reasonCode, c.reason].filter(Boolean).join(": ") },
     ],
   });

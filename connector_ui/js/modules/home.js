@@ -80,7 +80,7 @@ function drawBsp(ctx, data) {
           { label: "POD", cell: podLink },
           { label: "Name", cell: (p) => p.resourceName },
           { label: "Status", cell: (p) => statusBadge(p.status) },
-          { label: onClock("Updated", "wall"), cell: (p) => formatDate(p.updatedAt) },
+          { label: onClock("Updated", "wall"), value: (p) => p.updatedAt, cell: (p) => formatDate(p.updatedAt) },
         ],
       }),
       toComplete.count > toComplete.items.length
@@ -130,7 +130,7 @@ function operationsSection(operations) {
         { label: "Operation", cell: (o) => kindLabel(o.kind) },
         { label: "Status", cell: (o) => statusBadge(o.status) },
         { label: "Transaction", cell: (o) => shortHash(o.transactionHashes?.[0]) },
-        { label: onClock("When", "wall"), cell: (o) => formatDate(o.createdAt) },
+        { label: onClock("When", "wall"), value: (o) => o.createdAt, cell: (o) => formatDate(o.createdAt) },
       ],
     }),
     h("p", {}, h("a", { href: "#/operations" }, "All operations")),

@@ -14,9 +14,10 @@ import market from "./market.js";
 import massLoad from "./mass-load.js";
 import operations from "./operations.js";
 import p2p from "./p2p.js";
+import portfolio from "./portfolio.js";
 import resourceGroups from "./resource-groups.js";
 import resources from "./resources.js";
 import reviews from "./reviews.js";
 import settlement from "./settlement.js";
 
-export const MODULES = [home, reviews, resources, resourceGroups, massLoad, market, constraints, settlement, p2p, audit, operations];
+export const MODULES = [home, portfolio, reviews, resources, resourceGroups, massLoad, market, constraints, settlement, p2p, audit, operations];

@@ -22,12 +22,15 @@ import {
 import { countdown, platformNow, tick } from "../countdown.js";
 import { admissionsTable, bidControls, bidForm, changeable } from "./market-bsp.js";
 import { deliveryEnd } from "./market-forms.js";
+import { meritOrderButton } from "./market-merit.js";
 import { activationControls, activationForm, clearNeedButton, needForm } from "./market-tso.js";
 import { keeper, live, withQuery } from "./shared.js";
 
 const PAGE_SIZE = 10;
 /** Activations the TSO may still change or stop. */
 const LIVE = new Set(["Sent", "Accepted"]);
+/** Needs whose clearing ran: their merit order can be read. */
+const CLEARED = new Set(["Cleared", "Unfilled"]);
 
 function periods(values) {
   return (values || []).join(" / ");
@@ -73,7 +76,7 @@ function acknowledgeForm(ctx, activation) {
 export default {
   path: "market",
   title: "Market",
-  roles: ["BSP", "TSO", "DSO"],
+  roles: ["BSP", "TSO", "DSO", "AUDITOR"],
   requires: ["/market/bids", "/market/activations", "/market/activations/{activation_id}/acknowledgement"],
   async render(ctx) {
     const bidOffset = Number(ctx.query.get("bids") || 0);
@@ -82,15 +85,17 @@ export default {
     const bidStatus = ctx.query.get("status") || "";
     const bsp = ctx.me.role === "BSP";
     const tso = ctx.me.role === "TSO";
+    const auditor = ctx.me.role === "AUDITOR";
     const focus = ctx.query.get("activation") || "";
     const kept = keeper();
     const activations = h("div", { class: "results" });
     const bids = h("div", { class: "results" });
     const needs = h("div", { class: "results" });
+    const merit = h("div", { class: "merit-order" });
     const sendArea = h("div");
     const products = tso || bsp ? (await ctx.api.get("/market/products")).data.filter((p) => p.open) : [];
     // qualified UVAMs by id: their names in the tables, the BSP's choices in the bid form
-    const uvamList = tso || bsp ? (await ctx.api.get("/ui/market/uvams")).data : [];
+    const uvamList = tso || bsp || auditor ? (await ctx.api.get("/ui/market/uvams")).data : [];
     const uvams = new Map(uvamList.map((u) => [u.id, u]));
     const uvamName = (id) => (uvams.has(id) ? uvams.get(id).name : h("code", { title: id }, shortId(id)));
     const admissions = h("div", { class: "results" });
@@ -119,7 +124,7 @@ export default {
       ctx.main,
       pageHeader("Market"),
       h("p", { class: "muted" }, "Bids go through the DSOs' checks to Active, are Selected or Rejected by a clearing, and Selected bids can be activated by the TSO."),
-      tso ? section("Needs", needForm(ctx, products), needs) : null,
+      tso ? section("Needs", needForm(ctx, products), needs, merit) : null,
       bsp ? section("Offer flexibility", bidForm(ctx, uvamList, products), admissions) : null,
       section(
         "Activations",
@@ -128,7 +133,7 @@ export default {
         activations,
       ),
       section("Bids", filter, bids),
-      ctx.me.role === "DSO" ? section("Needs", needs) : null,
+      ctx.me.role === "DSO" || auditor ? section("Needs", needs, auditor ? merit : null) : null,
     );
     const pages = (count, offset, key, label) =>
       count > PAGE_SIZE || offset > 0
@@ -153,10 +158,10 @@ export default {
                 { label: "Activation", cell: (a) => h("code", { title: a.id }, shortId(a.id)) },
                 { label: "UVAM", cell: (a) => uvamName(a.uvamId) },
                 { label: "Bid", cell: (a) => h("code", { title: a.bidId }, shortId(a.bidId)) },
-                { label: onClock("First period", "platform"), cell: (a) => formatDate(a.firstPeriod) },
+                { label: onClock("First period", "platform"), value: (a) => a.firstPeriod, filter: "date", cell: (a) => formatDate(a.firstPeriod) },
                 { label: "Set points (kW)", cell: (a) => periods(a.setPointsKw) },
                 { label: "Status", cell: (a) => statusBadge(a.status) },
-                { label: onClock("Deadline", "platform"), cell: (a) => countdown(a.ackDeadline, a.status === "Sent") },
+                { label: onClock("Deadline", "platform"), value: (a) => a.ackDeadline, cell: (a) => countdown(a.ackDeadline, a.status === "Sent") },
                 {
                   label: "Acknowledge",
                   cell: (a) =>
@@ -194,11 +199,11 @@ export default {
               rowAttrs: (b) => ({ "data-bid": b.id }),
               columns: [
                 { label: "Bid", cell: (b) => h("code", { title: b.id }, shortId(b.id)) },
-                tso ? { label: "BSP", cell: (b) => uvams.get(b.uvamId)?.bspName || b.bsp } : null,
+                tso || auditor ? { label: "BSP", filter: "bsp", cell: (b) => uvams.get(b.uvamId)?.bspName || b.bsp } : null,
                 { label: "UVAM", cell: (b) => uvamName(b.uvamId) },
                 { label: "Product", cell: (b) => b.productId },
                 { label: "Direction", cell: (b) => b.direction },
-                { label: onClock("Delivery start", "platform"), cell: (b) => formatDate(b.deliveryStart) },
+                { label: onClock("Delivery start", "platform"), value: (b) => b.deliveryStart, filter: "date", cell: (b) => formatDate(b.deliveryStart) },
                 { label: "Quantities (kW)", cell: (b) => periods(b.quantitiesKw) },
                 { label: "Price (EUR/MWh)", cell: (b) => b.price, class: "num" },
                 { label: onClock("Gate closes", "platform"), cell: (b) => countdown(b.gateClosesAt, ["Received", "Active"].includes(b.status)) },
@@ -230,11 +235,11 @@ export default {
                   { label: "Need", cell: (n) => h("code", { title: n.id }, shortId(n.id)) },
                   { label: "Product", cell: (n) => n.productId },
                   { label: "Direction", cell: (n) => n.direction },
-                  { label: onClock("Delivery start", "platform"), cell: (n) => formatDate(n.deliveryStart) },
+                  { label: onClock("Delivery start", "platform"), value: (n) => n.deliveryStart, filter: "date", cell: (n) => formatDate(n.deliveryStart) },
                   { label: "Quantities (kW)", cell: (n) => periods(n.quantitiesKw) },
                   { label: "Price limit", cell: (n) => n.priceLimit ?? "—", class: "num" },
                   { label: "Pricing", cell: (n) => n.pricing },
-                  { label: "Gate closes", cell: (n) => formatDate(n.gateClosesAt) },
+                  { label: "Gate closes", value: (n) => n.gateClosesAt, cell: (n) => formatDate(n.gateClosesAt) },
                   {
                     label: "Status",
                     // an Unfilled need says why nothing was awarded (no bids, all above the limit...)
@@ -242,6 +247,7 @@ export default {
                   },
                   { label: "Awarded (kW)", cell: (n) => (n.periods ? periods(n.periods.map((p) => p.awardedKw)) : "—") },
                   tso ? { label: "Clearing", cell: (n) => (n.status === "Open" ? kept(`clear:${n.id}`, () => clearNeedButton(ctx, n)) : "—") } : null,
+                  tso || auditor ? { label: "Merit order", cell: (n) => (CLEARED.has(n.status) ? meritOrderButton(ctx, n, merit) : "—") } : null,
                 ].filter(Boolean),
               }),
               pages(page.count, needOffset, "needs", "Need pages"),

@@ -63,7 +63,7 @@ export default {
               { label: "Transactions", cell: (o) => (o.transactionHashes?.length ? h("span", {}, o.transactionHashes.map((t) => [shortHash(t), " "])) : "—") },
               { label: "Block", cell: (o) => o.blockNumber ?? "—" },
               { label: "Error", cell: (o) => (o.error ? o.error.message || o.error.code : "—") },
-              { label: onClock("Created", "wall"), cell: (o) => formatDate(o.createdAt) },
+              { label: onClock("Created", "wall"), value: (o) => o.createdAt, filter: "date", cell: (o) => formatDate(o.createdAt) },
             ],
           }),
           page.count > PAGE_SIZE || offset > 0

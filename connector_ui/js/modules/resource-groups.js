@@ -26,6 +26,7 @@ import {
 import { ApiError } from "../api.js";
 import { podLink } from "./resources.js";
 import {
+  auditLink,
   EDITABLE,
   MAX_ATTACHMENT_BYTES,
   UVAM_STATUSES,
@@ -89,7 +90,7 @@ async function renderList(ctx) {
             { label: "Market", cell: (u) => u.marketType },
             { label: "Perimeter", cell: (u) => u.perimeter },
             { label: "Qualified up / down", cell: (u) => `${kw(u.maximumQualifiedPower)} / ${kw(u.minimumQualifiedPower)}` },
-            { label: onClock("Updated", "wall"), cell: (u) => formatDate(u.updatedAt) },
+            { label: onClock("Updated", "wall"), value: (u) => u.updatedAt, filter: "date", cell: (u) => formatDate(u.updatedAt) },
           ],
         }),
         page.count > PAGE_SIZE || offset > 0
@@ -197,7 +198,11 @@ async function renderDetail(ctx, uvamId) {
       const memberIds = new Set(members.map((pod) => pod.id));
       const relations = new Map((uvam.members || []).filter((m) => m.active).map((m) => [m.resource, m]));
       fill(box, 
-        pageHeader(h("span", {}, uvam.name, " ", h("small", { class: "muted" }, uvam.type)), h("a", { href: "#/resource-groups", class: "button" }, "All resource groups")),
+        pageHeader(
+          h("span", {}, uvam.name, " ", h("small", { class: "muted" }, uvam.type)),
+          auditLink(ctx, uvam.id, `UVAM ${uvam.name}`),
+          h("a", { href: "#/resource-groups", class: "button" }, "All resource groups"),
+        ),
         h("p", { class: "status-line" }, "Status: ", statusBadge(uvam.status)),
         reasonsNotice(uvam),
         owner ? statusActions(ctx, { kind: "uvam", resource: uvam, messages: kept("messages", () => h("div")) }) : null,

@@ -26,6 +26,7 @@ import {
   uniqueId,
 } from "../ui.js";
 import {
+  auditLink,
   EDITABLE,
   POD_STATUSES,
   attachmentUploadForm,
@@ -113,7 +114,7 @@ async function renderList(ctx) {
             { label: "Contracted", cell: (p) => kw(p.contractedPower) },
             { label: "Flex up / down", cell: (p) => `${kw(p.maximumFlexUp)} / ${kw(p.maximumFlexDown)}` },
             { label: "DSO", cell: (p) => dsoName(ctx, p.distributionGridOperatorName) },
-            { label: onClock("Updated", "wall"), cell: (p) => formatDate(p.updatedAt) },
+            { label: onClock("Updated", "wall"), value: (p) => p.updatedAt, filter: "date", cell: (p) => formatDate(p.updatedAt) },
           ].filter(Boolean),
         }),
         page.count > PAGE_SIZE || offset > 0
@@ -329,6 +330,7 @@ async function renderDetail(ctx, podId) {
         pageHeader(
           h("span", {}, pod.resourceName, " ", h("small", { class: "muted" }, pod.meteringPointId)),
           editable ? h("a", { href: `#/resources/${encodeURIComponent(pod.id)}/edit`, class: "button" }, "Edit data") : null,
+          auditLink(ctx, pod.id, `POD ${pod.meteringPointId}`),
           h("a", { href: "#/resources", class: "button" }, "All PODs"),
         ),
         h("p", { class: "status-line" }, "Status: ", statusBadge(pod.status)),
@@ -389,7 +391,7 @@ async function renderDetail(ctx, podId) {
                 columns: [
                   { label: "Resource group", cell: (r) => h("a", { href: `#/resource-groups/${encodeURIComponent(r.resourceGroup)}` }, r.resourceGroup) },
                   { label: "Active", cell: (r) => (r.active ? "yes" : "ended") },
-                  { label: onClock("Since", "wall"), cell: (r) => formatDate(r.startedAt) },
+                  { label: onClock("Since", "wall"), value: (r) => r.startedAt, cell: (r) => formatDate(r.startedAt) },
                 ],
               }),
             )

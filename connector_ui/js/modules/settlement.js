@@ -25,7 +25,7 @@ import {
   uniqueId,
 } from "../ui.js";
 import { stepChart } from "../chart.js";
-import { live, withQuery } from "./shared.js";
+import { auditLink, live, withQuery } from "./shared.js";
 
 const PAGE_SIZE = 10;
 
@@ -98,10 +98,12 @@ function answerForm(ctx, settlement) {
  *  again with the previous version's baseline method and the activation's fixed terms: price,
  *  sanction, tolerance) for the BSP to answer. */
 function resolveForm(ctx, settlement) {
+  const id = uniqueId("resolve");
   const status = h("p", { class: "form-status", role: "status" });
   const form = h(
     "form",
     { novalidate: true, "aria-label": "Resolve the dispute" },
+    field({ name: "reply", label: "Reply to the BSP (with Confirm)", type: "textarea", rows: 3, hint: "Why the version stands; the BSP reads it on this settlement. At most 2000 characters." }, id),
     h(
       "div",
       { class: "form-actions" },
@@ -117,7 +119,8 @@ function resolveForm(ctx, settlement) {
       clear(status);
       // No method: the platform keeps the previous version's (the record's {name, version,
       // params} is not a method spec) and the terms fixed with the first version.
-      const body = { decision };
+      const reply = form.elements.namedItem("reply").value.trim();
+      const body = decision === "confirm" && reply ? { decision, reply } : { decision };
       try {
         await ctx.tracker.run(`${decision === "confirm" ? "Confirm" : "Resettle"} settlement v${settlement.version}`, () =>
           ctx.api.post(`/settlements/${encodeURIComponent(settlement.id)}/resolve`, body),
@@ -129,6 +132,41 @@ function resolveForm(ctx, settlement) {
     });
   });
   return form;
+}
+
+/** The DSO's POD meter (authoritative) beside the BSP's device readings, per POD and period:
+ *  what a dispute is about. Flags come from the settlement record (docs/settlement.md). */
+function meterSection(st) {
+  const pods = st.pods || {};
+  const other = pods.otherSourceWh;
+  const rows = (pods.podIds || []).flatMap((podId, i) =>
+    (st.periods || []).map((period, j) => ({
+      pod: podId,
+      start: period.start,
+      meter: pods.measuredWh?.[i]?.[j],
+      devices: other ? other[i]?.[j] : null,
+      disagree: pods.disagreement?.[i]?.[j] === true,
+    })),
+  );
+  const kwh = (wh) => (wh === null || wh === undefined ? "no reading" : num(wh / 1000, 3));
+  return section(
+    "DSO meter and BSP device readings",
+    h("p", { class: "muted" }, "The DSO's POD meter settles; the BSP's device readings, summed per POD, are checked against it in every period."),
+    other ? null : notice("info", "The BSP sent no device readings for this activation."),
+    table({
+      caption: "DSO meter and BSP device readings",
+      rows,
+      rowAttrs: (r) => ({ "data-pod": r.pod, class: r.disagree ? "highlight" : null }),
+      columns: [
+        { label: "POD", cell: (r) => h("code", { title: r.pod }, shortId(r.pod)) },
+        { label: onClock("Period", "platform"), cell: (r) => formatDate(instant(r.start)) },
+        { label: "DSO meter (kWh)", cell: (r) => kwh(r.meter), class: "num" },
+        { label: "BSP devices (kWh)", cell: (r) => kwh(r.devices), class: "num" },
+        { label: "Difference (kWh)", cell: (r) => (r.meter === null || r.meter === undefined || r.devices === null || r.devices === undefined ? "—" : num((r.devices - r.meter) / 1000, 3)), class: "num" },
+        { label: "Check", cell: (r) => (r.disagree ? "disagree" : r.devices === null || r.devices === undefined ? "not compared" : "agree") },
+      ],
+    }),
+  );
 }
 
 function num(value, digits = 1) {
@@ -171,7 +209,7 @@ async function renderDetail(ctx, settlementId) {
       const totals = st.totals || {};
       fill(
         container,
-        pageHeader(`Settlement of ${activationName(st)} · version ${st.version}`),
+        pageHeader(`Settlement of ${activationName(st)} · version ${st.version}`, auditLink(ctx, st.activationId, `settlement of ${activationName(st)}`)),
         h("p", { class: "status-line" }, "Status: ", statusBadge(st.status)),
         facts([
           ["Activation", h("code", {}, st.activationId)],
@@ -183,6 +221,7 @@ async function renderDetail(ctx, settlementId) {
           ["Settlement hash", shortHash(st.settlementHash)],
           ["Transaction", shortHash(st.transactionHash)],
           ["Dispute reason", st.disputeReason || undefined],
+          ["TSO's reply", st.resolutionReply || undefined],
         ]),
         section(
           "Power over time",
@@ -210,6 +249,7 @@ async function renderDetail(ctx, settlementId) {
             ],
           }),
         ),
+        st.status === "disputed" || st.disputeReason ? meterSection(st) : null,
         ctx.me.role === "BSP" && st.status === "recorded"
           ? section("Your answer", h("p", { class: "muted" }, "Accept to make it final, or dispute it with a reason before the deadline."), answerForm(ctx, st))
           : null,
@@ -250,7 +290,7 @@ async function renderList(ctx) {
           rowAttrs: (r) => ({ "data-activation": r.activation.id }),
           columns: [
             { label: "UVAM", cell: (r) => r.activation.uvamName || h("code", { title: r.activation.uvamId }, shortId(r.activation.uvamId)) },
-            { label: onClock("Periods", "platform"), cell: (r) => periodSpan(r.activation.firstPeriod, r.activation.setPointsKw?.length) },
+            { label: onClock("Periods", "platform"), value: (r) => r.activation.firstPeriod, filter: "date", cell: (r) => periodSpan(r.activation.firstPeriod, r.activation.setPointsKw?.length) },
             { label: "Set points (kW)", cell: (r) => (r.activation.setPointsKw || []).join(" / ") },
             { label: "Activation status", cell: (r) => statusBadge(r.activation.status) },
             {
@@ -277,7 +317,7 @@ async function renderList(ctx) {
 export default {
   path: "settlement",
   title: "Settlement",
-  roles: ["BSP", "TSO"],
+  roles: ["BSP", "TSO", "AUDITOR"],
   requires: ["/settlements/{settlement_id}", "/market/activations", "/market/activations/{activation_id}/settlements"],
   async render(ctx) {
     if (ctx.params?.[0]) return renderDetail(ctx, ctx.params[0]);

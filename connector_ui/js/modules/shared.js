@@ -368,3 +368,14 @@ export function keeper() {
     return kept.get(key);
   };
 }
+
+// ------------------------------------------------------------------ audit trail
+
+/** Who reads the audit trail (the Audit page's roles). */
+export const AUDIT_ROLES = new Set(["AUDITOR", "TSO"]);
+
+/** A link to a record's audit trail (its events on chain), for those who read it. */
+export function auditLink(ctx, id, name, { button = true } = {}) {
+  if (!AUDIT_ROLES.has(ctx.me.role) || !id) return null;
+  return h("a", { href: `#/audit/${encodeURIComponent(id)}`, class: button ? "button" : null, "aria-label": `Audit trail of ${name}` }, "Audit trail");
+}
