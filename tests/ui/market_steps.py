@@ -17,8 +17,6 @@ from tests.market import flows
 from tests.ui.steps import validated_pod_by_api
 
 X_OF_Y = {"name": "xOfY", "x": 1, "y": 1, "minDays": 1}
-#: The first period starting after now + seconds on the platform's clock (test_market_bsp_ui).
-period_after = flows.period_after
 
 
 def qualified_uvam_by_api(
