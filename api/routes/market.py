@@ -95,13 +95,14 @@ def configure_product(
 @router.post(
     "/admissions/{uvam_id}",
     status_code=ACCEPTED,
-    summary="The TSO admits a qualified UVAM (on chain)",
+    summary="Admit a qualified UVAM to the market (on chain, by the TSO): the TSO, or the BSP"
+    " that owns the UVAM asking for it",
 )
 def admit_uvam(
     uvam_id: str, org: CurrentOrg, runtime: RuntimeDep, session: SessionDep
 ) -> dict[str, Any]:
     return _accepted(
-        runtime, session, market.admit_uvam(session, tso=org, uvam_id=uvam_id), uvamId=uvam_id
+        runtime, session, market.admit_uvam(session, caller=org, uvam_id=uvam_id), uvamId=uvam_id
     )
 
 

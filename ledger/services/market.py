@@ -290,16 +290,23 @@ def ensure_admission(session: Session, uvam: Uvam) -> list[str]:
             "upKw": up,
             "downKw": down,
             "dsoEics": dso_eics,
+            "onBehalfOf": uvam.bsp_id,
         },
     )
 
 
-def admit_uvam(session: Session, *, tso: Organisation, uvam_id: str) -> Operation:
-    """The TSO admits a qualified UVAM to the market now (a first bid would do it anyway)."""
-    require_role(tso, Role.TSO, field="uvamId")
-    uvam = session.get(Uvam, uvam_id)
-    if uvam is None:
-        raise NotFound(f"no UVAM {uvam_id}", field="uvamId")
+def admit_uvam(session: Session, *, caller: Organisation, uvam_id: str) -> Operation:
+    """A qualified UVAM admitted to the market now, on chain by the TSO: asked by the TSO, or
+    by the BSP that owns it (the platform then admits it with the TSO's key, as it does before
+    the UVAM's first bid, so asking only brings that forward)."""
+    require_role(caller, Role.TSO, Role.BSP, field="uvamId")
+    if caller.role == Role.BSP:
+        uvam = owned_uvam(session, uvam_id, caller)
+    else:
+        found = session.get(Uvam, uvam_id)
+        if found is None:
+            raise NotFound(f"no UVAM {uvam_id}", field="uvamId")
+        uvam = found
     if uvam.status != QUALIFIED:
         raise Conflict(f"UVAM {uvam.id} is {uvam.status}, not Qualified", field="uvamId")
     if session.get(MarketAdmission, uvam.id) is not None:

@@ -106,9 +106,12 @@ def submit(runtime: Runtime, operation: Operation) -> None:
 
 
 def get_operation(session: Session, operation_id: str, *, organisation: Organisation) -> Operation:
+    """An operation its organisation, the TSO or the auditor reads; one the TSO signs on a BSP's
+    behalf (``onBehalfOf`` in its payload: a UVAM's market admission) that BSP reads too."""
     operation = session.get(Operation, operation_id)
     if operation is None or (
-        operation.organisation_id != organisation.id and organisation.role not in {"TSO", "AUDITOR"}
+        organisation.id not in {operation.organisation_id, operation.payload.get("onBehalfOf")}
+        and organisation.role not in {"TSO", "AUDITOR"}
     ):
         raise NotFound(f"no operation {operation_id}", field="operationId")
     return operation

@@ -29,7 +29,7 @@ def test_bsp_places_updates_and_withdraws_a_bid(sign_in, ui_world):
     admission = page.get_by_role("table", name="Market admission of qualified UVAMs")
     uvam_row = admission.locator(f'tr[data-uvam="{uvam_id}"]')
     expect(uvam_row).to_contain_text(name)
-    expect(uvam_row.locator("[data-status]")).to_have_text("Pending")
+    expect(uvam_row.locator("[data-status]")).to_have_text("Not admitted")
 
     form = page.get_by_role("form", name="Place a bid")
     form.get_by_role("combobox", name="Resource group (UVAM)", exact=True).select_option(uvam_id)
@@ -85,3 +85,17 @@ def test_bsp_places_updates_and_withdraws_a_bid(sign_in, ui_world):
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"], width
     bsp.shot("market-bsp-phone")
+
+
+def test_bsp_asks_for_its_uvams_market_admission(sign_in, ui_world):
+    name = f"Admission {flows.unique_product('A')[-6:]}"
+    uvam_id, _ = qualified_uvam_by_api(ui_world, "bsp1", admit=False, name=name)
+
+    bsp = sign_in("bsp1", viewport=DESKTOP)
+    bsp.nav("Market")
+    admission = bsp.page.get_by_role("table", name="Market admission of qualified UVAMs")
+    uvam_row = admission.locator(f'tr[data-uvam="{uvam_id}"]')
+    uvam_row.get_by_role("button", name=f"Request market admission of {name}", exact=True).click()
+    expect(uvam_row.locator("[data-status]")).to_have_text("Admitted", timeout=30_000)
+    admitted = ui_world.client("bsp1").get("/ui/market/uvams").json()["data"]
+    assert next(u for u in admitted if u["id"] == uvam_id)["admitted"] is True

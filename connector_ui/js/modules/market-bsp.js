@@ -19,7 +19,7 @@ export function uvamOption(uvam) {
 export function bidForm(ctx, uvams, products) {
   const id = uniqueId("bid");
   const specs = [
-    { name: "uvamId", label: "Resource group (UVAM)", type: "select", required: true, placeholder: "Choose a qualified UVAM", options: uvams.map(uvamOption), hint: "Only qualified UVAMs can bid; the first bid of a UVAM has the TSO admit it to the market." },
+    { name: "uvamId", label: "Resource group (UVAM)", type: "select", required: true, placeholder: "Choose a qualified UVAM", options: uvams.map(uvamOption), hint: "Only qualified UVAMs can bid; a UVAM not yet admitted is admitted by the TSO with its first bid, or earlier on request." },
     { name: "productId", label: "Product", type: "select", required: true, options: products.map((p) => [p.id, `${p.id} · ${p.name}`]), value: products[0]?.id },
     { name: "direction", label: "Direction", type: "select", required: true, options: [["up", "up (less consumption)"], ["down", "down (more consumption)"]], value: "up" },
     { name: "deliveryStart", label: "Delivery start", type: "datetime", required: true, step: 900, value: nextPeriod(2 * 3600 * 1000).toISOString(), hint: PERIOD_HINT },
@@ -87,8 +87,27 @@ export function bidControls(ctx, bid) {
   return h("details", { class: "row-actions" }, h("summary", {}, `Change bid ${name}`), form);
 }
 
+/** "Request market admission" for a qualified UVAM not admitted yet: the platform has the TSO
+ *  admit it on chain now rather than before its first bid; a refusal shows beside the button. */
+function admissionButton(ctx, uvam) {
+  const button = h("button", { type: "button", class: "small" }, `Request market admission of ${uvam.name}`);
+  const message = h("span", { class: "form-status", role: "status" });
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    message.textContent = "";
+    try {
+      await ctx.tracker.run(`Market admission of ${uvam.name}`, () => ctx.api.post(`/market/admissions/${encodeURIComponent(uvam.id)}`, {}));
+      message.textContent = "Admitted on chain.";
+    } catch (error) {
+      message.textContent = error.message;
+      button.disabled = false;
+    }
+  });
+  return h("div", { class: "button-row" }, statusBadge("Not admitted"), button, message);
+}
+
 /** The BSP's qualified UVAMs and their market admission. */
-export function admissionsTable(uvams) {
+export function admissionsTable(ctx, uvams) {
   return table({
     caption: "Market admission of qualified UVAMs",
     empty: "No qualified UVAM yet: a UVAM can bid once the TSO has qualified it.",
@@ -98,7 +117,7 @@ export function admissionsTable(uvams) {
       { label: "UVAM", cell: (u) => h("a", { href: `#/resource-groups/${encodeURIComponent(u.id)}` }, u.name) },
       { label: "Qualified up", cell: (u) => kw(u.upKw), class: "num" },
       { label: "Qualified down", cell: (u) => kw(u.downKw), class: "num" },
-      { label: "Market admission", cell: (u) => (u.admitted ? statusBadge("Admitted") : h("span", {}, statusBadge("Pending"), " requested with its first bid")) },
+      { label: "Market admission", cell: (u) => (u.admitted ? statusBadge("Admitted") : admissionButton(ctx, u)) },
     ],
   });
 }

@@ -279,7 +279,7 @@ export default {
     }
     if (bsp) {
       loads.push(
-        live(ctx, admissions, () => ctx.api.get("/ui/market/uvams"), (container, page) => fill(container, h("h3", {}, "Market admission"), admissionsTable(page.data)), {
+        live(ctx, admissions, () => ctx.api.get("/ui/market/uvams"), (container, page) => fill(container, h("h3", {}, "Market admission"), admissionsTable(ctx, page.data)), {
           interval: 5000,
         }),
       );
