@@ -54,6 +54,9 @@ class Platform:
                 "CBP_SETTLEMENT_TOLERANCE_WH": str(self.settings.settlement_tolerance_wh),
                 "CBP_SETTLEMENT_FINALISE_EVERY_S": str(self.settings.settlement_finalise_every_s),
                 "CBP_BID_EXPIRY_EVERY_S": str(self.settings.bid_expiry_every_s),
+                "CBP_RECEIPT_TIMEOUT_S": str(self.settings.receipt_timeout_s),
+                "CBP_CHAIN_CONFIRMATIONS": str(getattr(self.settings, "chain_confirmations", 0)),
+                "CBP_STUCK_AFTER_BLOCKS": str(self.settings.stuck_after_blocks),
                 "PYTHONPATH": str(PROJECT_ROOT),
             }
         )
@@ -120,6 +123,9 @@ class Platform:
             logs / "indexer.log",
         )
         self._spawn(
+            [sys.executable, "-m", "cli.main", "chain", "follow"], env, logs / "follower.log"
+        )
+        self._spawn(
             [
                 sys.executable,
                 "-m",
@@ -141,7 +147,7 @@ class Platform:
 
     def process_named(self, marker: str) -> subprocess.Popen[bytes]:
         """The running platform process whose command line contains ``marker`` (``celery``,
-        ``uvicorn``, ``audit follow``)."""
+        ``uvicorn``, ``audit follow``, ``chain follow``)."""
         for process in self._processes:
             if marker in " ".join(str(arg) for arg in process.args):  # type: ignore[union-attr]
                 return process

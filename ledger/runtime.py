@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from sqlmodel import Session
 
 from ledger.chain.client import ChainClient, Deployment
+from ledger.chain.nonces import LocalNonceCounters, NonceCounters
 from ledger.chain.signer import Signer, load_account
 from ledger.db.engine import session_scope
 from ledger.db.models import Organisation
@@ -55,6 +56,7 @@ class Runtime:
     rpc_url: str
     dispatcher: Dispatcher
     locks: AccountLocks = field(default_factory=ThreadLocks)
+    nonces: NonceCounters = field(default_factory=LocalNonceCounters)
     _chain: ChainClient | None = field(default=None, init=False, repr=False)
 
     @property

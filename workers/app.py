@@ -16,6 +16,7 @@ from ledger.services.settlement import TASK_FINALISE_LAPSED
 from ledger.settings import Settings
 
 CHAIN_QUEUE = "chain"
+NONCE_COUNTER_TTL_S = 60
 
 
 def beat_schedule() -> dict[str, Any]:
@@ -69,6 +70,30 @@ class CeleryDispatcher:
 
     def enqueue(self, task: str, **kwargs: Any) -> None:
         self.celery.send_task(task, kwargs=kwargs)
+
+
+class RedisNonceCounters:
+    """Each account's next nonce, shared by every worker process through Redis (read and
+    written under the account's signing lock)."""
+
+    def __init__(self, url: str) -> None:
+        self.client = redis.Redis.from_url(url)
+
+    @staticmethod
+    def _key(address: str) -> str:
+        return f"cbp:nonce:{address.lower()}"
+
+    def get(self, address: str) -> int | None:
+        value = self.client.get(self._key(address))
+        return None if value is None else int(value)
+
+    def set(self, address: str, next_nonce: int) -> None:
+        # An account idle this long reseeds from the node: a counter left over from another
+        # chain (a node started afresh on the same Redis) cannot hold its nonces back for long.
+        self.client.set(self._key(address), next_nonce, ex=NONCE_COUNTER_TTL_S)
+
+    def forget(self, address: str) -> None:
+        self.client.delete(self._key(address))
 
 
 class RedisLocks:

@@ -12,6 +12,7 @@ from functools import lru_cache
 from typing import Any, TypeVar
 
 from celery import Task
+from kombu.exceptions import OperationalError as BrokerError
 from redis import RedisError
 from sqlalchemy.exc import OperationalError as DatabaseUnreachable
 
@@ -20,7 +21,7 @@ from ledger.errors import Unavailable
 from ledger.runtime import Runtime
 from ledger.services import operations, pods, reviews, uvams, webhooks
 from ledger.settings import Settings
-from workers.app import CeleryDispatcher, RedisLocks, app
+from workers.app import CeleryDispatcher, RedisLocks, RedisNonceCounters, app
 
 RETRY: dict[str, Any] = {
     # RedisError: the broker restarting, or a lock a killed worker held that outlived the wait;
@@ -77,6 +78,40 @@ def runtime() -> Runtime:
         rpc_url=rpc_url,
         dispatcher=CeleryDispatcher(app),
         locks=RedisLocks(redis_url),
+        nonces=RedisNonceCounters(redis_url),
+    )
+
+
+class PatientDispatcher:
+    """Enqueues, riding out a broker outage: the block follower enqueues follow-ups and
+    callbacks after committing, so giving up would lose them."""
+
+    def __init__(self, inner: CeleryDispatcher) -> None:
+        self.inner = inner
+
+    def enqueue(self, task: str, **kwargs: Any) -> None:
+        deadline = time.monotonic() + BROKER_PATIENCE_S
+        delay = 0.5
+        while True:
+            try:
+                self.inner.enqueue(task, **kwargs)
+                return
+            except (BrokerError, RedisError):
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+
+def follower_runtime() -> Runtime:
+    """The block follower's runtime: the workers' one, with a patient dispatcher."""
+    base = runtime()
+    return Runtime(
+        settings=base.settings,
+        rpc_url=base.rpc_url,
+        dispatcher=PatientDispatcher(CeleryDispatcher(app)),
+        locks=base.locks,
+        nonces=base.nonces,
     )
 
 

@@ -18,6 +18,7 @@ from eth_utils import to_checksum_address
 
 from ledger.chain.abi import ContractAbi, DecodedEvent, decode_revert
 from ledger.chain.errors import ChainError, ContractRevert, ReceiptTimeout, RpcError
+from ledger.chain.nonces import NonceCounters, reserve
 from ledger.chain.rpc import RpcClient
 from ledger.chain.signer import SignedTransaction, Signer
 
@@ -30,6 +31,10 @@ CONTRACTS = (
     "SettlementLedger",
 )
 GAS_HEADROOM_PERCENT = 25
+#: How much a replacement raises a stuck transaction's fees (geth and Besu ask for 10 %).
+FEE_BUMP_PERCENT = 20
+#: Receipts asked for in one JSON-RPC batch.
+RECEIPT_BATCH = 500
 PRIORITY_FEE_WEI = 1_000_000_000
 
 
@@ -71,6 +76,7 @@ class Receipt:
     succeeded: bool
     block_number: int
     block_hash: str
+    transaction_index: int
     gas_used: int
     sender: str
     contract_address: str | None
@@ -155,12 +161,16 @@ class ChainClient:
         gas_price = int(self.rpc.call("eth_gasPrice"), 16)
         return 2 * gas_price + PRIORITY_FEE_WEI, PRIORITY_FEE_WEI
 
-    def prepare(self, signer: Signer, calls: Sequence[Call]) -> list[SignedTransaction]:
+    def prepare(
+        self, signer: Signer, calls: Sequence[Call], *, nonces: NonceCounters | None = None
+    ) -> list[SignedTransaction]:
         """Simulate every call (decoded revert on refusal) and sign them with consecutive nonces.
 
         The calls must not depend on each other's effects: they are simulated against the same
         state. Nothing is sent; store the signed transactions first if the caller needs to
-        resend them after a crash, then :meth:`send`.
+        resend them after a crash, then :meth:`send`. With ``nonces``, the nonces come from the
+        account's counter (seeded from the node's pending count), so transactions signed while
+        earlier ones are unmined follow them.
         """
         requests: list[tuple[str, list[Any]]] = [
             ("eth_getTransactionCount", [signer.address, "pending"]),
@@ -178,7 +188,15 @@ class ChainClient:
         for (method, _), (_, error) in zip(requests[:2], answers[:2], strict=True):
             if error is not None:
                 raise RpcError(method, error)
-        signer.reset_nonce(int(answers[0][0], 16))
+        pending_count = int(answers[0][0], 16)
+        for _, error in answers[2:]:
+            if error is not None:  # refused: no nonce is reserved
+                raise self._revert_from(error)
+        if nonces is not None:
+            pending_count = reserve(
+                nonces, signer.address, pending_count=pending_count, count=len(calls)
+            )
+        signer.reset_nonce(pending_count)
         max_fee = 2 * int(answers[1][0], 16) + PRIORITY_FEE_WEI
         signed = []
         for (to, data), (estimate, error) in zip(payloads, answers[2:], strict=True):
@@ -191,6 +209,16 @@ class ChainClient:
                 )
             )
         return signed
+
+    def replacement_fees(self, transaction: SignedTransaction) -> tuple[int, int]:
+        """Fees for a replacement of a transaction stuck in the pool: at least
+        :data:`FEE_BUMP_PERCENT` above its own (nodes refuse a smaller rise), and at least what
+        :meth:`fees` asks today."""
+        old_max, old_priority = transaction.fees
+        now_max, now_priority = self.fees()
+        bump = 100 + FEE_BUMP_PERCENT
+        priority = max(old_priority * bump // 100 + 1, now_priority)
+        return max(old_max * bump // 100 + 1, now_max, priority), priority
 
     def send(self, transactions: Sequence[SignedTransaction]) -> None:
         """Send signed transactions in one batch; a node that already knows one is fine."""
@@ -226,6 +254,29 @@ class ChainClient:
                 time.sleep(delay)
                 delay = min(delay * 2, 0.25)
         return [found[h] for h in tx_hashes]
+
+    def receipts(self, tx_hashes: Sequence[str]) -> dict[str, Receipt]:
+        """The receipts of those transactions that are mined, by hash: one round trip per
+        :data:`RECEIPT_BATCH` hashes, never a wait."""
+        unique = list(dict.fromkeys(tx_hashes))
+        found: dict[str, Receipt] = {}
+        for start in range(0, len(unique), RECEIPT_BATCH):
+            chunk = unique[start : start + RECEIPT_BATCH]
+            answers = self.rpc.batch([("eth_getTransactionReceipt", [h]) for h in chunk])
+            for tx_hash, (raw, error) in zip(chunk, answers, strict=True):
+                if error is not None:
+                    raise RpcError("eth_getTransactionReceipt", error)
+                if raw is not None:
+                    found[tx_hash] = self._receipt(raw)
+        return found
+
+    def known(self, tx_hashes: Sequence[str]) -> set[str]:
+        """Which of these transactions the node knows (pending or mined), in one round trip."""
+        answers = self.rpc.batch([("eth_getTransactionByHash", [h]) for h in tx_hashes])
+        for _, error in answers:
+            if error is not None:
+                raise RpcError("eth_getTransactionByHash", error)
+        return {h for h, (raw, _) in zip(tx_hashes, answers, strict=True) if raw is not None}
 
     def receipt(self, tx_hash: str) -> Receipt | None:
         raw = self.rpc.call("eth_getTransactionReceipt", [tx_hash])
@@ -302,6 +353,7 @@ class ChainClient:
             succeeded=raw["status"] == "0x1",
             block_number=int(raw["blockNumber"], 16),
             block_hash=raw["blockHash"],
+            transaction_index=int(raw["transactionIndex"], 16),
             gas_used=int(raw["gasUsed"], 16),
             sender=to_checksum_address(raw["from"]),
             contract_address=(

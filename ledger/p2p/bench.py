@@ -15,7 +15,7 @@ One run on a fresh local chain and database:
    once after phase 4, on the chain the phases ran on (Anvil gets slower per block as its
    state grows, so both figures are shown).
 
-Phases 2-4 run the platform's own services and operation executor (``operations.execute``)
+Phases 2-4 run the platform's own services and operation executor (``operations.run``)
 in process: everything a Celery worker does, without the broker hop.
 """
 
@@ -242,7 +242,7 @@ def _timed(
                 break
             session.commit()
             operation_id = operation.id
-        finished = operations.execute(runtime, operation_id)
+        finished = operations.run(runtime, operation_id)
         if finished.status != operations.OperationStatus.SUCCEEDED:
             raise RuntimeError(f"{name} failed: {finished.error}")
         done.append(finished)
@@ -336,7 +336,7 @@ def _run(runtime: Runtime, accept: Callable[..., Operation]) -> None:
         operation = accept(session)
         session.commit()
         operation_id = operation.id
-    done = operations.execute(runtime, operation_id)
+    done = operations.run(runtime, operation_id)
     if done.status != operations.OperationStatus.SUCCEEDED:
         raise RuntimeError(f"{done.kind} failed: {done.error}")
 

@@ -2,26 +2,29 @@
 
 ``accept`` stores the intent and returns at once (the API answers 202 with its id). ``execute``
 runs in a worker: it simulates the contract calls (a refusal becomes a failed operation with the
-contract's decoded error), stores the signed transactions before sending them, sends, waits for
-the receipts, and lets the operation's handler write the confirmed facts to the database.
-Executing the same operation twice is harmless: a finished one is left alone, and a submitted
-one resumes by resending its stored transactions, never by signing new ones.
+contract's decoded error), stores the signed transactions before sending them, sends, and is free
+again. ``confirm`` runs in the block follower: once the receipts are mined it lets the
+operation's handler write the confirmed facts to the database, then enqueues the follow-ups and
+the callback. Executing the same operation twice is harmless: a finished one is left alone, and
+a submitted one resumes by resending its stored transactions, never by signing new ones.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC
 from enum import StrEnum
 from typing import Any
 
 from sqlmodel import Session, col, select
 
 from ledger.chain.client import Call, Receipt
-from ledger.chain.errors import ContractRevert, RpcError
-from ledger.chain.signer import SignedTransaction
+from ledger.chain.errors import ContractRevert, ReceiptTimeout, RpcError
+from ledger.chain.signer import SignedTransaction, Signer
 from ledger.db.models import Operation, Organisation, utcnow
 from ledger.errors import NotFound
 from ledger.ids import new_id
@@ -32,6 +35,9 @@ log = logging.getLogger(__name__)
 TASK_EXECUTE = "cbp.operations.execute"
 # How many of an account's latest operations are checked for transactions a node forgot.
 REPLAY_WINDOW = 200
+#: Fee-bumped replacements of one transaction at most (a transaction stuck behind a nonce gap
+#: is not helped by a higher fee).
+MAX_FEE_BUMPS = 5
 
 
 class OperationStatus(StrEnum):
@@ -114,12 +120,16 @@ def get_operation(session: Session, operation_id: str, *, organisation: Organisa
 
 
 def execute(runtime: Runtime, operation_id: str) -> Operation:
-    """Run an operation to its end on chain (worker side). Idempotent."""
-    from ledger.services.handlers import HANDLERS
+    """Sign and send an operation's transactions, then return (worker side). Idempotent.
 
+    The operation is left ``submitted``: the block follower (:mod:`ledger.services.follower`)
+    applies its receipts once they are mined, so no worker waits for a block. Run again (a
+    redelivered task, or the follower re-driving an operation left without receipts), it
+    resends what the node forgot, replaces transactions stuck in the pool with a higher fee,
+    and signs anew only when the stored transactions lost their nonces.
+    """
     # One execution per operation at a time: a copy of the task delivered while another runs
-    # waits here, then finds the operation finished (or resumes it if the other one died)
-    # instead of applying the same receipts twice.
+    # waits here, then finds the operation submitted or finished instead of signing again.
     with runtime.locks.hold(f"operation:{operation_id}"), runtime.session() as session:
         operation = session.get(Operation, operation_id)
         if operation is None:
@@ -128,47 +138,196 @@ def execute(runtime: Runtime, operation_id: str) -> Operation:
             return operation
         organisation = session.get(Organisation, operation.organisation_id)
         assert organisation is not None
-        handler = HANDLERS[operation.kind]
+        handler = _handler(runtime, operation)
         signer = runtime.signer_for(organisation)
         chain = runtime.chain
 
         with runtime.locks.hold(signer.address):
             _replay_forgotten(runtime, session, organisation, signer.address)
-            signed = _stored_transactions(operation)
-            if signed and not _resend_unknown(runtime, signed):
+            signed = current_transactions(operation)
+            if signed and not _keep_in_flight(runtime, session, operation, signer, signed):
                 signed = []  # never reached the node and its nonce was reused: sign anew
             if not signed:
                 try:
-                    signed = chain.prepare(signer, handler.calls(session, operation))
+                    signed = chain.prepare(
+                        signer, handler.calls(session, operation), nonces=runtime.nonces
+                    )
                 except ContractRevert as revert:
                     _finish(runtime, session, operation, error=_error_of(revert))
                     return operation
-                operation.signed_transactions = [
-                    {"hash": tx.tx_hash, "raw": tx.raw, "nonce": tx.nonce} for tx in signed
-                ]
-                operation.transaction_hashes = [tx.tx_hash for tx in signed]
-                operation.status = OperationStatus.SUBMITTED
-                operation.updated_at = utcnow()
-                session.commit()
-                chain.send(signed)
-
-        receipts = chain.wait(
-            [tx.tx_hash for tx in signed], timeout_s=runtime.settings.receipt_timeout_s
-        )
-        follow_ups = handler.apply(session, operation, [r for r in receipts if r.succeeded])
-        failed = [r for r in receipts if not r.succeeded]
-        operation.block_number = max(r.block_number for r in receipts)
-        operation.gas_used = sum(r.gas_used for r in receipts)
-        error = _error_of(chain.revert_reason(failed[0])) if failed else None
-        _finish(runtime, session, operation, error=error, follow_ups=follow_ups)
+                try:
+                    operation.signed_transactions = [_stored(tx) for tx in signed]
+                    operation.transaction_hashes = [tx.tx_hash for tx in signed]
+                    operation.status = OperationStatus.SUBMITTED
+                    _mark_sent(runtime, operation)
+                    session.commit()
+                except Exception:
+                    # Reserved nonces that were never stored would leave a gap: reseed.
+                    runtime.nonces.forget(signer.address)
+                    raise
+                _send(runtime, signer.address, signed)
         return operation
 
 
-def _stored_transactions(operation: Operation) -> list[SignedTransaction]:
+def confirm(
+    runtime: Runtime, operation_id: str, receipts: Mapping[str, Receipt], *, head: int
+) -> bool:
+    """Apply a submitted operation's receipts (block follower side); False if not yet due.
+
+    Due when every nonce of the operation has a mined transaction among ``receipts`` (the
+    original or a fee-bumped replacement) and the last of them has ``chain_confirmations``
+    blocks on top at ``head``. Idempotent: an operation already finished is left alone.
+    """
+    with runtime.locks.hold(f"operation:{operation_id}"), runtime.session() as session:
+        operation = session.get(Operation, operation_id)
+        if operation is None or operation.status != OperationStatus.SUBMITTED:
+            return False
+        mined = mined_receipts(operation.signed_transactions or [], receipts)
+        if mined is None:
+            return False
+        confirmations = getattr(runtime.settings, "chain_confirmations", 0)
+        if max(r.block_number for r in mined) + confirmations > head:
+            return False
+        handler = _handler(runtime, operation)
+        follow_ups = handler.apply(session, operation, [r for r in mined if r.succeeded])
+        failed = [r for r in mined if not r.succeeded]
+        operation.transaction_hashes = [r.transaction_hash for r in mined]
+        operation.block_number = max(r.block_number for r in mined)
+        operation.gas_used = sum(r.gas_used for r in mined)
+        error = _error_of(runtime.chain.revert_reason(failed[0])) if failed else None
+        _finish(runtime, session, operation, error=error, follow_ups=follow_ups)
+        return True
+
+
+def run(runtime: Runtime, operation_id: str, *, timeout_s: float | None = None) -> Operation:
+    """Execute an operation and wait for its receipts in this process (CLI tools, benchmarks
+    and tests that run no block follower); the platform's processes never wait like this."""
+    deadline = time.monotonic() + (timeout_s or runtime.settings.receipt_timeout_s)
+    operation = execute(runtime, operation_id)
+    while operation.status not in TERMINAL:
+        hashes = [entry["hash"] for entry in operation.signed_transactions or []]
+        receipts = runtime.chain.receipts(hashes)
+        if not confirm(runtime, operation_id, receipts, head=runtime.chain.block_number()):
+            if time.monotonic() > deadline:
+                raise ReceiptTimeout(f"operation {operation_id} not confirmed in time")
+            time.sleep(0.02)
+        with runtime.session() as session:
+            found = session.get(Operation, operation_id)
+            assert found is not None
+            operation = found
+    return operation
+
+
+def mined_receipts(
+    stored: Sequence[Mapping[str, Any]], receipts: Mapping[str, Receipt]
+) -> list[Receipt] | None:
+    """One mined receipt per nonce of an operation's stored transactions (an original or its
+    fee-bumped replacement), in nonce order; None while one is still unmined."""
+    by_nonce: dict[int, Receipt | None] = {}
+    for entry in stored:
+        found = receipts.get(entry["hash"])
+        if by_nonce.get(entry["nonce"]) is None:
+            by_nonce[entry["nonce"]] = found
+    if not by_nonce or any(r is None for r in by_nonce.values()):
+        return None
+    return [r for _, r in sorted(by_nonce.items()) if r is not None]
+
+
+def current_transactions(operation: Operation) -> list[SignedTransaction]:
+    """The stored transactions still in play (not replaced by a fee-bumped copy)."""
     return [
         SignedTransaction(tx_hash=tx["hash"], raw=tx["raw"], nonce=tx["nonce"])
         for tx in operation.signed_transactions or []
+        if "replacedBy" not in tx
     ]
+
+
+def _stored(tx: SignedTransaction) -> dict[str, Any]:
+    return {"hash": tx.tx_hash, "raw": tx.raw, "nonce": tx.nonce}
+
+
+def _mark_sent(runtime: Runtime, operation: Operation) -> None:
+    operation.sent_block = runtime.chain.block_number()
+    operation.sent_at = utcnow()
+    operation.updated_at = utcnow()
+
+
+def is_stuck(runtime: Runtime, operation: Operation, *, head: int) -> bool:
+    """Sent ``stuck_after_blocks`` blocks or ``receipt_timeout_s`` ago and not confirmed."""
+    settings = runtime.settings
+    sent_block = operation.sent_block
+    # A head below the block it was sent at: the node restarted from an older state.
+    if sent_block is not None and (
+        head < sent_block or head - sent_block >= getattr(settings, "stuck_after_blocks", 3)
+    ):
+        return True
+    sent_at = operation.sent_at
+    if sent_at is None:
+        return True
+    if sent_at.tzinfo is None:
+        sent_at = sent_at.replace(tzinfo=UTC)
+    return (utcnow() - sent_at).total_seconds() >= settings.receipt_timeout_s
+
+
+def _send(runtime: Runtime, address: str, signed: Sequence[SignedTransaction]) -> None:
+    try:
+        runtime.chain.send(signed)
+    except RpcError as exc:
+        if "nonce" in str(exc).lower():
+            runtime.nonces.forget(address)  # the node disagrees: reseed from its count
+        raise
+
+
+def _keep_in_flight(
+    runtime: Runtime,
+    session: Session,
+    operation: Operation,
+    signer: Signer,
+    signed: list[SignedTransaction],
+) -> bool:
+    """Keep a submitted operation's transactions moving; False if they must be signed anew.
+
+    Transactions the node does not know are resent; known ones left unmined for
+    ``stuck_after_blocks`` blocks are replaced with the same nonce and a higher fee (stored
+    before they are sent, the originals kept: whichever is mined confirms the operation).
+    """
+    chain = runtime.chain
+    known = chain.known([tx.tx_hash for tx in signed])
+    unknown = [tx for tx in signed if tx.tx_hash not in known]
+    if unknown:
+        if not _resend_unknown(runtime, signer.address, signed, unknown):
+            return False
+        _mark_sent(runtime, operation)
+        session.commit()
+        return True
+    head = chain.block_number()
+    if not is_stuck(runtime, operation, head=head):
+        return True
+    mined = chain.receipts([tx.tx_hash for tx in signed])
+    stuck = [tx for tx in signed if tx.tx_hash not in mined]
+    bumps = sum(1 for tx in operation.signed_transactions or [] if "replacedBy" in tx)
+    if stuck and bumps < MAX_FEE_BUMPS * len(signed):
+        replacements = []
+        for tx in stuck:
+            max_fee, priority = chain.replacement_fees(tx)
+            replacements.append(signer.replace(tx, max_fee=max_fee, priority_fee=priority))
+        replaced = {old.tx_hash: new.tx_hash for old, new in zip(stuck, replacements, strict=True)}
+        log.info("replacing %d stuck transactions of operation %s", len(stuck), operation.id)
+        operation.signed_transactions = [
+            {**entry, "replacedBy": replaced[entry["hash"]]} if entry["hash"] in replaced else entry
+            for entry in operation.signed_transactions or []
+        ] + [_stored(tx) for tx in replacements]
+        operation.transaction_hashes = [tx.tx_hash for tx in current_transactions(operation)]
+        _mark_sent(runtime, operation)
+        session.commit()
+        try:
+            chain.send(replacements)
+        except RpcError as exc:  # mined meanwhile ("nonce too low"): the original confirms
+            log.info("replacement of operation %s refused: %s", operation.id, exc)
+        return True
+    _mark_sent(runtime, operation)
+    session.commit()
+    return True
 
 
 def _replay_forgotten(
@@ -190,13 +349,20 @@ def _replay_forgotten(
         .order_by(col(Operation.created_at).desc())
         .limit(REPLAY_WINDOW)
     ).all()
-    by_nonce: dict[int, SignedTransaction] = {}
+    by_nonce: dict[int, list[SignedTransaction]] = {}
     for stored in reversed(recent):
-        for tx in _stored_transactions(stored):
+        for tx in current_transactions(stored):
             if tx.nonce >= confirmed:
-                by_nonce.setdefault(tx.nonce, tx)
+                by_nonce.setdefault(tx.nonce, []).append(tx)
+    if not by_nonce:
+        return
+    candidates = [tx for nonce in sorted(by_nonce) for tx in by_nonce[nonce]]
+    known = chain.known([tx.tx_hash for tx in candidates])
+    # A nonce is forgotten when none of the transactions stored for it is known.
     forgotten = [
-        by_nonce[nonce] for nonce in sorted(by_nonce) if not chain.is_known(by_nonce[nonce].tx_hash)
+        by_nonce[nonce][0]
+        for nonce in sorted(by_nonce)
+        if not any(tx.tx_hash in known for tx in by_nonce[nonce])
     ]
     if not forgotten:
         return
@@ -207,20 +373,28 @@ def _replay_forgotten(
         log.warning("replay of forgotten transactions refused: %s", exc)
 
 
-def _resend_unknown(runtime: Runtime, signed: list[SignedTransaction]) -> bool:
+def _resend_unknown(
+    runtime: Runtime,
+    address: str,
+    signed: list[SignedTransaction],
+    unknown: list[SignedTransaction],
+) -> bool:
     """Resend stored transactions the node does not know; False if their nonces are gone."""
-    chain = runtime.chain
-    unknown = [tx for tx in signed if not chain.is_known(tx.tx_hash)]
-    if not unknown:
-        return True
     try:
-        chain.send(unknown)
+        runtime.chain.send(unknown)
     except RpcError as exc:
         if "nonce" in str(exc).lower() and len(unknown) == len(signed):
             log.warning("stored transactions lost their nonces; signing anew: %s", exc)
+            runtime.nonces.forget(address)
             return False
         raise
     return True
+
+
+def _handler(runtime: Runtime, operation: Operation) -> Handler:
+    from ledger.services.handlers import HANDLERS
+
+    return HANDLERS[operation.kind]
 
 
 def _error_of(revert: ContractRevert) -> dict[str, Any]:
