@@ -9,8 +9,10 @@ from typing import Any
 
 import redis
 from celery import Celery
+from kombu.exceptions import OperationalError as BrokerError
 
 from ledger.local_stack import DEFAULT_REDIS_URL
+from ledger.runtime import DispatchFailed
 from ledger.services.market import TASK_EXPIRE_BIDS
 from ledger.services.settlement import TASK_FINALISE_LAPSED
 from ledger.settings import Settings
@@ -69,7 +71,10 @@ class CeleryDispatcher:
         self.celery = celery
 
     def enqueue(self, task: str, **kwargs: Any) -> None:
-        self.celery.send_task(task, kwargs=kwargs)
+        try:
+            self.celery.send_task(task, kwargs=kwargs)
+        except (BrokerError, redis.RedisError) as exc:
+            raise DispatchFailed(f"{task} could not be queued: {exc}") from exc
 
 
 class RedisNonceCounters:

@@ -12,14 +12,14 @@ from functools import lru_cache
 from typing import Any, TypeVar
 
 from celery import Task
-from kombu.exceptions import OperationalError as BrokerError
 from redis import RedisError
 from sqlalchemy.exc import OperationalError as DatabaseUnreachable
 
 from ledger.chain.errors import ChainError
 from ledger.errors import Unavailable
-from ledger.runtime import Runtime
+from ledger.runtime import DispatchFailed, Runtime
 from ledger.services import operations, pods, reviews, uvams, webhooks
+from ledger.services.handlers import HANDLERS
 from ledger.settings import Settings
 from workers.app import CeleryDispatcher, RedisLocks, RedisNonceCounters, app
 
@@ -77,6 +77,7 @@ def runtime() -> Runtime:
         settings=settings,
         rpc_url=rpc_url,
         dispatcher=CeleryDispatcher(app),
+        handlers=HANDLERS,
         locks=RedisLocks(redis_url),
         nonces=RedisNonceCounters(redis_url),
     )
@@ -96,7 +97,7 @@ class PatientDispatcher:
             try:
                 self.inner.enqueue(task, **kwargs)
                 return
-            except (BrokerError, RedisError):
+            except DispatchFailed:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(delay)
@@ -110,6 +111,7 @@ def follower_runtime() -> Runtime:
         settings=base.settings,
         rpc_url=base.rpc_url,
         dispatcher=PatientDispatcher(CeleryDispatcher(app)),
+        handlers=base.handlers,
         locks=base.locks,
         nonces=base.nonces,
     )

@@ -45,6 +45,7 @@ from ledger.p2p.case_study import CAPACITIES_KWH
 from ledger.p2p.schemas import MAX_TRADES, DepositItem, EvCreate, SessionReportIn, WindowCreate
 from ledger.runtime import RecordingDispatcher, Runtime
 from ledger.services import operations, organisations, p2p
+from ledger.services.handlers import HANDLERS
 from ledger.settings import Settings
 
 __all__ = ["BenchResult", "raw_ceiling", "run_p2p_benchmark"]
@@ -122,7 +123,10 @@ def run_p2p_benchmark(
         upgrade(settings.sqlalchemy_url)
         with node_guard(node.rpc_url):
             runtime = Runtime(
-                settings=settings, rpc_url=node.rpc_url, dispatcher=RecordingDispatcher()
+                settings=settings,
+                rpc_url=node.rpc_url,
+                dispatcher=RecordingDispatcher(),
+                handlers=HANDLERS,
             )
             progress(f"ceiling on the fresh chain: {raw_transactions} pre-signed transfers")
             raw_seconds_fresh = raw_ceiling(ChainClient(node.rpc_url), raw_transactions)

@@ -26,9 +26,9 @@ from ledger.chain.client import Call, Receipt
 from ledger.chain.errors import ContractRevert, ReceiptTimeout, RpcError
 from ledger.chain.signer import SignedTransaction, Signer
 from ledger.db.models import Operation, Organisation, utcnow
-from ledger.errors import NotFound
+from ledger.errors import NotFound, Unavailable
 from ledger.ids import new_id
-from ledger.runtime import Runtime
+from ledger.runtime import DispatchFailed, Runtime
 
 log = logging.getLogger(__name__)
 
@@ -392,9 +392,7 @@ def _resend_unknown(
 
 
 def _handler(runtime: Runtime, operation: Operation) -> Handler:
-    from ledger.services.handlers import HANDLERS
-
-    return HANDLERS[operation.kind]
+    return runtime.handlers[operation.kind]
 
 
 def _error_of(revert: ContractRevert) -> dict[str, Any]:
@@ -402,16 +400,51 @@ def _error_of(revert: ContractRevert) -> dict[str, Any]:
     return {**domain.to_dict(), "httpStatus": domain.http_status}
 
 
-def abandon(session: Session, operation: Operation, *, reason: str) -> None:
+def abandon(runtime: Runtime, session: Session, operation: Operation, *, reason: str) -> None:
     """Mark an accepted operation failed before it ran (its task could not be enqueued), and
     release what accepting reserved, so that nothing stays half-written."""
-    from ledger.services.handlers import HANDLERS
-
     operation.status = OperationStatus.FAILED
     operation.error = {"code": "unavailable", "message": reason, "httpStatus": 503}
     operation.updated_at = utcnow()
-    HANDLERS[operation.kind].release(session, operation)
+    _handler(runtime, operation).release(session, operation)
     session.commit()
+
+
+def commit_and_enqueue(
+    runtime: Runtime,
+    session: Session,
+    operation: Operation,
+    *,
+    task: str = TASK_EXECUTE,
+    prerequisites: Sequence[str] = (),
+) -> None:
+    """The one way an accepted operation leaves the API: commit, then enqueue its task (after
+    the operations it needs, ``prerequisites``, accepted in the same request); if the broker
+    cannot take them, the operation is abandoned and :class:`Unavailable` (503) raised, so an
+    accepted operation is never left without its task."""
+    session.commit()
+    queued: set[str] = set()
+    try:
+        for prerequisite in prerequisites:
+            runtime.dispatcher.enqueue(TASK_EXECUTE, operation_id=prerequisite)
+            queued.add(prerequisite)
+        runtime.dispatcher.enqueue(task, operation_id=operation.id)
+    except DispatchFailed as exc:
+        reason = "the task broker is unreachable"
+        for waiting_id in [p for p in prerequisites if p not in queued]:
+            waiting = session.get(Operation, waiting_id)
+            if waiting is not None:
+                abandon(runtime, session, waiting, reason=reason)
+        abandon(runtime, session, operation, reason=reason)
+        raise Unavailable(f"{reason}; retry later") from exc
+
+
+def fail(
+    runtime: Runtime, session: Session, operation: Operation, *, error: dict[str, Any]
+) -> None:
+    """End an operation failed before it reached the chain (its input turned out unusable):
+    released, with its callback, as every other ending."""
+    _finish(runtime, session, operation, error=error)
 
 
 def _finish(
@@ -425,9 +458,7 @@ def _finish(
     operation.status = OperationStatus.FAILED if error else OperationStatus.SUCCEEDED
     operation.error = error
     if error:
-        from ledger.services.handlers import HANDLERS
-
-        HANDLERS[operation.kind].release(session, operation)
+        _handler(runtime, operation).release(session, operation)
     operation.updated_at = utcnow()
     organisation = session.get(Organisation, operation.organisation_id)
     callback = None
