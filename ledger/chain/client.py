@@ -156,13 +156,37 @@ class ChainClient:
             if error is not None:
                 raise self._revert_from(error)
 
+    def estimate_each(
+        self, sender: str, calls: Sequence[Call]
+    ) -> list[tuple[int, ContractRevert | None]]:
+        """Dry-run independent calls from ``sender`` in one round trip: per call its gas
+        estimate, or 0 and its decoded revert."""
+        requests: list[tuple[str, list[Any]]] = []
+        for call in calls:
+            data = self.abis[call.contract].encode_call(call.function, *call.args)
+            request = {
+                "from": sender,
+                "to": self.address_of(call.contract),
+                "data": "0x" + data.hex(),
+            }
+            requests.append(("eth_estimateGas", [request]))
+        return [
+            (0, self._revert_from(error)) if error is not None else (int(result, 16), None)
+            for result, error in self.rpc.batch(requests)
+        ]
+
     def fees(self) -> tuple[int, int]:
         """(maxFeePerGas, maxPriorityFeePerGas): twice the current price leaves room for rises."""
         gas_price = int(self.rpc.call("eth_gasPrice"), 16)
         return 2 * gas_price + PRIORITY_FEE_WEI, PRIORITY_FEE_WEI
 
     def prepare(
-        self, signer: Signer, calls: Sequence[Call], *, nonces: NonceCounters | None = None
+        self,
+        signer: Signer,
+        calls: Sequence[Call],
+        *,
+        nonces: NonceCounters | None = None,
+        min_gas: int = 0,
     ) -> list[SignedTransaction]:
         """Simulate every call (decoded revert on refusal) and sign them with consecutive nonces.
 
@@ -170,7 +194,9 @@ class ChainClient:
         state. Nothing is sent; store the signed transactions first if the caller needs to
         resend them after a crash, then :meth:`send`. With ``nonces``, the nonces come from the
         account's counter (seeded from the node's pending count), so transactions signed while
-        earlier ones are unmined follow them.
+        earlier ones are unmined follow them. ``min_gas`` is a floor under each estimate: a
+        call that catches its inner calls' failures (a multicall) is estimated at the gas where
+        it succeeds, which may be too little for the inner calls.
         """
         requests: list[tuple[str, list[Any]]] = [
             ("eth_getTransactionCount", [signer.address, "pending"]),
@@ -202,7 +228,7 @@ class ChainClient:
         for (to, data), (estimate, error) in zip(payloads, answers[2:], strict=True):
             if error is not None:
                 raise self._revert_from(error)
-            gas = int(estimate, 16) * (100 + GAS_HEADROOM_PERCENT) // 100
+            gas = max(int(estimate, 16), min_gas) * (100 + GAS_HEADROOM_PERCENT) // 100
             signed.append(
                 signer.sign(
                     to=to, data=data, gas=gas, max_fee=max_fee, priority_fee=PRIORITY_FEE_WEI

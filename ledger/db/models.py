@@ -189,6 +189,8 @@ class Operation(SQLModel, table=True):
     # with a higher fee): the block follower re-drives an operation left without a receipt.
     sent_block: int | None = None
     sent_at: datetime | None = None
+    # Waiting for its organisation's pending transaction, to go into its next one (coalesced).
+    deferred: bool = Field(default=False, index=True)
     error: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     result: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     idempotency_key: str | None = Field(default=None, max_length=100)

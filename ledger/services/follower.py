@@ -22,9 +22,9 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import select
 
 from ledger.chain.errors import ChainError
-from ledger.db.models import Operation
+from ledger.db.models import Operation, Organisation
 from ledger.runtime import Runtime
-from ledger.services import operations
+from ledger.services import coalescing, operations
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +41,8 @@ class FollowerState:
     seen_at_head: set[str] = field(default_factory=set)
     #: When each operation was last handed back to a worker: (head, monotonic seconds).
     redriven: dict[str, tuple[int, float]] = field(default_factory=dict)
+    #: When each organisation's deferred operations were last handed to a worker.
+    started: dict[str, tuple[int, float]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -65,11 +67,12 @@ def follow_once(runtime: Runtime, state: FollowerState) -> PassResult:
             .order_by(Operation.created_at)  # type: ignore[arg-type]
             .limit(PASS_LIMIT)
         ).all()
+    started = _start_deferred(runtime, state, head=head)
     submitted = {operation_id for operation_id, _ in rows}
     state.redriven = {k: v for k, v in state.redriven.items() if k in submitted}
     todo = [(i, txs or []) for i, txs in rows if i not in state.seen_at_head]
     if not todo:
-        return PassResult(head, 0, 0, 0)
+        return PassResult(head, 0, 0, started)
     receipts = chain.receipts([entry["hash"] for _, txs in todo for entry in txs])
     due: list[tuple[tuple[int, int], str]] = []
     waiting: list[str] = []
@@ -88,7 +91,38 @@ def follow_once(runtime: Runtime, state: FollowerState) -> PassResult:
             state.seen_at_head.add(operation_id)  # confirmations not reached yet
     state.seen_at_head.update(waiting)
     redriven = _redrive_stuck(runtime, state, waiting, head=head)
-    return PassResult(head, len(todo), confirmed, redriven)
+    return PassResult(head, len(todo), confirmed, redriven + started)
+
+
+def _start_deferred(runtime: Runtime, state: FollowerState, *, head: int) -> int:
+    """Hand each organisation's oldest deferred operation to a worker once its pending
+    transaction is mined: the worker puts all its deferred operations into one transaction."""
+    with runtime.session() as session:
+        rows = session.exec(
+            select(Operation.organisation_id, Operation.id, Organisation.address)
+            .join(Organisation, Organisation.id == Operation.organisation_id)  # type: ignore[arg-type]
+            .where(Operation.status == operations.OperationStatus.ACCEPTED)
+            .where(Operation.deferred == True)  # noqa: E712
+            .order_by(Operation.created_at)  # type: ignore[arg-type]
+        ).all()
+    oldest: dict[str, tuple[str, str]] = {}
+    for organisation_id, operation_id, address in rows:
+        oldest.setdefault(organisation_id, (operation_id, address))
+    state.started = {k: v for k, v in state.started.items() if k in oldest}
+    count = 0
+    timeout_s = runtime.settings.receipt_timeout_s
+    for organisation_id, (operation_id, address) in oldest.items():
+        last = state.started.get(organisation_id)
+        if last is not None and last[0] == head and time.monotonic() - last[1] < timeout_s:
+            continue  # handed over at this head already
+        if coalescing.signer_busy(runtime.chain, address) and (
+            last is None or time.monotonic() - last[1] < timeout_s
+        ):
+            continue
+        state.started[organisation_id] = (head, time.monotonic())
+        runtime.dispatcher.enqueue(operations.TASK_EXECUTE, operation_id=operation_id)
+        count += 1
+    return count
 
 
 def _redrive_stuck(runtime: Runtime, state: FollowerState, waiting: list[str], *, head: int) -> int:

@@ -26,9 +26,10 @@ from ledger.chain.client import Call, Receipt
 from ledger.chain.errors import ContractRevert, ReceiptTimeout, RpcError
 from ledger.chain.signer import SignedTransaction, Signer
 from ledger.db.models import Operation, Organisation, utcnow
-from ledger.errors import NotFound, Unavailable
+from ledger.errors import CbpError, NotFound, Unavailable
 from ledger.ids import new_id
 from ledger.runtime import DispatchFailed, Runtime
+from ledger.services import coalescing
 
 log = logging.getLogger(__name__)
 
@@ -148,10 +149,22 @@ def execute(runtime: Runtime, operation_id: str) -> Operation:
             if signed and not _keep_in_flight(runtime, session, operation, signer, signed):
                 signed = []  # never reached the node and its nonce was reused: sign anew
             if not signed:
+                calls = handler.calls(session, operation)
+                contract = coalescing.multicall_contract(calls)
+                if contract is not None:
+                    if coalescing.signer_busy(chain, signer.address):
+                        # Its previous transaction is pending: this one goes into the next,
+                        # which the block follower starts once that one is mined.
+                        operation.deferred = True
+                        operation.updated_at = utcnow()
+                        session.commit()
+                        return operation
+                    batch = _coalesce(runtime, session, operation, calls, contract)
+                    if batch is not None:
+                        _execute_batch(runtime, session, signer, contract, batch)
+                        return operation
                 try:
-                    signed = chain.prepare(
-                        signer, handler.calls(session, operation), nonces=runtime.nonces
-                    )
+                    signed = chain.prepare(signer, calls, nonces=runtime.nonces)
                 except ContractRevert as revert:
                     _finish(runtime, session, operation, error=_error_of(revert))
                     return operation
@@ -159,6 +172,7 @@ def execute(runtime: Runtime, operation_id: str) -> Operation:
                     operation.signed_transactions = [_stored(tx) for tx in signed]
                     operation.transaction_hashes = [tx.tx_hash for tx in signed]
                     operation.status = OperationStatus.SUBMITTED
+                    operation.deferred = False
                     _mark_sent(runtime, operation)
                     session.commit()
                 except Exception:
@@ -189,12 +203,33 @@ def confirm(
         if max(r.block_number for r in mined) + confirmations > head:
             return False
         handler = _handler(runtime, operation)
-        follow_ups = handler.apply(session, operation, [r for r in mined if r.succeeded])
-        failed = [r for r in mined if not r.succeeded]
+        items = {
+            entry["hash"]: entry["items"]
+            for entry in operation.signed_transactions or []
+            if "items" in entry
+        }
+        refusals: list[ContractRevert] = []
+        own: list[Receipt] = []
+        for receipt in mined:
+            if receipt.transaction_hash in items:  # one multicall shared with other operations
+                part, refusal = coalescing.split_receipt(
+                    runtime.chain, receipt, items[receipt.transaction_hash]
+                )
+                own.append(part)
+                refusals += [refusal] if refusal is not None else []
+            else:
+                own.append(receipt)
+        follow_ups = handler.apply(session, operation, [r for r in own if r.succeeded])
+        failed = [r for r in own if not r.succeeded]
         operation.transaction_hashes = [r.transaction_hash for r in mined]
         operation.block_number = max(r.block_number for r in mined)
         operation.gas_used = sum(r.gas_used for r in mined)
-        error = _error_of(runtime.chain.revert_reason(failed[0])) if failed else None
+        if refusals:
+            error: dict[str, Any] | None = _error_of(refusals[0])
+        elif failed:
+            error = _error_of(runtime.chain.revert_reason(failed[0]))
+        else:
+            error = None
         _finish(runtime, session, operation, error=error, follow_ups=follow_ups)
         return True
 
@@ -205,6 +240,10 @@ def run(runtime: Runtime, operation_id: str, *, timeout_s: float | None = None) 
     deadline = time.monotonic() + (timeout_s or runtime.settings.receipt_timeout_s)
     operation = execute(runtime, operation_id)
     while operation.status not in TERMINAL:
+        if operation.status == OperationStatus.ACCEPTED:  # deferred behind a pending one
+            time.sleep(0.05)
+            operation = execute(runtime, operation_id)
+            continue
         hashes = [entry["hash"] for entry in operation.signed_transactions or []]
         receipts = runtime.chain.receipts(hashes)
         if not confirm(runtime, operation_id, receipts, head=runtime.chain.block_number()):
@@ -244,6 +283,110 @@ def current_transactions(operation: Operation) -> list[SignedTransaction]:
 
 def _stored(tx: SignedTransaction) -> dict[str, Any]:
     return {"hash": tx.tx_hash, "raw": tx.raw, "nonce": tx.nonce}
+
+
+def _record_replacements(operation: Operation, replaced: Mapping[str, SignedTransaction]) -> None:
+    """Keep each replaced transaction (it may still be mined) and add its replacement, with
+    the multicall items it carries for this operation."""
+    entries = list(operation.signed_transactions or [])
+    added: list[dict[str, Any]] = []
+    for index, entry in enumerate(entries):
+        new = replaced.get(entry["hash"])
+        if new is not None and "replacedBy" not in entry:
+            entries[index] = {**entry, "replacedBy": new.tx_hash}
+            shared: dict[str, Any] = {k: entry[k] for k in ("items", "operations") if k in entry}
+            added.append({**_stored(new), **shared})
+    operation.signed_transactions = entries + added
+    operation.transaction_hashes = [tx.tx_hash for tx in current_transactions(operation)]
+
+
+def _coalesce(
+    runtime: Runtime, session: Session, operation: Operation, calls: list[Call], contract: str
+) -> list[tuple[Operation, list[Call]]] | None:
+    """The operation with the organisation's other operations waiting for its next
+    transaction to the same contract, oldest first; None when it goes alone."""
+    waiting = session.exec(
+        select(Operation)
+        .where(Operation.organisation_id == operation.organisation_id)
+        .where(Operation.status == OperationStatus.ACCEPTED)
+        .where(Operation.id != operation.id)
+        .where(Operation.deferred == True)  # noqa: E712
+        .order_by(col(Operation.created_at))
+        .limit(coalescing.MAX_ITEMS)
+    ).all()
+    batch = [(operation, calls)]
+    items = len(calls)
+    for other in waiting:
+        try:
+            other_calls = _handler(runtime, other).calls(session, other)
+        except CbpError as exc:
+            _finish(runtime, session, other, error={**exc.to_dict(), "httpStatus": exc.http_status})
+            continue
+        if coalescing.multicall_contract(other_calls) != contract:
+            continue
+        if items + len(other_calls) > coalescing.MAX_ITEMS:
+            break
+        batch.append((other, other_calls))
+        items += len(other_calls)
+    return batch if len(batch) > 1 else None
+
+
+def _execute_batch(
+    runtime: Runtime,
+    session: Session,
+    signer: Signer,
+    contract: str,
+    batch: list[tuple[Operation, list[Call]]],
+) -> None:
+    """Simulate each operation's calls, fail the refused operations with their own decoded
+    error, and send the others as one multicall, each operation knowing its items."""
+    chain = runtime.chain
+    verdicts = chain.estimate_each(signer.address, [c for _, calls in batch for c in calls])
+    kept: list[tuple[Operation, list[Call]]] = []
+    position = 0
+    gas = 0
+    for operation, calls in batch:
+        mine = verdicts[position : position + len(calls)]
+        position += len(calls)
+        refusal = next((r for _, r in mine if r is not None), None)
+        if refusal is not None:
+            _finish(runtime, session, operation, error=_error_of(refusal))
+            continue
+        estimate = sum(g for g, _ in mine)
+        if kept and gas + estimate > coalescing.MAX_GAS:
+            continue  # stays deferred: the next transaction takes it
+        kept.append((operation, calls))
+        gas += estimate
+    if not kept:
+        return
+    flat = [c for _, calls in kept for c in calls]
+    # The items' own estimates, summed: the multicall's estimate alone may leave an item
+    # short of gas (its failure is caught, so the estimate does not see it).
+    [signed] = chain.prepare(
+        signer,
+        [coalescing.multicall_of(chain, contract, flat)],
+        nonces=runtime.nonces,
+        min_gas=gas,
+    )
+    members = [operation.id for operation, _ in kept]
+    start = 0
+    try:
+        for operation, calls in kept:
+            items = list(range(start, start + len(calls)))
+            start += len(calls)
+            operation.signed_transactions = [
+                {**_stored(signed), "items": items, "operations": members}
+            ]
+            operation.transaction_hashes = [signed.tx_hash]
+            operation.status = OperationStatus.SUBMITTED
+            operation.deferred = False
+            _mark_sent(runtime, operation)
+        session.commit()
+    except Exception:
+        runtime.nonces.forget(signer.address)
+        raise
+    log.info("%d operations of %s coalesced into %s", len(kept), signer.address, signed.tx_hash)
+    _send(runtime, signer.address, [signed])
 
 
 def _mark_sent(runtime: Runtime, operation: Operation) -> None:
@@ -311,13 +454,19 @@ def _keep_in_flight(
         for tx in stuck:
             max_fee, priority = chain.replacement_fees(tx)
             replacements.append(signer.replace(tx, max_fee=max_fee, priority_fee=priority))
-        replaced = {old.tx_hash: new.tx_hash for old, new in zip(stuck, replacements, strict=True)}
+        replaced = {old.tx_hash: new for old, new in zip(stuck, replacements, strict=True)}
         log.info("replacing %d stuck transactions of operation %s", len(stuck), operation.id)
-        operation.signed_transactions = [
-            {**entry, "replacedBy": replaced[entry["hash"]]} if entry["hash"] in replaced else entry
+        sharing = {
+            other
             for entry in operation.signed_transactions or []
-        ] + [_stored(tx) for tx in replacements]
-        operation.transaction_hashes = [tx.tx_hash for tx in current_transactions(operation)]
+            if entry["hash"] in replaced
+            for other in entry.get("operations", [])
+        }
+        for other_id in sharing - {operation.id}:
+            other = session.get(Operation, other_id)
+            if other is not None and other.status == OperationStatus.SUBMITTED:
+                _record_replacements(other, replaced)
+        _record_replacements(operation, replaced)
         _mark_sent(runtime, operation)
         session.commit()
         try:

@@ -1,4 +1,5 @@
-"""engine: the block a submitted operation's transactions were last sent at
+"""engine: when a submitted operation's transactions were last sent; operations deferred to
+their organisation's next (coalesced) transaction
 
 Revision ID: 0014_engine
 Revises: 0008_settlement_terms
@@ -20,9 +21,15 @@ def upgrade() -> None:
     with op.batch_alter_table("operations") as batch:
         batch.add_column(sa.Column("sent_block", sa.Integer(), nullable=True))
         batch.add_column(sa.Column("sent_at", sa.DateTime(), nullable=True))
+        batch.add_column(
+            sa.Column("deferred", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
+        batch.create_index("ix_operations_deferred", ["deferred"])
 
 
 def downgrade() -> None:
     with op.batch_alter_table("operations") as batch:
+        batch.drop_index("ix_operations_deferred")
+        batch.drop_column("deferred")
         batch.drop_column("sent_at")
         batch.drop_column("sent_block")
