@@ -42,6 +42,10 @@ class AccountLocks(Protocol):
 
     def hold(self, address: str) -> AbstractContextManager[None]: ...
 
+    def try_hold(self, address: str) -> AbstractContextManager[bool]:
+        """Hold the lock if it is free; yields whether it is held (never waits)."""
+        ...
+
 
 class ThreadLocks:
     """Per-account locks within one process (tests, single-process tools)."""
@@ -56,6 +60,17 @@ class ThreadLocks:
             lock = self._locks.setdefault(address.lower(), threading.Lock())
         with lock:
             yield
+
+    @contextmanager
+    def try_hold(self, address: str) -> Iterator[bool]:
+        with self._guard:
+            lock = self._locks.setdefault(address.lower(), threading.Lock())
+        held = lock.acquire(blocking=False)
+        try:
+            yield held
+        finally:
+            if held:
+                lock.release()
 
 
 @dataclass

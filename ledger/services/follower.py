@@ -85,10 +85,12 @@ def follow_once(runtime: Runtime, state: FollowerState) -> PassResult:
             due.append(((last.block_number, last.transaction_index), operation_id))
     confirmed = 0
     for _, operation_id in sorted(due):  # chain order: a POD's registration before its status
-        if operations.confirm(runtime, operation_id, receipts, head=head):
+        outcome = operations.confirm(runtime, operation_id, receipts, head=head)
+        if outcome:
             confirmed += 1
-        else:
+        elif outcome is False:
             state.seen_at_head.add(operation_id)  # confirmations not reached yet
+        # None: a worker holds it this moment; looked at again at the next pass
     state.seen_at_head.update(waiting)
     redriven = _redrive_stuck(runtime, state, waiting, head=head)
     return PassResult(head, len(todo), confirmed, redriven + started)

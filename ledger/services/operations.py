@@ -185,14 +185,24 @@ def execute(runtime: Runtime, operation_id: str) -> Operation:
 
 def confirm(
     runtime: Runtime, operation_id: str, receipts: Mapping[str, Receipt], *, head: int
-) -> bool:
-    """Apply a submitted operation's receipts (block follower side); False if not yet due.
+) -> bool | None:
+    """Apply a submitted operation's receipts (block follower side); False if not yet due,
+    None if a worker holds the operation right now (look again at the next pass).
 
     Due when every nonce of the operation has a mined transaction among ``receipts`` (the
     original or a fee-bumped replacement) and the last of them has ``chain_confirmations``
     blocks on top at ``head``. Idempotent: an operation already finished is left alone.
     """
-    with runtime.locks.hold(f"operation:{operation_id}"), runtime.session() as session:
+    with runtime.locks.try_hold(f"operation:{operation_id}") as held:
+        if not held:
+            return None
+        return _confirm_held(runtime, operation_id, receipts, head=head)
+
+
+def _confirm_held(
+    runtime: Runtime, operation_id: str, receipts: Mapping[str, Receipt], *, head: int
+) -> bool:
+    with runtime.session() as session:
         operation = session.get(Operation, operation_id)
         if operation is None or operation.status != OperationStatus.SUBMITTED:
             return False
