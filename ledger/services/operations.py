@@ -497,7 +497,8 @@ def _replay_forgotten(
     A node restarted from an older state (Anvil killed between two state writes) forgets
     transactions of operations already finished. Without this, their nonces would be handed
     to new transactions and the finished operations would be lost from the chain. Called with
-    the account's lock held, before any new nonce is taken.
+    the account's lock held, before any new nonce is taken. A nonce counter ahead of every
+    stored transaction (a nonce reserved and never stored) is reseeded from the node.
     """
     chain = runtime.chain
     confirmed = int(chain.rpc.call("eth_getTransactionCount", [address, "latest"]), 16)
@@ -513,6 +514,12 @@ def _replay_forgotten(
         for tx in current_transactions(stored):
             if tx.nonce >= confirmed:
                 by_nonce.setdefault(tx.nonce, []).append(tx)
+    counter = runtime.nonces.get(address)
+    if counter is not None and any(n not in by_nonce for n in range(confirmed, counter)):
+        # A nonce was reserved and never stored (a worker died in between): reseed from the
+        # node, or every later transaction would wait behind the gap.
+        log.warning("nonce gap below %s for %s; reseeding from the node", counter, address)
+        runtime.nonces.forget(address)
     if not by_nonce:
         return
     candidates = [tx for nonce in sorted(by_nonce) for tx in by_nonce[nonce]]
