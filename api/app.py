@@ -19,7 +19,7 @@ from api.limits import BodySizeLimit, InFlightLimit
 from api.routes import audit, market, p2p, platform, pods, settlement, tokens, ui, uvams
 from ledger.chain.errors import ChainError
 from ledger.errors import CbpError
-from ledger.runtime import Runtime
+from ledger.runtime import DispatchFailed, Runtime
 
 DESCRIPTION = """The CBP connector of the crowd balancing platform.
 
@@ -141,6 +141,7 @@ def create_app(runtime: Runtime) -> FastAPI:
 
     @app.exception_handler(BrokerError)
     @app.exception_handler(RedisError)
+    @app.exception_handler(DispatchFailed)
     async def broker_down(_: Request, exc: Exception) -> JSONResponse:
         return JSONResponse(
             status_code=503,

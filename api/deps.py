@@ -7,8 +7,6 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from kombu.exceptions import OperationalError as BrokerError
-from redis import RedisError
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
@@ -88,12 +86,7 @@ def accepted(
     If the broker cannot take the task, the operation is marked failed (and its reservations
     released) and the caller gets 503: an accepted operation is never left without its task.
     """
-    session.commit()
-    try:
-        operations.submit(runtime, operation)
-    except (BrokerError, RedisError) as exc:
-        operations.abandon(session, operation, reason="the task broker is unreachable")
-        raise Unavailable("the task broker is unreachable; retry later") from exc
+    operations.commit_and_enqueue(runtime, session, operation)
     return {
         "operationId": operation.id,
         "status": operation.status,

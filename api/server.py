@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from api.app import create_app
 from ledger.errors import Unavailable
 from ledger.runtime import Runtime
+from ledger.services.handlers import HANDLERS
 from ledger.settings import Settings
 from workers.app import CeleryDispatcher, RedisLocks
 from workers.app import create_app as create_celery
@@ -24,6 +25,7 @@ def build() -> FastAPI:
         settings=settings,
         rpc_url=settings.rpc_url,
         dispatcher=CeleryDispatcher(create_celery(settings.redis_url, settings.queue)),
+        handlers=HANDLERS,
         locks=RedisLocks(settings.redis_url),
     )
     return create_app(runtime)

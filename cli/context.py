@@ -10,6 +10,7 @@ from ledger.chain.anvil import AnvilError, wait_for_rpc
 from ledger.db.migrate import upgrade
 from ledger.local_stack import LocalStack
 from ledger.runtime import RecordingDispatcher, Runtime
+from ledger.services.handlers import HANDLERS
 from ledger.settings import Settings
 
 
@@ -43,11 +44,18 @@ def cli_runtime(settings: Settings) -> Iterator[Runtime]:
         funder = settings.funder_key or (running or {}).get("funder_key")
         settings = settings.model_copy(update={"rpc_url": rpc_url, "funder_key": funder})
         upgrade(settings.sqlalchemy_url)
-        yield Runtime(settings=settings, rpc_url=rpc_url, dispatcher=RecordingDispatcher())
+        yield Runtime(
+            settings=settings, rpc_url=rpc_url, dispatcher=RecordingDispatcher(), handlers=HANDLERS
+        )
         return
     with LocalStack(settings) as stack:
         settings = settings.model_copy(
             update={"rpc_url": stack.rpc_url, "funder_key": stack.funder_key}
         )
         upgrade(settings.sqlalchemy_url)
-        yield Runtime(settings=settings, rpc_url=stack.rpc_url, dispatcher=RecordingDispatcher())
+        yield Runtime(
+            settings=settings,
+            rpc_url=stack.rpc_url,
+            dispatcher=RecordingDispatcher(),
+            handlers=HANDLERS,
+        )

@@ -21,6 +21,7 @@ from ledger.domain.enums import Role
 from ledger.domain.identifiers import make_eic
 from ledger.runtime import RecordingDispatcher, Runtime
 from ledger.services import organisations
+from ledger.services.handlers import HANDLERS
 
 TOKENS_FILE: Final = "demo-tokens.json"
 TSO_SLUG: Final = "tso"
@@ -57,7 +58,10 @@ def ensure_initialised(platform: Platform) -> dict[str, str]:
     tokens = _load_tokens(path)
     settings = platform.settings_for_clients()
     runtime = Runtime(
-        settings=settings, rpc_url=platform.stack.rpc_url, dispatcher=RecordingDispatcher()
+        settings=settings,
+        rpc_url=platform.stack.rpc_url,
+        dispatcher=RecordingDispatcher(),
+        handlers=HANDLERS,
     )
     changed = False
     with runtime.session() as session:

@@ -289,6 +289,30 @@ def chain_compile(
     console.print(f"wrote {', '.join(artifacts)} to {ARTIFACTS_DIR}")
 
 
+@chain_app.command("follow")
+def chain_follow(
+    poll: Annotated[
+        float | None, typer.Option(help="seconds between head checks (CBP_FOLLOWER_POLL_S)")
+    ] = None,
+) -> None:
+    """Apply each new block's receipts to the operations they confirm, until interrupted (the
+    platform runs this next to its workers: they sign and send, this confirms)."""
+    import logging
+    import threading
+
+    from ledger.services.follower import follow
+    from workers.tasks import follower_runtime
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # not a line per JSON-RPC request
+    stop = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    console.print("following the chain's receipts; Ctrl-C stops", style="dim")
+    total = follow(follower_runtime(), stop, poll_s=poll)
+    console.print(f"stopped; {total} operations confirmed")
+
+
 @app.command()
 def up(
     port: Annotated[int, typer.Option(help="API port")] = 8000,

@@ -399,6 +399,7 @@ def demo() -> None:
     from ledger.domain.identifiers import make_eic
     from ledger.runtime import RecordingDispatcher, Runtime
     from ledger.services import organisations
+    from ledger.services.handlers import HANDLERS
     from ledger.settings import Settings
 
     with tempfile.TemporaryDirectory(prefix="cbp-p2p-demo-") as folder:
@@ -407,7 +408,10 @@ def demo() -> None:
             platform.start_services()
             settings = platform.settings_for_clients()
             runtime = Runtime(
-                settings=settings, rpc_url=platform.stack.rpc_url, dispatcher=RecordingDispatcher()
+                settings=settings,
+                rpc_url=platform.stack.rpc_url,
+                dispatcher=RecordingDispatcher(),
+                handlers=HANDLERS,
             )
             tokens = {}
             with runtime.session() as session:

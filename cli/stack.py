@@ -57,6 +57,8 @@ class Platform:
                 "CBP_CHAIN_BLOCK_TIME_S": str(self.settings.chain_block_time_s),
                 "CBP_CHAIN_CONFIRMATIONS": str(self.settings.chain_confirmations),
                 "CBP_CHAIN_RPC_TIMEOUT_S": str(self.settings.chain_rpc_timeout_s),
+                "CBP_RECEIPT_TIMEOUT_S": str(self.settings.receipt_timeout_s),
+                "CBP_STUCK_AFTER_BLOCKS": str(self.settings.stuck_after_blocks),
                 "PYTHONPATH": str(PROJECT_ROOT),
             }
         )
@@ -123,6 +125,9 @@ class Platform:
             logs / "indexer.log",
         )
         self._spawn(
+            [sys.executable, "-m", "cli.main", "chain", "follow"], env, logs / "follower.log"
+        )
+        self._spawn(
             [
                 sys.executable,
                 "-m",
@@ -144,7 +149,7 @@ class Platform:
 
     def process_named(self, marker: str) -> subprocess.Popen[bytes]:
         """The running platform process whose command line contains ``marker`` (``celery``,
-        ``uvicorn``, ``audit follow``)."""
+        ``uvicorn``, ``audit follow``, ``chain follow``)."""
         for process in self._processes:
             if marker in " ".join(str(arg) for arg in process.args):  # type: ignore[union-attr]
                 return process

@@ -19,6 +19,7 @@ from ledger.domain.enums import Role
 from ledger.domain.identifiers import make_eic
 from ledger.runtime import RecordingDispatcher, Runtime
 from ledger.services import organisations
+from ledger.services.handlers import HANDLERS
 from ledger.settings import Settings
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/7"
@@ -107,6 +108,7 @@ def build_world(
             settings=client_settings,
             rpc_url=platform.stack.rpc_url,
             dispatcher=RecordingDispatcher(),
+            handlers=HANDLERS,
         )
         tokens: dict[str, str] = {}
         orgs: dict[str, Organisation] = {}

@@ -2,6 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {CbpRoles} from "./CbpRoles.sol";
+import {CbpMulticall} from "./CbpMulticall.sol";
 
 /// @title MeasurementLedger
 /// @notice Commitments to the measurements that verify activations (FLOW D5.5 §3): a BSP's
@@ -14,7 +15,7 @@ import {CbpRoles} from "./CbpRoles.sol";
 /// @dev Leaf of a reading: `keccak256(0x00 || resourceKey || uint40 timestamp || int64 valueW)`
 ///      ({readingLeaf}); inner node: `keccak256(0x01 || min(a, b) || max(a, b))`, so a proof is the
 ///      list of sibling hashes from the leaf upwards ({verifyReading}).
-contract MeasurementLedger {
+contract MeasurementLedger is CbpMulticall {
     enum MeterKind {
         FlexDevice,
         Pod,

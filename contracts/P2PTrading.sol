@@ -2,6 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {CbpRoles} from "./CbpRoles.sol";
+import {CbpMulticall} from "./CbpMulticall.sol";
 
 /// @title P2PTrading
 /// @notice Peer-to-peer energy trading between electric vehicles (FLOW D5.5 §2). EVs appear only
@@ -19,7 +20,7 @@ import {CbpRoles} from "./CbpRoles.sol";
 ///      exactly once. A trade takes one storage slot: the hash of its terms while it is Pending,
 ///      then a status marker; its terms are in the events and must be restated, byte for byte,
 ///      to confirm or reject it.
-contract P2PTrading {
+contract P2PTrading is CbpMulticall {
     enum TradeStatus {
         None,
         Pending,

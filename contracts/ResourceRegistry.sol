@@ -2,6 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {CbpRoles} from "./CbpRoles.sol";
+import {CbpMulticall} from "./CbpMulticall.sol";
 
 /// @title ResourceRegistry
 /// @notice The registration ledger of the crowd balancing platform: PODs (grid connection
@@ -11,7 +12,7 @@ import {CbpRoles} from "./CbpRoles.sol";
 /// @dev Status flows (FLOW D5.5 §3): POD Registered -> Open -> UnderReview -> Verified (TSO)
 ///      -> Validated (competent DSO), or Rejected by the TSO or the DSO; a rejected POD may be
 ///      reopened by its BSP. UVAM Registered -> Open -> UnderReview -> Qualified (TSO) or Rejected.
-contract ResourceRegistry {
+contract ResourceRegistry is CbpMulticall {
     enum PodStatus {
         None,
         Registered,

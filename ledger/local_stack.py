@@ -15,7 +15,7 @@ from typing import Any
 import redis
 
 from ledger import clock
-from ledger.chain.anvil import ANVIL_FUNDER_KEY, AnvilNode
+from ledger.chain.anvil import ANVIL_FUNDER_KEY, AnvilNode, free_port
 from ledger.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,7 @@ class LocalStack:
                 chain_id=settings.chain_id,
                 block_time_s=settings.chain_block_time_s,
                 log_file=settings.data_dir / "anvil.log",
-                **({"port": self.anvil_port} if self.anvil_port else {}),
+                port=self.anvil_port or free_port(),
             )
             self._anvil = node.start()
             self.rpc_url = node.rpc_url

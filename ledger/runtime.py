@@ -7,23 +7,32 @@ services. Nothing here connects at import time.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlmodel import Session
 
 from ledger.chain.client import ChainClient, Deployment
+from ledger.chain.nonces import LocalNonceCounters, NonceCounters
 from ledger.chain.signer import Signer, load_account
 from ledger.db.engine import session_scope
 from ledger.db.models import Organisation
 from ledger.errors import Unavailable
 from ledger.settings import Settings
 
+if TYPE_CHECKING:  # the handlers depend on the runtime, not the other way round
+    from ledger.services.operations import Handler
+
+
+class DispatchFailed(Exception):
+    """The task queue could not take a task (its broker is unreachable)."""
+
 
 class Dispatcher(Protocol):
-    """Runs a named background task later (Celery in production, a list in unit tests)."""
+    """Runs a named background task later (Celery in production, a list in unit tests);
+    raises :class:`DispatchFailed` when the task cannot be queued."""
 
     def enqueue(self, task: str, **kwargs: Any) -> None: ...
 
@@ -32,6 +41,10 @@ class AccountLocks(Protocol):
     """Serialises signing per account across processes, so nonces never collide."""
 
     def hold(self, address: str) -> AbstractContextManager[None]: ...
+
+    def try_hold(self, address: str) -> AbstractContextManager[bool]:
+        """Hold the lock if it is free; yields whether it is held (never waits)."""
+        ...
 
 
 class ThreadLocks:
@@ -48,13 +61,27 @@ class ThreadLocks:
         with lock:
             yield
 
+    @contextmanager
+    def try_hold(self, address: str) -> Iterator[bool]:
+        with self._guard:
+            lock = self._locks.setdefault(address.lower(), threading.Lock())
+        held = lock.acquire(blocking=False)
+        try:
+            yield held
+        finally:
+            if held:
+                lock.release()
+
 
 @dataclass
 class Runtime:
     settings: Settings
     rpc_url: str
     dispatcher: Dispatcher
+    #: Which handler executes which kind of operation (``ledger.services.handlers.HANDLERS``).
+    handlers: Mapping[str, Handler]
     locks: AccountLocks = field(default_factory=ThreadLocks)
+    nonces: NonceCounters = field(default_factory=LocalNonceCounters)
     _chain: ChainClient | None = field(default=None, init=False, repr=False)
 
     @property

@@ -81,7 +81,22 @@ class Settings(BaseSettings):
     idempotency_retention_s: int = Field(
         default=86400, ge=60, description="How long an Idempotency-Key and its answer are kept."
     )
-    receipt_timeout_s: float = 120.0
+    receipt_timeout_s: float = Field(
+        default=120.0,
+        gt=0,
+        description="How long a submitted operation may wait for its receipts before the block"
+        " follower has a worker look at it (resend what the node forgot, replace with a higher"
+        " fee); CLI waits give up after it.",
+    )
+    stuck_after_blocks: int = Field(
+        default=3,
+        ge=1,
+        description="Blocks a sent transaction may stay unmined before it is replaced with a"
+        " higher fee (same nonce).",
+    )
+    follower_poll_s: float = Field(
+        default=0.1, gt=0, description="How often the block follower asks for the chain head."
+    )
     auto_review: bool = Field(
         default=True,
         description="Run the TSO/DSO checks automatically; off: they wait for a person's decision.",

@@ -9,13 +9,16 @@ from typing import Any
 
 import redis
 from celery import Celery
+from kombu.exceptions import OperationalError as BrokerError
 
 from ledger.local_stack import DEFAULT_REDIS_URL
+from ledger.runtime import DispatchFailed
 from ledger.services.market import TASK_EXPIRE_BIDS
 from ledger.services.settlement import TASK_FINALISE_LAPSED
 from ledger.settings import Settings
 
 CHAIN_QUEUE = "chain"
+NONCE_COUNTER_TTL_S = 60
 
 
 def beat_schedule() -> dict[str, Any]:
@@ -68,7 +71,34 @@ class CeleryDispatcher:
         self.celery = celery
 
     def enqueue(self, task: str, **kwargs: Any) -> None:
-        self.celery.send_task(task, kwargs=kwargs)
+        try:
+            self.celery.send_task(task, kwargs=kwargs)
+        except (BrokerError, redis.RedisError) as exc:
+            raise DispatchFailed(f"{task} could not be queued: {exc}") from exc
+
+
+class RedisNonceCounters:
+    """Each account's next nonce, shared by every worker process through Redis (read and
+    written under the account's signing lock)."""
+
+    def __init__(self, url: str) -> None:
+        self.client = redis.Redis.from_url(url)
+
+    @staticmethod
+    def _key(address: str) -> str:
+        return f"cbp:nonce:{address.lower()}"
+
+    def get(self, address: str) -> int | None:
+        value = self.client.get(self._key(address))
+        return None if value is None else int(value)
+
+    def set(self, address: str, next_nonce: int) -> None:
+        # An account idle this long reseeds from the node: a counter left over from another
+        # chain (a node started afresh on the same Redis) cannot hold its nonces back for long.
+        self.client.set(self._key(address), next_nonce, ex=NONCE_COUNTER_TTL_S)
+
+    def forget(self, address: str) -> None:
+        self.client.delete(self._key(address))
 
 
 class RedisLocks:
@@ -82,5 +112,19 @@ class RedisLocks:
         # A worker killed while holding a lock keeps it until it expires: the TTL bounds how
         # long its operations wait for a new worker.
         ttl = int(os.environ.get("CBP_LOCK_TTL_S", "300"))
-        with self.client.lock(f"cbp:signer:{address.lower()}", timeout=ttl, blocking_timeout=ttl):
+        # Polled every 10 ms (redis-py's default, 100 ms, adds up along an organisation's queue).
+        with self.client.lock(
+            f"cbp:signer:{address.lower()}", timeout=ttl, blocking_timeout=ttl, sleep=0.01
+        ):
             yield
+
+    @contextmanager
+    def try_hold(self, address: str) -> Iterator[bool]:
+        ttl = int(os.environ.get("CBP_LOCK_TTL_S", "300"))
+        lock = self.client.lock(f"cbp:signer:{address.lower()}", timeout=ttl)
+        held = lock.acquire(blocking=False)
+        try:
+            yield bool(held)
+        finally:
+            if held:
+                lock.release()

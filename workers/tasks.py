@@ -17,10 +17,11 @@ from sqlalchemy.exc import OperationalError as DatabaseUnreachable
 
 from ledger.chain.errors import ChainError
 from ledger.errors import Unavailable
-from ledger.runtime import Runtime
+from ledger.runtime import DispatchFailed, Runtime
 from ledger.services import operations, pods, reviews, uvams, webhooks
+from ledger.services.handlers import HANDLERS
 from ledger.settings import Settings
-from workers.app import CeleryDispatcher, RedisLocks, app
+from workers.app import CeleryDispatcher, RedisLocks, RedisNonceCounters, app
 
 RETRY: dict[str, Any] = {
     # RedisError: the broker restarting, or a lock a killed worker held that outlived the wait;
@@ -76,7 +77,43 @@ def runtime() -> Runtime:
         settings=settings,
         rpc_url=rpc_url,
         dispatcher=CeleryDispatcher(app),
+        handlers=HANDLERS,
         locks=RedisLocks(redis_url),
+        nonces=RedisNonceCounters(redis_url),
+    )
+
+
+class PatientDispatcher:
+    """Enqueues, riding out a broker outage: the block follower enqueues follow-ups and
+    callbacks after committing, so giving up would lose them."""
+
+    def __init__(self, inner: CeleryDispatcher) -> None:
+        self.inner = inner
+
+    def enqueue(self, task: str, **kwargs: Any) -> None:
+        deadline = time.monotonic() + BROKER_PATIENCE_S
+        delay = 0.5
+        while True:
+            try:
+                self.inner.enqueue(task, **kwargs)
+                return
+            except DispatchFailed:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+
+def follower_runtime() -> Runtime:
+    """The block follower's runtime: the workers' one, with a patient dispatcher."""
+    base = runtime()
+    return Runtime(
+        settings=base.settings,
+        rpc_url=base.rpc_url,
+        dispatcher=PatientDispatcher(CeleryDispatcher(app)),
+        handlers=base.handlers,
+        locks=base.locks,
+        nonces=base.nonces,
     )
 
 

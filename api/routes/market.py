@@ -53,10 +53,7 @@ def _accepted(
     """Commit, enqueue the prerequisites the request created (the TSO's product configuration
     and UVAM admission before a first bid), then the operation itself: the body of every 202."""
     prerequisites = pending_after_commit(session)
-    session.commit()
-    for operation_id in prerequisites:
-        runtime.dispatcher.enqueue(operations.TASK_EXECUTE, operation_id=operation_id)
-    operations.submit(runtime, operation)
+    operations.commit_and_enqueue(runtime, session, operation, prerequisites=prerequisites)
     return {
         "operationId": operation.id,
         "status": operation.status,

@@ -22,11 +22,7 @@ ACCEPTED = status.HTTP_202_ACCEPTED
 def _accepted(
     runtime: Runtime, session: Session, operation: Operation, *, task: str | None = None
 ) -> dict[str, Any]:
-    session.commit()
-    if task is None:
-        operations.submit(runtime, operation)
-    else:
-        runtime.dispatcher.enqueue(task, operation_id=operation.id)
+    operations.commit_and_enqueue(runtime, session, operation, task=task or operations.TASK_EXECUTE)
     return {
         "operationId": operation.id,
         "status": operation.status,

@@ -22,6 +22,7 @@ from ledger.db.models import Organisation
 from ledger.domain.enums import Role
 from ledger.domain.identifiers import eic_to_bytes16, make_eic
 from ledger.runtime import RecordingDispatcher, Runtime
+from ledger.services.handlers import HANDLERS
 from ledger.settings import Settings
 
 SCRATCH_TSO_EIC = "10X1001A1001A345"
@@ -70,7 +71,12 @@ def scratch_platform(
                 for address, role, eic in grants
             ],
         )
-        runtime = Runtime(settings=settings, rpc_url=node.rpc_url, dispatcher=RecordingDispatcher())
+        runtime = Runtime(
+            settings=settings,
+            rpc_url=node.rpc_url,
+            dispatcher=RecordingDispatcher(),
+            handlers=HANDLERS,
+        )
         with runtime.session() as session:
             session.add(
                 Organisation(

@@ -19,6 +19,7 @@ from eth_utils import to_checksum_address
 
 from ledger.chain.abi import ContractAbi, DecodedEvent, decode_revert
 from ledger.chain.errors import ChainError, ContractRevert, ReceiptTimeout, RpcError, RpcTimeout
+from ledger.chain.nonces import NonceCounters, reserve
 from ledger.chain.rpc import RpcClient, RpcRequest
 from ledger.chain.signer import SignedTransaction, Signer
 
@@ -33,6 +34,10 @@ CONTRACTS = (
     "SettlementLedger",
 )
 GAS_HEADROOM_PERCENT = 25
+#: How much a replacement raises a stuck transaction's fees (geth and Besu ask for 10 %).
+FEE_BUMP_PERCENT = 20
+#: Receipts asked for in one JSON-RPC batch.
+RECEIPT_BATCH = 500
 PRIORITY_FEE_WEI = 1_000_000_000
 #: Gas estimates are asked again when the node did not answer them in time: Ganache 7 never
 #: answers an eth_estimateGas that overlaps the mining of a block (it copies the state trie
@@ -78,6 +83,7 @@ class Receipt:
     succeeded: bool
     block_number: int
     block_hash: str
+    transaction_index: int
     gas_used: int
     sender: str
     contract_address: str | None
@@ -180,16 +186,46 @@ class ChainClient:
             if error is not None:
                 raise self._revert_from(error)
 
+    def estimate_each(
+        self, sender: str, calls: Sequence[Call]
+    ) -> list[tuple[int, ContractRevert | None]]:
+        """Dry-run independent calls from ``sender`` in one round trip: per call its gas
+        estimate, or 0 and its decoded revert."""
+        requests: list[tuple[str, list[Any]]] = []
+        for call in calls:
+            data = self.abis[call.contract].encode_call(call.function, *call.args)
+            request = {
+                "from": sender,
+                "to": self.address_of(call.contract),
+                "data": "0x" + data.hex(),
+            }
+            requests.append(("eth_estimateGas", [request]))
+        return [
+            (0, self._revert_from(error)) if error is not None else (int(result, 16), None)
+            for result, error in self.rpc.batch(requests)
+        ]
+
     def fees(self) -> tuple[int, int]:
         """(maxFeePerGas, maxPriorityFeePerGas): twice the current price leaves room for rises."""
         return 2 * self.gas_price() + PRIORITY_FEE_WEI, PRIORITY_FEE_WEI
 
-    def prepare(self, signer: Signer, calls: Sequence[Call]) -> list[SignedTransaction]:
+    def prepare(
+        self,
+        signer: Signer,
+        calls: Sequence[Call],
+        *,
+        nonces: NonceCounters | None = None,
+        min_gas: int = 0,
+    ) -> list[SignedTransaction]:
         """Simulate every call (decoded revert on refusal) and sign them with consecutive nonces.
 
         The calls must not depend on each other's effects: they are simulated against the same
         state. Nothing is sent; store the signed transactions first if the caller needs to
-        resend them after a crash, then :meth:`send`.
+        resend them after a crash, then :meth:`send`. With ``nonces``, the nonces come from the
+        account's counter (seeded from the node's pending count), so transactions signed while
+        earlier ones are unmined follow them. ``min_gas`` is a floor under each estimate: a
+        call that catches its inner calls' failures (a multicall) is estimated at the gas where
+        it succeeds, which may be too little for the inner calls.
         """
         requests: list[tuple[str, list[Any]]] = [
             ("eth_getTransactionCount", [signer.address, "pending"]),
@@ -207,19 +243,37 @@ class ChainClient:
         for (method, _), (_, error) in zip(requests[:2], answers[:2], strict=True):
             if error is not None:
                 raise RpcError(method, error)
-        signer.reset_nonce(int(answers[0][0], 16))
+        pending_count = int(answers[0][0], 16)
+        for _, error in answers[2:]:
+            if error is not None:  # refused: no nonce is reserved
+                raise self._revert_from(error)
+        if nonces is not None:
+            pending_count = reserve(
+                nonces, signer.address, pending_count=pending_count, count=len(calls)
+            )
+        signer.reset_nonce(pending_count)
         max_fee = 2 * int(answers[1][0], 16) + PRIORITY_FEE_WEI
         signed = []
         for (to, data), (estimate, error) in zip(payloads, answers[2:], strict=True):
             if error is not None:
                 raise self._revert_from(error)
-            gas = int(estimate, 16) * (100 + GAS_HEADROOM_PERCENT) // 100
+            gas = max(int(estimate, 16), min_gas) * (100 + GAS_HEADROOM_PERCENT) // 100
             signed.append(
                 signer.sign(
                     to=to, data=data, gas=gas, max_fee=max_fee, priority_fee=PRIORITY_FEE_WEI
                 )
             )
         return signed
+
+    def replacement_fees(self, transaction: SignedTransaction) -> tuple[int, int]:
+        """Fees for a replacement of a transaction stuck in the pool: at least
+        :data:`FEE_BUMP_PERCENT` above its own (nodes refuse a smaller rise), and at least what
+        :meth:`fees` asks today."""
+        old_max, old_priority = transaction.fees
+        now_max, now_priority = self.fees()
+        bump = 100 + FEE_BUMP_PERCENT
+        priority = max(old_priority * bump // 100 + 1, now_priority)
+        return max(old_max * bump // 100 + 1, now_max, priority), priority
 
     def send(self, transactions: Sequence[SignedTransaction]) -> None:
         """Send signed transactions in one batch; a node that already knows one is fine."""
@@ -271,6 +325,29 @@ class ChainClient:
                 time.sleep(delay)
                 delay = min(delay * 2, 0.25)
         return [found[h] for h in tx_hashes]
+
+    def receipts(self, tx_hashes: Sequence[str]) -> dict[str, Receipt]:
+        """The receipts of those transactions that are mined, by hash: one round trip per
+        :data:`RECEIPT_BATCH` hashes, never a wait."""
+        unique = list(dict.fromkeys(tx_hashes))
+        found: dict[str, Receipt] = {}
+        for start in range(0, len(unique), RECEIPT_BATCH):
+            chunk = unique[start : start + RECEIPT_BATCH]
+            answers = self.rpc.batch([("eth_getTransactionReceipt", [h]) for h in chunk])
+            for tx_hash, (raw, error) in zip(chunk, answers, strict=True):
+                if error is not None:
+                    raise RpcError("eth_getTransactionReceipt", error)
+                if raw is not None:
+                    found[tx_hash] = self._receipt(raw)
+        return found
+
+    def known(self, tx_hashes: Sequence[str]) -> set[str]:
+        """Which of these transactions the node knows (pending or mined), in one round trip."""
+        answers = self.rpc.batch([("eth_getTransactionByHash", [h]) for h in tx_hashes])
+        for _, error in answers:
+            if error is not None:
+                raise RpcError("eth_getTransactionByHash", error)
+        return {h for h, (raw, _) in zip(tx_hashes, answers, strict=True) if raw is not None}
 
     def receipt(self, tx_hash: str) -> Receipt | None:
         raw = self.rpc.call("eth_getTransactionReceipt", [tx_hash])
@@ -363,6 +440,7 @@ class ChainClient:
             succeeded=raw["status"] == "0x1",
             block_number=int(raw["blockNumber"], 16),
             block_hash=raw["blockHash"],
+            transaction_index=int(raw["transactionIndex"], 16),
             gas_used=int(raw["gasUsed"], 16),
             sender=to_checksum_address(raw["from"]),
             contract_address=(

@@ -15,6 +15,9 @@ from typing import Any
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from eth_account.typed_transactions import TypedTransaction
+from eth_utils import to_checksum_address
+from hexbytes import HexBytes
 
 # scrypt work factor: 2**15 keeps a keystore unlock near 0.1 s on these machines.
 KEYSTORE_SCRYPT_N = 2**15
@@ -54,6 +57,12 @@ class SignedTransaction:
     tx_hash: str
     raw: str
     nonce: int
+
+    @property
+    def fees(self) -> tuple[int, int]:
+        """(maxFeePerGas, maxPriorityFeePerGas) it was signed with."""
+        fields = TypedTransaction.from_bytes(HexBytes(self.raw)).as_dict()
+        return int(fields["maxFeePerGas"]), int(fields["maxPriorityFeePerGas"])
 
 
 class Signer:
@@ -107,4 +116,28 @@ class Signer:
             tx_hash="0x" + signed.hash.hex().removeprefix("0x"),
             raw="0x" + signed.raw_transaction.hex().removeprefix("0x"),
             nonce=transaction["nonce"],
+        )
+
+    def replace(
+        self, transaction: SignedTransaction, *, max_fee: int, priority_fee: int
+    ) -> SignedTransaction:
+        """The same transaction (nonce, recipient, data, gas) signed again with other fees."""
+        fields = TypedTransaction.from_bytes(HexBytes(transaction.raw)).as_dict()
+        replacement: dict[str, Any] = {
+            "type": 2,
+            "chainId": self.chain_id,
+            "nonce": transaction.nonce,
+            "gas": fields["gas"],
+            "maxFeePerGas": max_fee,
+            "maxPriorityFeePerGas": priority_fee,
+            "value": fields["value"],
+            "data": bytes(fields["data"]),
+        }
+        if fields.get("to"):
+            replacement["to"] = to_checksum_address(bytes(fields["to"]))
+        signed = self.account.sign_transaction(replacement)
+        return SignedTransaction(
+            tx_hash="0x" + signed.hash.hex().removeprefix("0x"),
+            raw="0x" + signed.raw_transaction.hex().removeprefix("0x"),
+            nonce=transaction.nonce,
         )

@@ -185,6 +185,12 @@ class Operation(SQLModel, table=True):
     transaction_hashes: list[str] | None = Field(default=None, sa_column=Column(JSON))
     block_number: int | None = None
     gas_used: int | None = None
+    # The chain head and the time when its transactions were last sent (or resent, or replaced
+    # with a higher fee): the block follower re-drives an operation left without a receipt.
+    sent_block: int | None = None
+    sent_at: datetime | None = None
+    # Waiting for its organisation's pending transaction, to go into its next one (coalesced).
+    deferred: bool = Field(default=False, index=True)
     error: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     result: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     idempotency_key: str | None = Field(default=None, max_length=100)

@@ -15,7 +15,7 @@ One run on a fresh local chain and database:
    once after phase 4, on the chain the phases ran on (Anvil gets slower per block as its
    state grows, so both figures are shown).
 
-Phases 2-4 run the platform's own services and operation executor (``operations.execute``)
+Phases 2-4 run the platform's own services and operation executor (``operations.run``)
 in process: everything a Celery worker does, without the broker hop.
 """
 
@@ -45,6 +45,7 @@ from ledger.p2p.case_study import CAPACITIES_KWH
 from ledger.p2p.schemas import MAX_TRADES, DepositItem, EvCreate, SessionReportIn, WindowCreate
 from ledger.runtime import RecordingDispatcher, Runtime
 from ledger.services import operations, organisations, p2p
+from ledger.services.handlers import HANDLERS
 from ledger.settings import Settings
 
 __all__ = ["BenchResult", "raw_ceiling", "run_p2p_benchmark"]
@@ -122,7 +123,10 @@ def run_p2p_benchmark(
         upgrade(settings.sqlalchemy_url)
         with node_guard(node.rpc_url):
             runtime = Runtime(
-                settings=settings, rpc_url=node.rpc_url, dispatcher=RecordingDispatcher()
+                settings=settings,
+                rpc_url=node.rpc_url,
+                dispatcher=RecordingDispatcher(),
+                handlers=HANDLERS,
             )
             progress(f"ceiling on the fresh chain: {raw_transactions} pre-signed transfers")
             raw_seconds_fresh = raw_ceiling(ChainClient(node.rpc_url), raw_transactions)
@@ -242,7 +246,7 @@ def _timed(
                 break
             session.commit()
             operation_id = operation.id
-        finished = operations.execute(runtime, operation_id)
+        finished = operations.run(runtime, operation_id)
         if finished.status != operations.OperationStatus.SUCCEEDED:
             raise RuntimeError(f"{name} failed: {finished.error}")
         done.append(finished)
@@ -336,7 +340,7 @@ def _run(runtime: Runtime, accept: Callable[..., Operation]) -> None:
         operation = accept(session)
         session.commit()
         operation_id = operation.id
-    done = operations.execute(runtime, operation_id)
+    done = operations.run(runtime, operation_id)
     if done.status != operations.OperationStatus.SUCCEEDED:
         raise RuntimeError(f"{done.kind} failed: {done.error}")
 

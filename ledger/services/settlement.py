@@ -314,10 +314,8 @@ def settle_activation(runtime: Runtime, operation_id: str) -> str:
                 )
                 record = compute_record(session, activation, inputs, p["version"])
             except (SettlementInputError, NotFound, InvalidInput) as exc:
-                operation.status = operations.OperationStatus.FAILED
-                operation.error = {**exc.to_dict(), "httpStatus": exc.http_status}
-                operation.updated_at = utcnow()
-                session.commit()
+                error = {**exc.to_dict(), "httpStatus": exc.http_status}
+                operations.fail(runtime, session, operation, error=error)
                 return operation.id
             row = Settlement(
                 id=new_id(),

@@ -13,6 +13,7 @@ from ledger.db.index_models import ChainEvent, IndexedBlock
 from ledger.db.models import Pod, StatusChange
 from ledger.indexer import follow, index_once, rebuild
 from ledger.runtime import RecordingDispatcher, Runtime
+from ledger.services.handlers import HANDLERS
 from tests.conftest import DSO1_EIC
 from tests.indexer.helpers import cursor, indexed, on_chain, refs
 from tests.indexer.scenario import Scenario, register_pod
@@ -26,6 +27,7 @@ def fresh_runtime(world) -> Runtime:
         settings=world.runtime.settings,
         rpc_url=world.runtime.rpc_url,
         dispatcher=RecordingDispatcher(),
+        handlers=HANDLERS,
     )
 
 

@@ -218,7 +218,7 @@ def test_a_task_delivered_several_times_at_once_registers_once(world):
 
     assert (registered["status"], registered["error"]) == ("succeeded", None), registered
     assert (opened["status"], opened["error"]) == ("succeeded", None), opened
-    assert outcomes == {"succeeded"}
+    assert outcomes <= {"submitted", "succeeded"}
     assert len(registered["transactionHashes"]) == len(opened["transactionHashes"]) == 1
     detail = client.get(f"/pods/{answer['podId']}").json()
     assert len(_registered_events(world, detail["chainKey"])) == 1

@@ -237,11 +237,14 @@ def test_two_confirmations_racing_only_one_lands(p2p: Any, window: dict[str, Any
             p2p_service.confirm_trades(runtime, session, operator=operator, trade_ids=[trade_id]).id
             for _ in range(2)
         ]
-    first, second = (operations.execute(runtime, operation_id) for operation_id in ids)
-    assert first.status == "succeeded"
-    assert second.status == "failed"
-    assert second.error["code"] == "contract.P2PTradeNotPending"
-    assert second.error["httpStatus"] == 409
+    # Executed here, one after the other; the platform's block follower confirms the first.
+    for operation_id in ids:
+        operations.execute(runtime, operation_id)
+    first, second = (p2p.world.wait("p2p-cpo", operation_id) for operation_id in ids)
+    assert first["status"] == "succeeded"
+    assert second["status"] == "failed"
+    assert second["error"]["code"] == "contract.P2PTradeNotPending"
+    assert second["error"]["httpStatus"] == 409
     assert p2p.balance("bsp1", seller) == ("0.30", "0.00")
 
 

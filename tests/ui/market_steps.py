@@ -54,7 +54,8 @@ def dso_checks(world: Any, bid_ids: list[str]) -> None:
     settings = world.runtime.settings.model_copy(update={"auto_review": True})
     checker = dataclasses.replace(world.runtime, settings=settings)
     for operation_id in market_checks.dso_check(checker, bid_ids):
-        operations.execute(checker, operation_id)
+        operations.execute(checker, operation_id)  # the platform's block follower confirms it
+        world.wait("tso", operation_id)
 
 
 def active_bid_by_api(

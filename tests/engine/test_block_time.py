@@ -1,0 +1,198 @@
+"""The write engine on a chain that mines every second: workers sign, send and are free again,
+the block follower confirms, one signer's operations are coalesced into few transactions (a
+refused item failing alone), a stuck transaction is replaced with a higher fee, and a node that
+restarts from an older state loses nothing."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from sqlmodel import select
+
+from cli.world import World
+from faults.harness import (
+    chain_keys,
+    pod_registrations_on_chain,
+    register_pods,
+    wait_operations,
+)
+from faults.scenarios import registration_figures
+from ledger.chain.anvil import AnvilNode
+from ledger.db.models import Operation
+from tests.integration import payloads
+
+GWEI = 10**9
+
+
+def _post_pod(world: World, slug: str = "bsp1") -> dict[str, Any]:
+    body = payloads.pod_body(world.eic(slug), world.eic("dso1"))
+    response = world.client(slug).post("/pods", json=body)
+    assert response.status_code == 202, response.text
+    answer: dict[str, Any] = response.json()
+    return answer
+
+
+def _stored(world: World, operation_id: str) -> Operation:
+    with world.runtime.session() as session:
+        operation = session.get(Operation, operation_id)
+        assert operation is not None
+        return operation
+
+
+def test_an_operation_is_applied_only_once_confirmations_are_on_top(block_world: World) -> None:
+    """``chain_confirmations=1``: when the operation shows succeeded, its block has one on top."""
+    client = block_world.client("bsp1")
+    answer = _post_pod(block_world)
+    deadline = time.monotonic() + 60
+    while True:
+        body = client.get(f"/operations/{answer['operationId']}").json()
+        if body["status"] in {"succeeded", "failed"} or time.monotonic() > deadline:
+            break
+        time.sleep(0.02)
+    head = block_world.chain.block_number()
+
+    assert body["status"] == "succeeded", body
+    assert head >= body["blockNumber"] + 1
+
+
+def test_one_signers_operations_are_coalesced_into_few_transactions(block_world: World) -> None:
+    """Twelve one-POD registrations of one BSP at once: no worker waits for a block; those that
+    arrive while the BSP's transaction is pending go together into its next one (a multicall),
+    so they cost far fewer than twelve transactions; each POD is registered once."""
+    answers = register_pods(block_world, 12, threads=12)
+    operation_ids = [a["body"]["operationId"] for a in answers if a["status"] == 202]
+    assert len(operation_ids) == 12, answers
+
+    statuses = wait_operations(block_world, operation_ids, timeout_s=90)
+
+    assert set(statuses.values()) == {"succeeded"}, statuses
+    stored = [_stored(block_world, i) for i in operation_ids]
+    transactions = {h for operation in stored for h in operation.transaction_hashes or []}
+    blocks = [operation.block_number or 0 for operation in stored]
+    # Some share a transaction; and one pending transaction at a time (two when two workers
+    # find the signer idle at once), however slowly the requests arrive on a loaded machine.
+    assert len(transactions) < len(stored), transactions
+    assert len(transactions) <= 2 * (max(blocks) - min(blocks) + 1), (transactions, blocks)
+    keys = chain_keys(block_world, [a["body"]["podId"] for a in answers])
+    on_chain = pod_registrations_on_chain(block_world)
+    assert [on_chain.get(key) for key in keys.values()] == [1] * 12
+
+
+def test_a_refused_item_does_not_sink_the_others_in_its_transaction(block_world: World) -> None:
+    """While the BSP's registration is pending, it asks to open POD 1 twice and POD 2 once: the
+    three go into one multicall; the contract refuses the second opening of POD 1 alone, which
+    fails with its decoded error while the two others succeed."""
+    first, second = (_post_pod(block_world) for _ in range(2))
+    for answer in (first, second):
+        assert block_world.wait("bsp1", answer["operationId"])["status"] == "succeeded"
+    client = block_world.client("bsp1")
+    eic = block_world.eic("bsp1")
+
+    def open_pod(pod_id: str) -> dict[str, Any]:
+        body = payloads.pod_status_body(pod_id, "Open", eic)
+        response = client.patch(f"/pods/{pod_id}/status", json=body)
+        assert response.status_code == 202, response.text
+        answer: dict[str, Any] = response.json()
+        return answer
+
+    _post_pod(block_world)  # keeps the BSP's transaction pending for a moment
+    requests = [open_pod(first["podId"]), open_pod(first["podId"]), open_pod(second["podId"])]
+    outcomes = [block_world.wait("bsp1", r["operationId"], timeout_s=90) for r in requests]
+
+    assert [o["status"] for o in outcomes] == ["succeeded", "failed", "succeeded"], outcomes
+    assert outcomes[1]["error"]["code"] == "contract.RegistryInvalidPodTransition"
+    assert outcomes[1]["error"]["httpStatus"] == 409
+    assert outcomes[0]["transactionHashes"] == outcomes[2]["transactionHashes"]
+    for pod_id in (first["podId"], second["podId"]):
+        assert client.get(f"/pods/{pod_id}").json()["status"] == "Open"
+
+
+def test_a_transaction_stuck_in_the_pool_is_replaced_with_a_higher_fee(
+    block_world: World,
+) -> None:
+    """Mining paused, a registration is sent; then the base fee jumps far above what it offers.
+    After ``stuck_after_blocks`` blocks the follower hands it back to a worker, which signs the
+    same nonce with a higher fee (stored first); the replacement is mined, the original never."""
+    rpc = block_world.chain.rpc
+    rpc.call("evm_setIntervalMining", [0])
+    try:
+        answer = _post_pod(block_world)
+        deadline = time.monotonic() + 30
+        while _stored(block_world, answer["operationId"]).status != "submitted":
+            assert time.monotonic() < deadline, "the worker did not send the registration"
+            time.sleep(0.05)
+        original = _stored(block_world, answer["operationId"]).signed_transactions or []
+        rpc.call("anvil_setNextBlockBaseFeePerGas", [hex(200 * GWEI)])
+    finally:
+        rpc.call("evm_setIntervalMining", [1])
+
+    finished = block_world.wait("bsp1", answer["operationId"], timeout_s=90)
+
+    assert finished["status"] == "succeeded", finished
+    stored = _stored(block_world, answer["operationId"]).signed_transactions or []
+    assert len(original) == 1
+    replaced = [tx for tx in stored if tx["hash"] == original[0]["hash"]]
+    assert len(replaced) == 1, stored
+    assert replaced[0].get("replacedBy"), stored
+    assert finished["transactionHashes"] != [original[0]["hash"]]
+    assert {tx["nonce"] for tx in stored} == {original[0]["nonce"]}
+    assert block_world.chain.receipt(original[0]["hash"]) is None
+
+
+def test_a_node_restarted_from_an_older_state_loses_and_duplicates_nothing(
+    block_world: World, block_node: AnvilNode
+) -> None:
+    """The chain node is killed while registrations are in flight and restarted from its last
+    state file: the transactions it forgot are replayed (kept in nonce order), none twice."""
+    from faults.scenarios import _in_background, _operation_statuses_safe, _wait_until
+
+    thread, box = _in_background(lambda: register_pods(block_world, 30, threads=10))
+    _wait_until(lambda: "submitted" in _operation_statuses_safe(block_world), timeout_s=30)
+    time.sleep(0.5)
+    block_node.kill()
+    thread.join(timeout=90)
+    time.sleep(1.0)
+    block_node.start()
+
+    figures = registration_figures(block_world, box[0] if box else [], timeout_s=180)
+
+    assert figures["accepted"] > 0, figures
+    assert figures["succeeded"] == figures["accepted"], figures
+    assert (figures["lost"], figures["duplicated"]) == (0, 0), figures
+
+
+def test_no_operation_is_left_submitted(block_world: World) -> None:
+    with block_world.runtime.session() as session:
+        left = session.exec(select(Operation).where(Operation.status == "submitted")).all()
+    assert left == []
+
+
+def test_a_multicall_reports_each_items_outcome_after_its_events(block_world: World) -> None:
+    """The contract side of coalescing: a refused item of a multicall is skipped, the others
+    take effect, and the receipt splits into each item's events and decoded error."""
+    from ledger.chain.client import Call
+    from ledger.domain.enums import PodStatus
+    from ledger.services.coalescing import multicall_of, split_receipt
+
+    answer = _post_pod(block_world)
+    assert block_world.wait("bsp1", answer["operationId"])["status"] == "succeeded"
+    key = bytes.fromhex(
+        block_world.client("bsp1").get(f"/pods/{answer['podId']}").json()["chainKey"][2:]
+    )
+    chain = block_world.chain
+    signer = block_world.runtime.signer_for(block_world.organisations["bsp1"])
+    opening = Call("ResourceRegistry", "setPodStatus", (key, int(PodStatus.OPEN)))
+
+    [receipt] = chain.transact(signer, [multicall_of(chain, "ResourceRegistry", [opening] * 2)])
+
+    first, first_error = split_receipt(chain, receipt, [0])
+    second, second_error = split_receipt(chain, receipt, [1])
+    assert receipt.succeeded
+    assert (first.succeeded, first_error) == (True, None)
+    assert [e.name for e in first.events] == ["PodStatusChanged"]
+    assert not second.succeeded
+    assert second.events == ()
+    assert second_error is not None
+    assert second_error.error_name == "RegistryInvalidPodTransition"
+    assert PodStatus(chain.read("ResourceRegistry", "pod", key)["status"]) == PodStatus.OPEN

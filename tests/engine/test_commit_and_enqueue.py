@@ -1,0 +1,98 @@
+"""The one way an accepted operation leaves the API: commit, enqueue, abandon if the broker
+cannot take it (every route uses ``operations.commit_and_enqueue``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ledger.db.migrate import upgrade
+from ledger.db.models import Operation, Organisation
+from ledger.errors import Unavailable
+from ledger.runtime import DispatchFailed, RecordingDispatcher, Runtime
+from ledger.services import operations
+from ledger.services.handlers import HANDLERS
+from ledger.settings import Settings
+
+
+class BrokerDownAfter(RecordingDispatcher):
+    """Takes ``accepted`` tasks, then refuses every other one, as a broker that just died."""
+
+    def __init__(self, accepted: int) -> None:
+        super().__init__()
+        self.accepted = accepted
+
+    def enqueue(self, task: str, **kwargs: Any) -> None:
+        if len(self.tasks) >= self.accepted:
+            raise DispatchFailed("broker unreachable")
+        super().enqueue(task, **kwargs)
+
+
+def _runtime(tmp_path: Path, dispatcher: RecordingDispatcher) -> Runtime:
+    settings = Settings(data_dir=tmp_path)
+    upgrade(settings.sqlalchemy_url)
+    return Runtime(
+        settings=settings, rpc_url="http://127.0.0.1:9", dispatcher=dispatcher, handlers=HANDLERS
+    )
+
+
+def _accept_two(runtime: Runtime) -> tuple[str, str]:
+    with runtime.session() as session:
+        organisation = Organisation(
+            id="bsp", name="BSP", role="BSP", eic="21XBSP-ALPHA---L", address="0x" + "11" * 20
+        )
+        session.add(organisation)
+        session.flush()
+        first = operations.accept(
+            session, organisation=organisation, kind="pod.status", payload={"n": 1}
+        )
+        second = operations.accept(
+            session, organisation=organisation, kind="pod.status", payload={"n": 2}
+        )
+        session.commit()
+        return first.id, second.id
+
+
+@pytest.mark.parametrize("accepted", [0, 1])
+def test_an_operation_whose_task_cannot_be_queued_is_abandoned_with_its_prerequisites(
+    tmp_path: Path, accepted: int
+) -> None:
+    dispatcher = BrokerDownAfter(accepted)
+    runtime = _runtime(tmp_path, dispatcher)
+    prerequisite_id, operation_id = _accept_two(runtime)
+
+    with runtime.session() as session:
+        operation = session.get(Operation, operation_id)
+        assert operation is not None
+        with pytest.raises(Unavailable):
+            operations.commit_and_enqueue(
+                runtime, session, operation, prerequisites=[prerequisite_id]
+            )
+
+    with runtime.session() as session:
+        stored = {i: session.get(Operation, i) for i in (prerequisite_id, operation_id)}
+    assert stored[operation_id] is not None
+    assert stored[operation_id].status == "failed"
+    assert stored[operation_id].error["httpStatus"] == 503
+    queued = [kwargs["operation_id"] for _, kwargs in dispatcher.tasks]
+    assert queued == [prerequisite_id][:accepted]
+    # a queued prerequisite runs; one that was not queued is abandoned, never left accepted
+    expected = "accepted" if accepted else "failed"
+    assert stored[prerequisite_id] is not None
+    assert stored[prerequisite_id].status == expected
+
+
+def test_a_queued_operation_is_committed_before_its_task(tmp_path: Path) -> None:
+    runtime = _runtime(tmp_path, RecordingDispatcher())
+    prerequisite_id, operation_id = _accept_two(runtime)
+    with runtime.session() as session:
+        operation = session.get(Operation, operation_id)
+        assert operation is not None
+        operations.commit_and_enqueue(runtime, session, operation, prerequisites=[prerequisite_id])
+    assert isinstance(runtime.dispatcher, RecordingDispatcher)
+    assert [k["operation_id"] for _, k in runtime.dispatcher.tasks] == [
+        prerequisite_id,
+        operation_id,
+    ]
