@@ -64,8 +64,6 @@ class AnvilNode:
     block_time_s: int = 0
     state_interval_s: int = 2
     log_file: Path | None = None
-    #: More command-line options (tests start a node with ``--block-time``).
-    extra_args: tuple[str, ...] = ()
     _process: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
 
     @property
@@ -97,7 +95,6 @@ class AnvilNode:
             self.state_file.parent.mkdir(parents=True, exist_ok=True)
             command += ["--state", str(self.state_file)]
             command += ["--state-interval", str(self.state_interval_s)]
-        command += list(self.extra_args)
         log = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL  # noqa: SIM115
         self._process = subprocess.Popen(command, stdout=log, stderr=log)
         try:

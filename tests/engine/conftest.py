@@ -19,7 +19,7 @@ def block_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AnvilNode]:
     node = AnvilNode(
         state_file=folder / "anvil-state.json",
         log_file=folder / "anvil.log",
-        extra_args=("--block-time", str(BLOCK_TIME_S)),
+        block_time_s=BLOCK_TIME_S,
     )
     assert LOCAL_BLOCK_GAS_LIMIT  # the helper's own gas limit holds here too
     with node:
