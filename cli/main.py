@@ -7,6 +7,8 @@ import re
 import signal
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Annotated
 
@@ -26,6 +28,7 @@ from faults.cli import app as faults_app
 from ledger.db.models import Organisation, utcnow
 from ledger.domain.enums import Role
 from ledger.errors import CbpError
+from ledger.runtime import Runtime
 from ledger.services import organisations, webhooks
 from ledger.settings import Settings
 from loadgen.cli import app as load_app
@@ -170,7 +173,7 @@ def org_token(
     """Issue a new API token for an organisation: the token on standard output (shown once),
     its id on standard error."""
     lifetime = None if expires_in is None else _duration(expires_in)
-    with cli_runtime(Settings()) as runtime, runtime.session() as session:
+    with cli_runtime(_settings()) as runtime, runtime.session() as session:
         organisation = _organisation(session, slug)
         expires_at = None if lifetime is None else utcnow() + lifetime
         row, token = organisations.create_token(
@@ -184,7 +187,7 @@ def org_token(
 @org_app.command("tokens")
 def org_tokens(slug: str) -> None:
     """List an organisation's API tokens (ids, labels, times; never the tokens)."""
-    with cli_runtime(Settings()) as runtime, runtime.session() as session:
+    with cli_runtime(_settings()) as runtime, runtime.session() as session:
         table = Table("id", "label", "status", "created", "expires", "revoked", "last used")
         for row in organisations.list_tokens(session, _organisation(session, slug)):
             view = organisations.token_view(row)
@@ -205,53 +208,51 @@ def org_tokens(slug: str) -> None:
         console.print(table)
 
 
+@contextmanager
+def _org_action(slug: str) -> Iterator[tuple[Runtime, Session, Organisation]]:
+    """The runtime, a session and the organisation ``slug`` for one organisation command; a
+    refusal (:class:`CbpError`) ends the command with its message and exit code 2."""
+    with cli_runtime(_settings()) as runtime, runtime.session() as session:
+        try:
+            yield runtime, session, _organisation(session, slug)
+        except CbpError as error:
+            _fail(error)
+
+
 @org_app.command("token-revoke")
 def org_token_revoke(slug: str, token_id: str) -> None:
     """Revoke one API token of an organisation; it stops working at once."""
-    with cli_runtime(Settings()) as runtime, runtime.session() as session:
-        try:
-            organisations.revoke_token(session, _organisation(session, slug), token_id)
-        except CbpError as error:
-            _fail(error)
-        console.print(f"token {token_id} of {slug} revoked")
+    with _org_action(slug) as (_, session, organisation):
+        organisations.revoke_token(session, organisation, token_id)
+    console.print(f"token {token_id} of {slug} revoked")
 
 
 @org_app.command("suspend")
 def org_suspend(slug: str) -> None:
     """Suspend an organisation (TSO): its role revoked on chain, its API access refused."""
-    with cli_runtime(Settings()) as runtime, runtime.session() as session:
-        try:
-            organisations.suspend(runtime, session, _organisation(session, slug))
-        except CbpError as error:
-            _fail(error)
-        console.print(f"{slug} suspended: role revoked on chain, API access refused")
+    with _org_action(slug) as (runtime, session, organisation):
+        organisations.suspend(runtime, session, organisation)
+    console.print(f"{slug} suspended: role revoked on chain, API access refused")
 
 
 @org_app.command("reinstate")
 def org_reinstate(slug: str) -> None:
     """Lift a suspension (TSO): the role granted again to the same account and EIC."""
-    with cli_runtime(Settings()) as runtime, runtime.session() as session:
-        try:
-            organisations.reinstate(runtime, session, _organisation(session, slug))
-        except CbpError as error:
-            _fail(error)
-        console.print(f"{slug} reinstated")
+    with _org_action(slug) as (runtime, session, organisation):
+        organisations.reinstate(runtime, session, organisation)
+    console.print(f"{slug} reinstated")
 
 
 @org_app.command("rotate-key")
 def org_rotate_key(slug: str) -> None:
     """Give an organisation a new chain key: a new keystore, the role and EIC moved to it on
     chain (for the TSO by the two-step handover), the platform signing with it from now on."""
-    with cli_runtime(Settings()) as runtime, runtime.session() as session:
-        organisation = _organisation(session, slug)
+    with _org_action(slug) as (runtime, session, organisation):
         old = organisation.address
-        try:
-            new = organisations.rotate_key(
-                runtime, session, organisation, funder_key=runtime.settings.funder_key
-            )
-        except CbpError as error:
-            _fail(error)
-        console.print(f"{slug} now signs as {new} (was {old})")
+        new = organisations.rotate_key(
+            runtime, session, organisation, funder_key=runtime.settings.funder_key
+        )
+    console.print(f"{slug} now signs as {new} (was {old})")
 
 
 @org_app.command("list")
