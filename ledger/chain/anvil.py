@@ -53,6 +53,23 @@ def wait_for_rpc(url: str, *, timeout_s: float = 30.0) -> int:
     raise AnvilError(f"no JSON-RPC answer from {url} within {timeout_s}s: {last_error}")
 
 
+def spawn_node(
+    command: list[str], *, rpc_url: str, log_file: Path | None, timeout_s: float = 30.0
+) -> subprocess.Popen[bytes]:
+    """Start a local node process (output to ``log_file``) and wait until ``rpc_url`` answers;
+    a node that does not answer in time is killed and :class:`AnvilError` raised."""
+    log = open(log_file, "ab") if log_file else subprocess.DEVNULL  # noqa: SIM115
+    process = subprocess.Popen(command, stdout=log, stderr=log)
+    try:
+        wait_for_rpc(rpc_url, timeout_s=timeout_s)
+    except AnvilError:
+        with contextlib.suppress(ProcessLookupError):
+            process.kill()
+        process.wait()
+        raise
+    return process
+
+
 @dataclass
 class AnvilNode:
     """A local Anvil process; use as a context manager or call start()/stop()."""
@@ -95,13 +112,7 @@ class AnvilNode:
             self.state_file.parent.mkdir(parents=True, exist_ok=True)
             command += ["--state", str(self.state_file)]
             command += ["--state-interval", str(self.state_interval_s)]
-        log = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL  # noqa: SIM115
-        self._process = subprocess.Popen(command, stdout=log, stderr=log)
-        try:
-            wait_for_rpc(self.rpc_url)
-        except AnvilError:
-            self.stop()
-            raise
+        self._process = spawn_node(command, rpc_url=self.rpc_url, log_file=self.log_file)
         return self
 
     def stop(self, *, timeout_s: float = 15.0) -> None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
-from ledger.chain.anvil import AnvilError, free_port, wait_for_rpc
+from ledger.chain.anvil import AnvilError, free_port, spawn_node
 from ledger.settings import PROJECT_ROOT
 
 GANACHE_BINARY = PROJECT_ROOT / "local_chain/node_modules/.bin/ganache"
@@ -59,13 +59,9 @@ class GanacheNode:
             str(self.block_time_s),
             "--logging.quiet",
         ]
-        log = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL  # noqa: SIM115
-        self._process = subprocess.Popen(command, stdout=log, stderr=log)
-        try:
-            wait_for_rpc(self.rpc_url, timeout_s=60.0)
-        except AnvilError:
-            self.stop()
-            raise
+        self._process = spawn_node(
+            command, rpc_url=self.rpc_url, log_file=self.log_file, timeout_s=60.0
+        )
         return self
 
     def stop(self, *, timeout_s: float = 15.0) -> None:
