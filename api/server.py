@@ -17,15 +17,18 @@ from workers.app import CeleryDispatcher, RedisLocks
 from workers.app import create_app as create_celery
 
 
-def build() -> FastAPI:
-    settings = Settings()
+def platform_runtime(settings: Settings) -> Runtime:
+    """The runtime of a platform process that enqueues tasks (the API, the UFTP endpoint)."""
     if not settings.rpc_url or not settings.redis_url:
         raise Unavailable("set CBP_RPC_URL and CBP_REDIS_URL (or start with `cbp up`)")
-    runtime = Runtime(
+    return Runtime(
         settings=settings,
         rpc_url=settings.rpc_url,
         dispatcher=CeleryDispatcher(create_celery(settings.redis_url, settings.queue)),
         handlers=HANDLERS,
         locks=RedisLocks(settings.redis_url),
     )
-    return create_app(runtime)
+
+
+def build() -> FastAPI:
+    return create_app(platform_runtime(Settings()))

@@ -153,6 +153,22 @@ class Settings(BaseSettings):
         description="How often the worker marks bids whose validity has ended as Expired.",
     )
 
+    uftp_domain: str = Field(
+        default="cbp.localhost",
+        pattern=r"^([a-z0-9]+(-[a-z0-9]+)*\.)+[a-z]{2,}$",
+        description="The platform's UFTP sender domain (its DSO-role endpoint, issue 15).",
+    )
+    uftp_time_zone: str = Field(
+        default="Europe/Rome",
+        description="The market's UFTP time zone: ISP numbers count from its local midnight.",
+    )
+    uftp_outbox_every_s: float = Field(
+        default=0.5,
+        gt=0,
+        description="How often the UFTP endpoint looks for needs, activations and settlements"
+        " to announce, and re-sends undelivered messages.",
+    )
+
     @model_validator(mode="after")
     def _confirmations_need_blocks(self) -> Settings:
         if self.rpc_url is None and self.chain_confirmations > 0 and self.chain_block_time_s == 0:
@@ -177,6 +193,11 @@ class Settings(BaseSettings):
     @property
     def deployments_dir(self) -> Path:
         return self.data_dir / "deployments"
+
+    @property
+    def uftp_key_file(self) -> Path:
+        """The platform's UFTP signing key (base64 Ed25519 secret key), made on first use."""
+        return self.data_dir / "uftp" / "signing-key"
 
     @property
     def chain_state_file(self) -> Path:

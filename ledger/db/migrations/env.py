@@ -12,6 +12,7 @@ from ledger.db import (  # noqa: F401  (registers the tables on SQLModel.metadat
     models,
     p2p_models,
     settlement_models,
+    uftp_models,
 )
 from ledger.db.engine import engine_for
 
