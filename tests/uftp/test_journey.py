@@ -13,11 +13,11 @@ and 10 kW in t1: baseline 12,500 Wh = 50,000 W, actual 2,500 Wh = 10,000 W, deli
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from sqlmodel import select
 
-from ledger.db.market_models import MarketBid
 from ledger.db.uftp_models import UftpMessage
 from ledger.ids import to_bytes32
 from ledger.market.periods import iso
@@ -58,9 +58,8 @@ def _journey(uftp: Uftp, name: str) -> dict[str, Any]:
     assert (isp["Disposition"], isp["MinPower"], isp["MaxPower"]) == ("Requested", -40_000, 0)
 
     # 2. offer: the aggregator's FlexOffer is accepted and is a bid of the UVAM, on chain
-    accepted = uftp.wait_for("FlexOfferResponse", Result="Accepted")
     offer = _stored_offer(uftp, request["MessageID"])
-    assert accepted["FlexOfferMessageID"] == offer.message_id
+    uftp.wait_for("FlexOfferResponse", FlexOfferMessageID=offer.message_id, Result="Accepted")
     [bid_id] = offer.links["bidIds"]
     [bid] = flows.wait_bids(world, "tso", [bid_id], {"Active"})
     assert (bid["uvamId"], bid["productId"], bid["direction"]) == (uvam, product, "up")
@@ -84,7 +83,7 @@ def _journey(uftp: Uftp, name: str) -> dict[str, Any]:
     assert order["FlexOfferMessageID"] == offer.message_id
     assert (order["ISP"], order["Price"]) == (
         [{"Power": -40_000, "Start": isp["Start"], "Duration": 1}],
-        0.5,
+        "0.5000",
     )
     flows.wait_status(world, "tso", f"/market/activations/{activation_id}", {"Accepted"})
 
@@ -106,17 +105,10 @@ def _journey(uftp: Uftp, name: str) -> dict[str, Any]:
     )
     assert settled["status"] == "succeeded", settled
     settlement_id = settled["result"]["settlementId"]
-    flex_settlement = uftp.wait_for("FlexSettlement", FlexOrderSettlement=_any)
-    [order_settlement] = [
-        s
-        for s in _all(uftp, "FlexSettlement")
-        for s in s["FlexOrderSettlement"]
-        if s["OrderReference"] == activation_id
-    ]
+    order_settlement = _order_settlement(uftp, activation_id)
     return {
         "settlementId": settlement_id,
         "orderSettlement": order_settlement,
-        "flexSettlement": flex_settlement,
         "isp": isp["Start"],
         "offer": offer,
     }
@@ -136,21 +128,36 @@ def test_journey_settlement_accepted(uftp: Uftp) -> None:
             "PowerDeficiency": 0,
         }
     ]
-    assert (journey["orderSettlement"]["Price"], journey["orderSettlement"]["NetSettlement"]) == (
-        0.5,
-        0.5,
+    settled = journey["orderSettlement"]
+    assert (settled["Price"], settled["Penalty"], settled["NetSettlement"]) == (
+        "0.5000",
+        "0.0000",
+        "0.5000",
     )
     final = flows.wait_status(world, "bsp1", f"/settlements/{journey['settlementId']}", {"final"})
     assert [h["event"] for h in final["history"]][:2] == ["recorded", "accepted"]
-    # the settlement response is recorded with the operation it caused
+    # one conversation, every message recorded (outbound ones delivered); the settlement
+    # response with the operation it caused
     with world.runtime.session() as session:
-        [response] = session.exec(
+        rows = session.exec(
             select(UftpMessage).where(
-                UftpMessage.message_type == "FlexSettlementResponse",
-                UftpMessage.subject == f"settlement:{journey['settlementId']}",
+                UftpMessage.conversation_id == journey["offer"].conversation_id
             )
         ).all()
+    assert sorted((row.direction, row.message_type) for row in rows) == [
+        ("in", "FlexOffer"),
+        ("in", "FlexOrderResponse"),
+        ("in", "FlexRequestResponse"),
+        ("in", "FlexSettlementResponse"),
+        ("out", "FlexOfferResponse"),
+        ("out", "FlexOrder"),
+        ("out", "FlexRequest"),
+        ("out", "FlexSettlement"),
+    ]
+    assert all(row.delivered_at is not None for row in rows if row.direction == "out")
+    [response] = [row for row in rows if row.message_type == "FlexSettlementResponse"]
     assert response.links["accepted"] is True
+    assert response.links["settlementId"] == journey["settlementId"]
 
 
 def test_journey_settlement_disputed(uftp: Uftp) -> None:
@@ -166,26 +173,33 @@ def _point(uftp: Uftp, uvam: str) -> str:
     return f"ea1.2026-12.{uftp.platform_domain}:{uvam}"
 
 
-def _stored_offer(uftp: Uftp, request_id: str) -> UftpMessage:
-    with uftp.world.runtime.session() as session:
-        row = session.exec(
-            select(UftpMessage).where(
-                UftpMessage.direction == "in",
-                UftpMessage.message_type == "FlexOffer",
-                UftpMessage.reference_message_id == request_id,
-            )
-        ).one()
-        assert session.get(MarketBid, row.links["bidIds"][0]) is not None or True
-        return row
+def _stored_offer(uftp: Uftp, request_id: str, timeout_s: float = 30) -> UftpMessage:
+    """The aggregator's FlexOffer answering ``request_id``, as the platform recorded it."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with uftp.world.runtime.session() as session:
+            row = session.exec(
+                select(UftpMessage).where(
+                    UftpMessage.direction == "in",
+                    UftpMessage.message_type == "FlexOffer",
+                    UftpMessage.reference_message_id == request_id,
+                )
+            ).first()
+        if row is not None:
+            return row
+        time.sleep(0.1)
+    raise AssertionError(f"no FlexOffer recorded for FlexRequest {request_id}")
 
 
-def _all(uftp: Uftp, kind: str) -> list[dict[str, Any]]:
-    return [entry for entry in uftp.received() if entry["type"] == kind]
-
-
-class _Any:
-    def __eq__(self, other: object) -> bool:
-        return True
-
-
-_any = _Any()
+def _order_settlement(uftp: Uftp, activation_id: str, timeout_s: float = 30) -> dict[str, Any]:
+    """The FlexOrderSettlement of the activation in a FlexSettlement the aggregator received."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        for entry in uftp.received():
+            if entry["type"] != "FlexSettlement":
+                continue
+            for order in entry["FlexOrderSettlement"]:
+                if order["OrderReference"] == activation_id:
+                    return dict(order)
+        time.sleep(0.1)
+    raise AssertionError(f"no FlexSettlement for order {activation_id}")
