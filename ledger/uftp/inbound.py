@@ -38,6 +38,7 @@ from ledger.uftp.rejections import (
     ReferenceMessageExpired,
     ReferencePeriodMismatch,
     UftpRejection,
+    UnknownRecipient,
     UnknownReference,
 )
 
@@ -53,6 +54,8 @@ def take_flex_offer(runtime: Runtime, participant: Participant, offer: Any) -> s
     settings = runtime.settings
     with runtime.session() as session:
         messages.check_new(session, offer)
+        if offer.recipient_domain != settings.uftp_domain:
+            raise UnknownRecipient(f"RecipientDomain {offer.recipient_domain} is not this endpoint")
         day = offer.period.to_date()
         isp.check_frame(
             isp_duration=str(offer.isp_duration),

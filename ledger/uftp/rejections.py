@@ -15,6 +15,7 @@ from shapeshifter_uftp.exceptions import (
     ReferenceMessageExpiredException,
     ReferencePeriodMismatchException,
     TimeZoneRejectedException,
+    UnknownRecipientException,
     UnknownReferenceException,
 )
 
@@ -46,6 +47,10 @@ class DuplicateIdentifier(UftpRejection):
 
 class AlreadySubmitted(UftpRejection):
     reason = AlreadySubmittedException.rejection_reason
+
+
+class UnknownRecipient(UftpRejection):
+    reason = UnknownRecipientException.rejection_reason
 
 
 class IspDurationRejected(UftpRejection):

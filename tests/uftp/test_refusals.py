@@ -17,6 +17,11 @@ from shapeshifter_uftp import (
     FlexOffer,
     FlexOfferOption,
     FlexOfferOptionISP,
+    Metering,
+    MeteringISP,
+    MeteringProfile,
+    MeteringProfileEnum,
+    MeteringUnit,
     ShapeshifterAgrDsoClient,
 )
 from shapeshifter_uftp.exceptions import ClientTransportException
@@ -60,11 +65,13 @@ def request_(uftp: Uftp) -> dict[str, Any]:
     return {**request, "t1": t1}
 
 
-def _client(uftp: Uftp, *, key: str | None = None, domain: str = AGR_DOMAIN) -> Any:
+def _client(
+    uftp: Uftp, *, key: str | None = None, domain: str = AGR_DOMAIN, recipient: str | None = None
+) -> Any:
     return ShapeshifterAgrDsoClient(
         sender_domain=domain,
         signing_key=key or uftp.agr_keys.secret_key,
-        recipient_domain=uftp.platform_domain,
+        recipient_domain=recipient or uftp.platform_domain,
         recipient_endpoint=uftp.endpoint,
     )
 
@@ -227,6 +234,38 @@ def _wait_rejections(uftp: Uftp, message_id: str, count: int) -> list[dict[str, 
             return found
         time.sleep(0.05)
     raise AssertionError(f"{len(found)} rejections of {message_id}, expected {count}")
+
+
+def test_misaddressed_and_unsupported_messages_are_rejected(
+    uftp: Uftp, request_: dict[str, Any]
+) -> None:
+    before = _traces(uftp)
+    offer = _offer(request_)
+    _client(uftp, recipient="someone-else.test").send_flex_offer(offer)
+    response = uftp.wait_for("FlexOfferResponse", FlexOfferMessageID=offer.message_id)
+    assert response["RejectionReason"].startswith("Unknown Recipient")
+    # a Metering message: a UFTP message to a DSO that the platform does not take
+    metering = Metering(
+        message_id=str(uuid.uuid4()),
+        revision=1,
+        isp_duration=XmlDuration("PT15M"),
+        time_zone=request_["TimeZone"],
+        period=XmlDate.from_string(request_["Period"]),
+        ean="E871685900000000000",
+        profiles=[
+            MeteringProfile(
+                profile_type=MeteringProfileEnum.POWER,
+                unit=MeteringUnit.K_W,
+                isps=[MeteringISP(start=1, value=Decimal(1))],
+            )
+        ],
+    )
+    _client(uftp).send_metering(metering)
+    answer = uftp.wait_for("MeteringResponse", MeteringMessageID=metering.message_id)
+    assert answer["Result"] == "Rejected"
+    assert "Metering is not supported" in answer["RejectionReason"]
+    assert uftp.stored(offer.message_id) == uftp.stored(metering.message_id) == []
+    assert _traces(uftp) == before
 
 
 def test_transport_refusals(uftp: Uftp, request_: dict[str, Any]) -> None:
