@@ -30,6 +30,7 @@ from typer.testing import CliRunner
 from xsdata.models.datatype import XmlDate, XmlDuration
 
 from cli.main import app
+from ledger.db.market_models import MarketBid
 from ledger.db.models import Operation
 from ledger.market.periods import iso
 from ledger.uftp import isp, keys
@@ -104,10 +105,17 @@ def _option(start: int, power: int, reference: str = "A") -> Any:
     )
 
 
-def _traces(uftp: Uftp) -> int:
-    """Operations on the platform: a refused message adds none."""
+def _traces(uftp: Uftp) -> tuple[int, int]:
+    """bsp1's operations and bids: a refused message adds none (the TSO's own work, such as
+    clearing a need at its gate, goes on meanwhile)."""
     with uftp.world.runtime.session() as session:
-        return int(session.exec(select(func.count()).select_from(Operation)).one())
+        operations = session.exec(
+            select(func.count()).select_from(Operation).where(Operation.organisation_id == "bsp1")
+        ).one()
+        bids = session.exec(
+            select(func.count()).select_from(MarketBid).where(MarketBid.bsp_id == "bsp1")
+        ).one()
+    return int(operations), int(bids)
 
 
 def _answer(uftp: Uftp, offer: Any) -> dict[str, Any]:
@@ -187,6 +195,7 @@ def test_repeated_and_late_offers(uftp: Uftp, request_: dict[str, Any]) -> None:
     offer = _offer(request_)
     assert _answer(uftp, offer)["Result"] == "Accepted"
     [stored] = uftp.stored(offer.message_id)
+    assert uftp.world.wait("bsp1", stored.links["operationId"])["status"] == "succeeded"
     before = _traces(uftp)
 
     # the same message again (same id, same content), then the id with other content
