@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import HTTPException
 from shapeshifter_uftp import (
     FlexOfferResponse,
+    FlexOfferRevocationResponse,
     FlexOrder,
     FlexRequest,
     FlexSettlement,
@@ -38,6 +39,7 @@ SENDERS: dict[type, Callable[[ShapeshifterDsoAgrClient, Any], None]] = {
     FlexOrder: ShapeshifterDsoAgrClient.send_flex_order,
     FlexSettlement: ShapeshifterDsoAgrClient.send_flex_settlement,
     FlexOfferResponse: ShapeshifterDsoAgrClient.send_flex_offer_response,
+    FlexOfferRevocationResponse: ShapeshifterDsoAgrClient.send_flex_offer_revocation_response,
 }
 
 
@@ -131,7 +133,27 @@ class PlatformEndpoint(ShapeshifterDsoService):  # type: ignore[misc]
             inbound.take_flex_settlement_response(self.runtime, participant, message)
 
     def process_flex_offer_revocation(self, message: Any) -> None:
-        self._unsupported(message)
+        participant = self._aggregator(message)
+        if participant is None:
+            return
+        try:
+            inbound.take_flex_offer_revocation(self.runtime, participant, message)
+        except UftpRejection as rejection:
+            log.info(
+                "FlexOfferRevocation %s rejected: %s",
+                message.message_id,
+                rejection.rejection_reason,
+            )
+            self.agr_client(message.sender_domain).send_flex_offer_revocation_response(
+                FlexOfferRevocationResponse(
+                    conversation_id=message.conversation_id,
+                    flex_offer_revocation_message_id=message.message_id,
+                    result=AcceptedRejected.REJECTED,
+                    rejection_reason=rejection.rejection_reason,
+                )
+            )
+            return
+        self.deliver()
 
     def process_d_prognosis(self, message: Any) -> None:
         self._unsupported(message)

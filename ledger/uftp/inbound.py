@@ -1,6 +1,6 @@
 """What the platform takes from aggregators over UFTP, through the same services as the JSON
-API: FlexOffer -> bids, FlexOrderResponse -> the activation's acknowledgement,
-FlexSettlementResponse -> the settlement's acceptance or dispute.
+API: FlexOffer -> bids, FlexOfferRevocation -> their withdrawal, FlexOrderResponse -> the
+activation's acknowledgement, FlexSettlementResponse -> the settlement's acceptance or dispute.
 
 Every check runs before anything is written; a refused FlexOffer raises a
 :class:`~ledger.uftp.rejections.UftpRejection` (the endpoint answers Rejected with its reason) and
@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
-from shapeshifter_uftp import FlexOfferResponse
+from shapeshifter_uftp import FlexOfferResponse, FlexOfferRevocationResponse
 from shapeshifter_uftp.uftp.enums import AcceptedDisputed, AcceptedRejected
 from sqlmodel import Session
 
@@ -197,6 +197,56 @@ def _expiration(offer: Any, *, gate: int, end: int) -> int:
 
 def _platform_refusal(exc: CbpError) -> str:
     return f"{exc.message} ({exc.field})" if exc.field else exc.message
+
+
+def take_flex_offer_revocation(runtime: Runtime, participant: Participant, revocation: Any) -> None:
+    """Revoking an accepted FlexOffer withdraws its bid, which the platform allows before the
+    bid's gate closes and never once it is selected (UFTP: no revocation of an ordered offer)."""
+    settings = runtime.settings
+    with runtime.session() as session:
+        messages.check_new(session, revocation)
+        if revocation.recipient_domain != settings.uftp_domain:
+            raise UnknownRecipient(
+                f"RecipientDomain {revocation.recipient_domain} is not this endpoint"
+            )
+        offer = messages.received(
+            session,
+            message_type="FlexOffer",
+            participant_domain=participant.domain,
+            message_id=revocation.flex_offer_message_id,
+        )
+        if offer is None:
+            raise UnknownReference(
+                f"FlexOfferMessageID {revocation.flex_offer_message_id}: no FlexOffer of"
+                f" {participant.domain} was accepted with this id"
+            )
+        bid_ids = list(offer.links["bidIds"])
+        try:
+            operation = market.withdraw_bids(
+                runtime, session, bsp=participant.organisation, bid_ids=bid_ids
+            )
+        except CbpError as exc:
+            raise InvalidMessage(_platform_refusal(exc)) from exc
+        messages.record_inbound(
+            session,
+            revocation,
+            reference=offer.message_id,
+            subject=offer.subject,
+            links={"bidIds": bid_ids, "operationId": operation.id},
+        )
+        messages.compose(
+            session,
+            FlexOfferRevocationResponse(
+                flex_offer_revocation_message_id=revocation.message_id,
+                result=AcceptedRejected.ACCEPTED,
+            ),
+            sender_domain=settings.uftp_domain,
+            recipient_domain=participant.domain,
+            reference=revocation.message_id,
+            conversation_id=revocation.conversation_id,
+            links={"bidIds": bid_ids},
+        )
+        operations.commit_and_enqueue(runtime, session, operation)
 
 
 # ------------------------------------------------------------------------- responses

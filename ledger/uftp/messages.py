@@ -123,6 +123,20 @@ def sent(
     ).first()
 
 
+def received(
+    session: Session, *, message_type: str, participant_domain: str, message_id: str
+) -> UftpMessage | None:
+    """An inbound message of ``message_type`` accepted from the participant."""
+    return session.exec(
+        select(UftpMessage).where(
+            UftpMessage.direction == IN,
+            UftpMessage.message_type == message_type,
+            UftpMessage.participant_domain == participant_domain,
+            UftpMessage.message_id == message_id,
+        )
+    ).first()
+
+
 def about(
     session: Session, *, direction: str, message_type: str, subject: str
 ) -> UftpMessage | None:

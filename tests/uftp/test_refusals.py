@@ -17,6 +17,7 @@ from shapeshifter_uftp import (
     FlexOffer,
     FlexOfferOption,
     FlexOfferOptionISP,
+    FlexOfferRevocation,
     Metering,
     MeteringISP,
     MeteringProfile,
@@ -188,6 +189,42 @@ def test_refused_offer_is_rejected_with_its_reason_and_leaves_nothing(
     assert response["Result"] == "Rejected"
     assert response["RejectionReason"].startswith(reason), response["RejectionReason"]
     assert uftp.stored(offer.message_id) == []
+    assert _traces(uftp) == before
+
+
+def test_revocation_withdraws_the_bid_once(uftp: Uftp, request_: dict[str, Any]) -> None:
+    offer = _offer(request_)
+    assert _answer(uftp, offer)["Result"] == "Accepted"
+    [stored] = uftp.stored(offer.message_id)
+    assert uftp.world.wait("bsp1", stored.links["operationId"])["status"] == "succeeded"
+    [bid_id] = stored.links["bidIds"]
+
+    revocation = FlexOfferRevocation(
+        message_id=str(uuid.uuid4()), flex_offer_message_id=offer.message_id
+    )
+    _client(uftp).send_flex_offer_revocation(revocation)
+    accepted = uftp.wait_for(
+        "FlexOfferRevocationResponse", FlexOfferRevocationMessageID=revocation.message_id
+    )
+    assert accepted["Result"] == "Accepted"
+    flows.wait_bids(uftp.world, "bsp1", [bid_id], {"Withdrawn"})
+
+    # revoking it again (the bid is no longer open), or an offer never accepted: Rejected
+    before = _traces(uftp)
+    for flex_offer_id, reason in (
+        (offer.message_id, "Invalid Message: "),
+        (str(uuid.uuid4()), "Unknown Reference"),
+    ):
+        again = FlexOfferRevocation(
+            message_id=str(uuid.uuid4()), flex_offer_message_id=flex_offer_id
+        )
+        _client(uftp).send_flex_offer_revocation(again)
+        refused = uftp.wait_for(
+            "FlexOfferRevocationResponse", FlexOfferRevocationMessageID=again.message_id
+        )
+        assert refused["Result"] == "Rejected"
+        assert refused["RejectionReason"].startswith(reason), refused["RejectionReason"]
+        assert uftp.stored(again.message_id) == []
     assert _traces(uftp) == before
 
 
