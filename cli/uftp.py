@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from sqlmodel import Session, col, select
 
+from cli.context import running_endpoints
 from ledger.db.engine import session_scope
 from ledger.db.migrate import upgrade
 from ledger.db.uftp_models import UftpMessage
@@ -115,12 +116,25 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on")] = 8700,
 ) -> None:
     """Run the endpoint (POST /shapeshifter/api/v3/message) and its outbox until interrupted.
-    Needs CBP_RPC_URL and CBP_REDIS_URL like the API (``cbp up`` sets them)."""
+    Needs CBP_RPC_URL and CBP_REDIS_URL like the API, or a platform started by ``cbp up`` on
+    the same data folder."""
     from api.server import platform_runtime
     from ledger.uftp.endpoint import PATH, PlatformEndpoint
 
     settings = Settings()
+    running = running_endpoints(settings) or {}
+    settings = settings.model_copy(
+        update={
+            "rpc_url": settings.rpc_url or running.get("rpc_url"),
+            "redis_url": settings.redis_url or running.get("redis_url"),
+        }
+    )
+    try:
+        runtime = platform_runtime(settings)
+    except CbpError as error:
+        errors.print(f"[red]error:[/red] {error.message}", soft_wrap=True)
+        raise typer.Exit(code=2) from None
     upgrade(settings.sqlalchemy_url)
-    endpoint = PlatformEndpoint(platform_runtime(settings), host=host, port=port)
+    endpoint = PlatformEndpoint(runtime, host=host, port=port)
     console.print(f"UFTP endpoint of {settings.uftp_domain} on http://{host}:{port}{PATH}")
     endpoint.serve()
