@@ -59,6 +59,9 @@ class UftpMessage(SQLModel, table=True):
     """SHA-256 of the message's XML: a repeated MessageID with other content is refused."""
     body: str = Field(sa_column=Column(Text, nullable=False))
     """The (unsealed) message XML."""
+    sealed: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    """Inbound: base64 of the sealed body as it arrived (Ed25519 signature + XML), so the
+    sender's signature can be checked again with its public key."""
     result: str | None = Field(default=None, max_length=8)
     """A response's Accepted or Rejected."""
     rejection_reason: str | None = Field(default=None, max_length=500)

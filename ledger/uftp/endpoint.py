@@ -5,12 +5,14 @@ what the platform has to tell them."""
 
 from __future__ import annotations
 
+import base64
 import logging
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
-from fastapi import HTTPException
+from fastapi import HTTPException, Response
 from shapeshifter_uftp import (
     FlexOfferResponse,
     FlexOfferRevocationResponse,
@@ -21,6 +23,7 @@ from shapeshifter_uftp import (
     ShapeshifterDsoService,
     SignedMessage,
     UsefRole,
+    transport,
 )
 from shapeshifter_uftp.uftp.enums import AcceptedRejected
 
@@ -33,6 +36,10 @@ from ledger.uftp.rejections import InvalidMessage, UftpRejection
 assert compat  # imported for its effect: the transport runs on this FastAPI
 log = logging.getLogger(__name__)
 PATH = "/shapeshifter/api/v3/message"
+#: crypto_sign puts the 64-byte Ed25519 signature before the signed XML.
+SIGNATURE_BYTES = 64
+#: Sealed bodies kept until their message is recorded (refused ones age out).
+SEALED_KEPT = 10_000
 #: How each message the platform sends leaves through shapeshifter-uftp's DSO->AGR client.
 SENDERS: dict[type, Callable[[ShapeshifterDsoAgrClient, Any], None]] = {
     FlexRequest: ShapeshifterDsoAgrClient.send_flex_request,
@@ -59,6 +66,8 @@ class PlatformEndpoint(ShapeshifterDsoService):  # type: ignore[misc]
             port=port,
             path=PATH,
         )
+        self._sealed: OrderedDict[tuple[str, str], str] = OrderedDict()
+        self._sealed_lock = threading.Lock()
         self._stop = threading.Event()
         self._outbox: threading.Thread | None = None
         self._delivering = threading.Lock()
@@ -93,12 +102,35 @@ class PlatformEndpoint(ShapeshifterDsoService):  # type: ignore[misc]
 
     # ------------------------------------------------------------------ inbound
 
+    def _receive_message(self, message: SignedMessage) -> Response:
+        """The library's entry point (signature check, parsing, hand-over to ``process_*``),
+        keeping the sealed bytes of what arrives: an accepted message is recorded with them, so
+        its signature can be checked again later with the participant's key."""
+        try:
+            opened = transport.from_xml(message.body[SIGNATURE_BYTES:])
+        except Exception:  # noqa: S110  (not UFTP XML: the library refuses it, with a 400)
+            pass
+        else:
+            with self._sealed_lock:
+                key = (message.sender_domain, str(opened.message_id))
+                self._sealed[key] = base64.b64encode(message.body).decode()
+                while len(self._sealed) > SEALED_KEPT:
+                    self._sealed.popitem(last=False)
+        response: Response = super()._receive_message(message)
+        return response
+
+    def _sealed_of(self, message: Any) -> str | None:
+        with self._sealed_lock:
+            return self._sealed.pop((message.sender_domain, message.message_id), None)
+
     def process_flex_offer(self, message: Any) -> None:
         participant = self._aggregator(message)
         if participant is None:
             return
         try:
-            inbound.take_flex_offer(self.runtime, participant, message)
+            inbound.take_flex_offer(
+                self.runtime, participant, message, sealed=self._sealed_of(message)
+            )
         except UftpRejection as rejection:
             log.info("FlexOffer %s rejected: %s", message.message_id, rejection.rejection_reason)
             self._reject_offer(message, rejection)
@@ -120,24 +152,32 @@ class PlatformEndpoint(ShapeshifterDsoService):  # type: ignore[misc]
     def process_flex_request_response(self, message: Any) -> None:
         participant = self._aggregator(message)
         if participant is not None:
-            inbound.take_flex_request_response(self.runtime, participant, message)
+            inbound.take_flex_request_response(
+                self.runtime, participant, message, sealed=self._sealed_of(message)
+            )
 
     def process_flex_order_response(self, message: Any) -> None:
         participant = self._aggregator(message)
         if participant is not None:
-            inbound.take_flex_order_response(self.runtime, participant, message)
+            inbound.take_flex_order_response(
+                self.runtime, participant, message, sealed=self._sealed_of(message)
+            )
 
     def process_flex_settlement_response(self, message: Any) -> None:
         participant = self._aggregator(message)
         if participant is not None:
-            inbound.take_flex_settlement_response(self.runtime, participant, message)
+            inbound.take_flex_settlement_response(
+                self.runtime, participant, message, sealed=self._sealed_of(message)
+            )
 
     def process_flex_offer_revocation(self, message: Any) -> None:
         participant = self._aggregator(message)
         if participant is None:
             return
         try:
-            inbound.take_flex_offer_revocation(self.runtime, participant, message)
+            inbound.take_flex_offer_revocation(
+                self.runtime, participant, message, sealed=self._sealed_of(message)
+            )
         except UftpRejection as rejection:
             log.info(
                 "FlexOfferRevocation %s rejected: %s",

@@ -48,7 +48,9 @@ log = logging.getLogger(__name__)
 # ------------------------------------------------------------------------- FlexOffer
 
 
-def take_flex_offer(runtime: Runtime, participant: Participant, offer: Any) -> str:
+def take_flex_offer(
+    runtime: Runtime, participant: Participant, offer: Any, *, sealed: str | None = None
+) -> str:
     """A solicited FlexOffer of one option becomes one bid of the UVAM the request named, for
     the need's product and direction; returns the bid id."""
     settings = runtime.settings
@@ -110,6 +112,7 @@ def take_flex_offer(runtime: Runtime, participant: Participant, offer: Any) -> s
             session,
             offer,
             reference=request_row.message_id,
+            sealed=sealed,
             subject=f"bid:{bid_id}",
             links={
                 "needId": need.id,
@@ -199,7 +202,9 @@ def _platform_refusal(exc: CbpError) -> str:
     return f"{exc.message} ({exc.field})" if exc.field else exc.message
 
 
-def take_flex_offer_revocation(runtime: Runtime, participant: Participant, revocation: Any) -> None:
+def take_flex_offer_revocation(
+    runtime: Runtime, participant: Participant, revocation: Any, *, sealed: str | None = None
+) -> None:
     """Revoking an accepted FlexOffer withdraws its bid, which the platform allows before the
     bid's gate closes and never once it is selected (UFTP: no revocation of an ordered offer)."""
     settings = runtime.settings
@@ -231,6 +236,7 @@ def take_flex_offer_revocation(runtime: Runtime, participant: Participant, revoc
             session,
             revocation,
             reference=offer.message_id,
+            sealed=sealed,
             subject=offer.subject,
             links={"bidIds": bid_ids, "operationId": operation.id},
         )
@@ -252,7 +258,9 @@ def take_flex_offer_revocation(runtime: Runtime, participant: Participant, revoc
 # ------------------------------------------------------------------------- responses
 
 
-def take_flex_request_response(runtime: Runtime, participant: Participant, response: Any) -> bool:
+def take_flex_request_response(
+    runtime: Runtime, participant: Participant, response: Any, *, sealed: str | None = None
+) -> bool:
     """Record the aggregator's answer to a FlexRequest; False if it answers nothing we sent."""
     with runtime.session() as session:
         row = _answered_message(
@@ -261,13 +269,20 @@ def take_flex_request_response(runtime: Runtime, participant: Participant, respo
         if row is None:
             return False
         messages.record_inbound(
-            session, response, reference=row.message_id, subject=row.subject, links=row.links
+            session,
+            response,
+            reference=row.message_id,
+            sealed=sealed,
+            subject=row.subject,
+            links=row.links,
         )
         session.commit()
         return True
 
 
-def take_flex_order_response(runtime: Runtime, participant: Participant, response: Any) -> bool:
+def take_flex_order_response(
+    runtime: Runtime, participant: Participant, response: Any, *, sealed: str | None = None
+) -> bool:
     """Accepted: the BSP accepts the activation; Rejected: it refuses it (Cancelled), with the
     rejection reason as its reason. False if it answers nothing we sent or came too late."""
     with runtime.session() as session:
@@ -293,6 +308,7 @@ def take_flex_order_response(runtime: Runtime, participant: Participant, respons
             session,
             response,
             reference=row.message_id,
+            sealed=sealed,
             subject=row.subject,
             links={**row.links, "operationId": operation.id},
         )
@@ -301,7 +317,7 @@ def take_flex_order_response(runtime: Runtime, participant: Participant, respons
 
 
 def take_flex_settlement_response(
-    runtime: Runtime, participant: Participant, response: Any
+    runtime: Runtime, participant: Participant, response: Any, *, sealed: str | None = None
 ) -> bool:
     """The aggregator's disposition of the order settlement becomes the BSP's answer to the
     settlement version sent: Accepted accepts it, Disputed disputes it with the reason; a
@@ -350,6 +366,7 @@ def take_flex_settlement_response(
             session,
             response,
             reference=row.message_id,
+            sealed=sealed,
             subject=row.subject,
             links={**row.links, "operationId": operation.id, "accepted": accept},
         )

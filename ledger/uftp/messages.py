@@ -50,9 +50,11 @@ def record_inbound(
     reference: str | None,
     subject: str | None = None,
     links: dict[str, Any] | None = None,
+    sealed: str | None = None,
 ) -> UftpMessage:
     row = UftpMessage(
         direction=IN,
+        sealed=sealed,
         message_id=message.message_id,
         conversation_id=message.conversation_id,
         message_type=type(message).__name__,

@@ -13,9 +13,12 @@ and 10 kW in t1: baseline 12,500 Wh = 50,000 W, actual 2,500 Wh = 10,000 W, deli
 
 from __future__ import annotations
 
+import base64
 import time
 from typing import Any
 
+from nacl.bindings import crypto_sign_open
+from shapeshifter_uftp import transport
 from sqlmodel import select
 
 from ledger.db.uftp_models import UftpMessage
@@ -155,6 +158,13 @@ def test_journey_settlement_accepted(uftp: Uftp) -> None:
         ("out", "FlexSettlement"),
     ]
     assert all(row.delivered_at is not None for row in rows if row.direction == "out")
+    # an accepted message keeps its sealed body: the aggregator's signature checks again
+    for row in (r for r in rows if r.direction == "in"):
+        assert row.sealed is not None, row.message_type
+        opened = crypto_sign_open(
+            base64.b64decode(row.sealed), base64.b64decode(uftp.agr_keys.public_key)
+        )
+        assert transport.from_xml(opened).message_id == row.message_id
     [response] = [row for row in rows if row.message_type == "FlexSettlementResponse"]
     assert response.links["accepted"] is True
     assert response.links["settlementId"] == journey["settlementId"]

@@ -48,6 +48,7 @@ def upgrade() -> None:
         sa.Column("links", sa.JSON(), nullable=False),
         sa.Column("digest", STRING(length=64), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("sealed", sa.Text(), nullable=True),
         sa.Column("result", STRING(length=8), nullable=True),
         sa.Column("rejection_reason", STRING(length=500), nullable=True),
         sa.Column("delivered_at", sa.DateTime(), nullable=True),
