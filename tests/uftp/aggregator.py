@@ -1,6 +1,8 @@
 """An aggregator's UFTP system, run as a process of its own by the tests: a real participant
 built on shapeshifter-uftp's AGR service and AGR->DSO client, knowing nothing of the platform
-but its domain, public key and endpoint (``python aggregator.py CONFIG.json``).
+but its domain, public key and endpoint (``python aggregator.py CONFIG.json``). The one import
+from the project is the FastAPI compatibility shim the library's transport needs
+(``ledger/uftp/compat.py``).
 
 It answers every FlexRequest (Accepted) and, for the UVAMs and products its configuration
 lists, offers the requested flexibility at the configured amount; it accepts every FlexOrder;
