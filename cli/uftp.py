@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -72,12 +72,52 @@ def participant_add(
                 endpoint=endpoint,
             )
         except CbpError as error:
-            field = f" ({error.field})" if error.field else ""
-            errors.print(f"[red]error{field}:[/red] {error.message}", soft_wrap=True)
-            raise typer.Exit(code=2) from None
+            _refuse(error)
         found = participants.find(session, domain, role)
         assert found is not None
         console.print_json(json.dumps(participants.participant_view(found)))
+
+
+@participant_app.command("update")
+def participant_update(
+    domain: Annotated[str, typer.Option(help="The participant's UFTP sender domain")],
+    public_key: Annotated[
+        str | None, typer.Option(help="Its new Ed25519 public key (key rotation)")
+    ] = None,
+    endpoint: Annotated[str | None, typer.Option(help="Its new endpoint URL")] = None,
+    role: Annotated[str, typer.Option(help="Its USEF role")] = "AGR",
+) -> None:
+    """Rotate a participant's key or move its endpoint."""
+    with _session(Settings()) as session:
+        try:
+            participants.update_participant(
+                session, domain=domain, role=role, public_key=public_key, endpoint=endpoint
+            )
+        except CbpError as error:
+            _refuse(error)
+        found = participants.find(session, domain, role)
+        assert found is not None
+        console.print_json(json.dumps(participants.participant_view(found)))
+
+
+@participant_app.command("remove")
+def participant_remove(
+    domain: Annotated[str, typer.Option(help="The participant's UFTP sender domain")],
+    role: Annotated[str, typer.Option(help="Its USEF role")] = "AGR",
+) -> None:
+    """Stop taking a participant's messages (those recorded stay)."""
+    with _session(Settings()) as session:
+        try:
+            participants.remove_participant(session, domain=domain, role=role)
+        except CbpError as error:
+            _refuse(error)
+    console.print(f"{domain} ({role}) removed", soft_wrap=True)
+
+
+def _refuse(error: CbpError) -> NoReturn:
+    field = f" ({error.field})" if error.field else ""
+    errors.print(f"[red]error{field}:[/red] {error.message}", soft_wrap=True)
+    raise typer.Exit(code=2)
 
 
 @participant_app.command("list")

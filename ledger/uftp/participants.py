@@ -54,8 +54,7 @@ def add_participant(
             f" {organisation.role}",
             field="organisation",
         )
-    if not re.match(r"^https?://[^\s/]+(/\S*)?$", endpoint):
-        raise InvalidInput(f"endpoint {endpoint!r} is not an http(s) URL", field="endpoint")
+    _check_endpoint(endpoint)
     key = keys.public_key(public_key)
     if session.get(UftpParticipant, (domain, role)) is not None:
         raise Conflict(f"{domain} is already registered as {role}", field="domain")
@@ -66,6 +65,44 @@ def add_participant(
     session.commit()
     session.refresh(row)
     return row
+
+
+def update_participant(
+    session: Session,
+    *,
+    domain: str,
+    role: str,
+    public_key: str | None = None,
+    endpoint: str | None = None,
+) -> UftpParticipant:
+    """Rotate a participant's key or move its endpoint; checked before anything is written."""
+    row = session.get(UftpParticipant, (domain, role))
+    if row is None:
+        raise NotFound(f"{domain} is not registered as {role}", field="domain")
+    if endpoint is not None:
+        _check_endpoint(endpoint)
+    key = keys.public_key(public_key) if public_key is not None else row.public_key
+    row.public_key = key
+    row.endpoint = endpoint if endpoint is not None else row.endpoint
+    session.add(row)
+    session.commit()
+    session.refresh(row)
+    return row
+
+
+def remove_participant(session: Session, *, domain: str, role: str) -> None:
+    """Stop talking UFTP with a participant: its messages are refused (HTTP 401) from then on;
+    the messages already recorded stay."""
+    row = session.get(UftpParticipant, (domain, role))
+    if row is None:
+        raise NotFound(f"{domain} is not registered as {role}", field="domain")
+    session.delete(row)
+    session.commit()
+
+
+def _check_endpoint(endpoint: str) -> None:
+    if not re.match(r"^https?://[^\s/]+(/\S*)?$", endpoint):
+        raise InvalidInput(f"endpoint {endpoint!r} is not an http(s) URL", field="endpoint")
 
 
 def find(session: Session, domain: str, role: str) -> Participant | None:

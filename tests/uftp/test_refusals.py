@@ -335,7 +335,7 @@ def test_transport_refusals(uftp: Uftp, request_: dict[str, Any]) -> None:
     assert _traces(uftp) == before
 
 
-def test_participant_add_refuses_a_bad_key_and_names_the_field(uftp: Uftp) -> None:
+def test_participant_commands_refuse_bad_input_and_name_the_field(uftp: Uftp) -> None:
     settings = uftp.world.platform.settings
     env = {"CBP_DATA_DIR": str(settings.data_dir), "CBP_DATABASE_URL": settings.sqlalchemy_url}
     arguments = [
@@ -365,3 +365,18 @@ def test_participant_add_refuses_a_bad_key_and_names_the_field(uftp: Uftp) -> No
     assert good.exit_code == 0, good.output
     assert uftp.world.eic("bsp2") in good.output
     assert uftp.world.organisations["bsp2"].address in good.output
+
+    # key rotation and removal
+    update = ["uftp", "participant", "update", "--domain", "agr.bsp2.test"]
+    moved = runner.invoke(app, [*update, "--endpoint", "ftp://nowhere"], env=env)
+    assert moved.exit_code == 2
+    assert "(endpoint)" in moved.output
+    rotated = keys.generate().public_key
+    rotation = runner.invoke(app, [*update, "--public-key", rotated], env=env)
+    assert rotation.exit_code == 0, rotation.output
+    assert rotated in rotation.output
+    remove = ["uftp", "participant", "remove", "--domain", "agr.bsp2.test"]
+    assert runner.invoke(app, remove, env=env).exit_code == 0
+    again = runner.invoke(app, remove, env=env)
+    assert again.exit_code == 2
+    assert "(domain)" in again.output
