@@ -10,6 +10,7 @@ offers on product ``accept`` and accepts its settlements, ``dispute`` offers on 
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -34,6 +35,9 @@ from tests.market import flows
 AGR_DOMAIN = "agr.bsp1.test"
 OFFER_AMOUNT = "0.5000"  # EUR for 40 kW over one ISP: 10 kWh at 50 EUR/MWh
 DISPUTE_REASON = "our meters read 12 kW, not 10 kW"
+#: Instant mining by default (the suite's time); ``CBP_TEST_UFTP_BLOCK_TIME_S=1`` runs the same
+#: tests on a chain with a block every second, as production chains mine (docs/uftp.md).
+BLOCK_TIME_S = int(os.environ.get("CBP_TEST_UFTP_BLOCK_TIME_S", "0"))
 
 
 @pytest.fixture(scope="package")
@@ -45,6 +49,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         settlement_grace_s=1800,
         settlement_tolerance_relative=Decimal("0.02"),
         settlement_tolerance_wh=20,
+        chain_block_time_s=BLOCK_TIME_S,
     )
 
 
