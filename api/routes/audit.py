@@ -7,12 +7,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from api.deps import CurrentOrg, RuntimeDep, SessionDep, require_role
+from api.deps import CurrentOrg, RuntimeDep, SessionDep
 from api.idempotency import IdempotentRoute
+from ledger.access import require_role
 from ledger.audit import export, history, verify
+from ledger.domain.enums import Role
 
 router = APIRouter(prefix="/audit", tags=["Audit"], route_class=IdempotentRoute)
-AUDIT_ROLES = ("AUDITOR", "TSO")
+AUDIT_ROLES = (Role.AUDITOR, Role.TSO)
 
 
 @router.get("/history/{resource_id}", summary="Every indexed state change of one record")

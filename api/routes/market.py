@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from api.deps import CurrentOrg, Offset, RuntimeDep, SessionDep
 from api.idempotency import IdempotentRoute
+from ledger.access import require_role
 from ledger.db.models import Operation
 from ledger.domain.enums import Role
 from ledger.errors import InvalidInput
@@ -41,7 +42,7 @@ from ledger.services import (
     measurements,
     operations,
 )
-from ledger.services.market_common import pending_after_commit, require_role, settings
+from ledger.services.market_common import pending_after_commit, settings
 
 router = APIRouter(prefix="/market", tags=["Market"], route_class=IdempotentRoute)
 ACCEPTED = status.HTTP_202_ACCEPTED

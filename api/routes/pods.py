@@ -8,8 +8,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Query, UploadFile, status
 from fastapi.responses import JSONResponse
 
-from api.deps import CurrentOrg, Offset, RuntimeDep, SessionDep, accepted, require_role
+from api.deps import CurrentOrg, Offset, RuntimeDep, SessionDep, accepted
 from api.idempotency import IdempotentRoute
+from ledger.access import require_role
 from ledger.domain.mass_load import parse_pod_csv
 from ledger.domain.schemas import (
     AttachmentCreate,
