@@ -58,7 +58,7 @@ class Accepted(PublicModel):
 
     operation_id: str
     status: str
-    """``accepted``; then ``submitted``, ``confirmed`` or ``failed`` (``GET /operations/{id}``)."""
+    """``accepted``; then ``submitted`` (sent), ``succeeded`` (mined) or ``failed``."""
     kind: str
     """What the operation does, e.g. ``pod.register``."""
     target_id: str | None

@@ -13,7 +13,7 @@ class OperationPublic(_Public):
     operation_id: str
     kind: str
     status: str
-    """``accepted``, ``submitted``, ``confirmed`` or ``failed``."""
+    """``accepted``, ``submitted`` (sent, not yet mined), ``succeeded`` or ``failed``."""
     target_id: str | None
     transaction_hashes: list[str]
     block_number: int | None

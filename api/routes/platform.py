@@ -42,7 +42,7 @@ class CallbackSettings(BaseModel):
 )
 def get_operation(operation_id: str, org: CurrentOrg, session: SessionDep) -> dict[str, Any]:
     """Every write answers 202 with an ``operationId``: its status here, from ``accepted`` to
-    ``confirmed`` (mined, with its transaction hashes and block) or ``failed`` (with the error).
+    ``succeeded`` (mined, with its transaction hashes and block) or ``failed`` (with the error).
     An operation is read by its organisation, the TSO and the auditor."""
     return operations.public_view(operations.get_operation(session, operation_id, organisation=org))
 
