@@ -51,22 +51,36 @@ class DashboardFiles(StaticFiles):
         return response
 
 
+# who reads other BSPs' PODs and UVAMs, and so their names
+BSP_READERS = frozenset({Role.TSO, Role.DSO, Role.AUDITOR})
+
+
 @router.get("/", include_in_schema=False)
 def root() -> RedirectResponse:
     return RedirectResponse(url=f"{UI_PATH}/")
 
 
-@router.get(f"{UI_PATH}/directory", summary="The TSO and DSOs of the platform (for guided entry)")
+@router.get(
+    f"{UI_PATH}/directory",
+    summary="The TSO and DSOs of the platform (for guided entry), and the BSPs for the grid side",
+)
 def directory(org: CurrentOrg, session: SessionDep) -> dict[str, Any]:
-    """Public identifiers only: name, role and EIC of the grid operators a BSP addresses."""
+    """Public identifiers only: name, role and EIC of the grid operators a BSP addresses; the
+    grid operators and the auditor, who see every BSP's resources, also get the BSPs (their
+    tables name and filter by BSP)."""
+    roles = [Role.TSO, Role.DSO, *([Role.BSP] if org.role in BSP_READERS else [])]
     rows = session.exec(
         select(Organisation)
-        .where(col(Organisation.role).in_([Role.TSO, Role.DSO]))
+        .where(col(Organisation.role).in_(roles))
         .order_by(col(Organisation.role).desc(), col(Organisation.name))
     ).all()
     view = [{"name": row.name, "role": row.role, "eic": row.eic} for row in rows]
     tso = next((entry for entry in view if entry["role"] == Role.TSO), None)
-    return {"tso": tso, "dsos": [entry for entry in view if entry["role"] == Role.DSO]}
+    return {
+        "tso": tso,
+        "dsos": [entry for entry in view if entry["role"] == Role.DSO],
+        "bsps": [entry for entry in view if entry["role"] == Role.BSP],
+    }
 
 
 @router.get(
