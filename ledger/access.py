@@ -21,6 +21,9 @@ from ledger.errors import Forbidden
 #: The roles that read every record of the platform (never write on another's behalf).
 SEE_EVERYTHING = frozenset({Role.TSO, Role.AUDITOR})
 
+#: The roles that read other BSPs' PODs and UVAMs (a DSO those of its grid), and so their names.
+BSP_READERS = frozenset({Role.TSO, Role.DSO, Role.AUDITOR})
+
 _Row = TypeVar("_Row")
 
 

@@ -23,10 +23,12 @@ class DirectoryEntry(_DashboardModel):
 
 
 class Directory(_DashboardModel):
-    """The TSO and the DSOs of the platform (public identifiers only)."""
+    """The TSO and the DSOs of the platform, and for the roles that read every BSP's resources
+    the BSPs (public identifiers only)."""
 
     tso: DirectoryEntry | None
     dsos: list[DirectoryEntry]
+    bsps: list[DirectoryEntry]
 
 
 class AttentionGroup(_DashboardModel):

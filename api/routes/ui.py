@@ -31,6 +31,7 @@ from api.models.ui import (
     WindowRow,
 )
 from api.routing import PublicRoute
+from ledger.access import BSP_READERS
 from ledger.db.models import Organisation
 from ledger.domain.enums import Role
 from ledger.market.periods import iso
@@ -70,20 +71,27 @@ def root() -> RedirectResponse:
 
 @router.get(
     f"{UI_PATH}/directory",
-    summary="The TSO and DSOs of the platform (for guided entry)",
+    summary="The TSO and DSOs of the platform (for guided entry), and the BSPs for the grid side",
     response_model=Directory,
     responses=errors(),
 )
 def directory(org: CurrentOrg, session: SessionDep) -> dict[str, Any]:
-    """Public identifiers only: name, role and EIC of the grid operators a BSP addresses."""
+    """Public identifiers only: name, role and EIC of the grid operators a BSP addresses; the
+    grid operators and the auditor, who see every BSP's resources, also get the BSPs (their
+    tables name and filter by BSP)."""
+    roles = [Role.TSO, Role.DSO, *([Role.BSP] if org.role in BSP_READERS else [])]
     rows = session.exec(
         select(Organisation)
-        .where(col(Organisation.role).in_([Role.TSO, Role.DSO]))
+        .where(col(Organisation.role).in_(roles))
         .order_by(col(Organisation.role).desc(), col(Organisation.name))
     ).all()
     view = [{"name": row.name, "role": row.role, "eic": row.eic} for row in rows]
     tso = next((entry for entry in view if entry["role"] == Role.TSO), None)
-    return {"tso": tso, "dsos": [entry for entry in view if entry["role"] == Role.DSO]}
+    return {
+        "tso": tso,
+        "dsos": [entry for entry in view if entry["role"] == Role.DSO],
+        "bsps": [entry for entry in view if entry["role"] == Role.BSP],
+    }
 
 
 @router.get(
