@@ -104,7 +104,9 @@ def errors(*statuses: int, authenticated: bool = True) -> dict[int | str, dict[s
     Every route may answer 422 (a control character in the path or the query) and 503 (too
     many requests in flight, the database or the broker down); every authenticated route 401
     (no valid token) and 403 (its organisation suspended). Name the others the route can answer:
-    404 for a record by id, 409 for a state that forbids the write, 413 for a body."""
+    404 for a record by id, 409 for a state that forbids the write, 413 for a body (which also
+    brings 400: a body that cannot be read)."""
     common = {422, 503} | ({401, 403} if authenticated else set())
-    codes = sorted(common | set(statuses))
+    body = {400} if 413 in statuses else set()
+    codes = sorted(common | body | set(statuses))
     return {code: {"model": ErrorBody, "description": _MEANING[code]} for code in codes}

@@ -197,8 +197,14 @@ class MassLoadReport(_Public):
     rejected_count: int
 
 
-class MassLoadRefused(ErrorBody, MassLoadReport):
-    """422 of a mass load none of whose rows is accepted: the error body and the report."""
+class MassLoadRefused(ErrorBody):
+    """422 of a mass load: the error body; with the row-by-row report when the file was read
+    and no row is accepted."""
+
+    file_errors: list[str] | None = None
+    rows: list[MassLoadRow] | None = None
+    accepted_count: int | None = None
+    rejected_count: int | None = None
 
 
 class PodAccepted(Accepted):
