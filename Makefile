@@ -15,6 +15,9 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[dev]"
+	# Real metered sample data for `cbp baseline evaluate` (docs/baselines.md): only the
+	# package's data files are read, so none of its heavy dependencies is installed.
+	$(PY) -m pip install --quiet --no-deps "eemeter==4.1.1"
 	touch $(STAMP)
 
 $(NODE_STAMP): local_chain/package.json local_chain/package-lock.json

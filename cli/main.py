@@ -19,6 +19,7 @@ from rich.table import Table
 from sqlmodel import Session, select
 
 from cli.audit import audit_app
+from cli.baseline import baseline_app
 from cli.context import cli_runtime, write_endpoints
 from cli.eic import eic_app
 from cli.market import market_app
@@ -50,6 +51,7 @@ app.add_typer(faults_app, name="faults")
 app.add_typer(market_app, name="market")
 app.add_typer(load_app, name="load")
 app.add_typer(eic_app, name="eic")
+app.add_typer(baseline_app, name="baseline")
 console = Console()
 err_console = Console(stderr=True)
 DURATION = re.compile(r"(\d{1,6})([mhd])")
