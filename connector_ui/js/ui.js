@@ -152,7 +152,11 @@ export function facts(pairs) {
  * (`all()` loads every row) rather than the page.
  */
 export function table({ columns, rows, caption, empty = "Nothing to show.", rowAttrs, groupBy, pageSize = TABLE_PAGE_SIZE, tools = true, source = null }) {
-  if (!rows.length) return h("p", { class: "muted empty" }, empty);
+  if (!rows.length) {
+    // past the end of a list the API pages (its rows went meanwhile): the pager leads back
+    const back = source && source.offset > 0 ? pager(source) : null;
+    return back ? h("div", {}, h("p", { class: "muted empty" }, empty), back) : h("p", { class: "muted empty" }, empty);
+  }
   const state = tableState(caption);
   const data = columns.map((c) => tools && isDataColumn(c, rows));
   const content = h("div", { class: "table-content" });

@@ -114,3 +114,17 @@ def test_a_paged_lists_bsp_filter_offers_the_bsps_of_every_page(sign_in):
     expect(bsp.locator("option")).to_have_text(["Every BSP", "BSP1", "BSP9"])
     bsp.select_option("BSP9")
     expect(paged.locator("tbody tr")).to_have_text(["12BSP9"])
+
+    # a page past the end of the list (its rows went meanwhile): the pager still leads back
+    page.evaluate(
+        """async () => {
+          const { table } = await import('./js/ui.js');
+          const source = { count: 10, offset: 10, limit: 10, label: 'Pages past the end',
+                           onPage: () => {}, all: async () => [] };
+          const columns = [{ label: 'Number', cell: (r) => String(r.n) }];
+          document.querySelector('main').append(
+            table({ caption: 'Gone', rows: [], columns, source, empty: 'No row here.' }));
+        }"""
+    )
+    back = page.get_by_role("navigation", name="Pages past the end")
+    expect(back.get_by_role("button", name="\u2039 Previous")).to_be_enabled()
