@@ -152,7 +152,11 @@ export function facts(pairs) {
  * (`all()` loads every row) rather than the page.
  */
 export function table({ columns, rows, caption, empty = "Nothing to show.", rowAttrs, groupBy, pageSize = TABLE_PAGE_SIZE, tools = true, source = null }) {
-  if (!rows.length) return h("p", { class: "muted empty" }, empty);
+  if (!rows.length) {
+    // past the end of a list the API pages (its rows went meanwhile): the pager leads back
+    const back = source && source.offset > 0 ? pager(source) : null;
+    return back ? h("div", {}, h("p", { class: "muted empty" }, empty), back) : h("p", { class: "muted empty" }, empty);
+  }
   const state = tableState(caption);
   const data = columns.map((c) => tools && isDataColumn(c, rows));
   const content = h("div", { class: "table-content" });
@@ -203,7 +207,10 @@ export function table({ columns, rows, caption, empty = "Nothing to show.", rowA
   };
   draw();
   if (!tools) return content;
-  const filters = tableFilters(columns, () => list.rows || rows, caption, state, () => { state.page = 0; draw(); });
+  // the BSPs to filter by: the column's own list, else those of the rows (every row's, once the
+  // whole list is loaded: asked for when the list of BSPs is opened)
+  const bspRows = async (load) => (load && list.partial && !list.rows && !columns.some((c) => c.filter === "bsp" && c.options) ? list.load() : list.rows || rows);
+  const filters = tableFilters(columns, bspRows, caption, state, () => { state.page = 0; draw(); });
   return h("div", { class: "data-table" }, filters, h("div", { class: "table-tools" }, sortBy?.element, exportButton), content);
 }
 
@@ -294,7 +301,7 @@ function tableElement({ columns, rows, caption, rowAttrs, groupBy, state, sortab
 }
 
 /** Date range and BSP filters, for a table that has such columns. */
-function tableFilters(columns, rowsNow, caption, state, changed) {
+function tableFilters(columns, bspRows, caption, state, changed) {
   const date = columns.find((c) => c.filter === "date");
   const bsp = columns.find((c) => c.filter === "bsp");
   if (!date && !bsp) return null;
@@ -307,8 +314,16 @@ function tableFilters(columns, rowsNow, caption, state, changed) {
   };
   let bspSelect = null;
   if (bsp) {
-    const names = [...new Set([...(bsp.options || []), ...rowsNow().map((row) => cellValue(bsp, row))].filter(Boolean))].sort();
-    bspSelect = h("select", { id: `${id}-bsp` }, h("option", { value: "" }, "Every BSP"), names.map((n) => h("option", { value: n, selected: n === state.bsp }, n)));
+    bspSelect = h("select", { id: `${id}-bsp` }, h("option", { value: "" }, "Every BSP"), state.bsp ? h("option", { value: state.bsp, selected: true }, state.bsp) : null);
+    const fillNames = async (load) => {
+      const rows = await bspRows(load).catch(() => []);
+      const names = [...new Set([...(bsp.options || []), ...rows.map((row) => cellValue(bsp, row)), state.bsp].filter(Boolean))].sort();
+      const known = [...bspSelect.options].slice(1).map((o) => o.value);
+      if (names.join("\n") === known.join("\n")) return;
+      fill(bspSelect, h("option", { value: "" }, "Every BSP"), names.map((n) => h("option", { value: n, selected: n === state.bsp }, n)));
+    };
+    fillNames(false);
+    bspSelect.addEventListener("focus", () => fillNames(true));
     bspSelect.addEventListener("change", () => { state.bsp = bspSelect.value; changed(); });
   }
   return h(

@@ -155,6 +155,7 @@ export default {
               rowAttrs: (a) => ({ "data-activation": a.id, class: a.id === focus ? "highlight" : null }),
               columns: [
                 { label: "Activation", cell: (a) => h("code", { title: a.id }, shortId(a.id)) },
+                tso || auditor ? { label: "BSP", filter: "bsp", options: bspNames, cell: (a) => uvams.get(a.uvamId)?.bspName || "—" } : null,
                 { label: "UVAM", cell: (a) => uvamName(a.uvamId) },
                 { label: "Bid", cell: (a) => h("code", { title: a.bidId }, shortId(a.bidId)) },
                 { label: onClock("First period", "platform"), value: (a) => a.firstPeriod, filter: "date", cell: (a) => formatDate(a.firstPeriod) },

@@ -265,11 +265,12 @@ async function renderList(ctx) {
   const offset = Number(ctx.query.get("offset") || 0);
   // activations with their UVAM's name and their settlement versions
   const withSettlements = async (activations) => {
-    const names = new Map((await ctx.api.get("/ui/market/uvams")).data.map((u) => [u.id, u.name]));
+    const uvams = new Map((await ctx.api.get("/ui/market/uvams")).data.map((u) => [u.id, u]));
     return Promise.all(
       activations.map(async (a) => {
         const versions = await ctx.api.get(`/market/activations/${encodeURIComponent(a.id)}/settlements`).catch(() => ({ data: [] }));
-        return { activation: { ...a, uvamName: names.get(a.uvamId) }, settlements: versions.data || [] };
+        const uvam = uvams.get(a.uvamId);
+        return { activation: { ...a, uvamName: uvam?.name, bspName: uvam?.bspName }, settlements: versions.data || [] };
       }),
     );
   };
@@ -292,6 +293,7 @@ async function renderList(ctx) {
           source: listSource(ctx, { base: "settlement", page: { count }, offset, limit: PAGE_SIZE, label: "Activation pages", all: async () => withSettlements(await ctx.api.all("/market/activations")) }),
           rowAttrs: (r) => ({ "data-activation": r.activation.id }),
           columns: [
+            ctx.me.role === "BSP" ? null : { label: "BSP", filter: "bsp", cell: (r) => r.activation.bspName || "—" },
             { label: "UVAM", cell: (r) => r.activation.uvamName || h("code", { title: r.activation.uvamId }, shortId(r.activation.uvamId)) },
             { label: onClock("Periods", "platform"), value: (r) => r.activation.firstPeriod, filter: "date", cell: (r) => periodSpan(r.activation.firstPeriod, r.activation.setPointsKw?.length) },
             { label: "Set points (kW)", cell: (r) => (r.activation.setPointsKw || []).join(" / ") },
@@ -309,7 +311,7 @@ async function renderList(ctx) {
                     )
                   : "not settled",
             },
-          ],
+          ].filter(Boolean),
         }),
       ),
     { interval: 5000 },
