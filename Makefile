@@ -7,7 +7,7 @@ NODE_STAMP := local_chain/node_modules/.installed
 # The dashboard's front-end libraries, from npm (connector_ui/package.json), served from vendor/.
 UI_VENDOR := connector_ui/vendor/uPlot.esm.js
 
-.PHONY: setup browser demo up test lint typecheck compile bench faults load clean
+.PHONY: setup browser demo up test lint typecheck compile bench bench-settlement faults load clean
 
 setup: $(STAMP) $(NODE_STAMP) $(UI_VENDOR)
 
@@ -15,6 +15,9 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[dev]"
+	# Real metered sample data for `cbp baseline evaluate` (docs/baselines.md): only the
+	# package's data files are read, so none of its heavy dependencies is installed.
+	$(PY) -m pip install --quiet --no-deps "eemeter==4.1.1"
 	touch $(STAMP)
 
 $(NODE_STAMP): local_chain/package.json local_chain/package-lock.json
@@ -53,6 +56,10 @@ compile: setup
 
 bench: setup
 	$(PY) -m cli.main bench registration
+
+# Settlement of 10,000 PODs end to end beside the pure computation (docs/settlement.md).
+bench-settlement: setup
+	$(PY) -m cli.main bench settlement --pods 10000
 
 faults: setup
 	$(PY) -m cli.main faults run

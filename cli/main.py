@@ -19,6 +19,7 @@ from rich.table import Table
 from sqlmodel import Session, select
 
 from cli.audit import audit_app
+from cli.baseline import baseline_app
 from cli.context import cli_runtime, write_endpoints
 from cli.eic import eic_app
 from cli.market import market_app
@@ -52,6 +53,7 @@ app.add_typer(market_app, name="market")
 app.add_typer(load_app, name="load")
 app.add_typer(eic_app, name="eic")
 app.add_typer(uftp_app, name="uftp")
+app.add_typer(baseline_app, name="baseline")
 console = Console()
 err_console = Console(stderr=True)
 DURATION = re.compile(r"(\d{1,6})([mhd])")
@@ -377,6 +379,31 @@ def bench_registration(
     from cli.bench import run_registration_benchmark
 
     run_registration_benchmark(pods=pods, raw_transactions=raw, console=console)
+
+
+@bench_app.command("settlement")
+def bench_settlement(
+    pods: Annotated[int, typer.Option(min=1, help="PODs settled end to end")] = 10_000,
+    pods_per_upload: Annotated[
+        int, typer.Option(min=1, help="PODs per CSV measurement upload")
+    ] = 500,
+    through_api: Annotated[
+        bool,
+        typer.Option(
+            help="POD reviews and UVAM memberships through the API too (slow: 5 operations"
+            " per POD) instead of the same contract calls in multicalls"
+        ),
+    ] = False,
+) -> None:
+    """Settlement end to end (the TSO's requests to the hashes on chain) on a platform of its
+    own, beside the pure computation and a plain numpy.sum over the same readings."""
+    from cli.settlement_e2e import print_figures, run_settlement_e2e, write_report
+
+    figures = run_settlement_e2e(
+        pods=pods, pods_per_upload=pods_per_upload, through_api=through_api, console=console
+    )
+    print_figures(figures, console)
+    console.print(f"figures written to {write_report(figures)}")
 
 
 if __name__ == "__main__":

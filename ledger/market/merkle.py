@@ -23,17 +23,24 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Final
 
-try:  # pycryptodome's Keccak is about 40 % faster than going through eth-hash
-    from Crypto.Hash import keccak as _keccak
+try:  # safe-pysha3's C Keccak: about 8x pycryptodome's per call on short inputs (leaves, nodes)
+    from sha3 import keccak_256 as _keccak_256
 
     def keccak256(data: bytes) -> bytes:
-        return bytes(_keccak.new(data=data, digest_bits=256).digest())
+        return bytes(_keccak_256(data).digest())
 
-except ImportError:  # pragma: no cover - eth-hash picks whatever backend is installed
-    from eth_utils import keccak as _eth_keccak
+except ImportError:  # pragma: no cover - the same hash, slower
+    try:  # pycryptodome's Keccak is about 40 % faster than going through eth-hash
+        from Crypto.Hash import keccak as _keccak
 
-    def keccak256(data: bytes) -> bytes:
-        return bytes(_eth_keccak(data))
+        def keccak256(data: bytes) -> bytes:
+            return bytes(_keccak.new(data=data, digest_bits=256).digest())
+
+    except ImportError:  # eth-hash picks whatever backend is installed
+        from eth_utils import keccak as _eth_keccak
+
+        def keccak256(data: bytes) -> bytes:
+            return bytes(_eth_keccak(data))
 
 
 LEAF_PREFIX: Final = b"\x00"

@@ -18,7 +18,8 @@
   :mod:`ledger.services.settlement_terms`), member PODs, their devices, the batches used of
   each source (and of the declared baseline), the authoritative source.
 * **The arrays** (:func:`build_inputs`): the readings of those batches on a 60 s grid, later
-  batches over earlier ones, with each batch's Merkle root recomputed from the stored series.
+  batches over earlier ones, with each batch's Merkle root recomputed from the stored series
+  read (the batch's other series by their stored roots).
 
 Days are UTC days; an activation is settled within the UTC day of its first period.
 """
@@ -397,8 +398,10 @@ def _grid(
     session: Session, batch_ids: Sequence[str], resource_ids: Sequence[str], start: int, end: int
 ) -> tuple[np.ndarray, dict[str, bytes]]:
     """The resources' readings of the batches on a 60 s grid ``[resources, steps]`` (GAP where
-    missing), later batches over earlier ones; and each batch's Merkle root recomputed from its
-    series."""
+    missing), later batches over earlier ones; and each batch's Merkle root, recomputed from the
+    readings of the series read here (the other series of the batch, other PODs' readings that
+    this settlement does not use, enter with their stored roots: a batch of 10,000 PODs is not
+    rehashed for each UVAM's settlement)."""
     steps = (end - start) // GRID_S
     grid = np.full((len(resource_ids), steps), GAP, dtype=np.int32)
     row_of = {resource_id: index for index, resource_id in enumerate(resource_ids)}
@@ -416,12 +419,16 @@ def _grid(
         ).all()
         pairs = []
         for row in series:
+            key = to_bytes32(row.resource_key)
+            if row.resource_id not in row_of:
+                # Not read by this settlement: its stored root stands for it in the batch root.
+                pairs.append((key, to_bytes32(row.series_root)))
+                continue
             unpacked = readings.Series.unpack(
                 row.resource_id, row.start, row.resolution_s, row.values
             )
-            key = to_bytes32(row.resource_key)
             pairs.append((key, unpacked.root(key)))
-            if row.resource_id not in row_of or row.resolution_s % GRID_S:
+            if row.resolution_s % GRID_S:
                 continue
             values = np.frombuffer(row.values, dtype=np.int32)
             expanded = np.repeat(values, row.resolution_s // GRID_S)

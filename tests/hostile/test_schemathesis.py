@@ -1,5 +1,7 @@
 """Property-based requests against every operation of the OpenAPI schema (schemathesis), with a
-BSP's token: no answer is a 5xx and every answer conforms to the schema where one is declared.
+BSP's token: no answer is a 5xx, and every answer is one the schema declares: its status code,
+its content type, and its body against the route's response model (every route declares one, and
+every refusal the error body ``{code, message, field}``).
 
 Bounded: a few examples per operation, derandomized (the same inputs on every run), no
 shrinking: every operation is tried; the figures (inputs tried, 5xx seen) are printed."""
@@ -12,9 +14,19 @@ import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import response_schema_conformance
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 EXAMPLES = {"positive": 10, "negative": 6}
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
 
 
 def _runner(
@@ -42,7 +54,7 @@ def _runner(
         tried[label] = tried.get(label, 0) + 1
         if response.status_code >= 500:
             server_errors.append(f"{label}: {response.status_code} {response.text[:300]}")
-        case.validate_response(response, checks=[not_a_server_error, response_schema_conformance])
+        case.validate_response(response, checks=CHECKS)
 
     return run
 

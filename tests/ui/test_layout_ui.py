@@ -22,6 +22,19 @@ def test_root_redirects_to_the_dashboard_and_files_carry_a_local_only_policy(ui_
     assert httpx.get(f"{ui_world.api_url}/ui/directory").status_code == 401
 
 
+def test_the_directory_names_bsps_only_to_those_who_see_every_bsps_resources(ui_world: World):
+    """The grid side and the auditor name and filter PODs, UVAMs and bids by BSP; a BSP is
+    told the grid operators it addresses, not its competitors."""
+    for slug in ("tso", "dso1", "auditor"):
+        bsps = ui_world.client(slug).get("/ui/directory").json()["bsps"]
+        assert {"BSP1", "BSP2", "BSP3"} <= {b["name"] for b in bsps}, slug
+        assert {b["role"] for b in bsps} == {"BSP"}
+    directory = ui_world.client("bsp1").get("/ui/directory").json()
+    assert directory["bsps"] == []
+    assert directory["tso"]["role"] == "TSO"
+    assert directory["dsos"]
+
+
 def test_a_wrong_token_is_shown_on_the_token_field(browser, ui_world: World, shots):
     context = browser.new_context()
     page = context.new_page()

@@ -97,6 +97,7 @@ def test_tso_states_a_need_clears_it_and_sends_changes_and_stops_an_activation(s
     )
     expect(row.locator("[data-status]")).to_have_text("Sent")
     expect(row).to_contain_text("20 / 15")
+    expect(row.locator('td[data-label="BSP"]')).to_have_text("BSP2")  # who delivers, by name
     tso.shot("activation-sent")
 
     row.get_by_role("textbox", name=f"New set points for activation {short} (kW)").fill("10, 10")

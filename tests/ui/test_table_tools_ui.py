@@ -85,3 +85,46 @@ def test_a_long_table_is_paged(sign_in):
     numbers.get_by_role("button", name="Number").click()
     numbers.get_by_role("button", name="Number").click()  # descending, from the first page
     expect(page.get_by_role("table", name="Numbers").locator("tbody tr").first).to_have_text("23")
+
+
+def test_a_paged_lists_bsp_filter_offers_the_bsps_of_every_page(sign_in):
+    """One page of 10 rows of a 12-row list (its `source` holds all 12): the BSP list, when
+    opened, knows the BSP that only the second page has, and filters the whole list."""
+    page = sign_in("auditor", DESKTOP).page
+    page.evaluate(
+        """async () => {
+          const { table } = await import('./js/ui.js');
+          const bspOf = (i) => (i < 11 ? 'BSP1' : 'BSP9');
+          const every = Array.from({ length: 12 }, (_, i) => ({ n: i + 1, bsp: bspOf(i) }));
+          const columns = [
+            { label: 'Number', cell: (r) => String(r.n) },
+            { label: 'BSP', filter: 'bsp', cell: (r) => r.bsp },
+          ];
+          const source = { count: 12, offset: 0, limit: 10, label: 'Server pages',
+                           onPage: () => {}, all: async () => every };
+          const rows = every.slice(0, 10);
+          document.querySelector('main').append(table({ caption: 'Paged', rows, columns, source }));
+        }"""
+    )
+    paged = page.get_by_role("table", name="Paged")
+    expect(page.get_by_role("navigation", name="Server pages")).to_contain_text("1\u201310 of 12")
+    bsp = page.get_by_role("group", name="Filter Paged").get_by_role("combobox", name="BSP")
+    expect(bsp.locator("option")).to_have_text(["Every BSP", "BSP1"])
+    bsp.focus()
+    expect(bsp.locator("option")).to_have_text(["Every BSP", "BSP1", "BSP9"])
+    bsp.select_option("BSP9")
+    expect(paged.locator("tbody tr")).to_have_text(["12BSP9"])
+
+    # a page past the end of the list (its rows went meanwhile): the pager still leads back
+    page.evaluate(
+        """async () => {
+          const { table } = await import('./js/ui.js');
+          const source = { count: 10, offset: 10, limit: 10, label: 'Pages past the end',
+                           onPage: () => {}, all: async () => [] };
+          const columns = [{ label: 'Number', cell: (r) => String(r.n) }];
+          document.querySelector('main').append(
+            table({ caption: 'Gone', rows: [], columns, source, empty: 'No row here.' }));
+        }"""
+    )
+    back = page.get_by_role("navigation", name="Pages past the end")
+    expect(back.get_by_role("button", name="\u2039 Previous")).to_be_enabled()

@@ -76,6 +76,10 @@ def test_tso_confirms_a_dispute_with_a_reply_the_bsp_reads(sign_in, ui_world):
     page.set_viewport_size(DESKTOP)
     resolve.get_by_role("button", name="Confirm settlement").click()
     expect(page.locator(".status-line [data-status]")).to_have_text("final", timeout=30_000)
+    tso.nav("Settlement")  # the list names the BSP of each settled activation
+    listed = page.get_by_role("table", name="Settlements by activation")
+    row = listed.locator(f'tr[data-activation="{settlement["activationId"]}"]')
+    expect(row.locator('td[data-label="BSP"]')).to_have_text("BSP1")
 
     bsp = sign_in("bsp1", DESKTOP)
     bsp.go(f"settlement/{settlement['id']}")
