@@ -63,3 +63,54 @@ class SettlementTerms(SQLModel, table=True):
     terms_hash: str = Field(max_length=66)
     """``keccak256(canonical_json(terms))``."""
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class Statement(SQLModel, table=True):
+    """A BSP's statement for a period (issue 14): the document's canonical JSON, its hash on
+    chain (``StatementLedger``), and the BSP's answer. docs/statements.md."""
+
+    __tablename__ = "statements"
+
+    id: str = Field(primary_key=True, max_length=36)
+    chain_key: str = Field(unique=True, max_length=66)
+    bsp_id: str = Field(foreign_key="organisations.id", index=True, max_length=64)
+    period_start: str = Field(max_length=10)
+    """First UTC day of the period (ISO date)."""
+    period_end: str = Field(max_length=10)
+    """First UTC day after the period (ISO date)."""
+    status: str = Field(index=True, max_length=16)
+    """pending (not on chain yet), recorded, accepted, disputed, failed."""
+    document_json: str = Field(sa_column=Column(Text, nullable=False))
+    statement_hash: str = Field(max_length=66)
+    dispute_reason: str | None = Field(default=None, max_length=2000)
+    dispute_reason_hash: str | None = Field(default=None, max_length=66)
+    operation_id: str | None = Field(default=None, max_length=36)
+    transaction_hash: str | None = Field(default=None, max_length=66)
+    block_number: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    history: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class PerimeterCorrection(SQLModel, table=True):
+    """One BRP's perimeter correction report for a period (transfer of energy, issue 14): the
+    document's canonical JSON and its hash on chain (``StatementLedger.recordCorrection``)."""
+
+    __tablename__ = "perimeter_corrections"
+
+    id: str = Field(primary_key=True, max_length=36)
+    chain_key: str = Field(unique=True, max_length=66)
+    brp: str = Field(index=True, max_length=200)
+    """The BRP: the PODs' dispatching contract (``brpContractId``), or ``unassigned``."""
+    period_start: str = Field(max_length=10)
+    period_end: str = Field(max_length=10)
+    status: str = Field(index=True, max_length=16)
+    """pending, recorded, failed."""
+    document_json: str = Field(sa_column=Column(Text, nullable=False))
+    report_hash: str = Field(max_length=66)
+    operation_id: str | None = Field(default=None, max_length=36)
+    transaction_hash: str | None = Field(default=None, max_length=66)
+    block_number: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    created_at: datetime = Field(default_factory=utcnow)

@@ -38,7 +38,7 @@ def availability_lines(award: AwardedCapacity, period: StatementPeriod) -> dict[
     """The award's ISPs that start within ``period`` and were awarded a positive quantity,
     each with its amount; ``None`` when there is none."""
     price = award.price_eur_kw_isp
-    isps = []
+    isps: list[dict[str, Any]] = []
     for index, kw in enumerate(award.awarded_kw):
         start = award.delivery_start + index * PERIOD_SECONDS
         if kw <= 0 or not period.contains(start):
