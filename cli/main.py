@@ -24,6 +24,7 @@ from cli.eic import eic_app
 from cli.market import market_app
 from cli.p2p import p2p_app
 from cli.stack import Platform
+from cli.statements import statement_app
 from faults.cli import app as faults_app
 from ledger.db.models import Organisation, utcnow
 from ledger.domain.enums import Role
@@ -50,6 +51,7 @@ app.add_typer(faults_app, name="faults")
 app.add_typer(market_app, name="market")
 app.add_typer(load_app, name="load")
 app.add_typer(eic_app, name="eic")
+app.add_typer(statement_app, name="statement")
 console = Console()
 err_console = Console(stderr=True)
 DURATION = re.compile(r"(\d{1,6})([mhd])")

@@ -8,6 +8,7 @@ holds this module's activation only."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -275,3 +276,31 @@ def test_brp_corrections_and_the_audit(
     # awards, it still does (the tampered column is the one named)
     assert "document_json" in named
     assert "document_json (recomputed)" not in named
+
+
+def test_the_cli_reads_and_exports_through_the_api(
+    world: Any, statement: dict[str, Any], tmp_path: Any
+) -> None:
+    """``cbp statement``: the same document and CSV as the API; a refusal names the field."""
+    from typer.testing import CliRunner
+
+    from cli.main import app
+
+    runner = CliRunner()
+
+    def cbp(slug: str, *args: str) -> Any:
+        env = {"CBP_API_URL": world.api_url, "CBP_API_TOKEN": world.tokens[slug], "COLUMNS": "250"}
+        return runner.invoke(app, ["statement", *args], env=env)
+
+    shown = cbp("bsp2", "show", statement["id"])
+    assert shown.exit_code == 0, shown.output
+    assert json.loads(shown.stdout)["statementHash"] == statement["statementHash"]
+    out = tmp_path / "statement.csv"
+    exported = cbp("bsp2", "export", statement["id"], "--format", "csv", "--out", str(out))
+    assert exported.exit_code == 0, exported.output
+    api_csv = world.client("bsp2").get(f"/statements/{statement['id']}/export").content
+    assert out.read_bytes() == api_csv
+    refused = cbp("bsp1", "show", statement["id"])
+    assert refused.exit_code == 2
+    assert "not_found" in refused.stderr
+    assert "statementId" in refused.stderr
