@@ -176,3 +176,47 @@ def test_bad_periods_name_the_field(bad: object) -> None:
     with pytest.raises(InvalidInput) as caught:
         parse_period(bad)
     assert caught.value.field == "period"
+
+
+@given(
+    activations=st.lists(
+        st.tuples(
+            st.sampled_from(["up", "down"]),
+            st.lists(
+                st.tuples(
+                    st.sampled_from(["DC-1", "DC-2", None]),
+                    st.integers(min_value=-(10**6), max_value=10**6),
+                ),
+                min_size=1,
+                max_size=4,
+            ),
+        ),
+        min_size=1,
+        max_size=5,
+    )
+)
+def test_the_reports_together_correct_what_the_uvams_delivered(
+    activations: list[tuple[str, list[tuple[str | None, int]]]],
+) -> None:
+    """Over every BRP, the corrections add up to the UVAMs' delivered energy, signed by the
+    direction: no Wh is lost or counted twice between BRPs."""
+    settled, brp_of_pod = [], {}
+    expected = 0
+    for index, (direction, pods) in enumerate(activations):
+        rows = {}
+        for number, (brp, wh) in enumerate(pods):
+            pod = f"P{index}-{number}"
+            rows[pod] = [wh]
+            brp_of_pod[pod] = brp
+        settled.append(
+            SettledActivation(
+                f"S{index}", f"0x{index:02x}", _record(f"A{index}", direction, T0, rows)
+            )
+        )
+        delivered = sum(wh for _, wh in pods)
+        expected += delivered if direction == "up" else -delivered
+    reports = build_corrections(period=DEC, settled=settled, brp_of_pod=brp_of_pod)
+    assert sum(r["totals"]["correctionWh"] for r in reports.values()) == expected
+    assert sum(r["totals"]["lines"] for r in reports.values()) == sum(
+        len(p) for _, p in activations
+    )
