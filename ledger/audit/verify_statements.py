@@ -87,7 +87,8 @@ def check_statements(session: Session, chain: ChainClient) -> list[Mismatch]:
 
 
 def _correction_again(session: Session, document: dict[str, Any]) -> bytes:
-    hashes = sorted({line["settlementHash"] for line in document["lines"]})
+    column = document["lines"]["columns"].index("settlementHash")
+    hashes = sorted({row[column] for row in document["lines"]["rows"]})
     rows = session.exec(select(Settlement).where(col(Settlement.settlement_hash).in_(hashes))).all()
     settled = [settled_of(r) for r in rows]
     reports = build_corrections(

@@ -29,6 +29,19 @@ def correction_wh(delivered_wh: int, direction: str) -> int:
     return delivered_wh if direction == "up" else -delivered_wh
 
 
+LINE_COLUMNS: Final = (
+    "start",
+    "activationId",
+    "settlementHash",
+    "podId",
+    "direction",
+    "deliveredWh",
+    "correctionWh",
+)
+"""The columns of a report's ``lines.rows`` (a table of plain values: compact, and hashed in
+one sweep by :func:`ledger.domain.canonical.canonical_json`)."""
+
+
 def build_corrections(
     *,
     period: StatementPeriod,
@@ -37,38 +50,40 @@ def build_corrections(
 ) -> dict[str, dict[str, Any]]:
     """One report per BRP (key: its dispatching contract id, or ``unassigned``) over the
     activations in ``settled`` (final settlements whose first period is in ``period``)."""
-    lines: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    rows: dict[str, list[list[Any]]] = defaultdict(list)
     for item in settled:
         record = item.record
         pods = record["pods"]
+        direction = record["direction"]
+        activation = record["activationId"]
         starts = [period_["start"] for period_ in record["periods"]]
         for pod_id, delivered in zip(pods["podIds"], pods["deliveredWh"], strict=True):
             brp = brp_of_pod.get(pod_id) or UNASSIGNED
-            for start, wh in zip(starts, delivered, strict=True):
-                lines[brp].append(
-                    {
-                        "start": start,
-                        "activationId": record["activationId"],
-                        "settlementHash": item.settlement_hash,
-                        "podId": pod_id,
-                        "direction": record["direction"],
-                        "deliveredWh": wh,
-                        "correctionWh": correction_wh(wh, record["direction"]),
-                    }
-                )
-    return {brp: _report(brp, period, rows) for brp, rows in sorted(lines.items())}
+            rows[brp].extend(
+                [
+                    start,
+                    activation,
+                    item.settlement_hash,
+                    pod_id,
+                    direction,
+                    wh,
+                    correction_wh(wh, direction),
+                ]
+                for start, wh in zip(starts, delivered, strict=True)
+            )
+    return {brp: _report(brp, period, table) for brp, table in sorted(rows.items())}
 
 
-def _report(brp: str, period: StatementPeriod, rows: list[dict[str, Any]]) -> dict[str, Any]:
-    rows.sort(key=lambda r: (r["start"], r["activationId"], r["podId"]))
+def _report(brp: str, period: StatementPeriod, rows: list[list[Any]]) -> dict[str, Any]:
+    rows.sort(key=lambda r: (r[0], r[1], r[3]))  # start, activation, POD
     per_isp: dict[int, int] = defaultdict(int)
     for row in rows:
-        per_isp[row["start"]] += row["correctionWh"]
+        per_isp[row[0]] += row[6]
     return {
         "schema": CORRECTION_SCHEMA,
         "brp": brp,
         "period": period.as_dict(),
-        "lines": rows,
+        "lines": {"columns": list(LINE_COLUMNS), "rows": rows},
         "isps": [{"start": start, "correctionWh": wh} for start, wh in sorted(per_isp.items())],
         "totals": {"correctionWh": sum(per_isp.values()), "lines": len(rows)},
     }

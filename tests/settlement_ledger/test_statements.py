@@ -246,12 +246,11 @@ def test_brp_corrections_and_the_audit(
     )
     assert first["document"]["isps"] == [{"start": setup["t1"], "correctionWh": 2_500}]
     assert second["document"]["isps"] == [{"start": setup["t1"], "correctionWh": 0}]
-    [line] = first["document"]["lines"]
-    assert (line["podId"], line["deliveredWh"], line["activationId"]) == (
-        setup["pods"][0],
-        2_500,
-        setup["activation"],
-    )
+    lines = first["document"]["lines"]
+    assert lines["columns"][3:] == ["podId", "direction", "deliveredWh", "correctionWh"]
+    [line] = lines["rows"]
+    assert line[:2] == [setup["t1"], setup["activation"]]
+    assert line[3:] == [setup["pods"][0], "up", 2_500, 2_500]
     assert set(operation["result"]["reportIds"]) >= {first["id"], second["id"]}
     for report in (first, second):
         committed = world.chain.read(
