@@ -31,6 +31,7 @@ from ledger.statements.statement import build_statement, document_hash
 
 LEDGER = "StatementLedger"
 STATEMENT_STATUS = {1: "recorded", 2: "accepted", 3: "disputed"}
+DISPUTED, SUPERSEDED = "disputed", "superseded"
 RECOMPUTED = "recomputed from the settlements, awards and registrations it was built from"
 
 
@@ -56,6 +57,7 @@ def _statement_again(session: Session, document: dict[str, Any]) -> bytes:
         settled=settled_by_ids(session, ids),
         awards=awards_of(session, document["bsp"], period, bid_ids=bids),
         outstanding=document["outstanding"],
+        supersedes=document.get("supersedes"),
     )
     return document_hash(again)
 
@@ -79,7 +81,9 @@ def check_statements(session: Session, chain: ChainClient) -> list[Mismatch]:
             on_chain,
             "hash of the stored document",
         )
-        row.expect("status", statement.status, STATEMENT_STATUS.get(view["status"]))
+        # a disputed statement issued again stays Disputed on chain; the new one names it
+        status = DISPUTED if statement.status == SUPERSEDED else statement.status
+        row.expect("status", status, STATEMENT_STATUS.get(view["status"]))
         row.expect("bsp_id", addresses.get(statement.bsp_id), view["bsp"])
         document = document_of(statement.document_json)
         _recomputed(row, partial(_statement_again, session, document), on_chain)

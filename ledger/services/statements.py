@@ -30,12 +30,13 @@ from ledger.statements.period import parse_period
 from ledger.statements.statement import build_statement, document_hash
 
 LEDGER = "StatementLedger"
-PENDING, RECORDED, ACCEPTED, DISPUTED, FAILED = (
+PENDING, RECORDED, ACCEPTED, DISPUTED, FAILED, SUPERSEDED = (
     "pending",
     "recorded",
     "accepted",
     "disputed",
     "failed",
+    "superseded",
 )
 MAX_REASON_CHARS = 2000
 ERROR_FIELDS = {
@@ -71,14 +72,22 @@ def issue(
             Statement.bsp_id == bsp.id,
             Statement.period_start == period.first.isoformat(),
             Statement.period_end == period.end.isoformat(),
-            Statement.status != FAILED,
+            col(Statement.status).not_in([FAILED, SUPERSEDED]),
         )
     ).first()
-    if existing is not None:
+    if existing is not None and existing.status != DISPUTED:
         raise Conflict(
-            f"the statement of {bsp.id} for {period.label} is issued already: {existing.id}",
+            f"the statement of {bsp.id} for {period.label} is issued already ({existing.id},"
+            f" {existing.status}): only a disputed statement is issued again",
             field="period",
         )
+    if existing is not None and _reissue_under_way(session, existing):
+        raise Conflict(f"statement {existing.id} is being issued again already", field="period")
+    supersedes = (
+        {"statementId": existing.id, "statementHash": existing.statement_hash}
+        if existing is not None
+        else None
+    )
     settled, outstanding = settled_in(session, bsp.id, period)
     document = build_statement(
         bsp=bsp.id,
@@ -86,6 +95,7 @@ def issue(
         settled=settled,
         awards=awards_of(session, bsp.id, period),
         outstanding=outstanding,
+        supersedes=supersedes,
     )
     statement_id = new_id()
     row = Statement(
@@ -104,10 +114,31 @@ def issue(
         organisation=tso,
         kind=RecordHandler.kind,
         target_id=row.id,
-        payload={"statementId": row.id, "statementKey": row.chain_key, "bsp": bsp.address},
+        payload={
+            "statementId": row.id,
+            "statementKey": row.chain_key,
+            "bsp": bsp.address,
+            "supersedes": existing.id if existing is not None else None,
+        },
     )
     row.operation_id = operation.id
     return operation
+
+
+def _reissue_under_way(session: Session, disputed: Statement) -> bool:
+    """A statement that supersedes ``disputed`` is pending on chain already."""
+    pending = session.exec(
+        select(Statement.document_json).where(
+            Statement.bsp_id == disputed.bsp_id,
+            Statement.period_start == disputed.period_start,
+            Statement.period_end == disputed.period_end,
+            Statement.status == PENDING,
+        )
+    ).all()
+    return any(
+        (document_of(text).get("supersedes") or {}).get("statementId") == disputed.id
+        for text in pending
+    )
 
 
 def _statement(
@@ -162,6 +193,11 @@ def answer(
     text = None if accept else _reason(reason)
     if row.status in {ACCEPTED, DISPUTED} or _answer_under_way(session, row):
         raise Conflict(f"statement {row.id} is answered already", field="statementId")
+    if row.status == SUPERSEDED:
+        raise Conflict(
+            f"statement {row.id} was disputed and issued again: answer the new one",
+            field="statementId",
+        )
     if row.status != RECORDED:
         raise Conflict(
             f"statement {row.id} is {row.status}: it is answered once recorded on chain",
@@ -229,6 +265,11 @@ class RecordHandler(Handler):
             row.block_number = event.block_number
             _log(row, event, "recorded")
             operation.result = {"statementId": row.id, "statementHash": row.statement_hash}
+            previous = operation.payload.get("supersedes")
+            replaced = session.get(Statement, previous) if previous else None
+            if replaced is not None:
+                replaced.status = SUPERSEDED
+                _log(replaced, event, "superseded", by=row.id)
         return []
 
     def release(self, session: Session, operation: Operation) -> None:

@@ -77,12 +77,15 @@ def build_statement(
     settled: Sequence[SettledActivation],
     awards: Sequence[AwardedCapacity],
     outstanding: Sequence[Mapping[str, str]] = (),
+    supersedes: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """The statement document. ``settled``: final settlements of the BSP's activations whose
     first period starts in ``period``; ``awards``: its awards (ISPs outside the period are left
     out); ``outstanding``: ``{activationId, status}`` of its activations in the period that
-    have no final settlement yet (listed, not netted). Lists are sorted so that the document,
-    and so its hash, does not depend on the order given."""
+    have no final settlement yet (listed, not netted); ``supersedes``: ``{statementId,
+    statementHash}`` of the disputed statement this one replaces (the key is left out of a
+    first statement). Lists are sorted so that the document, and so its hash, does not depend
+    on the order given."""
     activations = [
         _activation(s)
         for s in sorted(settled, key=lambda s: (_start_of(s.record), s.record["activationId"]))
@@ -96,7 +99,7 @@ def build_statement(
     penalty = sum((a["penaltyEur"] for a in activations), Decimal(0))
     energy_net = sum((a["netEur"] for a in activations), Decimal(0))
     available = sum((a["availabilityEur"] for a in availability), Decimal(0))
-    return {
+    document: dict[str, Any] = {
         "schema": STATEMENT_SCHEMA,
         "bsp": bsp,
         "period": period.as_dict(),
@@ -115,6 +118,12 @@ def build_statement(
             "netEur": energy_net + available,
         },
     }
+    if supersedes is not None:
+        document["supersedes"] = {
+            "statementId": supersedes["statementId"],
+            "statementHash": supersedes["statementHash"],
+        }
+    return document
 
 
 def document_hash(document: Mapping[str, Any]) -> bytes:

@@ -227,6 +227,28 @@ def test_the_bsp_answers_its_statement_once(
     ):
         flows.refused(second, 409, "conflict", "statementId")
 
+    # the TSO issues the period's statement again; the new one names the disputed one
+    again = _done(
+        world,
+        "tso",
+        world.client("tso").post("/statements", json={"bspId": "bsp2", "period": setup["month"]}),
+    )
+    new_id = again["result"]["statementId"]
+    new = world.client("bsp2").get(f"/statements/{new_id}").json()
+    assert new["document"]["supersedes"] == {
+        "statementId": statement["id"],
+        "statementHash": statement["statementHash"],
+    }
+    assert new["totals"] == statement["totals"]
+    assert world.client("bsp2").get(path).json()["status"] == "superseded"
+    flows.refused(world.client("bsp2").post(f"{path}/accept"), 409, "conflict", "statementId")
+    once_more = world.client("tso").post(
+        "/statements", json={"bspId": "bsp2", "period": setup["month"]}
+    )
+    flows.refused(once_more, 409, "conflict", "period")  # only a disputed one is issued again
+    _done(world, "bsp2", world.client("bsp2").post(f"/statements/{new_id}/accept"))
+    assert world.client("tso").get(f"/statements/{new_id}").json()["status"] == "accepted"
+
 
 def test_brp_corrections_and_the_audit(
     world: Any, setup: dict[str, Any], statement: dict[str, Any]

@@ -119,6 +119,15 @@ def test_the_statement_nets_energy_and_availability_and_ignores_other_periods() 
         outstanding=[{"activationId": "A3", "status": "disputed"}],
     )
     assert document_hash(again) == document_hash(statement)
+    assert "supersedes" not in statement  # a first statement keeps its bytes
+    replacing = build_statement(
+        bsp="bsp1",
+        period=DEC,
+        settled=settled,
+        awards=[],
+        supersedes={"statementId": "X", "statementHash": "0x01"},
+    )
+    assert replacing["supersedes"] == {"statementId": "X", "statementHash": "0x01"}
 
 
 def test_csv_and_pdf_carry_every_line() -> None:
