@@ -70,6 +70,9 @@ class Statement(SQLModel, table=True):
     chain (``StatementLedger``), and the BSP's answer. docs/statements.md."""
 
     __tablename__ = "statements"
+    __table_args__ = (
+        UniqueConstraint("bsp_id", "period_start", "period_end", "slot", name="uq_statements_slot"),
+    )
 
     id: str = Field(primary_key=True, max_length=36)
     chain_key: str = Field(unique=True, max_length=66)
@@ -78,6 +81,10 @@ class Statement(SQLModel, table=True):
     """First UTC day of the period (ISO date)."""
     period_end: str = Field(max_length=10)
     """First UTC day after the period (ISO date)."""
+    slot: str = Field(max_length=48)
+    """What makes the statement the only one of its BSP and period: ``""`` for the first, the
+    id of the disputed statement it replaces for one issued again, ``failed:<its id>`` once it
+    failed to reach the chain (which frees the slot). Two requests at once cannot both win."""
     status: str = Field(index=True, max_length=16)
     """pending (not on chain yet), recorded, accepted, disputed, failed."""
     document_json: str = Field(sa_column=Column(Text, nullable=False))

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from eth_utils import keccak
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from ledger.chain.client import Call, Receipt
@@ -63,7 +64,8 @@ def issue(
     """The TSO issues the statement of ``request["bspId"]`` for ``request["period"]``
     (``"YYYY-MM"`` or ``"YYYY-MM-DD/YYYY-MM-DD"``): computed now from the final settlements
     and awards, stored pending, recorded on chain by a worker. One statement per BSP and
-    period (409 otherwise, unless the earlier one failed to reach the chain)."""
+    period (409 otherwise): issued again only when the current one is disputed, or never
+    reached the chain. The ``slot`` column's unique constraint settles two requests at once."""
     require_role(tso, Role.TSO, field="role")
     bsp = _bsp(session, request.get("bspId"))
     period = parse_period(request.get("period"))
@@ -81,8 +83,6 @@ def issue(
             f" {existing.status}): only a disputed statement is issued again",
             field="period",
         )
-    if existing is not None and _reissue_under_way(session, existing):
-        raise Conflict(f"statement {existing.id} is being issued again already", field="period")
     supersedes = (
         {"statementId": existing.id, "statementHash": existing.statement_hash}
         if existing is not None
@@ -104,11 +104,20 @@ def issue(
         bsp_id=bsp.id,
         period_start=period.first.isoformat(),
         period_end=period.end.isoformat(),
+        slot=existing.id if existing is not None else "",
         status=PENDING,
         document_json=canonical_json(document).decode(),
         statement_hash=hex32(document_hash(document)),
     )
     session.add(row)
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        session.rollback()
+        raise Conflict(
+            f"the statement of {bsp.id} for {period.label} is being issued by another request",
+            field="period",
+        ) from exc
     operation = operations.accept(
         session,
         organisation=tso,
@@ -123,22 +132,6 @@ def issue(
     )
     row.operation_id = operation.id
     return operation
-
-
-def _reissue_under_way(session: Session, disputed: Statement) -> bool:
-    """A statement that supersedes ``disputed`` is pending on chain already."""
-    pending = session.exec(
-        select(Statement.document_json).where(
-            Statement.bsp_id == disputed.bsp_id,
-            Statement.period_start == disputed.period_start,
-            Statement.period_end == disputed.period_end,
-            Statement.status == PENDING,
-        )
-    ).all()
-    return any(
-        (document_of(text).get("supersedes") or {}).get("statementId") == disputed.id
-        for text in pending
-    )
 
 
 def _statement(
@@ -273,7 +266,9 @@ class RecordHandler(Handler):
         return []
 
     def release(self, session: Session, operation: Operation) -> None:
-        _row(session, operation).status = FAILED
+        row = _row(session, operation)
+        row.status = FAILED
+        row.slot = f"failed:{row.id}"
 
 
 class AcceptHandler(Handler):

@@ -27,6 +27,7 @@ def upgrade() -> None:
         sa.Column("bsp_id", _TEXT(length=64), nullable=False),
         sa.Column("period_start", _TEXT(length=10), nullable=False),
         sa.Column("period_end", _TEXT(length=10), nullable=False),
+        sa.Column("slot", _TEXT(length=48), nullable=False),
         sa.Column("status", _TEXT(length=16), nullable=False),
         sa.Column("document_json", sa.Text(), nullable=False),
         sa.Column("statement_hash", _TEXT(length=66), nullable=False),
@@ -41,6 +42,9 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["bsp_id"], ["organisations.id"]),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("chain_key"),
+        sa.UniqueConstraint(
+            "bsp_id", "period_start", "period_end", "slot", name="uq_statements_slot"
+        ),
     )
     op.create_index("ix_statements_bsp_id", "statements", ["bsp_id"])
     op.create_index("ix_statements_status", "statements", ["status"])
