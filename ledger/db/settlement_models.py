@@ -106,6 +106,9 @@ class PerimeterCorrection(SQLModel, table=True):
     document's canonical JSON and its hash on chain (``StatementLedger.recordCorrection``)."""
 
     __tablename__ = "perimeter_corrections"
+    __table_args__ = (
+        UniqueConstraint("brp", "period_start", "period_end", "slot", name="uq_corrections_slot"),
+    )
 
     id: str = Field(primary_key=True, max_length=36)
     chain_key: str = Field(unique=True, max_length=66)
@@ -113,6 +116,9 @@ class PerimeterCorrection(SQLModel, table=True):
     """The BRP: the PODs' dispatching contract (``brpContractId``), or ``unassigned``."""
     period_start: str = Field(max_length=10)
     period_end: str = Field(max_length=10)
+    slot: str = Field(default="", max_length=48)
+    """``""``, or ``failed:<its id>`` once it failed to reach the chain: one report per BRP and
+    period, whatever requests arrive at once."""
     status: str = Field(index=True, max_length=16)
     """pending, recorded, failed."""
     document_json: str = Field(sa_column=Column(Text, nullable=False))

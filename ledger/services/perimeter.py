@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from ledger.chain.client import Call, Receipt
@@ -66,6 +67,14 @@ def request_reports(session: Session, *, tso: Organisation, request: dict[str, A
             )
         )
     session.add_all(rows)
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        session.rollback()
+        raise Conflict(
+            f"the corrections of {period.label} are being recorded by another request",
+            field="period",
+        ) from exc
     operation = operations.accept(
         session,
         organisation=tso,
@@ -115,6 +124,7 @@ class RecordCorrectionsHandler(Handler):
         for row in _rows(session, operation):
             if row.status == PENDING:
                 row.status = FAILED
+                row.slot = f"failed:{row.id}"
 
 
 def handlers() -> dict[str, Handler]:

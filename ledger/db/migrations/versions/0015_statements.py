@@ -55,6 +55,7 @@ def upgrade() -> None:
         sa.Column("brp", _TEXT(length=200), nullable=False),
         sa.Column("period_start", _TEXT(length=10), nullable=False),
         sa.Column("period_end", _TEXT(length=10), nullable=False),
+        sa.Column("slot", _TEXT(length=48), nullable=False),
         sa.Column("status", _TEXT(length=16), nullable=False),
         sa.Column("document_json", sa.Text(), nullable=False),
         sa.Column("report_hash", _TEXT(length=66), nullable=False),
@@ -64,6 +65,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("chain_key"),
+        sa.UniqueConstraint("brp", "period_start", "period_end", "slot", name="uq_corrections_slot"),
     )
     op.create_index("ix_perimeter_corrections_brp", "perimeter_corrections", ["brp"])
     op.create_index("ix_perimeter_corrections_status", "perimeter_corrections", ["status"])
