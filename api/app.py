@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute
 from kombu.exceptions import OperationalError as BrokerError
 from redis import RedisError
 from sqlalchemy.exc import DataError, OperationalError
@@ -79,9 +80,18 @@ def _control_characters_in_url(request: Request) -> JSONResponse | None:
     return None
 
 
+def _operation_id(route: APIRoute) -> str:
+    """The OpenAPI ``operationId``: the route function's name (``register_pod``), unique across
+    the API, so a generated client's functions read like the routes."""
+    return route.name
+
+
 def create_app(runtime: Runtime) -> FastAPI:
     app = FastAPI(
-        title="Crowd Balancing Platform - CBP connector", version="0.1.0", description=DESCRIPTION
+        title="Crowd Balancing Platform - CBP connector",
+        version="0.1.0",
+        description=DESCRIPTION,
+        generate_unique_id_function=_operation_id,
     )
     app.state.runtime = runtime
     app.include_router(pods.router)

@@ -11,7 +11,7 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from ledger.db.models import Operation, Organisation
-from ledger.errors import CbpError, Forbidden, Unavailable
+from ledger.errors import CbpError, Unavailable
 from ledger.runtime import Runtime
 from ledger.services import operations
 from ledger.services.organisations import TokenRefused, authenticate
@@ -71,11 +71,6 @@ def current_organisation(
 
 
 CurrentOrg = Annotated[Organisation, Depends(current_organisation)]
-
-
-def require_role(organisation: Organisation, *roles: str) -> None:
-    if organisation.role not in roles:
-        raise Forbidden(f"this needs the role {' or '.join(roles)}; you are {organisation.role}")
 
 
 def accepted(

@@ -16,10 +16,10 @@ from typing import Annotated, Any
 from fastapi import Depends, Header, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
-from fastapi.routing import APIRoute
 from starlette.datastructures import UploadFile
 
 from api.deps import CurrentOrg, RuntimeDep
+from api.routing import PublicRoute
 from ledger.services import idempotency
 from ledger.services.idempotency import HEADER, StoredAnswer
 
@@ -97,7 +97,7 @@ async def claim_idempotency_key(
     request.state.idempotency_claim = (runtime, org.id, key)
 
 
-class IdempotentRoute(APIRoute):
+class IdempotentRoute(PublicRoute):
     """An API route whose writes take an ``Idempotency-Key`` header."""
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:

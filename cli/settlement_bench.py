@@ -35,6 +35,7 @@ from typing import Any, Final
 import numpy as np
 from numpy.typing import NDArray
 
+from ledger.domain.canonical import canonical_json, rfc8785_json
 from ledger.market.terms import Direction
 from ledger.settlement import (
     CAISO_10_OF_10,
@@ -222,6 +223,13 @@ def run_settlement_benchmark(
     )
     records, records_s = _timed(lambda: build_records(results), repeat)
     hashes, hash_s = _timed(lambda: [record.settlement_hash() for record in records], repeat)
+    # the records' canonical JSON (RFC 8785): the platform's path, and the rfc8785 library
+    # writing every record itself (the same bytes), over the same values
+    values = [json.loads(record.canonical_json()) for record in records]
+    canonical, canonical_s = _timed(lambda: [canonical_json(v) for v in values], repeat)
+    library, library_s = _timed(lambda: [rfc8785_json(v) for v in values], repeat)
+    if canonical != library:
+        raise AssertionError("canonical_json and the rfc8785 library disagree on a record")
 
     readings = clock.readings
     settle_s = clock.aggregate_s + compute_s + records_s + hash_s
@@ -242,6 +250,8 @@ def run_settlement_benchmark(
             "compute": round(compute_s, 4),
             "records": round(records_s, 4),
             "hashes": round(hash_s, 4),
+            "canonicalJson": round(canonical_s, 4),
+            "canonicalJsonLibraryAlone": round(library_s, 4),
             "settlement": round(settle_s, 4),
             "settlementEventDay": round(event_settle_s, 4),
             "numpySum": round(clock.numpy_sum_s, 4),
@@ -288,6 +298,10 @@ def _print(figures: dict[str, Any]) -> None:
         f" + records {seconds['records']:.3f} + hashes {seconds['hashes']:.3f}"
     )
     print(f"  settlement throughput: {rates['settlement']:>14,} readings/s")
+    print(
+        f"  canonical JSON of the records (RFC 8785): {seconds['canonicalJson']:.3f} s;"
+        f" the rfc8785 library alone: {seconds['canonicalJsonLibraryAlone']:.3f} s (same bytes)"
+    )
     print(
         f"  event day alone (history already aggregated): {seconds['settlementEventDay']:.3f} s,"
         f" {rates['settlementEventDay']:,} readings/s"

@@ -7,15 +7,24 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from api.deps import CurrentOrg, RuntimeDep, SessionDep, require_role
+from api.deps import CurrentOrg, RuntimeDep, SessionDep
 from api.idempotency import IdempotentRoute
+from api.models.audit import EventRow, HistoryEntryPublic, MismatchPublic
+from api.models.common import Page, errors
+from ledger.access import require_role
 from ledger.audit import export, history, verify
+from ledger.domain.enums import Role
 
 router = APIRouter(prefix="/audit", tags=["Audit"], route_class=IdempotentRoute)
-AUDIT_ROLES = ("AUDITOR", "TSO")
+AUDIT_ROLES = (Role.AUDITOR, Role.TSO)
 
 
-@router.get("/history/{resource_id}", summary="Every indexed state change of one record")
+@router.get(
+    "/history/{resource_id}",
+    summary="Every indexed state change of one record",
+    response_model=Page[HistoryEntryPublic],
+    responses=errors(403),
+)
 def record_history(
     resource_id: str, org: CurrentOrg, runtime: RuntimeDep, session: SessionDep
 ) -> dict[str, Any]:
@@ -24,7 +33,12 @@ def record_history(
     return {"data": [entry.as_dict() for entry in entries], "count": len(entries)}
 
 
-@router.get("/events", summary="Indexed events by organisation, kind of record and block time")
+@router.get(
+    "/events",
+    summary="Indexed events by organisation, kind of record and block time",
+    response_model=Page[EventRow],
+    responses=errors(403),
+)
 def events(
     org: CurrentOrg,
     runtime: RuntimeDep,
@@ -46,7 +60,12 @@ def events(
     return {"data": rows, "count": len(rows)}
 
 
-@router.get("/verify", summary="Database rows the chain contradicts (empty when they agree)")
+@router.get(
+    "/verify",
+    summary="Database rows the chain contradicts (empty when they agree)",
+    response_model=Page[MismatchPublic],
+    responses=errors(403),
+)
 def verify_database(org: CurrentOrg, runtime: RuntimeDep) -> dict[str, Any]:
     """Brings the event index up to date first (usually a few blocks), then checks."""
     require_role(org, *AUDIT_ROLES)

@@ -11,6 +11,30 @@ from sqlmodel import Session
 
 from api.deps import CurrentOrg, Offset, RuntimeDep, SessionDep
 from api.idempotency import IdempotentRoute
+from api.models.common import Page, errors
+from api.models.market import (
+    ActivationAccepted,
+    ActivationDetail,
+    ActivationPublic,
+    AdmissionAccepted,
+    BatchAccepted,
+    BatchDetail,
+    BatchPublic,
+    BidDetail,
+    BidPublic,
+    BidsAccepted,
+    ClearingRerun,
+    ExpiryStarted,
+    GridConstraintPublic,
+    MarketAccepted,
+    NeedAccepted,
+    NeedPublic,
+    ProductAccepted,
+    ProductPublic,
+    ReadingProof,
+    Readings,
+)
+from ledger.access import require_role
 from ledger.db.models import Operation
 from ledger.domain.enums import Role
 from ledger.errors import InvalidInput
@@ -41,7 +65,7 @@ from ledger.services import (
     measurements,
     operations,
 )
-from ledger.services.market_common import pending_after_commit, require_role, settings
+from ledger.services.market_common import pending_after_commit, settings
 
 router = APIRouter(prefix="/market", tags=["Market"], route_class=IdempotentRoute)
 ACCEPTED = status.HTTP_202_ACCEPTED
@@ -69,7 +93,10 @@ def _accepted(
 
 
 @router.get(
-    "/products", summary="Market products with gate closure, notice and acknowledgement window"
+    "/products",
+    summary="Market products with gate closure, notice and acknowledgement window",
+    response_model=Page[ProductPublic],
+    responses=errors(),
 )
 def list_products(org: CurrentOrg, session: SessionDep) -> dict[str, Any]:
     return market.list_products(session)
@@ -79,6 +106,8 @@ def list_products(org: CurrentOrg, session: SessionDep) -> dict[str, Any]:
     "/products/{product_id}",
     status_code=ACCEPTED,
     summary="The TSO configures a product (on chain)",
+    response_model=ProductAccepted,
+    responses=errors(403, 404, 409, 413),
 )
 def configure_product(
     product_id: str, body: ProductUpdate, org: CurrentOrg, runtime: RuntimeDep, session: SessionDep
@@ -94,6 +123,8 @@ def configure_product(
     status_code=ACCEPTED,
     summary="Admit a qualified UVAM to the market (on chain, by the TSO): the TSO, or the BSP"
     " that owns the UVAM asking for it",
+    response_model=AdmissionAccepted,
+    responses=errors(403, 404, 409),
 )
 def admit_uvam(
     uvam_id: str, org: CurrentOrg, runtime: RuntimeDep, session: SessionDep
@@ -107,18 +138,31 @@ def admit_uvam(
 
 
 @router.post(
-    "/bids", status_code=ACCEPTED, summary="Submit bids (many per call, many per transaction)"
+    "/bids",
+    status_code=ACCEPTED,
+    summary="Submit bids (many per call, many per transaction)",
+    response_model=BidsAccepted,
+    responses=errors(403, 404, 409, 413),
 )
 def submit_bids(
     body: BidsSubmit, org: CurrentOrg, runtime: RuntimeDep, session: SessionDep
 ) -> dict[str, Any]:
+    """Bidding (FLOW D5.5 §3): the BSP offers the aggregate's availability to change its power
+    absorption, per 15-minute period: price (EUR/MWh), power (kW), direction, start and end
+    (EV4EU 1.1.1; FLEXGRID §4.1). The bids' ids are in ``bidIds``."""
     operation = market.submit_bids(runtime, session, bsp=org, bids=body.bids)
     return _accepted(
         runtime, session, operation, bidIds=[item["id"] for item in operation.payload["bids"]]
     )
 
 
-@router.patch("/bids", status_code=ACCEPTED, summary="Update bids before their gate closes")
+@router.patch(
+    "/bids",
+    status_code=ACCEPTED,
+    summary="Update bids before their gate closes",
+    response_model=MarketAccepted,
+    responses=errors(403, 404, 409, 413),
+)
 def update_bids(
     body: BidsUpdate, org: CurrentOrg, runtime: RuntimeDep, session: SessionDep
 ) -> dict[str, Any]:
@@ -128,7 +172,11 @@ def update_bids(
 
 
 @router.post(
-    "/bids/withdraw", status_code=ACCEPTED, summary="Withdraw bids before their gate closes"
+    "/bids/withdraw",
+    status_code=ACCEPTED,
+    summary="Withdraw bids before their gate closes",
+    response_model=MarketAccepted,
+    responses=errors(403, 404, 409, 413),
 )
 def withdraw_bids(
     body: BidsWithdraw, org: CurrentOrg, runtime: RuntimeDep, session: SessionDep
@@ -139,24 +187,39 @@ def withdraw_bids(
 
 
 @router.post(
-    "/bids/suspend", status_code=ACCEPTED, summary="Declare bids undeliverable (Suspended)"
+    "/bids/suspend",
+    status_code=ACCEPTED,
+    summary="Declare bids undeliverable (Suspended)",
+    response_model=MarketAccepted,
+    responses=errors(403, 404, 409, 413),
 )
 def suspend_bids(
     body: BidsSuspend, org: CurrentOrg, runtime: RuntimeDep, session: SessionDep
 ) -> dict[str, Any]:
+    """An offer the BSP can no longer deliver becomes ``Suspended`` (InterConnect §3.2.5)."""
     operation = market.suspend_bids(
         runtime, session, bsp=org, bid_ids=body.bid_ids, reasons=body.reasons
     )
     return _accepted(runtime, session, operation)
 
 
-@router.post("/bids/expire", summary="Housekeeping: mark bids past their validity Expired (TSO)")
+@router.post(
+    "/bids/expire",
+    summary="Housekeeping: mark bids past their validity Expired (TSO)",
+    response_model=ExpiryStarted,
+    responses=errors(),
+)
 def expire_bids(org: CurrentOrg, runtime: RuntimeDep) -> dict[str, Any]:
     require_role(org, Role.TSO)
     return {"operationId": market.expire_bids(runtime)}
 
 
-@router.get("/bids", summary="Bids: a BSP its own, a DSO those of UVAMs in its grid, the TSO all")
+@router.get(
+    "/bids",
+    summary="Bids: a BSP its own, a DSO those of UVAMs in its grid, the TSO all",
+    response_model=Page[BidPublic],
+    responses=errors(),
+)
 def list_bids(
     org: CurrentOrg,
     session: SessionDep,
@@ -171,7 +234,12 @@ def list_bids(
     )
 
 
-@router.get("/bids/{bid_id}", summary="A bid with its DSO checks, award and history")
+@router.get(
+    "/bids/{bid_id}",
+    summary="A bid with its DSO checks, award and history",
+    response_model=BidDetail,
+    responses=errors(404),
+)
 def get_bid(bid_id: str, org: CurrentOrg, session: SessionDep) -> dict[str, Any]:
     return market.get_bid(session, org, bid_id)
 
@@ -183,15 +251,25 @@ def get_bid(bid_id: str, org: CurrentOrg, session: SessionDep) -> dict[str, Any]
     "/grid-constraints",
     status_code=status.HTTP_201_CREATED,
     summary="A DSO declares traffic lights",
+    response_model=Page[GridConstraintPublic],
+    responses=errors(409, 413),
 )
 def declare_constraints(
     body: GridConstraintsCreate, org: CurrentOrg, session: SessionDep
 ) -> dict[str, Any]:
+    """The DSO may block activations in congested zones (FLOW D5.5 §1): a traffic light per
+    POD, zone or grid for a time span; bids that would break a red or amber light are refused
+    by the DSO's check."""
     rows = market_checks.declare_constraints(session, dso=org, constraints=body.constraints)
     return {"data": [market_checks.constraint_view(r) for r in rows], "count": len(rows)}
 
 
-@router.get("/grid-constraints", summary="Declared grid constraints (a DSO its own; TSO all)")
+@router.get(
+    "/grid-constraints",
+    summary="Declared grid constraints (a DSO its own; TSO all)",
+    response_model=Page[GridConstraintPublic],
+    responses=errors(),
+)
 def list_constraints(org: CurrentOrg, session: SessionDep) -> dict[str, Any]:
     return market_checks.list_constraints(session, org)
 
@@ -203,6 +281,8 @@ def list_constraints(org: CurrentOrg, session: SessionDep) -> dict[str, Any]:
     "/needs",
     status_code=ACCEPTED,
     summary="The TSO states a need (cleared at its gate closure by default)",
+    response_model=NeedAccepted,
+    responses=errors(403, 409, 413),
 )
 def publish_need(
     body: NeedCreate, org: CurrentOrg, runtime: RuntimeDep, session: SessionDep
@@ -215,16 +295,25 @@ def publish_need(
     "/needs/{need_id}/clear",
     status_code=ACCEPTED,
     summary="Clear an open need now (409 gate_not_closed before its gate closes)",
+    response_model=MarketAccepted,
+    responses=errors(403, 404, 409),
 )
 def clear_need(
     need_id: str, org: CurrentOrg, runtime: RuntimeDep, session: SessionDep
 ) -> dict[str, Any]:
+    """Clearing (FLEXGRID §5.1): merit order by price, pay-as-bid or pay-as-clear, partial
+    acceptance of divisible bids."""
     return _accepted(
         runtime, session, market_clearing.clear_need(runtime, session, tso=org, need_id=need_id)
     )
 
 
-@router.get("/needs", summary="Needs, newest first")
+@router.get(
+    "/needs",
+    summary="Needs, newest first",
+    response_model=Page[NeedPublic],
+    responses=errors(),
+)
 def list_needs(
     org: CurrentOrg,
     session: SessionDep,
@@ -235,7 +324,12 @@ def list_needs(
     return market_clearing.list_needs(session, org, status=status_, limit=limit, offset=offset)
 
 
-@router.get("/needs/{need_id}", summary="A need and its clearing (awards; inputs for the TSO)")
+@router.get(
+    "/needs/{need_id}",
+    summary="A need and its clearing (awards; inputs for the TSO)",
+    response_model=NeedPublic,
+    responses=errors(404),
+)
 def get_need(need_id: str, org: CurrentOrg, session: SessionDep) -> dict[str, Any]:
     return market_clearing.get_need(session, org, need_id)
 
@@ -243,6 +337,8 @@ def get_need(need_id: str, org: CurrentOrg, session: SessionDep) -> dict[str, An
 @router.get(
     "/needs/{need_id}/rerun",
     summary="Rerun a clearing from its stored inputs; compare with the chain",
+    response_model=ClearingRerun,
+    responses=errors(404, 409),
 )
 def rerun_need(
     need_id: str, org: CurrentOrg, runtime: RuntimeDep, session: SessionDep
@@ -254,17 +350,26 @@ def rerun_need(
 
 
 @router.post(
-    "/activations", status_code=ACCEPTED, summary="The TSO sends set points to an awarded UVAM"
+    "/activations",
+    status_code=ACCEPTED,
+    summary="The TSO sends set points to an awarded UVAM",
+    response_model=ActivationAccepted,
+    responses=errors(403, 404, 409, 413),
 )
 def send_activation(
     body: ActivationCreate, org: CurrentOrg, runtime: RuntimeDep, session: SessionDep
 ) -> dict[str, Any]:
+    """Activation (FLOW D5.5 §3): the TSO sends set points to an awarded UVAM with a specific
+    time advance; the activation is ``Sent`` until the BSP accepts it."""
     operation = market_activations.send_activation(runtime, session, tso=org, request=body)
     return _accepted(runtime, session, operation, activationId=operation.target_id)
 
 
 @router.get(
-    "/activations", summary="Activations: a BSP its own, a DSO those in its grid, the TSO all"
+    "/activations",
+    summary="Activations: a BSP its own, a DSO those in its grid, the TSO all",
+    response_model=Page[ActivationPublic],
+    responses=errors(),
 )
 def list_activations(
     org: CurrentOrg,
@@ -280,7 +385,10 @@ def list_activations(
 
 
 @router.get(
-    "/activations/{activation_id}", summary="An activation with its notifications and history"
+    "/activations/{activation_id}",
+    summary="An activation with its notifications and history",
+    response_model=ActivationDetail,
+    responses=errors(404),
 )
 def get_activation(activation_id: str, org: CurrentOrg, session: SessionDep) -> dict[str, Any]:
     return market_activations.get_activation(session, org, activation_id)
@@ -290,6 +398,8 @@ def get_activation(activation_id: str, org: CurrentOrg, session: SessionDep) -> 
     "/activations/{activation_id}/acknowledgement",
     status_code=ACCEPTED,
     summary="The BSP accepts or refuses an activation before the deadline",
+    response_model=MarketAccepted,
+    responses=errors(403, 404, 409, 413),
 )
 def acknowledge(
     activation_id: str,
@@ -305,7 +415,11 @@ def acknowledge(
 
 
 @router.patch(
-    "/activations/{activation_id}", status_code=ACCEPTED, summary="The TSO changes the set points"
+    "/activations/{activation_id}",
+    status_code=ACCEPTED,
+    summary="The TSO changes the set points",
+    response_model=MarketAccepted,
+    responses=errors(403, 404, 409, 413),
 )
 def change_activation(
     activation_id: str,
@@ -321,7 +435,11 @@ def change_activation(
 
 
 @router.post(
-    "/activations/{activation_id}/stop", status_code=ACCEPTED, summary="The TSO stops an activation"
+    "/activations/{activation_id}/stop",
+    status_code=ACCEPTED,
+    summary="The TSO stops an activation",
+    response_model=MarketAccepted,
+    responses=errors(403, 404, 409, 413),
 )
 def stop_activation(
     activation_id: str,
@@ -349,10 +467,14 @@ def _upload_answer(
     "/measurements",
     status_code=ACCEPTED,
     summary="Upload readings (JSON); the batch root goes on chain",
+    response_model=BatchAccepted,
+    responses=errors(403, 409, 413),
 )
 def upload_json(
     body: MeasurementUpload, org: CurrentOrg, runtime: RuntimeDep, session: SessionDep
 ) -> dict[str, Any]:
+    """Verification (FLOW D5.5 §3): the BSP shares behind-the-meter measurements of the activated
+    assets, the DSO POD measurements. The batch's Merkle root goes on chain."""
     raw = readings.parse_json(body.readings, body.series, body.resolution_seconds)
     operation, batch = measurements.upload(
         runtime,
@@ -370,6 +492,8 @@ def upload_json(
     "/measurements/csv",
     status_code=ACCEPTED,
     summary="Upload readings (CSV: resourceId,timestamp,powerW)",
+    response_model=BatchAccepted,
+    responses=errors(403, 409, 413),
 )
 async def upload_csv(
     file: Annotated[
@@ -402,6 +526,8 @@ async def upload_csv(
     "/measurements/batches/{batch_id}/corrections",
     status_code=ACCEPTED,
     summary="Correct a batch: a new version with a new root; the old one stays visible",
+    response_model=BatchAccepted,
+    responses=errors(403, 404, 409, 413),
 )
 def correct_batch(
     batch_id: str,
@@ -419,7 +545,10 @@ def correct_batch(
 
 
 @router.get(
-    "/measurements/batches", summary="Measurement batches (the uploader's; TSO and auditors all)"
+    "/measurements/batches",
+    summary="Measurement batches (the uploader's; TSO and auditors all)",
+    response_model=Page[BatchPublic],
+    responses=errors(),
 )
 def list_batches(
     org: CurrentOrg,
@@ -430,13 +559,21 @@ def list_batches(
     return measurements.list_batches(session, org, limit=limit, offset=offset)
 
 
-@router.get("/measurements/batches/{batch_id}", summary="A batch: root, counts, gaps, versions")
+@router.get(
+    "/measurements/batches/{batch_id}",
+    summary="A batch: root, counts, gaps, versions",
+    response_model=BatchDetail,
+    responses=errors(404),
+)
 def get_batch(batch_id: str, org: CurrentOrg, session: SessionDep) -> dict[str, Any]:
     return measurements.get_batch(session, org, batch_id)
 
 
 @router.get(
-    "/measurements/batches/{batch_id}/proof", summary="Merkle proof of one reading of a batch"
+    "/measurements/batches/{batch_id}/proof",
+    summary="Merkle proof of one reading of a batch",
+    response_model=ReadingProof,
+    responses=errors(404),
 )
 def reading_proof(
     batch_id: str,
@@ -452,7 +589,12 @@ def reading_proof(
     return measurements.proof(session, org, batch_id, resource_id, at)
 
 
-@router.get("/measurements/readings", summary="Readings of a resource (latest versions)")
+@router.get(
+    "/measurements/readings",
+    summary="Readings of a resource (latest versions)",
+    response_model=Readings,
+    responses=errors(),
+)
 def get_readings(
     org: CurrentOrg,
     session: SessionDep,

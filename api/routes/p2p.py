@@ -11,6 +11,20 @@ from fastapi.responses import Response
 
 from api.deps import CurrentOrg, Offset, RuntimeDep, SessionDep, accepted
 from api.idempotency import IdempotentRoute
+from api.models.common import Accepted, Page, errors
+from api.models.p2p import (
+    CaseStudyPublic,
+    EvDetail,
+    EvPublic,
+    EvsAccepted,
+    MatchedAccepted,
+    SessionsReported,
+    TradeDetail,
+    TradePublic,
+    TradesAccepted,
+    WindowAccepted,
+    WindowPublic,
+)
 from ledger.errors import InvalidInput, NotFound
 from ledger.p2p.case_study import CaseStudy, CaseStudyParameters, run_case_study
 from ledger.p2p.energy import Thresholds
@@ -33,11 +47,17 @@ ACCEPTED = status.HTTP_202_ACCEPTED
 
 
 @router.post(
-    "/evs", status_code=ACCEPTED, summary="Register EVs under pseudonymous ids (BSP as their agent)"
+    "/evs",
+    status_code=ACCEPTED,
+    summary="Register EVs under pseudonymous ids (BSP as their agent)",
+    response_model=EvsAccepted,
+    responses=errors(403, 409, 413),
 )
 def register_evs(
     body: EvBatch, org: CurrentOrg, runtime: RuntimeDep, session: SessionDep
 ) -> dict[str, Any]:
+    """P2P EV trading (FLOW D5.5 §2): EVs join under pseudonymous ids; only a salted hash of each
+    EV's record goes on chain (no personal data). The EVs' ids are in ``evIds``."""
     operation = p2p.register_evs(
         runtime, session, agent=org, evs=body.evs, operator_id=body.operator_id
     )
@@ -46,7 +66,12 @@ def register_evs(
     )
 
 
-@router.get("/evs", summary="EVs: a BSP its own, operators, the TSO and auditors all")
+@router.get(
+    "/evs",
+    summary="EVs: a BSP its own, operators, the TSO and auditors all",
+    response_model=Page[EvPublic],
+    responses=errors(),
+)
 def list_evs(
     org: CurrentOrg,
     session: SessionDep,
@@ -56,7 +81,12 @@ def list_evs(
     return p2p.list_evs(session, org, limit=limit, offset=offset)
 
 
-@router.get("/evs/{ev_id}", summary="An EV with its balance on chain")
+@router.get(
+    "/evs/{ev_id}",
+    summary="An EV with its balance on chain",
+    response_model=EvDetail,
+    responses=errors(404),
+)
 def get_ev(ev_id: str, org: CurrentOrg, runtime: RuntimeDep, session: SessionDep) -> dict[str, Any]:
     return p2p.get_ev(runtime, session, org, ev_id)
 
@@ -65,6 +95,8 @@ def get_ev(ev_id: str, org: CurrentOrg, runtime: RuntimeDep, session: SessionDep
     "/deposits",
     status_code=ACCEPTED,
     summary="Credit money paid in to EV balances (each EV's own operator)",
+    response_model=Accepted,
+    responses=errors(403, 404, 409, 413),
 )
 def deposit(
     body: DepositBatch, org: CurrentOrg, runtime: RuntimeDep, session: SessionDep
@@ -78,8 +110,12 @@ def deposit(
     "/sessions",
     status_code=status.HTTP_201_CREATED,
     summary="Report charging sessions with their state of charge (operator)",
+    response_model=SessionsReported,
+    responses=errors(404, 409, 413),
 )
 def report_sessions(body: SessionBatch, org: CurrentOrg, session: SessionDep) -> dict[str, Any]:
+    """Role by state of charge (FLOW D5.5 §2, Eq. 1): buyer below the buyer threshold, seller
+    above the seller threshold, neutral otherwise."""
     rows = p2p.report_sessions(session, operator=org, sessions=body.sessions)
     session.commit()
     return {"sessionIds": [row.id for row in rows], "count": len(rows)}
@@ -89,6 +125,8 @@ def report_sessions(body: SessionBatch, org: CurrentOrg, session: SessionDep) ->
     "/windows",
     status_code=ACCEPTED,
     summary="Open a trading window at a posted price and match it (operator)",
+    response_model=WindowAccepted,
+    responses=errors(403, 409, 413),
 )
 def open_window(
     body: WindowCreate, org: CurrentOrg, runtime: RuntimeDep, session: SessionDep
@@ -103,7 +141,12 @@ def open_window(
     )
 
 
-@router.get("/windows/{window_id}", summary="A window's price, thresholds, totals and sessions")
+@router.get(
+    "/windows/{window_id}",
+    summary="A window's price, thresholds, totals and sessions",
+    response_model=WindowPublic,
+    responses=errors(404),
+)
 def get_window(
     window_id: str, org: CurrentOrg, runtime: RuntimeDep, session: SessionDep
 ) -> dict[str, Any]:
@@ -114,6 +157,8 @@ def get_window(
     "/windows/{window_id}/close",
     status_code=ACCEPTED,
     summary="Close a window now: no more trades (its operator)",
+    response_model=Accepted,
+    responses=errors(403, 404, 409),
 )
 def close_window(
     window_id: str, org: CurrentOrg, runtime: RuntimeDep, session: SessionDep
@@ -127,6 +172,8 @@ def close_window(
     "/windows/{window_id}/trades",
     status_code=ACCEPTED,
     summary="Add Batch from the matching: the caller's matched trades, created Pending",
+    response_model=MatchedAccepted,
+    responses=errors(403, 404, 409, 413),
 )
 def submit_matched(
     window_id: str,
@@ -151,17 +198,26 @@ def submit_matched(
     "/trades",
     status_code=ACCEPTED,
     summary="Add Batch: trades of one window, created Pending (buyer's agent)",
+    response_model=TradesAccepted,
+    responses=errors(403, 404, 409, 413),
 )
 def add_trades(
     body: TradeBatch, org: CurrentOrg, runtime: RuntimeDep, session: SessionDep
 ) -> dict[str, Any]:
+    """Transactions (FLOW D5.5 §2): the buyer initiates the payment for its traded energy; it
+    stays ``Pending`` until the infrastructure operator confirms the traded amounts and cost."""
     operation = p2p.add_trades(runtime, session, agent=org, request=body)
     return accepted(
         runtime, session, operation, tradeIds=[t["id"] for t in operation.payload["trades"]]
     )
 
 
-@router.get("/trades", summary="Trades the caller takes part in (all for the TSO and auditors)")
+@router.get(
+    "/trades",
+    summary="Trades the caller takes part in (all for the TSO and auditors)",
+    response_model=Page[TradePublic],
+    responses=errors(),
+)
 def list_trades(
     org: CurrentOrg,
     session: SessionDep,
@@ -176,11 +232,17 @@ def list_trades(
 
 
 @router.post(
-    "/trades/confirm", status_code=ACCEPTED, summary="Confirm trades (the window's operator)"
+    "/trades/confirm",
+    status_code=ACCEPTED,
+    summary="Confirm trades (the window's operator)",
+    response_model=Accepted,
+    responses=errors(403, 404, 409, 413),
 )
 def confirm_trades(
     body: TradeDecisionBatch, org: CurrentOrg, runtime: RuntimeDep, session: SessionDep
 ) -> dict[str, Any]:
+    """The infrastructure operator confirms the traded amounts and cost; the trade is then final
+    on the ledger (FLOW D5.5 §2)."""
     return accepted(
         runtime,
         session,
@@ -192,6 +254,8 @@ def confirm_trades(
     "/trades/reject",
     status_code=ACCEPTED,
     summary="Reject trades with reasons (the window's operator)",
+    response_model=Accepted,
+    responses=errors(403, 404, 409, 413),
 )
 def reject_trades(
     body: TradeDecisionBatch, org: CurrentOrg, runtime: RuntimeDep, session: SessionDep
@@ -204,7 +268,12 @@ def reject_trades(
     return accepted(runtime, session, operation)
 
 
-@router.get("/trades/{trade_id}", summary="A trade, with its status on chain")
+@router.get(
+    "/trades/{trade_id}",
+    summary="A trade, with its status on chain",
+    response_model=TradeDetail,
+    responses=errors(404),
+)
 def get_trade(
     trade_id: str, org: CurrentOrg, runtime: RuntimeDep, session: SessionDep
 ) -> dict[str, Any]:
@@ -215,6 +284,8 @@ def get_trade(
     "/trades/{trade_id}/confirm",
     status_code=ACCEPTED,
     summary="Confirm a trade's energy and cost (the window's operator)",
+    response_model=Accepted,
+    responses=errors(403, 404, 409, 413),
 )
 def confirm_trade(
     trade_id: str, body: TradeConfirm, org: CurrentOrg, runtime: RuntimeDep, session: SessionDep
@@ -234,6 +305,8 @@ def confirm_trade(
     "/trades/{trade_id}/reject",
     status_code=ACCEPTED,
     summary="Reject a trade with reasons (the window's operator)",
+    response_model=Accepted,
+    responses=errors(403, 404, 409, 413),
 )
 def reject_trade(
     trade_id: str, body: TradeReject, org: CurrentOrg, runtime: RuntimeDep, session: SessionDep
@@ -284,6 +357,8 @@ def _study(
 @router.get(
     "/case-study",
     summary="The source's case study: grid load and charging costs, with and without P2P",
+    response_model=CaseStudyPublic,
+    responses=errors(),
 )
 def case_study(
     org: CurrentOrg,
@@ -312,7 +387,7 @@ def case_study(
     "/case-study/figures/{name}.png",
     summary="A figure of the case study as PNG",
     response_class=Response,
-    responses={200: {"content": {"image/png": {}}}},
+    responses={200: {"content": {"image/png": {}}, "description": "The figure"}, **errors(404)},
 )
 def case_study_figure(
     name: str,

@@ -11,6 +11,16 @@ from pydantic.alias_generators import to_camel
 
 from api.deps import CurrentOrg, Offset, RuntimeDep, SessionDep
 from api.idempotency import IdempotentRoute
+from api.models.common import Page, errors
+from api.models.platform import (
+    CallbackDelivery,
+    CallbackSet,
+    Health,
+    OperationPublic,
+    OrganisationPublic,
+    SigningSecret,
+)
+from api.models.registry import ReviewQueue
 from ledger.services import files, operations, queries, webhooks
 from ledger.services.organisations import set_callback
 
@@ -24,12 +34,25 @@ class CallbackSettings(BaseModel):
     """Where the platform POSTs each finished operation of this organisation; null to stop."""
 
 
-@router.get("/operations/{operation_id}", summary="An operation's status (poll after a 202)")
+@router.get(
+    "/operations/{operation_id}",
+    summary="An operation's status (poll after a 202)",
+    response_model=OperationPublic,
+    responses=errors(404),
+)
 def get_operation(operation_id: str, org: CurrentOrg, session: SessionDep) -> dict[str, Any]:
+    """Every write answers 202 with an ``operationId``: its status here, from ``accepted`` to
+    ``succeeded`` (mined, with its transaction hashes and block) or ``failed`` (with the error).
+    An operation is read by its organisation, the TSO and the auditor."""
     return operations.public_view(operations.get_operation(session, operation_id, organisation=org))
 
 
-@router.get("/operations", summary="This organisation's operations, newest first")
+@router.get(
+    "/operations",
+    summary="This organisation's operations, newest first",
+    response_model=Page[OperationPublic],
+    responses=errors(),
+)
 def list_operations(
     org: CurrentOrg,
     session: SessionDep,
@@ -40,7 +63,12 @@ def list_operations(
     return queries.list_operations(session, org, status=status, limit=limit, offset=offset)
 
 
-@router.get("/organisations/me", summary="The calling organisation")
+@router.get(
+    "/organisations/me",
+    summary="The calling organisation",
+    response_model=OrganisationPublic,
+    responses=errors(),
+)
 def me(org: CurrentOrg) -> dict[str, Any]:
     return {
         "id": org.id,
@@ -52,7 +80,12 @@ def me(org: CurrentOrg) -> dict[str, Any]:
     }
 
 
-@router.put("/organisations/me/callback", summary="Register or clear the callback URL")
+@router.put(
+    "/organisations/me/callback",
+    summary="Register or clear the callback URL",
+    response_model=CallbackSet,
+    responses=errors(413),
+)
 def put_callback(body: CallbackSettings, org: CurrentOrg, session: SessionDep) -> dict[str, Any]:
     """The first registration answers the signing secret (``whsec_...``), once: keep it to
     verify the ``webhook-signature`` of every callback. Later changes of the URL keep it."""
@@ -65,6 +98,8 @@ def put_callback(body: CallbackSettings, org: CurrentOrg, session: SessionDep) -
 @router.post(
     "/organisations/me/callback/secret",
     summary="Rotate the callback signing secret (the new one is shown once)",
+    response_model=SigningSecret,
+    responses=errors(),
 )
 def rotate_callback_secret(org: CurrentOrg, session: SessionDep) -> dict[str, Any]:
     secret = webhooks.rotate_secret(session, org)
@@ -75,6 +110,8 @@ def rotate_callback_secret(org: CurrentOrg, session: SessionDep) -> dict[str, An
 @router.get(
     "/organisations/me/callback/deliveries",
     summary="Callbacks sent to this organisation, newest first, with every delivery attempt",
+    response_model=Page[CallbackDelivery],
+    responses=errors(),
 )
 def callback_deliveries(
     org: CurrentOrg,
@@ -85,12 +122,30 @@ def callback_deliveries(
     return webhooks.list_deliveries(session, org, limit=limit, offset=offset)
 
 
-@router.get("/reviews", summary="PODs and UVAMs waiting for this organisation's decision")
+@router.get(
+    "/reviews",
+    summary="PODs and UVAMs waiting for this organisation's decision",
+    response_model=ReviewQueue,
+    responses=errors(),
+)
 def review_queue(org: CurrentOrg, session: SessionDep) -> dict[str, Any]:
+    """The TSO verifies the PODs and qualifies the UVAMs ``UnderReview``; a DSO validates the
+    ``Verified`` PODs of its grid (FLOW D5.5 §3)."""
     return queries.review_queue(session, org)
 
 
-@router.get("/attachments/{attachment_id}/content", summary="Download an attachment's file")
+@router.get(
+    "/attachments/{attachment_id}/content",
+    summary="Download an attachment's file",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {"application/pdf": {}, "application/xml": {}, "text/xml": {}},
+            "description": "The file, of the attachment's MIME type",
+        },
+        **errors(404),
+    },
+)
 def attachment_content(
     attachment_id: str, org: CurrentOrg, session: SessionDep, runtime: RuntimeDep
 ) -> Response:
@@ -99,7 +154,12 @@ def attachment_content(
     return Response(content=content, media_type=row.mime_type)
 
 
-@router.get("/health", summary="Liveness: the database and the chain answer")
+@router.get(
+    "/health",
+    summary="Liveness: the database and the chain answer",
+    response_model=Health,
+    responses=errors(authenticated=False),
+)
 def health(session: SessionDep, runtime: RuntimeDep) -> dict[str, Any]:
     from sqlalchemy import text
 

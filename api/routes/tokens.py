@@ -8,10 +8,13 @@ from fastapi import APIRouter, status
 from pydantic import AwareDatetime, Field
 
 from api.deps import CurrentOrg, SessionDep
+from api.models.common import Page, errors
+from api.models.platform import TokenIssued, TokenPublic
+from api.routing import PublicRoute
 from ledger.domain.schemas import CbpModel
 from ledger.services import organisations
 
-router = APIRouter(prefix="/organisations/me/tokens", tags=["Platform"])
+router = APIRouter(prefix="/organisations/me/tokens", tags=["Platform"], route_class=PublicRoute)
 
 
 class TokenCreate(CbpModel):
@@ -21,7 +24,12 @@ class TokenCreate(CbpModel):
     """When the token stops working; never when omitted. Must be in the future."""
 
 
-@router.get("", summary="This organisation's API tokens (never the tokens themselves)")
+@router.get(
+    "",
+    summary="This organisation's API tokens (never the tokens themselves)",
+    response_model=Page[TokenPublic],
+    responses=errors(),
+)
 def list_tokens(org: CurrentOrg, session: SessionDep) -> dict[str, Any]:
     rows = organisations.list_tokens(session, org)
     return {"data": [organisations.token_view(row) for row in rows], "count": len(rows)}
@@ -31,6 +39,8 @@ def list_tokens(org: CurrentOrg, session: SessionDep) -> dict[str, Any]:
     "",
     status_code=status.HTTP_201_CREATED,
     summary="Issue a new API token; the token is shown in this answer only",
+    response_model=TokenIssued,
+    responses=errors(413),
 )
 def create_token(body: TokenCreate, org: CurrentOrg, session: SessionDep) -> dict[str, Any]:
     row, token = organisations.create_token(
@@ -40,7 +50,12 @@ def create_token(body: TokenCreate, org: CurrentOrg, session: SessionDep) -> dic
     return {**organisations.token_view(row), "token": token}
 
 
-@router.delete("/{token_id}", summary="Revoke a token (the one in use included)")
+@router.delete(
+    "/{token_id}",
+    summary="Revoke a token (the one in use included)",
+    response_model=TokenPublic,
+    responses=errors(404),
+)
 def revoke_token(token_id: str, org: CurrentOrg, session: SessionDep) -> dict[str, Any]:
     row = organisations.revoke_token(session, org, token_id)
     session.commit()

@@ -19,6 +19,19 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
 from api.deps import CurrentOrg, RuntimeDep, SessionDep
+from api.models.common import Page, errors
+from api.models.ui import (
+    Attention,
+    AuditMatch,
+    Clock,
+    Directory,
+    MarketUvam,
+    MeritOrder,
+    Portfolio,
+    WindowRow,
+)
+from api.routing import PublicRoute
+from ledger.access import BSP_READERS
 from ledger.db.models import Organisation
 from ledger.domain.enums import Role
 from ledger.market.periods import iso
@@ -35,7 +48,7 @@ CONTENT_SECURITY_POLICY = (
     "form-action 'self'; frame-ancestors 'self'"
 )
 
-router = APIRouter(tags=["Dashboard"])
+router = APIRouter(tags=["Dashboard"], route_class=PublicRoute)
 
 
 class DashboardFiles(StaticFiles):
@@ -56,22 +69,36 @@ def root() -> RedirectResponse:
     return RedirectResponse(url=f"{UI_PATH}/")
 
 
-@router.get(f"{UI_PATH}/directory", summary="The TSO and DSOs of the platform (for guided entry)")
+@router.get(
+    f"{UI_PATH}/directory",
+    summary="The TSO and DSOs of the platform (for guided entry), and the BSPs for the grid side",
+    response_model=Directory,
+    responses=errors(),
+)
 def directory(org: CurrentOrg, session: SessionDep) -> dict[str, Any]:
-    """Public identifiers only: name, role and EIC of the grid operators a BSP addresses."""
+    """Public identifiers only: name, role and EIC of the grid operators a BSP addresses; the
+    grid operators and the auditor, who see every BSP's resources, also get the BSPs (their
+    tables name and filter by BSP)."""
+    roles = [Role.TSO, Role.DSO, *([Role.BSP] if org.role in BSP_READERS else [])]
     rows = session.exec(
         select(Organisation)
-        .where(col(Organisation.role).in_([Role.TSO, Role.DSO]))
+        .where(col(Organisation.role).in_(roles))
         .order_by(col(Organisation.role).desc(), col(Organisation.name))
     ).all()
     view = [{"name": row.name, "role": row.role, "eic": row.eic} for row in rows]
     tso = next((entry for entry in view if entry["role"] == Role.TSO), None)
-    return {"tso": tso, "dsos": [entry for entry in view if entry["role"] == Role.DSO]}
+    return {
+        "tso": tso,
+        "dsos": [entry for entry in view if entry["role"] == Role.DSO],
+        "bsps": [entry for entry in view if entry["role"] == Role.BSP],
+    }
 
 
 @router.get(
     f"{UI_PATH}/attention",
     summary="What needs this organisation's attention now (per role), most urgent first",
+    response_model=Attention,
+    responses=errors(),
 )
 def attention(org: CurrentOrg, session: SessionDep) -> dict[str, Any]:
     return attention_service.attention(session, org)
@@ -80,6 +107,8 @@ def attention(org: CurrentOrg, session: SessionDep) -> dict[str, Any]:
 @router.get(
     f"{UI_PATH}/market/uvams",
     summary="Qualified UVAMs that can bid, with their qualified powers and market admission",
+    response_model=Page[MarketUvam],
+    responses=errors(),
 )
 def market_uvams(org: CurrentOrg, session: SessionDep) -> dict[str, Any]:
     return ui_market.market_uvams(session, org)
@@ -88,6 +117,8 @@ def market_uvams(org: CurrentOrg, session: SessionDep) -> dict[str, Any]:
 @router.get(
     f"{UI_PATH}/audit/find",
     summary="Records by POD code, UVAM name, settlement id or record id, with their audit trail",
+    response_model=Page[AuditMatch],
+    responses=errors(),
 )
 def audit_find(org: CurrentOrg, session: SessionDep, q: str = "") -> dict[str, Any]:
     """Each match names the id its history is kept under (``GET /audit/history/{id}``): a
@@ -99,6 +130,8 @@ def audit_find(org: CurrentOrg, session: SessionDep, q: str = "") -> dict[str, A
 @router.get(
     f"{UI_PATH}/p2p/windows",
     summary="Trading windows (an operator's own), newest first, with trades counted by status",
+    response_model=Page[WindowRow],
+    responses=errors(),
 )
 def p2p_windows(
     org: CurrentOrg, runtime: RuntimeDep, session: SessionDep, limit: int = 10, offset: int = 0
@@ -109,6 +142,8 @@ def p2p_windows(
 @router.get(
     f"{UI_PATH}/market/needs/{{need_id}}/merit-order",
     summary="A cleared need's bids per period in merit order, cleared again from its inputs",
+    response_model=MeritOrder,
+    responses=errors(404, 409),
 )
 def need_merit_order(need_id: str, org: CurrentOrg, session: SessionDep) -> dict[str, Any]:
     return ui_merit.merit_order(session, org, need_id)
@@ -117,12 +152,19 @@ def need_merit_order(need_id: str, org: CurrentOrg, session: SessionDep) -> dict
 @router.get(
     f"{UI_PATH}/portfolio",
     summary="Registrations per day, bids, awards, activations and deliveries per period, zones",
+    response_model=Portfolio,
+    responses=errors(),
 )
 def portfolio(org: CurrentOrg, session: SessionDep) -> dict[str, Any]:
     return ui_portfolio.portfolio(session, org)
 
 
-@router.get(f"{UI_PATH}/clock", summary="The platform's clock (deadlines are counted on it)")
+@router.get(
+    f"{UI_PATH}/clock",
+    summary="The platform's clock (deadlines are counted on it)",
+    response_model=Clock,
+    responses=errors(),
+)
 def platform_clock(org: CurrentOrg) -> dict[str, Any]:
     """On a local demo chain the platform's clock may run ahead of the wall clock
     (``ledger/clock.py``); the dashboard counts deadlines down on this one."""

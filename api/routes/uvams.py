@@ -8,6 +8,14 @@ from fastapi import APIRouter, Query, status
 
 from api.deps import CurrentOrg, Offset, RuntimeDep, SessionDep, accepted
 from api.idempotency import IdempotentRoute
+from api.models.common import Accepted, Page, errors
+from api.models.registry import (
+    AttachmentAccepted,
+    RelationAccepted,
+    UvamAccepted,
+    UvamDetail,
+    UvamPublic,
+)
 from ledger.domain.schemas import (
     AttachmentCreate,
     AttachmentUpdate,
@@ -28,16 +36,27 @@ router = APIRouter(prefix="/uvams", tags=["UVAMs"], route_class=IdempotentRoute)
 
 
 @router.post(
-    "", status_code=status.HTTP_202_ACCEPTED, summary="Register Resource Group (service 6)"
+    "",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Register Resource Group (service 6)",
+    response_model=UvamAccepted,
+    responses=errors(403, 409, 413),
 )
 def register_uvam(
     body: UvamCreate, org: CurrentOrg, runtime: RuntimeDep, session: SessionDep
 ) -> dict[str, Any]:
+    """CBP connector service 6 (FLOW D5.5 Table 1): Register Resource Group, POST on a UVAM
+    (Table 8). The UVAM's id is in ``uvamId``."""
     operation = uvams.register_uvam(runtime, session, bsp=org, uvam=body)
     return accepted(runtime, session, operation, uvamId=operation.target_id)
 
 
-@router.get("", summary="List and search UVAMs")
+@router.get(
+    "",
+    summary="List and search UVAMs",
+    response_model=Page[UvamPublic],
+    responses=errors(),
+)
 def list_uvams(
     org: CurrentOrg,
     session: SessionDep,
@@ -46,20 +65,32 @@ def list_uvams(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Offset = 0,
 ) -> dict[str, Any]:
+    """The UVAM dashboard (FLOW D5.5 §4): a BSP its own UVAMs, the TSO and the auditor all."""
     return queries.list_uvams(session, org, status=status_, search=q, limit=limit, offset=offset)
 
 
-@router.get("/{uvam_id}", summary="A UVAM with members, connection, attachments and history")
+@router.get(
+    "/{uvam_id}",
+    summary="A UVAM with members, connection, attachments and history",
+    response_model=UvamDetail,
+    responses=errors(404),
+)
 def uvam_detail(uvam_id: str, org: CurrentOrg, session: SessionDep) -> dict[str, Any]:
     return queries.uvam_detail(session, org, uvam_id)
 
 
 @router.patch(
-    "/{uvam_id}", status_code=status.HTTP_202_ACCEPTED, summary="Update Resource Group (service 7)"
+    "/{uvam_id}",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Update Resource Group (service 7)",
+    response_model=Accepted,
+    responses=errors(403, 404, 409, 413),
 )
 def update_uvam(
     uvam_id: str, body: UvamUpdate, org: CurrentOrg, runtime: RuntimeDep, session: SessionDep
 ) -> dict[str, Any]:
+    """CBP connector service 7: Update Resource Group, PATCH on a UVAM (Table 8, every field
+    optional). Only while the UVAM is ``Open``."""
     return accepted(
         runtime, session, uvams.update_uvam(runtime, session, bsp=org, uvam_id=uvam_id, patch=body)
     )
@@ -69,10 +100,14 @@ def update_uvam(
     "/{uvam_id}/members",
     status_code=status.HTTP_202_ACCEPTED,
     summary="Register Resource in Resource Group (service 8)",
+    response_model=RelationAccepted,
+    responses=errors(403, 404, 409, 413),
 )
 def add_member(
     uvam_id: str, body: MembershipCreate, org: CurrentOrg, runtime: RuntimeDep, session: SessionDep
 ) -> dict[str, Any]:
+    """CBP connector service 8: Register Resource in Resource Group, POST on a UVAM (Table 10):
+    add a validated POD to the UVAM. The membership's id is in ``relationId``."""
     if body.resource_group != uvam_id:
         raise InvalidInput("must be the UVAM of the URL", field="resourceGroup")
     operation = uvams.add_member(runtime, session, bsp=org, membership=body)
@@ -83,10 +118,14 @@ def add_member(
     "/{uvam_id}/members/end",
     status_code=status.HTTP_202_ACCEPTED,
     summary="End Relation (service 14)",
+    response_model=Accepted,
+    responses=errors(403, 404, 409, 413),
 )
 def end_relation(
     uvam_id: str, body: EndRelation, org: CurrentOrg, runtime: RuntimeDep, session: SessionDep
 ) -> dict[str, Any]:
+    """CBP connector service 14: End Relation, PATCH on a UVAM (Table 16): end a POD-UVAM
+    membership, named by its ``relationId``."""
     owned_uvam(session, uvam_id, org)
     return accepted(
         runtime,
@@ -99,10 +138,14 @@ def end_relation(
     "/{uvam_id}/attachments",
     status_code=status.HTTP_202_ACCEPTED,
     summary="Create Attachment (service 9)",
+    response_model=AttachmentAccepted,
+    responses=errors(403, 404, 409, 413),
 )
 def create_uvam_attachment(
     uvam_id: str, body: AttachmentCreate, org: CurrentOrg, runtime: RuntimeDep, session: SessionDep
 ) -> dict[str, Any]:
+    """CBP connector service 9: Create Attachment, POST on a UVAM (Table 11): a PDF or XML
+    document, at most 5 MiB, base64 in ``documentFile``. Only its hash goes on chain."""
     operation = attachments.create_attachment(
         runtime, session, bsp=org, owner_kind="uvam", owner_id=uvam_id, attachment=body
     )
@@ -113,6 +156,8 @@ def create_uvam_attachment(
     "/{uvam_id}/attachments/{attachment_id}",
     status_code=status.HTTP_202_ACCEPTED,
     summary="Update Attachment (service 10)",
+    response_model=Accepted,
+    responses=errors(403, 404, 409, 413),
 )
 def update_uvam_attachment(
     uvam_id: str,
@@ -122,6 +167,7 @@ def update_uvam_attachment(
     runtime: RuntimeDep,
     session: SessionDep,
 ) -> dict[str, Any]:
+    """CBP connector service 10: Update Attachment, PATCH on a UVAM (Table 12)."""
     operation = attachments.update_attachment(
         runtime,
         session,
@@ -138,10 +184,14 @@ def update_uvam_attachment(
     "/{uvam_id}/connection",
     status_code=status.HTTP_202_ACCEPTED,
     summary="Register Connection (service 11)",
+    response_model=Accepted,
+    responses=errors(403, 404, 409, 413),
 )
 def register_connection(
     uvam_id: str, body: ConnectionCreate, org: CurrentOrg, runtime: RuntimeDep, session: SessionDep
 ) -> dict[str, Any]:
+    """CBP connector service 11: Register Connection, POST on a UVAM (Table 13): the UVAM's
+    connection parameters."""
     return accepted(
         runtime,
         session,
@@ -153,10 +203,13 @@ def register_connection(
     "/{uvam_id}/connection",
     status_code=status.HTTP_202_ACCEPTED,
     summary="Update Connection (service 12)",
+    response_model=Accepted,
+    responses=errors(403, 404, 409, 413),
 )
 def update_connection(
     uvam_id: str, body: ConnectionUpdate, org: CurrentOrg, runtime: RuntimeDep, session: SessionDep
 ) -> dict[str, Any]:
+    """CBP connector service 12: Update Connection, PATCH on a UVAM (Table 14)."""
     return accepted(
         runtime,
         session,
@@ -168,10 +221,14 @@ def update_connection(
     "/{uvam_id}/status",
     status_code=status.HTTP_202_ACCEPTED,
     summary="Update Resource Group Status (service 13)",
+    response_model=Accepted,
+    responses=errors(403, 404, 409, 413),
 )
 def update_uvam_status(
     uvam_id: str, body: UvamStatusUpdate, org: CurrentOrg, runtime: RuntimeDep, session: SessionDep
 ) -> dict[str, Any]:
+    """CBP connector service 13: Update Resource Group Status, PATCH on a UVAM (Table 15). A BSP
+    asks for ``Open`` or ``UnderReview`` (sends the UVAM for qualification)."""
     if body.resource_group_id not in (None, uvam_id):
         raise InvalidInput("must be the UVAM of the URL", field="resourceGroupId")
     return accepted(
@@ -182,7 +239,11 @@ def update_uvam_status(
 
 
 @router.post(
-    "/{uvam_id}/review", status_code=status.HTTP_202_ACCEPTED, summary="TSO qualification of a UVAM"
+    "/{uvam_id}/review",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="TSO qualification of a UVAM",
+    response_model=Accepted,
+    responses=errors(403, 404, 409, 413),
 )
 def review_uvam(
     uvam_id: str,
@@ -191,6 +252,8 @@ def review_uvam(
     runtime: RuntimeDep,
     session: SessionDep,
 ) -> dict[str, Any]:
+    """The UVAM's review (FLOW D5.5 §3): after review the TSO qualifies the UVAM for the market,
+    or rejects it with reasons."""
     return accepted(
         runtime,
         session,

@@ -4,6 +4,9 @@
 /** Where the API lives: the dashboard is served at <api>/ui/, so one level up. */
 export const API_BASE = new URL("../", document.baseURI).href.replace(/\/$/, "");
 
+/** The largest page every list of the API serves (their `limit` goes up to 500). */
+const ALL_PAGE_LIMIT = 500;
+
 export class ApiError extends Error {
   /**
    * @param {number} status HTTP status (0 when the API could not be reached)
@@ -77,6 +80,15 @@ export class Api {
   }
   post(path, json) {
     return this.request("POST", path, { json });
+  }
+  /** Every row of a list the API pages: its pages of `limit` rows, one after another. */
+  async all(path, query = {}, limit = ALL_PAGE_LIMIT) {
+    const rows = [];
+    for (let offset = 0; ; offset += limit) {
+      const page = await this.get(path, { ...query, limit, offset });
+      rows.push(...page.data);
+      if (!page.data.length || rows.length >= page.count) return rows;
+    }
   }
   patch(path, json) {
     return this.request("PATCH", path, { json });

@@ -141,41 +141,124 @@ export function facts(pairs) {
 
 /**
  * A table; each cell carries its column label so that narrow screens can show rows as cards.
- * columns: [{label, cell: (row) => node|string, class?, value?, filter?, csv?, sort?}]
+ * columns: [{label, cell: (row) => node|string, class?, value?, filter?, options?, csv?, sort?}]
  * groupBy: {key: (row) => text, label: (key, rows) => node}: rows of the same key together
  * under a header row of their own (in order of first appearance).
- * Every table sorts by its columns, filters by date and BSP where it has them, pages its rows
- * and exports them as CSV (js/table-tools.js); `tools: false` leaves a bare table.
+ * Every table sorts by its columns (header buttons; on a phone, where the headers are hidden,
+ * a "Sort by" list), filters by date and BSP where it has them, pages its rows and exports them
+ * as CSV (js/table-tools.js); `tools: false` leaves a bare table.
+ * source: for one page of a list the API pages, {count, offset, limit, label, onPage, all}:
+ * the API's pager is shown, and sorting, filtering and the export cover the whole list
+ * (`all()` loads every row) rather than the page.
  */
-export function table({ columns, rows, caption, empty = "Nothing to show.", rowAttrs, groupBy, pageSize = TABLE_PAGE_SIZE, tools = true }) {
+export function table({ columns, rows, caption, empty = "Nothing to show.", rowAttrs, groupBy, pageSize = TABLE_PAGE_SIZE, tools = true, source = null }) {
   if (!rows.length) return h("p", { class: "muted empty" }, empty);
   const state = tableState(caption);
   const data = columns.map((c) => tools && isDataColumn(c, rows));
   const content = h("div", { class: "table-content" });
+  const list = wholeList(source, rows);
   const exportButton = h("button", { type: "button", class: "small", "aria-label": `Export CSV: ${caption || "table"}` }, "Export CSV");
+  exportButton.onclick = async () => {
+    exportButton.disabled = true;
+    try {
+      const all = list.partial ? await list.load() : rows;
+      exportRows(columns.filter((_, i) => data[i]), sortRows(columns, filterRows(columns, all, state), state), caption);
+    } catch (error) {
+      content.prepend(notice("error", error.message));
+    } finally {
+      exportButton.disabled = false;
+    }
+  };
+  const sortBy = sortControl(columns, data, caption, state, () => { state.page = 0; draw(); });
   const draw = (focusColumn) => {
-    const shown = sortRows(columns, filterRows(columns, rows, state), state);
+    // a sort or a filter on one page of a longer list applies to the whole list
+    const wide = list.partial && narrowed(state);
+    if (wide && !list.rows) {
+      fill(content, h("p", { class: "muted", role: "status" }, `Loading all ${source.count} rows…`));
+      list.load().then(
+        () => content.isConnected && draw(focusColumn),
+        (error) => fill(content, notice("error", error.message)),
+      );
+      return;
+    }
+    const shown = list.partial && !wide ? rows : sortRows(columns, filterRows(columns, wide ? list.rows : rows, state), state);
+    const paging = !list.partial || wide;
     const pages = Math.max(1, Math.ceil(shown.length / pageSize));
     state.page = Math.min(state.page, pages - 1);
-    const paged = shown.length > pageSize ? shown.slice(state.page * pageSize, (state.page + 1) * pageSize) : shown;
-    exportButton.onclick = () => exportRows(columns.filter((_, i) => data[i]), shown, caption);
+    const paged = paging && shown.length > pageSize ? shown.slice(state.page * pageSize, (state.page + 1) * pageSize) : shown;
+    sortBy?.sync();
     fill(
       content,
       shown.length ? tableElement({ columns, rows: paged, caption, rowAttrs, groupBy, state, sortable: data, onSort: (i) => {
-        state.descending = state.sort === i ? !state.descending : false;
-        state.sort = i;
+        turnSort(state, i);
         state.page = 0;
         draw(i);
       } }) : h("p", { class: "muted empty" }, "No row matches these filters."),
-      shown.length > pageSize
+      paging && shown.length > pageSize
         ? pager({ count: shown.length, limit: pageSize, offset: state.page * pageSize, label: `Pages of ${caption || "the table"}`, onPage: (offset) => { state.page = Math.floor(offset / pageSize); draw(); } })
         : null,
+      !paging && (source.count > source.limit || source.offset > 0) ? pager(source) : null,
     );
     if (focusColumn !== undefined) content.querySelector(`th[data-column="${focusColumn}"] button`)?.focus();
   };
   draw();
   if (!tools) return content;
-  return h("div", { class: "data-table" }, tableFilters(columns, rows, caption, state, () => { state.page = 0; draw(); }), h("div", { class: "table-tools" }, exportButton), content);
+  const filters = tableFilters(columns, () => list.rows || rows, caption, state, () => { state.page = 0; draw(); });
+  return h("div", { class: "data-table" }, filters, h("div", { class: "table-tools" }, sortBy?.element, exportButton), content);
+}
+
+/** One page of a list the API pages, and (loaded once, when asked) every row of that list. */
+function wholeList(source, rows) {
+  const list = { partial: Boolean(source) && source.count > rows.length, rows: null };
+  let loading = null;
+  list.load = () => {
+    loading ||= source.all().then(
+      (all) => (list.rows = all),
+      (error) => {
+        loading = null;
+        throw error;
+      },
+    );
+    return loading;
+  };
+  return list;
+}
+
+/** Whether the reader sorted or filtered the table (else a server's page keeps its order). */
+function narrowed(state) {
+  return state.sort !== null || Boolean(state.from || state.to || state.bsp);
+}
+
+/** A header's button: ascending, then descending, then the table's own order again. */
+function turnSort(state, column) {
+  if (state.sort !== column) Object.assign(state, { sort: column, descending: false });
+  else if (!state.descending) state.descending = true;
+  else Object.assign(state, { sort: null, descending: false });
+}
+
+/** "Sort by", for phones: their tables are cards, without the header row and its buttons. */
+function sortControl(columns, data, caption, state, changed) {
+  const sortable = columns.map((c, i) => (data[i] && c.sort !== false ? i : null)).filter((i) => i !== null);
+  if (!sortable.length) return null;
+  const id = uniqueId("sort-by");
+  const select = h(
+    "select",
+    { id, "aria-label": `Sort by: ${caption || "the table"}` },
+    h("option", { value: "" }, "The table's own order"),
+    sortable.flatMap((i) => [
+      h("option", { value: `${i}:asc` }, `${columns[i].label}, ascending`),
+      h("option", { value: `${i}:desc` }, `${columns[i].label}, descending`),
+    ]),
+  );
+  select.addEventListener("change", () => {
+    const [column, order] = select.value.split(":");
+    Object.assign(state, column ? { sort: Number(column), descending: order === "desc" } : { sort: null, descending: false });
+    changed();
+  });
+  const sync = () => {
+    select.value = state.sort === null ? "" : `${state.sort}:${state.descending ? "desc" : "asc"}`;
+  };
+  return { element: h("div", { class: "field sort-by" }, h("label", { for: id }, "Sort by"), select), sync };
 }
 
 function tableElement({ columns, rows, caption, rowAttrs, groupBy, state, sortable, onSort }) {
@@ -211,7 +294,7 @@ function tableElement({ columns, rows, caption, rowAttrs, groupBy, state, sortab
 }
 
 /** Date range and BSP filters, for a table that has such columns. */
-function tableFilters(columns, rows, caption, state, changed) {
+function tableFilters(columns, rowsNow, caption, state, changed) {
   const date = columns.find((c) => c.filter === "date");
   const bsp = columns.find((c) => c.filter === "bsp");
   if (!date && !bsp) return null;
@@ -224,7 +307,7 @@ function tableFilters(columns, rows, caption, state, changed) {
   };
   let bspSelect = null;
   if (bsp) {
-    const names = [...new Set(rows.map((row) => cellValue(bsp, row)).filter(Boolean))].sort();
+    const names = [...new Set([...(bsp.options || []), ...rowsNow().map((row) => cellValue(bsp, row))].filter(Boolean))].sort();
     bspSelect = h("select", { id: `${id}-bsp` }, h("option", { value: "" }, "Every BSP"), names.map((n) => h("option", { value: n, selected: n === state.bsp }, n)));
     bspSelect.addEventListener("change", () => { state.bsp = bspSelect.value; changed(); });
   }

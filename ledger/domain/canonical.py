@@ -4,10 +4,15 @@
 a POD code) and commitments on chain; keep the documents off chain" (DOMAIN.md section 7).
 Anyone holding the record and its salt can recompute the hash and compare it with the chain.
 
-Canonical form: JSON with keys sorted, no whitespace, UTF-8 (not ASCII-escaped). Values:
+Canonical form: the JSON Canonicalization Scheme of RFC 8785, as the maintained ``rfc8785``
+library writes it: keys sorted by their UTF-16 code units, no whitespace, UTF-8 (not
+ASCII-escaped), strings escaped as ECMAScript does, integers as plain digits. Values:
 
-* ``None``, ``bool``, ``int``, ``str`` as themselves; lists and tuples as arrays; mappings with
-  string keys as objects;
+* ``None``, ``bool``, ``str`` as themselves; lists and tuples as arrays; mappings with string
+  keys as objects;
+* ``int`` within +-(2**53 - 1), where RFC 8785's numbers (IEEE doubles) are exact, as a number;
+  a larger one (only an absurd int64 price can be one) as its decimal string, as I-JSON (RFC
+  7493 section 2.2) advises and as a ``Decimal`` is;
 * enums by value (``StrEnum`` as its string, ``IntEnum`` as its integer);
 * ``Decimal`` as a string in plain notation without trailing zeros (``Decimal("12.50")`` ->
   ``"12.5"``), so equal amounts hash equally;
@@ -16,11 +21,21 @@ Canonical form: JSON with keys sorted, no whitespace, UTF-8 (not ASCII-escaped).
 * pydantic models as ``model_dump(by_alias=True)``.
 
 Floats are refused with ``TypeError``: "never floats for anything that is settled".
+
+Speed: the library is pure Python, about 5x slower than the standard ``json`` module on
+settlement records (``python -m cli.settlement_bench`` prints both). Once reduced to the values
+above, a value whose JSON text has no character from U+D800 up is written alike by both (the
+same separators and escapes; below U+D800 the order of keys by code point, ``json``'s, is their
+order by UTF-16 code unit; integers are exact in both), so ``json`` writes it; any other goes
+to the library. tests/unit/domain/test_canonical_rfc8785.py holds the two to the same bytes on
+generated values and on a settlement record; the records' bytes, so every hash recorded before
+the switch, are unchanged.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import secrets
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
@@ -29,25 +44,36 @@ from enum import Enum
 from typing import Any, Final
 from uuid import UUID
 
+import rfc8785
 from eth_utils.crypto import keccak
 from pydantic import BaseModel
 
 __all__ = ["MIN_SALT_BYTES", "canonical_json", "new_salt", "record_hash"]
+
+#: The largest integer an RFC 8785 number holds exactly (2**53 - 1).
+SAFE_INTEGER: Final = 2**53 - 1
+
+#: Characters whose order by UTF-16 code unit (RFC 8785) may differ from their order by code
+#: point (``json``), and lone surrogates: a text holding one is written by the library.
+_UTF16_MAY_DIFFER: Final = re.compile(r"[\ud800-\U0010ffff]")
 
 #: Salts shorter than this are refused: 128 bits make brute-forcing a guessable record useless.
 MIN_SALT_BYTES: Final = 16
 
 
 def canonical_json(value: object) -> bytes:
-    """The canonical UTF-8 JSON encoding of ``value`` (see the module docstring)."""
-    text = json.dumps(
-        _plain(value),
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-        allow_nan=False,
-    )
-    return text.encode("utf-8")
+    """The canonical UTF-8 JSON encoding of ``value`` (RFC 8785; see the module docstring)."""
+    plain = _plain(value)
+    text = json.dumps(plain, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    if text.isascii() or _UTF16_MAY_DIFFER.search(text) is None:
+        return text.encode("utf-8")
+    return rfc8785.dumps(plain)
+
+
+def rfc8785_json(value: object) -> bytes:
+    """``value`` reduced as :func:`canonical_json` does, then written by the ``rfc8785``
+    library alone (the reference the tests and the settlement benchmark compare with)."""
+    return rfc8785.dumps(_plain(value))
 
 
 def record_hash(record: Mapping[str, Any], *, salt: bytes) -> bytes:
@@ -69,6 +95,8 @@ _ROWS: Final = frozenset({list, tuple})
 
 def _plain(value: object) -> Any:
     """Reduce ``value`` to JSON's own types, deterministically."""
+    if type(value) is int:
+        return value if -SAFE_INTEGER <= value <= SAFE_INTEGER else str(value)
     if type(value) in _AS_IS:
         return value
     if type(value) is date:  # exactly a date (a datetime is one too, and takes the long way)
@@ -81,7 +109,9 @@ def _plain(value: object) -> Any:
         return value
     if isinstance(value, Enum):
         return _plain(value.value)
-    if isinstance(value, int | str):
+    if isinstance(value, int):
+        return _plain(int(value))
+    if isinstance(value, str):
         return value
     if isinstance(value, float):
         raise TypeError("floats are not allowed in canonical JSON; use int or Decimal")
@@ -102,13 +132,24 @@ def _plain(value: object) -> Any:
     if isinstance(value, list | tuple):
         # Settlement records hold long lists and tables of plain ints: checked in one sweep
         # and passed on as they are (json encodes a tuple as an array), nothing copied.
-        types = set(map(type, value))
-        if types <= _AS_IS:
+        if _is_plain_row(value):
             return value
-        if types <= _ROWS and all(set(map(type, row)) <= _AS_IS for row in value):
+        if set(map(type, value)) <= _ROWS and all(map(_is_plain_row, value)):
             return value
         return [_plain(item) for item in value]
     raise TypeError(f"cannot serialise {type(value).__name__} canonically")
+
+
+def _is_plain_row(row: list[Any] | tuple[Any, ...]) -> bool:
+    """Whether ``row`` holds only JSON's own scalars, its integers within the exact range."""
+    types = set(map(type, row))
+    if not types <= _AS_IS:
+        return False
+    if int not in types:
+        return True
+    if types == {int}:
+        return bool(min(row) >= -SAFE_INTEGER and max(row) <= SAFE_INTEGER)
+    return all(-SAFE_INTEGER <= item <= SAFE_INTEGER for item in row if type(item) is int)
 
 
 def _plain_mapping(mapping: Mapping[Any, Any]) -> dict[str, Any]:

@@ -6,6 +6,14 @@ character: map `0-9` to 0-9, `A-Z` to 10-35, `-` to 36; weight the first 15 char
 (DOMAIN.md section 6). Because 37 is prime and every weight lies in 2..16, changing any single
 character changes S mod 37 and therefore the check character: one-character typos never pass.
 
+The check character is computed by python-stdnum (``stdnum.eu.eic.calc_check_digit``, the
+same rule). Its ``validate`` is not used, since it differs from the platform's rule in two ways
+that would change what is accepted: it strips spaces before checking (``"22XWATTPLUS ----G"``
+passes), and it refuses a code whose check character is ``-`` (``"10XDEMO-0000004-"``, which the
+rule above gives and the platform accepts). So the length and the characters are checked here,
+and only the arithmetic is the library's (tests/unit/domain/test_identifiers.py pins both
+differences).
+
 Italian POD codes "look like `IT001E12345678` (country, distributor number, `E`, digits)".
 """
 
@@ -13,6 +21,8 @@ from __future__ import annotations
 
 import re
 from typing import Final
+
+from stdnum.eu import eic as stdnum_eic
 
 __all__ = [
     "EIC_ALPHABET",
@@ -31,9 +41,7 @@ __all__ = [
 EIC_LENGTH: Final = 16
 #: The 37 characters an EIC may contain, in the order of their numeric values 0..36.
 EIC_ALPHABET: Final = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ-"
-_EIC_VALUES: Final = {character: value for value, character in enumerate(EIC_ALPHABET)}
-_EIC_WEIGHTS: Final = tuple(range(EIC_LENGTH, 1, -1))  # 16, 15, ..., 2
-_EIC_MODULUS: Final = 37
+_EIC_CHARACTERS: Final = frozenset(EIC_ALPHABET)
 
 #: Country (2 letters), distributor number (3 digits), ``E``, then 8 or 9 digits (anchored).
 POD_CODE_PATTERN: Final = re.compile(r"^[A-Z]{2}[0-9]{3}E[0-9]{8,9}\Z")
@@ -51,18 +59,13 @@ def eic_check_character(first15: str) -> str:
     problem = _character_problem(first15)
     if problem is not None:
         raise ValueError(problem)
-    weighted_sum = sum(
-        _EIC_VALUES[character] * weight
-        for character, weight in zip(first15, _EIC_WEIGHTS, strict=True)
-    )
-    check_value = 36 - ((weighted_sum - 1) % _EIC_MODULUS)
-    return EIC_ALPHABET[check_value]
+    return stdnum_eic.calc_check_digit(first15)
 
 
 def _character_problem(text: str) -> str | None:
     """Name the first character of ``text`` that no EIC may contain, and where it is."""
     for position, character in enumerate(text, start=1):
-        if character not in _EIC_VALUES:
+        if character not in _EIC_CHARACTERS:
             return (
                 f"not a valid EIC code: character {character!r} at position {position} is not"
                 " allowed (only 0-9, uppercase A-Z and '-')"

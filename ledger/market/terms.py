@@ -14,6 +14,9 @@ from typing import Any, Final
 
 from eth_abi import encode
 from eth_utils import keccak
+from pydantic import GetJsonSchemaHandler
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 BID_TERMS_TYPE: Final = "(bytes32,bytes32,uint8,uint40,uint40,int64,bool,uint32[])"
 NEED_TERMS_TYPE: Final = "(bytes32,uint8,uint40,uint32[],bool,int64,uint8)"
@@ -28,6 +31,16 @@ class Direction(StrEnum):
     @property
     def chain_value(self) -> int:
         return 0 if self is Direction.UP else 1
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        """Titled ``FlexDirection`` in the OpenAPI: the POD's ``Direction`` (consumption,
+        generation, mixed) is another enum, and a client generator needs distinct names."""
+        schema = handler.resolve_ref_schema(handler(core_schema))
+        schema["title"] = "FlexDirection"
+        return schema
 
 
 class Pricing(StrEnum):

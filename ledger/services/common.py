@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from ledger.access import may_see_registry_record
 from ledger.chain.client import Call, Receipt
 from ledger.chain.errors import ContractRevert
 from ledger.db.models import Organisation, Pod, StatusChange, Uvam, utcnow
@@ -70,7 +71,9 @@ def refusal_context(session: Session, revert: ContractRevert) -> dict[str, str]:
 
 def owned_pod(session: Session, pod_id: str, organisation: Organisation) -> Pod:
     pod = session.get(Pod, pod_id)
-    if pod is None or not _may_see(organisation, pod.bsp_id, pod.dso_eic):
+    if pod is None or not may_see_registry_record(
+        organisation, bsp_id=pod.bsp_id, dso_eic=pod.dso_eic
+    ):
         raise NotFound(f"no POD {pod_id}", field="podId")
     if pod.bsp_id != organisation.id:
         raise Forbidden(f"POD {pod_id} belongs to another BSP", field="podId")
@@ -79,23 +82,11 @@ def owned_pod(session: Session, pod_id: str, organisation: Organisation) -> Pod:
 
 def owned_uvam(session: Session, uvam_id: str, organisation: Organisation) -> Uvam:
     uvam = session.get(Uvam, uvam_id)
-    if uvam is None or not _may_see(organisation, uvam.bsp_id, None):
+    if uvam is None or not may_see_registry_record(organisation, bsp_id=uvam.bsp_id, dso_eic=None):
         raise NotFound(f"no UVAM {uvam_id}", field="uvamId")
     if uvam.bsp_id != organisation.id:
         raise Forbidden(f"UVAM {uvam_id} belongs to another BSP", field="uvamId")
     return uvam
-
-
-def _may_see(organisation: Organisation, bsp_id: str, dso_eic: str | None) -> bool:
-    if organisation.role in {"TSO", "AUDITOR"}:
-        return True
-    if organisation.role == "DSO":
-        return dso_eic is not None and dso_eic == organisation.eic
-    return organisation.id == bsp_id
-
-
-def visible_to(organisation: Organisation, *, bsp_id: str, dso_eic: str | None) -> bool:
-    return _may_see(organisation, bsp_id, dso_eic)
 
 
 def sync_status_events(

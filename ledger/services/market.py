@@ -23,6 +23,7 @@ from eth_utils import keccak
 from sqlalchemy import insert
 from sqlmodel import Session, col, func, select
 
+from ledger.access import require_role, sees_everything
 from ledger.chain.client import Call, Receipt
 from ledger.db.market_models import MarketAdmission, MarketBid, MarketProduct
 from ledger.db.models import Operation, Organisation, Uvam, utcnow
@@ -51,8 +52,6 @@ from ledger.services.market_common import (
     pending_after_commit,
     reasons_hash,
     record_changes,
-    require_role,
-    sees_everything,
     settings,
     tso_of,
     wait_for,

@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from ledger.access import require_role, sees_everything
 from ledger.chain.client import Call, Receipt
 from ledger.db.market_models import MarketActivation, MarketAward, MarketBid
 from ledger.db.models import Operation, Organisation, utcnow
@@ -48,8 +49,6 @@ from ledger.services.market_common import (
     now,
     reasons_hash,
     record_change,
-    require_role,
-    sees_everything,
     tso_of,
 )
 from ledger.services.operations import FollowUp, Handler

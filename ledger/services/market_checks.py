@@ -15,6 +15,7 @@ from typing import Any
 from eth_utils import keccak
 from sqlmodel import Session, col, select
 
+from ledger.access import require_role, sees_everything
 from ledger.chain.client import Call, Receipt
 from ledger.db.market_models import GridConstraint, MarketBid
 from ledger.db.models import Operation, Organisation, Pod
@@ -36,8 +37,6 @@ from ledger.services.market_common import (
     events,
     hex32,
     reasons_hash,
-    require_role,
-    sees_everything,
 )
 from ledger.services.operations import FollowUp, Handler
 from ledger.services.uvams import active_members

@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlmodel import Session, col, func, select
 
+from ledger.access import require_role, sees_everything
 from ledger.chain.client import Call, Receipt
 from ledger.db.market_models import MarketAward, MarketBid, MarketNeed
 from ledger.db.models import Operation, Organisation, utcnow
@@ -41,8 +42,6 @@ from ledger.services.market_common import (
     events,
     hex32,
     now,
-    require_role,
-    sees_everything,
     tso_of,
 )
 from ledger.services.operations import FollowUp, Handler

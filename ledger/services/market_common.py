@@ -16,7 +16,7 @@ from ledger.db.market_models import MarketStatusChange
 from ledger.db.models import Operation, Organisation, utcnow
 from ledger.domain.canonical import canonical_json
 from ledger.domain.enums import Role
-from ledger.errors import Forbidden, Unavailable
+from ledger.errors import Unavailable
 from ledger.market.config import MarketSettings, get_market_settings
 from ledger.services.operations import TERMINAL, OperationStatus
 
@@ -71,16 +71,6 @@ def reasons_hash(reasons: Sequence[str]) -> bytes:
 
 def hex32(raw: bytes) -> str:
     return "0x" + raw.hex()
-
-
-def require_role(organisation: Organisation, *roles: Role, field: str | None = None) -> None:
-    if organisation.role not in roles:
-        needed = " or ".join(str(role) for role in roles)
-        raise Forbidden(f"this needs the role {needed}; you are {organisation.role}", field=field)
-
-
-def sees_everything(organisation: Organisation) -> bool:
-    return organisation.role in {Role.TSO, Role.AUDITOR}
 
 
 def tso_of(session: Session) -> Organisation:

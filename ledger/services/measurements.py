@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from ledger.access import sees_everything
 from ledger.chain.client import Call, Receipt
 from ledger.db.market_models import MeasurementBatch, MeasurementSeries
 from ledger.db.models import FlexDevice, Operation, Organisation, Pod, utcnow
@@ -39,7 +40,6 @@ from ledger.services.market_common import (
     ZERO32,
     hex32,
     now,
-    sees_everything,
     settings,
 )
 from ledger.services.operations import FollowUp, Handler

@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from ledger.access import sees_everything
 from ledger.chain.client import Call, Receipt
 from ledger.chain.errors import ContractRevert, ReceiptTimeout, RpcError
 from ledger.chain.signer import SignedTransaction, Signer
@@ -118,7 +119,7 @@ def get_operation(session: Session, operation_id: str, *, organisation: Organisa
     operation = session.get(Operation, operation_id)
     if operation is None or (
         organisation.id not in {operation.organisation_id, operation.payload.get("onBehalfOf")}
-        and organisation.role not in {"TSO", "AUDITOR"}
+        and not sees_everything(organisation)
     ):
         raise NotFound(f"no operation {operation_id}", field="operationId")
     return operation

@@ -33,6 +33,7 @@ from sqlalchemy import or_
 from sqlmodel import Session, col, func, select
 
 from ledger import clock
+from ledger.access import sees_everything
 from ledger.chain.client import Call, Receipt
 from ledger.db.models import Operation, Organisation, utcnow
 from ledger.db.p2p_models import P2PEv, P2PSession, P2PTrade, P2PWindow
@@ -674,12 +675,8 @@ def _ev_keys(session: Session, ev_ids: set[str]) -> dict[str, str]:
     return keys
 
 
-def _sees_everything(organisation: Organisation) -> bool:
-    return organisation.role in {Role.TSO, Role.AUDITOR}
-
-
 def _may_see_trade(session: Session, organisation: Organisation, row: P2PTrade) -> bool:
-    if _sees_everything(organisation) or organisation.id in {row.agent_id, row.operator_id}:
+    if sees_everything(organisation) or organisation.id in {row.agent_id, row.operator_id}:
         return True
     seller = session.get(P2PEv, row.seller_ev_id)
     return seller is not None and seller.agent_id == organisation.id
@@ -726,7 +723,7 @@ def list_trades(
     offset: int = 0,
 ) -> dict[str, Any]:
     query = select(P2PTrade)
-    if not _sees_everything(organisation):
+    if not sees_everything(organisation):
         sellers_of_caller = select(P2PEv.id).where(P2PEv.agent_id == organisation.id)
         query = query.where(
             or_(
@@ -756,7 +753,7 @@ def get_ev(
     if ev is None or not (
         ev.agent_id == organisation.id
         or organisation.role == Role.OPERATOR
-        or _sees_everything(organisation)
+        or sees_everything(organisation)
     ):
         raise NotFound(f"no EV {ev_id}", field="evId")
     balance = runtime.chain.read(P2P, "balanceOf", bytes32(ev.chain_key))
@@ -781,7 +778,7 @@ def list_evs(
     session: Session, organisation: Organisation, *, limit: int = 50, offset: int = 0
 ) -> dict[str, Any]:
     query = select(P2PEv)
-    if not (_sees_everything(organisation) or organisation.role == Role.OPERATOR):
+    if not (sees_everything(organisation) or organisation.role == Role.OPERATOR):
         query = query.where(P2PEv.agent_id == organisation.id)
     count = session.exec(select(func.count()).select_from(query.subquery())).one()
     rows = session.exec(
@@ -833,7 +830,7 @@ def get_window(
             ).all()
         ),
     }
-    if window.operator_id == organisation.id or _sees_everything(organisation):
+    if window.operator_id == organisation.id or sees_everything(organisation):
         sessions = session.exec(
             select(P2PSession)
             .where(P2PSession.window_id == window.id)

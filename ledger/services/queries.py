@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import or_
 from sqlmodel import Session, col, func, select
 
+from ledger.access import may_see_registry_record, visible_pods, visible_uvams
 from ledger.db.models import (
     Attachment,
     FlexDevice,
@@ -20,7 +21,6 @@ from ledger.db.models import (
 )
 from ledger.domain.enums import Role
 from ledger.errors import NotFound
-from ledger.services.common import visible_to
 
 MAX_PAGE = 500
 
@@ -39,13 +39,7 @@ def list_pods(
     limit: int = 50,
     offset: int = 0,
 ) -> dict[str, Any]:
-    query = select(Pod)
-    if organisation.role == Role.BSP:
-        query = query.where(Pod.bsp_id == organisation.id)
-    elif organisation.role == Role.DSO:
-        query = query.where(Pod.dso_eic == organisation.eic)
-    elif organisation.role not in {Role.TSO, Role.AUDITOR}:
-        query = query.where(col(Pod.id).is_(None))
+    query = visible_pods(select(Pod), organisation)
     if status:
         query = query.where(Pod.status == status)
     if search:
@@ -75,11 +69,7 @@ def list_uvams(
     limit: int = 50,
     offset: int = 0,
 ) -> dict[str, Any]:
-    query = select(Uvam)
-    if organisation.role == Role.BSP:
-        query = query.where(Uvam.bsp_id == organisation.id)
-    elif organisation.role not in {Role.TSO, Role.AUDITOR}:
-        query = query.where(col(Uvam.id).is_(None))
+    query = visible_uvams(select(Uvam), organisation)
     if status:
         query = query.where(Uvam.status == status)
     if search:
@@ -94,7 +84,9 @@ def list_uvams(
 
 def pod_detail(session: Session, organisation: Organisation, pod_id: str) -> dict[str, Any]:
     pod = session.get(Pod, pod_id)
-    if pod is None or not visible_to(organisation, bsp_id=pod.bsp_id, dso_eic=pod.dso_eic):
+    if pod is None or not may_see_registry_record(
+        organisation, bsp_id=pod.bsp_id, dso_eic=pod.dso_eic
+    ):
         raise NotFound(f"no POD {pod_id}", field="podId")
     devices = session.exec(select(FlexDevice).where(FlexDevice.pod_id == pod.id)).all()
     relations = session.exec(select(Membership).where(Membership.pod_id == pod.id)).all()
@@ -112,7 +104,7 @@ def pod_detail(session: Session, organisation: Organisation, pod_id: str) -> dic
 
 def uvam_detail(session: Session, organisation: Organisation, uvam_id: str) -> dict[str, Any]:
     uvam = session.get(Uvam, uvam_id)
-    if uvam is None or not visible_to(organisation, bsp_id=uvam.bsp_id, dso_eic=None):
+    if uvam is None or not may_see_registry_record(organisation, bsp_id=uvam.bsp_id, dso_eic=None):
         raise NotFound(f"no UVAM {uvam_id}", field="uvamId")
     members = session.exec(select(Membership).where(Membership.uvam_id == uvam.id)).all()
     return {
@@ -134,7 +126,9 @@ def attachment_row(session: Session, organisation: Organisation, attachment_id: 
             else session.get(Uvam, row.owner_id)
         )
         dso = owner.dso_eic if isinstance(owner, Pod) else None
-        if owner is not None and visible_to(organisation, bsp_id=owner.bsp_id, dso_eic=dso):
+        if owner is not None and may_see_registry_record(
+            organisation, bsp_id=owner.bsp_id, dso_eic=dso
+        ):
             return row
     raise NotFound(f"no attachment {attachment_id}", field="attachmentId")
 

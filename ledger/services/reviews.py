@@ -13,6 +13,7 @@ from typing import Any
 from eth_utils import keccak
 from sqlmodel import Session, func, select
 
+from ledger.access import may_see_registry_record
 from ledger.chain.client import Call, Receipt
 from ledger.db.models import Operation, Organisation, Pod, StatusChange, Uvam
 from ledger.domain.canonical import canonical_json
@@ -22,7 +23,7 @@ from ledger.domain.schemas import PodCreate, UvamCreate, ValidationDecision
 from ledger.errors import Forbidden, NotFound
 from ledger.runtime import Runtime
 from ledger.services import operations
-from ledger.services.common import bytes32, simulate, sync_status_events, visible_to
+from ledger.services.common import bytes32, simulate, sync_status_events
 from ledger.services.operations import FollowUp, Handler
 from ledger.services.uvams import active_members
 
@@ -53,7 +54,7 @@ def decide_pod(
     """The TSO verifies (UnderReview) or the competent DSO validates (Verified) a POD."""
     pod = session.get(Pod, pod_id)
     # A DSO outside the POD's grid is told what GET tells it: no such POD (a 403 would leak it).
-    if pod is None or not visible_to(actor, bsp_id=pod.bsp_id, dso_eic=pod.dso_eic):
+    if pod is None or not may_see_registry_record(actor, bsp_id=pod.bsp_id, dso_eic=pod.dso_eic):
         raise NotFound(f"no POD {pod_id}", field="podId")
     if actor.role not in {Role.TSO, Role.DSO}:
         raise Forbidden("only the TSO or the POD's DSO decide on a POD", field="approve")

@@ -13,12 +13,12 @@ from typing import Any
 
 from sqlmodel import Session, col, func, select
 
+from ledger.access import require_role
 from ledger.db.market_models import MarketActivation
 from ledger.db.models import Organisation, Pod, Uvam
 from ledger.db.settlement_models import Settlement
 from ledger.domain.enums import Role
 from ledger.errors import InvalidInput
-from ledger.services.market_common import require_role
 
 MAX_MATCHES = 20
 

@@ -12,9 +12,9 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from ledger.access import visible_uvams
 from ledger.db.market_models import MarketAdmission
 from ledger.db.models import Organisation, Uvam
-from ledger.domain.enums import Role
 from ledger.services.market import qualified_powers
 
 QUALIFIED = "Qualified"
@@ -23,11 +23,7 @@ MAX_ROWS = 500
 
 def market_uvams(session: Session, organisation: Organisation) -> dict[str, Any]:
     """A BSP's qualified UVAMs (the TSO and the auditor: everyone's), by name."""
-    query = select(Uvam).where(Uvam.status == QUALIFIED)
-    if organisation.role == Role.BSP:
-        query = query.where(Uvam.bsp_id == organisation.id)
-    elif organisation.role not in {Role.TSO, Role.AUDITOR}:
-        return {"data": [], "count": 0}
+    query = visible_uvams(select(Uvam).where(Uvam.status == QUALIFIED), organisation)
     uvams = session.exec(query.order_by(col(Uvam.name), col(Uvam.id)).limit(MAX_ROWS)).all()
     ids = [uvam.id for uvam in uvams]
     admitted = {

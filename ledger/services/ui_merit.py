@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from ledger.access import require_role
 from ledger.db.market_models import MarketBid, MarketNeed
 from ledger.db.models import Organisation, Uvam
 from ledger.domain.enums import Role
@@ -20,7 +21,7 @@ from ledger.errors import Conflict, NotFound
 from ledger.market import clearing
 from ledger.market.periods import iso
 from ledger.market.units import price_text
-from ledger.services.market_common import hex32, require_role
+from ledger.services.market_common import hex32
 
 
 def merit_order(session: Session, organisation: Organisation, need_id: str) -> dict[str, Any]:

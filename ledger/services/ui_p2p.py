@@ -11,9 +11,9 @@ from typing import Any
 from sqlalchemy import or_
 from sqlmodel import Session, col, func, select
 
+from ledger.access import sees_everything
 from ledger.db.models import Organisation
 from ledger.db.p2p_models import P2PTrade, P2PWindow
-from ledger.domain.enums import Role
 from ledger.p2p.pricing import price_from_micro
 from ledger.runtime import Runtime
 from ledger.services.p2p import window_closed
@@ -30,7 +30,7 @@ def _iso(value: datetime | None) -> str | None:
 
 def _visible(organisation: Organisation) -> Any:
     query = select(P2PWindow)
-    if organisation.role in {Role.TSO, Role.AUDITOR}:
+    if sees_everything(organisation):
         return query
     with_own_trades = select(P2PTrade.window_id).where(P2PTrade.agent_id == organisation.id)
     return query.where(

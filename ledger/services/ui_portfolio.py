@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from ledger.access import sees_everything, visible_pods
 from ledger.db.market_models import GridConstraint, MarketActivation, MarketAward, MarketBid
 from ledger.db.models import Membership, Organisation, Pod, Uvam
 from ledger.db.settlement_models import Settlement
@@ -38,19 +39,12 @@ OFFERING = ("Received", "Active", "Selected", "Rejected", "Suspended", "Expired"
 
 
 def _pods(session: Session, organisation: Organisation) -> Sequence[Pod]:
-    query = select(Pod)
-    if organisation.role == Role.BSP:
-        query = query.where(Pod.bsp_id == organisation.id)
-    elif organisation.role == Role.DSO:
-        query = query.where(Pod.dso_eic == organisation.eic)
-    elif organisation.role not in {Role.TSO, Role.AUDITOR}:
-        return []
-    return session.exec(query.limit(MAX_ROWS)).all()
+    return session.exec(visible_pods(select(Pod), organisation).limit(MAX_ROWS)).all()
 
 
 def _uvam_ids(session: Session, organisation: Organisation, pods: Sequence[Pod]) -> set[str] | None:
     """The UVAMs in scope; None for all of them."""
-    if organisation.role in {Role.TSO, Role.AUDITOR}:
+    if sees_everything(organisation):
         return None
     if organisation.role == Role.BSP:
         return set(session.exec(select(Uvam.id).where(Uvam.bsp_id == organisation.id)).all())
@@ -160,7 +154,7 @@ def portfolio(session: Session, organisation: Organisation) -> dict[str, Any]:
     scope = _uvam_ids(session, organisation, pods)
     uvam_query = select(Uvam) if scope is None else select(Uvam).where(col(Uvam.id).in_(scope))
     uvams = session.exec(uvam_query.limit(MAX_ROWS)).all()
-    grid = organisation.role in {Role.DSO, Role.TSO, Role.AUDITOR}
+    grid = organisation.role == Role.DSO or sees_everything(organisation)
     return {
         "registrations": _registrations(pods, uvams),
         "periods": _periods(session, scope),

@@ -76,3 +76,10 @@ def test_dso_declares_grid_constraints(sign_in, ui_world):
     expect(home).to_contain_text(zone)
     expect(page.get_by_role("link", name=re.compile("Grid constraints in force"))).to_be_visible()
     dso.shot("home-constraints")
+
+    # the TSO reads every DSO's constraints, each POD by its code rather than its id
+    tso = sign_in("tso")
+    tso.nav("Grid constraints")
+    every = tso.page.get_by_role("table", name="Grid constraints")
+    expect(every.locator("tbody tr", has_text=f"POD {code}")).to_have_count(1)
+    expect(every).not_to_contain_text(f"POD {pod_id}")

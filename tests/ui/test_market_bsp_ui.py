@@ -59,6 +59,8 @@ def test_bsp_places_updates_and_withdraws_a_bid(sign_in, ui_world):
     row = bids.locator(f'tr[data-bid="{bid["id"]}"]')
     expect(row).to_contain_text(name)  # the UVAM by its name
     expect(row).to_contain_text("20 / 20")
+    checks = row.locator('td[data-label="DSO checks"]')
+    expect(checks).to_have_text("waiting for 1 DSO")
     expect(uvam_row.locator("[data-status]")).to_have_text("Admitted", timeout=30_000)
     bsp.shot("bid-placed")
 
@@ -77,6 +79,7 @@ def test_bsp_places_updates_and_withdraws_a_bid(sign_in, ui_world):
     row.get_by_role("button", name=f"Withdraw bid {short}", exact=True).click()
     expect(row.locator("[data-status]")).to_have_text("Withdrawn", timeout=30_000)
     expect(row.get_by_text(f"Change bid {short}", exact=True)).to_have_count(0)
+    expect(checks).to_have_text("withdrawn before 1 DSO check")  # no longer "waiting"
     assert ui_world.client("bsp1").get(f"/market/bids/{bid['id']}").json()["status"] == "Withdrawn"
     bsp.shot("bid-withdrawn")
 
@@ -99,3 +102,43 @@ def test_bsp_asks_for_its_uvams_market_admission(sign_in, ui_world):
     expect(uvam_row.locator("[data-status]")).to_have_text("Admitted", timeout=30_000)
     admitted = ui_world.client("bsp1").get("/ui/market/uvams").json()["data"]
     assert next(u for u in admitted if u["id"] == uvam_id)["admitted"] is True
+
+
+def test_dso_checks_read_right_for_every_bid_status(sign_in):
+    page = sign_in("auditor", DESKTOP).page
+    texts = page.evaluate(
+        """async () => {
+          const { dsoChecksText } = await import('./js/modules/bid-checks.js');
+          const green = { dsoEic: 'D1', outcome: 'Cleared' };
+          const capped = { dsoEic: 'D2', outcome: 'Capped' };
+          const red = { dsoEic: 'D2', outcome: 'Blocked' };
+          const bid = (status, dsoPending, dsoChecks) =>
+            dsoChecksText({ status, dsoPending, dsoChecks }, (e) => `DSO ${e}`);
+          return [
+            bid('Received', ['D1', 'D2'], []),
+            bid('Received', ['D2'], [green]),
+            bid('Active', [], [green, capped]),
+            bid('Selected', [], [green]),
+            bid('Rejected', [], [green]),
+            bid('Blocked', [], [green, red]),
+            bid('Withdrawn', ['D1'], []),
+            bid('Withdrawn', [], [green]),
+            bid('Suspended', ['D1'], []),
+            bid('Expired', ['D1', 'D2'], [capped]),
+            bid('Active', [], []),
+          ];
+        }"""
+    )
+    assert texts == [
+        "waiting for 2 DSOs",
+        "waiting for 1 DSO (1 cleared)",
+        "1 cleared, 1 capped",
+        "1 cleared",
+        "1 cleared",
+        "blocked by DSO D2",
+        "withdrawn before 1 DSO check",
+        "1 cleared",
+        "suspended before 1 DSO check",
+        "expired before 2 DSO checks (1 capped)",
+        "no DSO check needed",
+    ]

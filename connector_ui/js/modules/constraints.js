@@ -15,7 +15,6 @@ import {
   kw,
   onClock,
   pageHeader,
-  pager,
   readForm,
   section,
   showErrors,
@@ -23,9 +22,8 @@ import {
   table,
   uniqueId,
 } from "../ui.js";
-import { live, withQuery } from "./shared.js";
+import { live } from "./shared.js";
 
-const PAGE_SIZE = 10;
 const PREFIX = "constraints.0.";
 const REASON_CODES = [["1", "congestion"], ["2", "voltage"], ["3", "maintenance"], ["4", "other"]];
 const LIGHTS = [["green", "green: no limit"], ["amber", "amber: at most the limit per POD"], ["red", "red: no flexibility"]];
@@ -135,10 +133,10 @@ export default {
   roles: ["DSO", "TSO"],
   requires: ["/market/grid-constraints"],
   async render(ctx) {
-    const offset = Number(ctx.query.get("offset") || 0);
     const dso = ctx.me.role === "DSO";
-    // the DSO's PODs: for the form's choice and to show POD codes in the list (a DSO sees its own)
-    const pods = dso ? (await ctx.api.get("/pods", { limit: 500 })).data : [];
+    // the PODs the reader sees (a DSO its own, the TSO every one): POD codes in the list rather
+    // than ids, and the DSO's choices in the form
+    const pods = await ctx.api.all("/pods");
     const podCodes = new Map(pods.map((p) => [p.id, p.meteringPointId]));
     const results = h("div", { class: "results" });
     let refresh = null;
@@ -160,15 +158,9 @@ export default {
       results,
       () => ctx.api.get("/market/grid-constraints"),
       (container, all) => {
-        // the API lists by start; the page shows the latest windows first, a page at a time
-        const rows = [...all.data].reverse().slice(offset, offset + PAGE_SIZE);
-        fill(
-          container,
-          constraintsTable(rows, podCodes),
-          all.count > PAGE_SIZE || offset > 0
-            ? pager({ count: all.count, limit: PAGE_SIZE, offset, label: "Constraint pages", onPage: (next) => ctx.navigate(withQuery(ctx, "constraints", { offset: next })) })
-            : null,
-        );
+        // the API lists every constraint by start; the table shows the latest first, a page at
+        // a time, and sorts, filters and exports all of them
+        fill(container, constraintsTable([...all.data].reverse(), podCodes));
       },
       { interval: 5000 },
     );

@@ -11,7 +11,6 @@ import {
   h,
   onClock,
   pageHeader,
-  pager,
   section,
   shortId,
   showErrors,
@@ -20,11 +19,12 @@ import {
   uniqueId,
 } from "../ui.js";
 import { countdown, platformNow, tick } from "../countdown.js";
+import { dsoChecksText } from "./bid-checks.js";
 import { admissionsTable, bidControls, bidForm, changeable } from "./market-bsp.js";
 import { deliveryEnd } from "./market-forms.js";
 import { meritOrderButton } from "./market-merit.js";
 import { activationControls, activationForm, clearNeedButton, needForm } from "./market-tso.js";
-import { keeper, live, withQuery } from "./shared.js";
+import { keeper, listSource, live, withQuery } from "./shared.js";
 
 const PAGE_SIZE = 10;
 /** Activations the TSO may still change or stop. */
@@ -97,6 +97,7 @@ export default {
     // qualified UVAMs by id: their names in the tables, the BSP's choices in the bid form
     const uvamList = tso || bsp || auditor ? (await ctx.api.get("/ui/market/uvams")).data : [];
     const uvams = new Map(uvamList.map((u) => [u.id, u]));
+    const bspNames = uvamList.map((u) => u.bspName);
     const uvamName = (id) => (uvams.has(id) ? uvams.get(id).name : h("code", { title: id }, shortId(id)));
     const admissions = h("div", { class: "results" });
     const filterId = uniqueId("bids");
@@ -135,10 +136,7 @@ export default {
       section("Bids", filter, bids),
       ctx.me.role === "DSO" || auditor ? section("Needs", needs, auditor ? merit : null) : null,
     );
-    const pages = (count, offset, key, label) =>
-      count > PAGE_SIZE || offset > 0
-        ? pager({ count, limit: PAGE_SIZE, offset, label, onPage: (next) => ctx.navigate(withQuery(ctx, "market", { [key]: next })) })
-        : null;
+    const source = (page, offset, key, label, path, query = {}) => listSource(ctx, { base: "market", key, page, offset, limit: PAGE_SIZE, label, path, query });
 
     let scrolled = false;
     const loads = [
@@ -153,6 +151,7 @@ export default {
               caption: "Activations",
               empty: "No activation.",
               rows: page.data,
+              source: source(page, actOffset, "activations", "Activation pages", "/market/activations"),
               rowAttrs: (a) => ({ "data-activation": a.id, class: a.id === focus ? "highlight" : null }),
               columns: [
                 { label: "Activation", cell: (a) => h("code", { title: a.id }, shortId(a.id)) },
@@ -174,7 +173,6 @@ export default {
                 tso ? { label: "Change or stop", cell: (a) => (LIVE.has(a.status) ? kept(`ctl:${a.id}:${a.updatedAt}`, () => activationControls(ctx, a)) : "—") } : null,
               ].filter(Boolean),
             }),
-            pages(page.count, actOffset, "activations", "Activation pages"),
           );
           tick(container);
           const focused = focus && !scrolled ? container.querySelector("tr.highlight") : null;
@@ -196,10 +194,11 @@ export default {
               caption: "Bids",
               empty: "No bid.",
               rows: page.data,
+              source: source(page, bidOffset, "bids", "Bid pages", "/market/bids", { status: bidStatus }),
               rowAttrs: (b) => ({ "data-bid": b.id }),
               columns: [
                 { label: "Bid", cell: (b) => h("code", { title: b.id }, shortId(b.id)) },
-                tso || auditor ? { label: "BSP", filter: "bsp", cell: (b) => uvams.get(b.uvamId)?.bspName || b.bsp } : null,
+                tso || auditor ? { label: "BSP", filter: "bsp", options: bspNames, cell: (b) => uvams.get(b.uvamId)?.bspName || b.bsp } : null,
                 { label: "UVAM", cell: (b) => uvamName(b.uvamId) },
                 { label: "Product", cell: (b) => b.productId },
                 { label: "Direction", cell: (b) => b.direction },
@@ -208,11 +207,10 @@ export default {
                 { label: "Price (EUR/MWh)", cell: (b) => b.price, class: "num" },
                 { label: onClock("Gate closes", "platform"), cell: (b) => countdown(b.gateClosesAt, ["Received", "Active"].includes(b.status)) },
                 { label: "Status", cell: (b) => statusBadge(b.status) },
-                { label: "DSO checks", cell: (b) => (b.dsoPending?.length ? `waiting for ${b.dsoPending.length} DSO(s)` : `${b.dsoChecks?.length || 0} verdict(s)`) },
+                { label: "DSO checks", cell: (b) => dsoChecksText(b, (eic) => ctx.directory.dsos?.find((d) => d.eic === eic)?.name || eic) },
                 bsp ? { label: "Update or withdraw", cell: (b) => (changeable(b) ? kept(`bid:${b.id}:${b.updatedAt}`, () => bidControls(ctx, b)) : "—") } : null,
               ].filter(Boolean),
             }),
-            pages(page.count, bidOffset, "bids", "Bid pages"),
           ),
         { interval: 3000 },
       ),
@@ -230,6 +228,7 @@ export default {
                 caption: "Needs",
                 empty: "No need.",
                 rows: page.data || [],
+                source: source(page, needOffset, "needs", "Need pages", "/market/needs"),
                 rowAttrs: (n) => ({ "data-need": n.id }),
                 columns: [
                   { label: "Need", cell: (n) => h("code", { title: n.id }, shortId(n.id)) },
@@ -250,7 +249,6 @@ export default {
                   tso || auditor ? { label: "Merit order", cell: (n) => (CLEARED.has(n.status) ? meritOrderButton(ctx, n, merit) : "—") } : null,
                 ].filter(Boolean),
               }),
-              pages(page.count, needOffset, "needs", "Need pages"),
             ),
           { interval: 5000 },
         ),

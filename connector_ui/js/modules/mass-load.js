@@ -9,12 +9,12 @@ import {
   h,
   notice,
   pageHeader,
-  pager,
   section,
   showErrors,
   statusBadge,
   table,
 } from "../ui.js";
+import { podGroups } from "./resources.js";
 
 const MAX_CSV_BYTES = 10 * 1024 * 1024;
 const ROWS_PER_PAGE = 20;
@@ -102,9 +102,24 @@ function templateLink(ctx) {
   return h("a", { href: url, download: "pods-template.csv", class: "button" }, "Download a template");
 }
 
-function drawReport(ctx, container, report, offset = 0) {
-  const rows = report.rows || [];
-  const page = rows.slice(offset, offset + ROWS_PER_PAGE);
+/** The POD form's label of each file column ("maximumFlexUp" -> "Maximum flex up (kW)"). */
+function columnLabels(ctx) {
+  const labels = new Map(podGroups(ctx).flatMap((group) => group.fields).map((spec) => [spec.name, spec.label]));
+  labels.set("registrationPeriod", "Registration period");
+  return labels;
+}
+
+/** A problem's field as the form names it, with the file's column beside it. */
+function problemField(labels, name) {
+  if (!name) return null;
+  const label = labels.get(name);
+  return label
+    ? [h("strong", {}, label), h("span", { class: "muted" }, ` (column ${name})`), ": "]
+    : h("strong", {}, `${name}: `);
+}
+
+function drawReport(ctx, container, report) {
+  const labels = columnLabels(ctx);
   const opStatus = report.operation?.status;
   if (report.fileErrors?.length) {
     // the file as a whole was refused (its header, its encoding): no row was read
@@ -133,7 +148,8 @@ function drawReport(ctx, container, report, offset = 0) {
       table({
         caption: "Per-row report",
         empty: "The file has no data row.",
-        rows: page,
+        rows: report.rows || [],
+        pageSize: ROWS_PER_PAGE,
         rowAttrs: (row) => ({ "data-row": row.row, "data-accepted": String(row.accepted) }),
         columns: [
           { label: "Row", cell: (r) => String(r.row) },
@@ -144,13 +160,11 @@ function drawReport(ctx, container, report, offset = 0) {
           },
           {
             label: "Problems",
-            cell: (r) => (r.errors?.length ? h("ul", { class: "row-errors" }, r.errors.map((e) => h("li", {}, e.field ? h("strong", {}, `${e.field}: `) : null, e.message))) : "—"),
+            value: (r) => (r.errors || []).map((e) => (e.field ? `${labels.get(e.field) || e.field}: ${e.message}` : e.message)).join("; "),
+            cell: (r) => (r.errors?.length ? h("ul", { class: "row-errors" }, r.errors.map((e) => h("li", {}, problemField(labels, e.field), e.message))) : "—"),
           },
         ],
       }),
-      rows.length > ROWS_PER_PAGE
-        ? pager({ count: rows.length, limit: ROWS_PER_PAGE, offset, label: "Report pages", onPage: (next) => drawReport(ctx, container, report, next) })
-        : null,
     ),
   );
 }

@@ -8,13 +8,12 @@ import {
   h,
   onClock,
   pageHeader,
-  pager,
   shortHash,
   statusBadge,
   table,
   uniqueId,
 } from "../ui.js";
-import { live, withQuery } from "./shared.js";
+import { listSource, live } from "./shared.js";
 
 const PAGE_SIZE = 15;
 const STATUSES = ["accepted", "submitted", "succeeded", "failed"];
@@ -55,6 +54,7 @@ export default {
             caption: "Operations",
             empty: "No operation.",
             rows: page.data,
+            source: listSource(ctx, { base: "operations", page, offset, limit: PAGE_SIZE, label: "Operation pages", path: "/operations", query: { status } }),
             rowAttrs: (o) => ({ "data-operation": o.operationId }),
             columns: [
               { label: "Operation", cell: (o) => kindLabel(o.kind) },
@@ -66,9 +66,6 @@ export default {
               { label: onClock("Created", "wall"), value: (o) => o.createdAt, filter: "date", cell: (o) => formatDate(o.createdAt) },
             ],
           }),
-          page.count > PAGE_SIZE || offset > 0
-            ? pager({ count: page.count, limit: PAGE_SIZE, offset, label: "Operation pages", onPage: (next) => ctx.navigate(withQuery(ctx, "operations", { offset: next })) })
-            : null,
         ),
       { interval: 3000 },
     );

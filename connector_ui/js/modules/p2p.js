@@ -13,7 +13,6 @@ import {
   notice,
   onClock,
   pageHeader,
-  pager,
   section,
   shortHash,
   shortId,
@@ -24,7 +23,7 @@ import {
   table,
   uniqueId,
 } from "../ui.js";
-import { keeper, live, withQuery } from "./shared.js";
+import { keeper, listSource, live } from "./shared.js";
 
 const PAGE_SIZE = 10;
 /** Every pending trade of a window, for "Confirm all" (the API's page limit). */
@@ -123,16 +122,17 @@ function tradeCounts(trades) {
   return parts.length ? parts.join(", ") : "none";
 }
 
-function windowsTable(ctx, kept, page) {
+function windowsTable(ctx, kept, page, source) {
   return table({
     caption: "Trading windows",
     empty: "No trading window yet.",
     rows: page.data,
+    source,
     rowAttrs: (w) => ({ "data-window": w.windowId }),
     columns: [
       { label: "Window", cell: (w) => h("code", { title: w.windowId }, shortId(w.windowId)) },
       { label: "Price (EUR/kWh)", cell: (w) => w.priceEurPerKwh, class: "num" },
-      { label: onClock("Opened", "wall"), value: (w) => w.openedAt, cell: (w) => formatDate(w.openedAt) },
+      { label: onClock("Opened", "wall"), value: (w) => w.openedAt, filter: "date", cell: (w) => formatDate(w.openedAt) },
       { label: onClock("Closes at", "platform"), value: (w) => w.closesAt, cell: (w) => countdown(w.closesAt, w.status === "Open") },
       { label: "Status", cell: (w) => statusBadge(w.status) },
       { label: "Trades", cell: (w) => tradeCounts(w.trades) },
@@ -240,6 +240,7 @@ export default {
   async render(ctx) {
     const pendingOffset = Number(ctx.query.get("pending") || 0);
     const confirmedOffset = Number(ctx.query.get("confirmed") || 0);
+    const rejectedOffset = Number(ctx.query.get("rejected") || 0);
     const operator = ctx.me.role === "OPERATOR";
     const kept = keeper();
     const pending = h("div", { class: "results" });
@@ -263,10 +264,7 @@ export default {
       section("Rejected trades", rejected),
     );
     const decision = operator ? [{ label: "Decision", cell: (t) => kept(t.tradeId, () => decisionCell(ctx, t)) }] : [];
-    const pages = (count, offset, key, label) =>
-      count > PAGE_SIZE || offset > 0
-        ? pager({ count, limit: PAGE_SIZE, offset, label, onPage: (next) => ctx.navigate(withQuery(ctx, "p2p", { [key]: next })) })
-        : null;
+    const source = (page, offset, key, label, path, query = {}) => listSource(ctx, { base: "p2p", key, page, offset, limit: PAGE_SIZE, label, path, query });
     ctx.every(1000, () => tick(windows));
     await Promise.all([
       live(
@@ -274,7 +272,7 @@ export default {
         windows,
         () => ctx.api.get("/ui/p2p/windows", { limit: PAGE_SIZE, offset: windowOffset }),
         (container, page) => {
-          fill(container, windowsTable(ctx, kept, page), pages(page.count, windowOffset, "windows", "Window pages"));
+          fill(container, windowsTable(ctx, kept, page, source(page, windowOffset, "windows", "Window pages", "/ui/p2p/windows")));
           tick(container);
         },
         { interval: 3000 },
@@ -290,11 +288,11 @@ export default {
               caption: "Pending trades",
               empty: "No pending trade.",
               rows: [...page.data].sort((a, b) => a.windowId.localeCompare(b.windowId)),
+              source: source(page, pendingOffset, "pending", "Pending trade pages", "/p2p/trades", { status: "Pending" }),
               rowAttrs: (t) => ({ "data-trade": t.tradeId }),
               groupBy: { key: (t) => t.windowId, label: (key, rows) => `Window ${shortId(key)} · ${rows.length} pending trade${rows.length === 1 ? "" : "s"}` },
               columns: columns(decision),
             }),
-            pages(page.count, pendingOffset, "pending", "Pending trade pages"),
           ),
         { interval: 3000 },
       ),
@@ -309,17 +307,17 @@ export default {
               caption: "Confirmed trades",
               empty: "No confirmed trade.",
               rows: page.data,
+              source: source(page, confirmedOffset, "confirmed", "Confirmed trade pages", "/p2p/trades", { status: "Confirmed" }),
               rowAttrs: (t) => ({ "data-trade": t.tradeId }),
               columns: columns([{ label: "Settlement tx", cell: (t) => shortHash(t.settledTransaction) }]),
             }),
-            pages(page.count, confirmedOffset, "confirmed", "Confirmed trade pages"),
           ),
         { interval: 3000 },
       ),
       live(
         ctx,
         rejected,
-        () => ctx.api.get("/p2p/trades", { status: "Rejected", limit: PAGE_SIZE }),
+        () => ctx.api.get("/p2p/trades", { status: "Rejected", limit: PAGE_SIZE, offset: rejectedOffset }),
         (container, page) =>
           fill(
             container,
@@ -327,10 +325,10 @@ export default {
               caption: "Rejected trades",
               empty: "No rejected trade.",
               rows: page.data,
+              source: source(page, rejectedOffset, "rejected", "Rejected trade pages", "/p2p/trades", { status: "Rejected" }),
               rowAttrs: (t) => ({ "data-trade": t.tradeId }),
               columns: columns([{ label: "Reasons", cell: (t) => (t.reasons?.length ? t.reasons.join("; ") : "—") }]),
             }),
-            page.count > PAGE_SIZE ? notice("info", `Showing the first ${PAGE_SIZE} of ${page.count}.`) : null,
           ),
         { interval: 3000 },
       ),

@@ -14,7 +14,6 @@ import {
   notice,
   onClock,
   pageHeader,
-  pager,
   readForm,
   section,
   shortHash,
@@ -27,6 +26,7 @@ import { ApiError } from "../api.js";
 import { podLink } from "./resources.js";
 import {
   auditLink,
+  bspColumn,
   EDITABLE,
   MAX_ATTACHMENT_BYTES,
   UVAM_STATUSES,
@@ -38,10 +38,10 @@ import {
   filterForm,
   historySection,
   keeper,
+  listSource,
   live,
   reasonsNotice,
   statusActions,
-  withQuery,
 } from "./shared.js";
 
 const PAGE_SIZE = 10;
@@ -82,20 +82,20 @@ async function renderList(ctx) {
           caption: "Resource groups",
           empty: isBsp ? "No resource group yet." : "No resource group to show.",
           rows: page.data,
+          source: listSource(ctx, { base: "resource-groups", page, offset, limit: PAGE_SIZE, label: "Resource group pages", path: "/uvams", query: { q: ctx.query.get("q"), status: ctx.query.get("status") } }),
           rowAttrs: (uvam) => ({ "data-uvam": uvam.id }),
           columns: [
             { label: "Name", cell: uvamLink },
             { label: "Status", cell: (u) => statusBadge(u.status) },
+            bspColumn(ctx, (u) => u.flexibilityServiceProviderId),
             { label: "Type", cell: (u) => u.type },
             { label: "Market", cell: (u) => u.marketType },
             { label: "Perimeter", cell: (u) => u.perimeter },
             { label: "Qualified up / down", cell: (u) => `${kw(u.maximumQualifiedPower)} / ${kw(u.minimumQualifiedPower)}` },
             { label: onClock("Updated", "wall"), value: (u) => u.updatedAt, filter: "date", cell: (u) => formatDate(u.updatedAt) },
-          ],
+          ].filter(Boolean),
         }),
-        page.count > PAGE_SIZE || offset > 0
-          ? pager({ count: page.count, limit: PAGE_SIZE, offset, label: "Resource group pages", onPage: (next) => ctx.navigate(withQuery(ctx, "resource-groups", { offset: next })) })
-          : h("p", { class: "muted count" }, `${page.count} resource group${page.count === 1 ? "" : "s"}`),
+        page.count > PAGE_SIZE || offset > 0 ? null : h("p", { class: "muted count" }, `${page.count} resource group${page.count === 1 ? "" : "s"}`),
       );
     },
     { interval: 5000 },

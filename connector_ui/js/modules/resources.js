@@ -13,7 +13,6 @@ import {
   notice,
   onClock,
   pageHeader,
-  pager,
   picker,
   readForm,
   runBulk,
@@ -27,6 +26,7 @@ import {
 } from "../ui.js";
 import {
   auditLink,
+  bspColumn,
   EDITABLE,
   POD_STATUSES,
   attachmentUploadForm,
@@ -37,11 +37,11 @@ import {
   filterForm,
   historySection,
   keeper,
+  listSource,
   live,
   reasonsNotice,
   requestStatus,
   statusActions,
-  withQuery,
 } from "./shared.js";
 
 const PAGE_SIZE = 10;
@@ -93,6 +93,13 @@ async function renderList(ctx) {
     () => ctx.api.get("/pods", { q: ctx.query.get("q"), status: ctx.query.get("status"), limit: PAGE_SIZE, offset }),
     (container, page) => {
       shown = new Map(page.data.map((pod) => [pod.id, pod]));
+      // sorted or filtered, the table shows PODs of the whole list: they can be picked too
+      const everyPod = async () => {
+        const pods = await ctx.api.all("/pods", { q: ctx.query.get("q"), status: ctx.query.get("status") });
+        for (const pod of pods) shown.set(pod.id, pod);
+        picks.keep([...shown.values()].filter((pod) => EDITABLE.has(pod.status)).map((pod) => pod.id));
+        return pods;
+      };
       const sendable = page.data.filter((pod) => EDITABLE.has(pod.status)).map((pod) => pod.id);
       picks.keep(sendable);
       const pick = isBsp && sendable.length
@@ -104,6 +111,7 @@ async function renderList(ctx) {
           caption: "PODs",
           empty: ctx.query.toString() ? "No POD matches these filters." : isBsp ? "No POD yet: register one or load a file." : "No POD to show.",
           rows: page.data,
+          source: listSource(ctx, { base: "resources", page, offset, limit: PAGE_SIZE, label: "PODs pages", all: everyPod }),
           rowAttrs: (pod) => ({ "data-pod": pod.id }),
           columns: [
             { label: "POD", cell: podLink },
@@ -113,13 +121,12 @@ async function renderList(ctx) {
             { label: "Type", cell: (p) => p.direction },
             { label: "Contracted", cell: (p) => kw(p.contractedPower) },
             { label: "Flex up / down", cell: (p) => `${kw(p.maximumFlexUp)} / ${kw(p.maximumFlexDown)}` },
+            bspColumn(ctx, (p) => p.flexibilityServiceProviderId),
             { label: "DSO", cell: (p) => dsoName(ctx, p.distributionGridOperatorName) },
             { label: onClock("Updated", "wall"), value: (p) => p.updatedAt, filter: "date", cell: (p) => formatDate(p.updatedAt) },
           ].filter(Boolean),
         }),
-        page.count > PAGE_SIZE || offset > 0
-          ? pager({ count: page.count, limit: PAGE_SIZE, offset, label: "PODs pages", onPage: (next) => ctx.navigate(withQuery(ctx, "resources", { offset: next })) })
-          : h("p", { class: "muted count" }, `${page.count} POD${page.count === 1 ? "" : "s"}`),
+        page.count > PAGE_SIZE || offset > 0 ? null : h("p", { class: "muted count" }, `${page.count} POD${page.count === 1 ? "" : "s"}`),
       );
     },
     { interval: 5000 },

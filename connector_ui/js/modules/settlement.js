@@ -14,7 +14,6 @@ import {
   notice,
   onClock,
   pageHeader,
-  pager,
   periodSpan,
   section,
   shortHash,
@@ -25,7 +24,7 @@ import {
   uniqueId,
 } from "../ui.js";
 import { stepChart } from "../chart.js";
-import { auditLink, live, withQuery } from "./shared.js";
+import { auditLink, listSource, live } from "./shared.js";
 
 const PAGE_SIZE = 10;
 
@@ -264,21 +263,24 @@ async function renderDetail(ctx, settlementId) {
 
 async function renderList(ctx) {
   const offset = Number(ctx.query.get("offset") || 0);
+  // activations with their UVAM's name and their settlement versions
+  const withSettlements = async (activations) => {
+    const names = new Map((await ctx.api.get("/ui/market/uvams")).data.map((u) => [u.id, u.name]));
+    return Promise.all(
+      activations.map(async (a) => {
+        const versions = await ctx.api.get(`/market/activations/${encodeURIComponent(a.id)}/settlements`).catch(() => ({ data: [] }));
+        return { activation: { ...a, uvamName: names.get(a.uvamId) }, settlements: versions.data || [] };
+      }),
+    );
+  };
   const results = h("div", { class: "results" });
   fill(ctx.main, pageHeader("Settlement"), h("p", { class: "muted" }, "Each settled activation with its versions; open one for its chart and per-period table."), results);
   await live(
     ctx,
     results,
     async () => {
-      const [page, uvams] = await Promise.all([ctx.api.get("/market/activations", { limit: PAGE_SIZE, offset }), ctx.api.get("/ui/market/uvams")]);
-      const names = new Map(uvams.data.map((u) => [u.id, u.name]));
-      const rows = await Promise.all(
-        page.data.map(async (a) => {
-          const versions = await ctx.api.get(`/market/activations/${encodeURIComponent(a.id)}/settlements`).catch(() => ({ data: [] }));
-          return { activation: { ...a, uvamName: names.get(a.uvamId) }, settlements: versions.data || [] };
-        }),
-      );
-      return { rows, count: page.count };
+      const page = await ctx.api.get("/market/activations", { limit: PAGE_SIZE, offset });
+      return { rows: await withSettlements(page.data), count: page.count };
     },
     (container, { rows, count }) =>
       fill(
@@ -287,6 +289,7 @@ async function renderList(ctx) {
           caption: "Settlements by activation",
           empty: "No activation yet.",
           rows,
+          source: listSource(ctx, { base: "settlement", page: { count }, offset, limit: PAGE_SIZE, label: "Activation pages", all: async () => withSettlements(await ctx.api.all("/market/activations")) }),
           rowAttrs: (r) => ({ "data-activation": r.activation.id }),
           columns: [
             { label: "UVAM", cell: (r) => r.activation.uvamName || h("code", { title: r.activation.uvamId }, shortId(r.activation.uvamId)) },
@@ -308,7 +311,6 @@ async function renderList(ctx) {
             },
           ],
         }),
-        count > PAGE_SIZE || offset > 0 ? pager({ count, limit: PAGE_SIZE, offset, label: "Activation pages", onPage: (next) => ctx.navigate(withQuery(ctx, "settlement", { offset: next })) }) : null,
       ),
     { interval: 5000 },
   );

@@ -102,6 +102,29 @@ export function withQuery(ctx, base, changes) {
   return `#/${base}${text ? `?${text}` : ""}`;
 }
 
+/** A "BSP" column, named and filterable, for those who see every BSP's resources. */
+export function bspColumn(ctx, eicOf) {
+  const bsps = ctx.directory.bsps || [];
+  if (!bsps.length) return null;
+  const names = new Map(bsps.map((b) => [b.eic, b.name]));
+  return { label: "BSP", filter: "bsp", options: bsps.map((b) => b.name), cell: (row) => names.get(eicOf(row)) || eicOf(row) || "—" };
+}
+
+/**
+ * The `source` of a table that shows one page of a list the API pages (ui.js table()): the
+ * pager moves `key` in the page's URL; sorting, filtering and the export load the whole list.
+ */
+export function listSource(ctx, { base, key = "offset", page, offset, limit, label, path, query = {}, all }) {
+  return {
+    count: page.count,
+    offset,
+    limit,
+    label,
+    onPage: (next) => ctx.navigate(withQuery(ctx, base, { [key]: next })),
+    all: all || (() => ctx.api.all(path, query)),
+  };
+}
+
 // ------------------------------------------------------------------ status requests
 
 /**

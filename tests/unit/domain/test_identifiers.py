@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from stdnum.eu import eic as stdnum_eic
 
 from ledger.domain.identifiers import (
     EIC_ALPHABET,
@@ -92,6 +93,28 @@ def test_invalid_codes_are_explained(code: str, problem: str) -> None:
     reason = eic_problem(code)
     assert reason is not None
     assert problem in reason
+
+
+def documented_check_character(first15: str) -> str:
+    """DOMAIN.md section 6, word for word: weights 16..2, 36 - ((S - 1) mod 37)."""
+    total = sum(EIC_ALPHABET.index(c) * w for c, w in zip(first15, range(16, 1, -1), strict=True))
+    return EIC_ALPHABET[36 - ((total - 1) % 37)]
+
+
+@given(prefix=prefixes)
+def test_the_librarys_check_character_is_the_documented_rule(prefix: str) -> None:
+    assert eic_check_character(prefix) == documented_check_character(prefix)
+
+
+def test_what_stdnum_validate_would_change_is_kept_as_before() -> None:
+    """python-stdnum's ``validate`` strips spaces and refuses "-" as a check character; the
+    platform does neither (the same accept and refuse as before the library)."""
+    assert stdnum_eic.is_valid("22XWATTPLUS ----G")
+    assert not is_valid_eic("22XWATTPLUS ----G")
+    assert not is_valid_eic(" 22XWATTPLUS----G")
+    assert not stdnum_eic.is_valid("10XDEMO-0000004-")
+    assert is_valid_eic("10XDEMO-0000004-")
+    assert make_eic("10XDEMO-0000004") == "10XDEMO-0000004-"
 
 
 def test_non_string_is_not_an_eic() -> None:

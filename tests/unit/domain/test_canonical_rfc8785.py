@@ -1,0 +1,112 @@
+"""Canonical JSON is RFC 8785 (JCS) as the ``rfc8785`` library writes it (``json`` writes the
+values on which the two agree, for speed), and the switch changed no hash: for the records the
+platform hashes (ASCII keys, integers below 2**53, text) the bytes are those of the encoding
+used before, the pinned settlement hash stands, and the only hashes docs/ shows are the Merkle
+worked example's, which hash ABI-packed bytes, not JSON
+(tests/market/test_merkle_worked_example.py recomputes each of them)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ledger.domain.canonical import SAFE_INTEGER, canonical_json, rfc8785_json
+from ledger.settings import PROJECT_ROOT
+from tests.settlement.test_record import PINNED_HASH, sample_record
+
+DOCS = PROJECT_ROOT / "docs"
+HASH = re.compile(r"0x[0-9a-f]{64}\b")
+
+
+def before(value: Any) -> bytes:
+    """The encoding the platform used before RFC 8785 (for plain JSON values)."""
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return text.encode("utf-8")
+
+
+# keys below U+D800: there code-point order (json.dumps) and UTF-16 order (RFC 8785) agree
+keys = st.text(st.characters(max_codepoint=0xD7FF), min_size=1, max_size=8)
+values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-SAFE_INTEGER, SAFE_INTEGER)
+    | st.text(st.characters(exclude_categories=["Cs"]), max_size=8),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(keys, children, max_size=4),
+    max_leaves=20,
+)
+
+
+any_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=4), children, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@given(st.dictionaries(keys, values, max_size=8))
+def test_records_keep_the_bytes_they_had_before(record: dict[str, Any]) -> None:
+    assert canonical_json(record) == before(record)
+
+
+@given(any_values)
+def test_every_value_has_the_rfc8785_librarys_bytes(value: Any) -> None:
+    """Whichever writer the value takes, the bytes are the library's (any key, any integer)."""
+    assert canonical_json(value) == rfc8785_json(value)
+
+
+def test_control_characters_and_separators_are_escaped_as_ecmascript_does() -> None:
+    value = {"text": 'tab\t nl\n cr\r bs\b ff\f nul\x00 us\x1f del\x7f quote" slash\\ \u2028 é'}
+    expected = (
+        '{"text":"tab\\t nl\\n cr\\r bs\\b ff\\f nul\\u0000 us\\u001f'
+        ' del\x7f quote\\" slash\\\\ \u2028 é"}'
+    )
+    assert canonical_json(value) == expected.encode("utf-8") == before(value)
+
+
+def test_keys_sort_by_utf16_code_units_as_rfc_8785_section_3_2_3_shows() -> None:
+    """The RFC's own sorting example: the emoji (a surrogate pair, D83D DE00) sorts before
+    U+FB33, where code-point order (json.dumps) put it after: the one place the two differ,
+    and no key the platform hashes has such characters."""
+    record = {
+        "\u20ac": "Euro Sign",
+        "\r": "Carriage Return",
+        "\ufb33": "Hebrew Letter Dalet With Dagesh",
+        "1": "One",
+        "\U0001f600": "Emoji: Grinning Face",
+        "\u0080": "Control",
+        "\u00f6": "Latin Small Letter O With Diaeresis",
+    }
+    order = list(json.loads(canonical_json(record)))
+    assert order == ["\r", "1", "\u0080", "\u00f6", "\u20ac", "\U0001f600", "\ufb33"]
+    assert canonical_json(record) != before(record)
+
+
+def test_integers_beyond_the_exact_range_are_written_as_digits() -> None:
+    edge = {"max": SAFE_INTEGER, "min": -SAFE_INTEGER, "over": [SAFE_INTEGER + 1, -(2**63)]}
+    assert canonical_json(edge) == (
+        b'{"max":9007199254740991,"min":-9007199254740991,'
+        b'"over":["9007199254740992","-9223372036854775808"]}'
+    )
+
+
+def test_the_pinned_settlement_hash_is_unchanged() -> None:
+    record = sample_record()
+    assert canonical_json(record.as_dict()) == rfc8785_json(record.as_dict())
+    assert canonical_json(record.as_dict()) == before(json.loads(record.canonical_json()))
+    assert record.settlement_hash().hex() == PINNED_HASH
+
+
+@pytest.mark.parametrize("page", sorted(DOCS.glob("**/*.md")), ids=lambda p: p.name)
+def test_docs_show_no_hash_of_canonical_json_but_the_merkle_example(page: Path) -> None:
+    """A hash shown in docs/ outside the Merkle worked example would need a test recomputing
+    it through canonical_json: there is none today."""
+    if HASH.search(page.read_text("utf-8")):
+        assert page.name == "merkle.md", f"{page} shows a hash: recompute it in a test"
