@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from ledger.access import require_role, sees_everything
 from ledger.chain.client import Call, Receipt
 from ledger.db.models import Operation, Organisation
 from ledger.db.settlement_models import PerimeterCorrection
@@ -19,7 +20,7 @@ from ledger.domain.enums import Role
 from ledger.errors import Conflict, NotFound
 from ledger.ids import chain_key, new_id, to_bytes32
 from ledger.services import operations
-from ledger.services.market_common import events, hex32, require_role, sees_everything
+from ledger.services.market_common import events, hex32
 from ledger.services.operations import FollowUp, Handler
 from ledger.services.statement_inputs import brp_of_pods, document_of, settled_in
 from ledger.statements.perimeter import build_corrections

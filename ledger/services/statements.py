@@ -13,6 +13,7 @@ from eth_utils import keccak
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from ledger.access import require_role, sees_everything
 from ledger.chain.client import Call, Receipt
 from ledger.db.models import Operation, Organisation, utcnow
 from ledger.db.settlement_models import Statement
@@ -23,7 +24,7 @@ from ledger.ids import chain_key, new_id, to_bytes32
 from ledger.runtime import Runtime
 from ledger.services import operations
 from ledger.services.common import simulate
-from ledger.services.market_common import events, hex32, require_role, sees_everything
+from ledger.services.market_common import events, hex32
 from ledger.services.operations import TERMINAL, FollowUp, Handler
 from ledger.services.statement_inputs import awards_of, document_of, settled_in
 from ledger.statements.export import to_csv, to_pdf
