@@ -106,6 +106,7 @@ def setup(world: Any) -> dict[str, Any]:
         "pods": pods,
         "brps": brps,
         "month": month,
+        "product": product,
     }
 
 
@@ -159,6 +160,10 @@ def test_the_statement_lists_the_settled_isp_the_availability_and_the_netting(
         "netEur": "3.62",
     }
     assert document["outstanding"] == []
+    # the product pays no availability by default; the need named 0.125, frozen at award
+    products = world.client("bsp2").get("/market/products").json()["data"]
+    [product] = [p for p in products if p["id"] == setup["product"]]
+    assert product["settlement"]["availabilityEurKwIsp"] == "0"
     key = to_bytes32(statement["chainKey"])
     on_chain = world.chain.read("StatementLedger", "statement", key)
     assert on_chain["statementHash"] == keccak(text=_stored_json(world, statement["id"]))
