@@ -17,7 +17,18 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 
 from api.limits import BodySizeLimit, InFlightLimit
-from api.routes import audit, market, p2p, platform, pods, settlement, tokens, ui, uvams
+from api.routes import (
+    audit,
+    market,
+    p2p,
+    platform,
+    pods,
+    settlement,
+    statements,
+    tokens,
+    ui,
+    uvams,
+)
 from ledger.chain.errors import ChainError
 from ledger.errors import CbpError
 from ledger.runtime import DispatchFailed, Runtime
@@ -91,6 +102,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(p2p.router)
     app.include_router(market.router)
     app.include_router(settlement.router)
+    app.include_router(statements.router)
     ui.install(app)
 
     @app.middleware("http")

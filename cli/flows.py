@@ -96,14 +96,17 @@ def qualified_uvam(
     up_kw: int,
     down_kw: int,
     devices: list[str] | None = None,
+    pod_fields: list[dict[str, Any]] | None = None,
 ) -> tuple[str, list[str]]:
     """A Qualified UVAM of ``bsp`` whose members are validated PODs ``(dso, flexUp, flexDown,
     zone)``; returns (uvam id, POD ids). With ``devices``, each POD gets an EV charger of
-    22 kW whose id is appended to that list. Needs the automatic TSO/DSO reviews."""
+    22 kW whose id is appended to that list; ``pod_fields`` adds registration fields to each
+    POD's body (e.g. ``brpContractId``). Needs the automatic TSO/DSO reviews."""
     client = world.client(bsp)
     pod_ids = []
-    for dso, flex_up, flex_down, zone in pods:
+    for index, (dso, flex_up, flex_down, zone) in enumerate(pods):
         body = pod_body(world, bsp, dso, flex_up=flex_up, flex_down=flex_down, zone=zone)
+        body.update(pod_fields[index] if pod_fields else {})
         pod_id = succeeded(world, bsp, client.post("/pods", json=body))["podId"]
         pod_ids.append(pod_id)
         if devices is not None:

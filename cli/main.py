@@ -26,6 +26,7 @@ from cli.market import market_app
 from cli.p2p import p2p_app
 from cli.stack import Platform
 from cli.uftp import uftp_app
+from cli.statements import statement_app
 from faults.cli import app as faults_app
 from ledger.db.models import Organisation, utcnow
 from ledger.domain.enums import Role
@@ -54,6 +55,7 @@ app.add_typer(load_app, name="load")
 app.add_typer(eic_app, name="eic")
 app.add_typer(uftp_app, name="uftp")
 app.add_typer(baseline_app, name="baseline")
+app.add_typer(statement_app, name="statement")
 console = Console()
 err_console = Console(stderr=True)
 DURATION = re.compile(r"(\d{1,6})([mhd])")

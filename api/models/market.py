@@ -31,6 +31,8 @@ class ProductSettlement(_Public):
     """Sanction price per MWh not delivered."""
     tolerance_relative: DecimalText | None
     tolerance_wh: int | None
+    availability_eur_kw_isp: DecimalText
+    """Availability pay per awarded kW per ISP, EUR (docs/statements.md)."""
 
 
 class ProductPublic(_Public):

@@ -16,6 +16,7 @@ from ledger.audit.verify_facts import (
 )
 from ledger.audit.verify_market import MARKET_CHECKS
 from ledger.audit.verify_records import RECORD_CHECKS, check_attachments
+from ledger.audit.verify_statements import STATEMENT_CHECKS
 from ledger.indexer import index_once
 from ledger.runtime import Runtime
 
@@ -36,6 +37,8 @@ def verify(runtime: Runtime, *, index_first: bool = True) -> list[Mismatch]:
         found += check_attachments(session, chain, runtime.settings.attachments_dir)
         for market_check in MARKET_CHECKS:
             found += market_check(session, chain)
+        for statement_check in STATEMENT_CHECKS:
+            found += statement_check(session, chain)
         found += check_status_changes(session, chain.chain_id)
         found += check_decisions(session, chain.chain_id)
         found += check_operations(session, chain)

@@ -32,6 +32,7 @@ CONTRACTS = (
     "FlexMarket",
     "MeasurementLedger",
     "SettlementLedger",
+    "StatementLedger",
 )
 GAS_HEADROOM_PERCENT = 25
 #: How much a replacement raises a stuck transaction's fees (geth and Besu ask for 10 %).

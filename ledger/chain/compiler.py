@@ -29,6 +29,7 @@ CONTRACT_NAMES = (
     "FlexMarket",
     "MeasurementLedger",
     "SettlementLedger",
+    "StatementLedger",
 )
 
 #: The newest EVM both local nodes run: Ganache 7.9 stops at Shanghai (PUSH0) and answers

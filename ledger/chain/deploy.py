@@ -27,6 +27,9 @@ def deploy_platform(client: ChainClient, tso: Signer, *, tso_eic: str) -> Deploy
     settlements = client.deploy(
         tso, "SettlementLedger", load_artifact("SettlementLedger")["bytecode"], roles, market
     )
+    statements = client.deploy(
+        tso, "StatementLedger", load_artifact("StatementLedger")["bytecode"], roles
+    )
     deployment = Deployment(
         chain_id=client.chain_id,
         addresses={
@@ -36,6 +39,7 @@ def deploy_platform(client: ChainClient, tso: Signer, *, tso_eic: str) -> Deploy
             "FlexMarket": market,
             "MeasurementLedger": meters,
             "SettlementLedger": settlements,
+            "StatementLedger": statements,
         },
         deployed_block=start_block + 1,
         deployer=tso.address,

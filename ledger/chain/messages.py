@@ -124,6 +124,16 @@ MESSAGES: Final[dict[str, str]] = {
     " the BSP is not its BSP.",
     "SettlementWindowOpen": "The answer window is open until {answerDeadline}: the settlement"
     " cannot be finalised before.",
+    # ------------------------------------------------------------------ StatementLedger
+    "StatementUnauthorizedTso": "Only the TSO records statements and correction reports.",
+    "StatementUnauthorizedBsp": "Only the BSP the statement was issued to may answer it.",
+    "StatementAlreadyRecorded": "Statement {statementId} is recorded already.",
+    "StatementUnknownId": "No statement is recorded under {statementId}.",
+    "StatementInvalid": "The statement needs a hash and its BSP; a dispute needs a reason.",
+    "StatementAlreadyAnswered": "The statement is {statementStatus} already: a BSP answers a"
+    " statement once.",
+    "StatementCorrectionRejected": "Correction report {reportId} is recorded already, or its hash"
+    " is empty.",
     # ------------------------------------------------------------------ P2PTrading
     "P2PUnauthorized": "This needs the {neededRole} role, which account {account} does not hold.",
     "P2PUnauthorizedOperator": "Only the operator of the trade's window ({operator}) decides on"
@@ -174,6 +184,7 @@ _ROLE_IDS: Final = {"0x" + role.chain_role_id.hex(): role.value for role in Role
 _NEED_STATUSES: Final = ("None", "Open", "Cleared")
 _TRADE_STATUSES: Final = ("None", "Pending", "Confirmed", "Rejected")
 _SETTLEMENT_STATUSES: Final = ("None", "Recorded", "Disputed", "Final")
+_STATEMENT_STATUSES: Final = ("none", "recorded", "accepted", "disputed")
 
 
 def _named(values: tuple[str, ...], value: Any) -> str:
@@ -194,6 +205,8 @@ def _readable(error_name: str, key: str, value: Any) -> Any:
         return statuses(int(text)).label
     if key == "needStatus":
         return _named(_NEED_STATUSES, text)
+    if key == "statementStatus":
+        return _named(_STATEMENT_STATUSES, text)
     if key == "tradeStatus":
         return _named(_TRADE_STATUSES, text)
     if key in {"settlementStatus", "neededStatus"}:

@@ -63,3 +63,67 @@ class SettlementTerms(SQLModel, table=True):
     terms_hash: str = Field(max_length=66)
     """``keccak256(canonical_json(terms))``."""
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class Statement(SQLModel, table=True):
+    """A BSP's statement for a period (issue 14): the document's canonical JSON, its hash on
+    chain (``StatementLedger``), and the BSP's answer. docs/statements.md."""
+
+    __tablename__ = "statements"
+    __table_args__ = (
+        UniqueConstraint("bsp_id", "period_start", "period_end", "slot", name="uq_statements_slot"),
+    )
+
+    id: str = Field(primary_key=True, max_length=36)
+    chain_key: str = Field(unique=True, max_length=66)
+    bsp_id: str = Field(foreign_key="organisations.id", index=True, max_length=64)
+    period_start: str = Field(max_length=10)
+    """First UTC day of the period (ISO date)."""
+    period_end: str = Field(max_length=10)
+    """First UTC day after the period (ISO date)."""
+    slot: str = Field(max_length=48)
+    """What makes the statement the only one of its BSP and period: ``""`` for the first, the
+    id of the disputed statement it replaces for one issued again, ``failed:<its id>`` once it
+    failed to reach the chain (which frees the slot). Two requests at once cannot both win."""
+    status: str = Field(index=True, max_length=16)
+    """pending (not on chain yet), recorded, accepted, disputed, failed."""
+    document_json: str = Field(sa_column=Column(Text, nullable=False))
+    statement_hash: str = Field(max_length=66)
+    dispute_reason: str | None = Field(default=None, max_length=2000)
+    dispute_reason_hash: str | None = Field(default=None, max_length=66)
+    operation_id: str | None = Field(default=None, max_length=36)
+    transaction_hash: str | None = Field(default=None, max_length=66)
+    block_number: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    history: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class PerimeterCorrection(SQLModel, table=True):
+    """One BRP's perimeter correction report for a period (transfer of energy, issue 14): the
+    document's canonical JSON and its hash on chain (``StatementLedger.recordCorrection``)."""
+
+    __tablename__ = "perimeter_corrections"
+    __table_args__ = (
+        UniqueConstraint("brp", "period_start", "period_end", "slot", name="uq_corrections_slot"),
+    )
+
+    id: str = Field(primary_key=True, max_length=36)
+    chain_key: str = Field(unique=True, max_length=66)
+    brp: str = Field(index=True, max_length=200)
+    """The BRP: the PODs' dispatching contract (``brpContractId``), or ``unassigned``."""
+    period_start: str = Field(max_length=10)
+    period_end: str = Field(max_length=10)
+    slot: str = Field(default="", max_length=48)
+    """``""``, or ``failed:<its id>`` once it failed to reach the chain: one report per BRP and
+    period, whatever requests arrive at once."""
+    status: str = Field(index=True, max_length=16)
+    """pending, recorded, failed."""
+    document_json: str = Field(sa_column=Column(Text, nullable=False))
+    report_hash: str = Field(max_length=66)
+    operation_id: str | None = Field(default=None, max_length=36)
+    transaction_hash: str | None = Field(default=None, max_length=66)
+    block_number: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    created_at: datetime = Field(default_factory=utcnow)

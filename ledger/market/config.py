@@ -27,6 +27,9 @@ class ProductSettlement(BaseModel):
     """Baseline method spec, as the settlement API reads it (``{"name": "xOfY", ...}``)."""
     sanction_eur_mwh: Decimal = Field(default=Decimal("200"), ge=0)
     """What the BSP pays per MWh not delivered (Interflex's sanction price)."""
+    availability_eur_kw_isp: Decimal = Field(default=Decimal("0"), ge=0, decimal_places=6)
+    """Availability pay: EUR per awarded kW per ISP (15 min), paid for every awarded period
+    whether activated or not (docs/statements.md); 0 when the product pays none."""
     tolerance_relative: Decimal | None = Field(default=None, ge=0, le=1)
     """Meter tolerance between the DSO's and the BSP's data; ``None``: the platform's
     ``CBP_SETTLEMENT_TOLERANCE_RELATIVE`` when the need is stated."""

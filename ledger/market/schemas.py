@@ -143,6 +143,9 @@ class NeedSettlement(CbpModel):
     """EUR/MWh the BSP pays for flexibility not delivered (exact, at most 6 decimals)."""
     tolerance_relative: Decimal | None = Field(default=None, ge=0, le=1)
     tolerance_wh: int | None = Field(default=None, ge=0, le=10**9)
+    availability_eur_kw_isp: Price | None = Field(default=None, ge=0)
+    """EUR per awarded kW per ISP, paid for availability beside the energy (exact, at most 6
+    decimals); the product's where left out."""
 
 
 class NeedCreate(CbpModel):

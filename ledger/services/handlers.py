@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from ledger.services import attachments, market, p2p, pods, reviews, settlement, uvams
+from ledger.services import (
+    attachments,
+    market,
+    p2p,
+    perimeter,
+    pods,
+    reviews,
+    settlement,
+    statements,
+    uvams,
+)
 from ledger.services.operations import Handler
 
 HANDLERS: dict[str, Handler] = {
@@ -26,4 +36,6 @@ HANDLERS: dict[str, Handler] = {
     **p2p.HANDLERS,
     **market.handlers(),
     **settlement.handlers(),
+    **statements.handlers(),
+    **perimeter.handlers(),
 }

@@ -134,6 +134,7 @@ def product_view(spec: ProductConfig) -> dict[str, Any]:
             if spec.settlement.tolerance_relative is None
             else str(spec.settlement.tolerance_relative),
             "toleranceWh": spec.settlement.tolerance_wh,
+            "availabilityEurKwIsp": format(spec.settlement.availability_eur_kw_isp, "f"),
         },
     }
 

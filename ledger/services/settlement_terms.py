@@ -71,8 +71,9 @@ def award_terms(
     need: NeedSettlement | None,
 ) -> dict[str, Any]:
     """The settlement terms a need's awards are frozen with: each value the need's own, else
-    its product's (tolerance: else the platform's ``CBP_SETTLEMENT_TOLERANCE_*``), and the
-    platform's holiday calendar. A bad method is refused naming ``settlement.method``."""
+    its product's (tolerance: else the platform's ``CBP_SETTLEMENT_TOLERANCE_*``; the
+    availability price per kW per ISP too), and the platform's holiday calendar. A bad method
+    is refused naming ``settlement.method``."""
     own = need or NeedSettlement()
     try:
         method = method_from_spec(own.method if own.method is not None else product.method)
@@ -85,6 +86,9 @@ def award_terms(
         {
             "pricing": pricing.value,
             "sanctionEurMwh": _first(own.sanction_eur_mwh, product.sanction_eur_mwh),
+            "availabilityEurKwIsp": _first(
+                own.availability_eur_kw_isp, product.availability_eur_kw_isp
+            ),
             "baseline": method_spec(method),
             "tolerance": {
                 "relative": relative,

@@ -52,11 +52,12 @@ def test_navigation_shows_the_pages_of_the_role_whose_api_exists(sign_in):
     expected = {
         "bsp1": [
             *("Home", "Portfolio", "Resources", "Resource groups", "Mass loading"),
-            *("Market", "Settlement", "P2P trades", "Operations"),
+            *("Market", "Settlement", "Statements", "P2P trades", "Operations"),
         ],
         "tso": [
             *("Home", "Portfolio", "Validation queue", "Resources", "Resource groups"),
-            *("Market", "Grid constraints", "Settlement", "P2P trades", "Audit", "Operations"),
+            *("Market", "Grid constraints", "Settlement", "Statements", "P2P trades", "Audit"),
+            "Operations",
         ],
         "dso2": [
             *("Home", "Portfolio", "Validation queue", "Resources", "Resource groups"),
@@ -64,7 +65,7 @@ def test_navigation_shows_the_pages_of_the_role_whose_api_exists(sign_in):
         ],
         "auditor": [
             *("Home", "Portfolio", "Resources", "Resource groups", "Market"),
-            *("Settlement", "P2P trades", "Audit", "Operations"),
+            *("Settlement", "Statements", "P2P trades", "Audit", "Operations"),
         ],
     }
     for slug, pages in expected.items():

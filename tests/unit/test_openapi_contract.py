@@ -10,13 +10,25 @@ import pytest
 from fastapi.routing import APIRoute
 
 from api.app import create_app
-from api.routes import audit, market, p2p, platform, pods, settlement, tokens, ui, uvams
+from api.routes import (
+    audit,
+    market,
+    p2p,
+    platform,
+    pods,
+    settlement,
+    statements,
+    tokens,
+    ui,
+    uvams,
+)
 from ledger.settings import Settings
 
 #: Answers that are files, not JSON: their media types are declared instead of a model.
 FILE_ANSWERS = {
     "/attachments/{attachment_id}/content",
     "/p2p/case-study/figures/{name}.png",
+    "/statements/{statement_id}/export",
 }
 #: Reads by an id that answer an empty list, not 404, for an id they know nothing of.
 LISTS_BY_ID = {"/audit/history/{resource_id}"}
@@ -27,7 +39,7 @@ def _app() -> Any:
 
 
 def _routes() -> list[APIRoute]:
-    modules = (audit, market, p2p, platform, pods, settlement, tokens, ui, uvams)
+    modules = (audit, market, p2p, platform, pods, settlement, statements, tokens, ui, uvams)
     return [
         route
         for module in modules

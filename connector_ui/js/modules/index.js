@@ -19,5 +19,6 @@ import resourceGroups from "./resource-groups.js";
 import resources from "./resources.js";
 import reviews from "./reviews.js";
 import settlement from "./settlement.js";
+import statements from "./statements.js";
 
-export const MODULES = [home, portfolio, reviews, resources, resourceGroups, massLoad, market, constraints, settlement, p2p, audit, operations];
+export const MODULES = [home, portfolio, reviews, resources, resourceGroups, massLoad, market, constraints, settlement, statements, p2p, audit, operations];
