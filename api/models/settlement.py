@@ -3,8 +3,65 @@
 
 from __future__ import annotations
 
-from api.models.common import Hex32, Instant, JsonObject
+from api.models.common import DecimalText, Hex32, Instant, JsonObject
 from api.models.common import PublicModel as _Public
+
+
+class SettlementTotals(_Public):
+    """Sums over the assessed periods (energy in Wh, money in EUR as exact text)."""
+
+    ordered_wh: int
+    delivered_wh: int
+    remunerated_wh: int
+    deficiency_wh: int
+    surplus_wh: int
+    remuneration_eur: DecimalText
+    penalty_eur: DecimalText
+    net_eur: DecimalText
+    """Remuneration less penalty."""
+    assessed_periods: int
+    flagged_periods: int
+    """Periods with some POD missing data (zero-filled or not assessed)."""
+    disagreements: int
+    """POD periods where the two meter sources disagree beyond the tolerance."""
+
+
+class SettlementPeriod(_Public):
+    """One period (ISP) of the settlement, as USEF UFTP ``FlexOrderSettlementISP``: baseline,
+    ordered, measured and delivered energy, the deficiency, price, penalty, net settlement."""
+
+    start: int
+    """Unix seconds."""
+    duration_s: int
+    baseline_wh: int
+    measured_wh: int
+    ordered_wh: int
+    delivered_wh: int
+    """Baseline less measured energy, signed by the direction."""
+    remunerated_wh: int | None
+    deficiency_wh: int | None
+    surplus_wh: int | None
+    met: bool
+    price_eur_mwh: DecimalText
+    sanction_eur_mwh: DecimalText
+    remuneration_eur: DecimalText
+    penalty_eur: DecimalText
+    net_eur: DecimalText
+    missing_pods: int
+    disagreeing_pods: int
+    status: str
+    """``settled``, ``zeroFilled`` or ``notAssessed``."""
+    other_source_delivered_wh: int | None = None
+    """Present when a second meter source was given."""
+
+
+class DeliveryCheck(_Public):
+    """Whether the UVAM reached the ordered flexibility in time (FLEXGRID §5.3.2)."""
+
+    passed: bool
+    reached_after_s: int | None
+    resolution_s: int
+    """60 when the check used 60 s readings, 900 when it fell back to period energies."""
 
 
 class SettlementSummary(_Public):
@@ -22,7 +79,7 @@ class SettlementSummary(_Public):
     rules: JsonObject
     data_roots: dict[str, str]
     """The measurement batch roots the settlement was computed from, by name."""
-    totals: JsonObject
+    totals: SettlementTotals
     complete: bool
     answer_deadline: Instant | None
     """Until when the BSP may accept or dispute."""
@@ -36,11 +93,10 @@ class SettlementSummary(_Public):
 
 
 class SettlementDetail(SettlementSummary):
-    periods: list[JsonObject]
-    """Per period: start, duration, baseline, ordered, actual and delivered flex power,
-    deficiency, price, penalty, net settlement."""
+    periods: list[SettlementPeriod]
     pods: JsonObject
-    delivery_check: JsonObject
+    """Per POD: its baseline, measured and delivered energy (and the days of its baseline)."""
+    delivery_check: DeliveryCheck
     record: JsonObject
     """The whole record whose canonical JSON is hashed on chain."""
 
