@@ -25,8 +25,8 @@ from cli.eic import eic_app
 from cli.market import market_app
 from cli.p2p import p2p_app
 from cli.stack import Platform
-from cli.uftp import uftp_app
 from cli.statements import statement_app
+from cli.uftp import uftp_app
 from faults.cli import app as faults_app
 from ledger.db.models import Organisation, utcnow
 from ledger.domain.enums import Role
