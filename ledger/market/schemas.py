@@ -17,6 +17,9 @@ from ledger.market.terms import Direction, Pricing
 from ledger.market.units import MAX_KW, price_to_micro
 
 PowerKw = Annotated[int, Field(ge=0, le=MAX_KW)]
+#: The most bids one call places, updates, withdraws or suspends (a longer list is refused with 422
+#: before any bid is checked).
+MAX_BIDS_PER_CALL = 5000
 Quantities = Annotated[list[PowerKw], Field(min_length=1, max_length=MAX_PERIODS)]
 Reasons = Annotated[list[Annotated[str, Field(min_length=1, max_length=500)]], Field(max_length=20)]
 
@@ -65,7 +68,7 @@ class BidCreate(CbpModel):
 
 
 class BidsSubmit(CbpModel):
-    bids: Annotated[list[BidCreate], Field(min_length=1)]
+    bids: Annotated[list[BidCreate], Field(min_length=1, max_length=MAX_BIDS_PER_CALL)]
 
 
 class BidUpdate(CbpModel):
@@ -81,15 +84,15 @@ class BidUpdate(CbpModel):
 
 
 class BidsUpdate(CbpModel):
-    bids: Annotated[list[BidUpdate], Field(min_length=1)]
+    bids: Annotated[list[BidUpdate], Field(min_length=1, max_length=MAX_BIDS_PER_CALL)]
 
 
 class BidsWithdraw(CbpModel):
-    bid_ids: Annotated[list[str], Field(min_length=1, max_length=5000)]
+    bid_ids: Annotated[list[str], Field(min_length=1, max_length=MAX_BIDS_PER_CALL)]
 
 
 class BidsSuspend(CbpModel):
-    bid_ids: Annotated[list[str], Field(min_length=1, max_length=5000)]
+    bid_ids: Annotated[list[str], Field(min_length=1, max_length=MAX_BIDS_PER_CALL)]
     reasons: Reasons = Field(default_factory=list)
     """Why the BSP cannot deliver (kept off chain; their hash goes on chain)."""
 

@@ -19,6 +19,7 @@ import pytest
 from api.limits import MAX_JSON_BODY_BYTES, MIB
 from ledger.domain.mass_load import pods_to_csv
 from ledger.domain.schemas import MAX_ATTACHMENT_BYTES, PodCreate
+from ledger.market.schemas import MAX_BIDS_PER_CALL
 from tests.integration import payloads
 from tests.integration.flows import count, register_pod, succeeded
 
@@ -155,7 +156,10 @@ def test_oversized_json_bodies_are_refused_before_parsing(world):
     padded = payloads.pod_body(world.eic("bsp1"), world.eic("dso1"), padding="y" * (12 * MIB))
     _too_large(client.post("/pods", json=padded))
     many = {"bids": [{"uvamId": "u"}] * 200_000}
-    assert client.post("/market/bids", json=many).status_code in (413, 422)
+    refused = client.post("/market/bids", json=many)
+    assert refused.status_code == 422, refused.text[:300]
+    assert refused.json()["field"] == "bids"
+    assert str(MAX_BIDS_PER_CALL) in refused.json()["message"]
     assert _snapshot(world) == before
 
 
