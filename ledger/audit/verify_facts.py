@@ -10,6 +10,7 @@ from typing import Any
 from eth_utils import to_checksum_address
 from sqlmodel import Session, col, select
 
+from ledger.audit.accounts import OrganisationAccounts
 from ledger.audit.mismatch import Mismatch
 from ledger.audit.reads import read_many, receipts
 from ledger.audit.render import status_label
@@ -162,7 +163,7 @@ def check_decisions(session: Session, chain_id: int) -> list[Mismatch]:
 def check_operations(session: Session, chain: ChainClient) -> list[Mismatch]:
     """Succeeded operations' transactions are mined, succeeded, and sent by the organisation."""
     found: list[Mismatch] = []
-    addresses = dict(session.exec(select(Organisation.id, Organisation.address)).all())
+    accounts = OrganisationAccounts(session, chain)
     operations = session.exec(
         select(Operation).where(Operation.status == "succeeded").order_by(col(Operation.id))
     ).all()
@@ -192,13 +193,14 @@ def check_operations(session: Session, chain: ChainClient) -> list[Mismatch]:
                     )
                 )
             sender = to_checksum_address(receipt["from"])
-            if addresses.get(operation.organisation_id) != sender:
+            expected = accounts.expected(operation.organisation_id, sender)
+            if expected != sender:
                 found.append(
                     Mismatch(
                         "operations",
                         operation.id,
                         "organisation_id",
-                        addresses.get(operation.organisation_id),
+                        expected,
                         sender,
                         tx_hash,
                     )

@@ -16,6 +16,7 @@ from eth_abi import encode
 from eth_utils import keccak
 from sqlmodel import Session, col, select
 
+from ledger.audit.accounts import OrganisationAccounts
 from ledger.audit.mismatch import Mismatch, RowCheck, hex_or_none
 from ledger.audit.reads import read_many
 from ledger.chain.client import ChainClient
@@ -27,7 +28,7 @@ from ledger.db.market_models import (
     MarketNeed,
     MeasurementBatch,
 )
-from ledger.db.models import Organisation, Uvam
+from ledger.db.models import Uvam
 from ledger.db.p2p_models import P2PEv, P2PTrade, P2PWindow
 from ledger.db.settlement_models import Settlement
 from ledger.ids import to_bytes32
@@ -75,10 +76,6 @@ def _reads(chain: ChainClient, contract: str, function: str, keys: Sequence[str]
     return read_many(chain, contract, function, [(to_bytes32(key),) for key in keys])
 
 
-def _addresses(session: Session) -> dict[str, str]:
-    return dict(session.exec(select(Organisation.id, Organisation.address)).all())
-
-
 def _hashed(check: RowCheck, field: str, compute: Callable[[], bytes], committed: Any) -> None:
     """``field`` hashes (``compute``) to ``committed``; a value that cannot be hashed differs."""
     try:
@@ -90,7 +87,7 @@ def _hashed(check: RowCheck, field: str, compute: Callable[[], bytes], committed
 
 def check_bids(session: Session, chain: ChainClient) -> list[Mismatch]:
     found: list[Mismatch] = []
-    addresses = _addresses(session)
+    accounts = OrganisationAccounts(session, chain)
     uvam_keys = dict(session.exec(select(Uvam.id, Uvam.chain_key)).all())
     bids = session.exec(select(MarketBid).order_by(col(MarketBid.id))).all()
     for bid, view in zip(
@@ -101,7 +98,9 @@ def check_bids(session: Session, chain: ChainClient) -> list[Mismatch]:
             row.expect("chain_key", bid.chain_key, None, NOT_ON_CHAIN)
             continue
         row.expect("status", bid.status, BidStatus(view["status"]).label)
-        row.expect("bsp_id", addresses.get(bid.bsp_id), view["bsp"], "the BSP's address")
+        row.expect(
+            "bsp_id", accounts.expected(bid.bsp_id, view["bsp"]), view["bsp"], "the BSP's address"
+        )
         row.expect("gate_closes_at", bid.gate_closes_at, view["gateClosesAt"])
         row.expect("valid_until", bid.valid_until, view["validUntil"])
         committed = _hex(view["termsHash"])
@@ -177,7 +176,7 @@ def check_awards(session: Session, chain: ChainClient) -> list[Mismatch]:
 
 def check_activations(session: Session, chain: ChainClient) -> list[Mismatch]:
     found: list[Mismatch] = []
-    addresses = _addresses(session)
+    accounts = OrganisationAccounts(session, chain)
     bid_keys = dict(session.exec(select(MarketBid.id, MarketBid.chain_key)).all())
     rows = session.exec(select(MarketActivation).order_by(col(MarketActivation.id))).all()
     views = _reads(chain, MARKET, "activation", [a.chain_key for a in rows])
@@ -188,7 +187,12 @@ def check_activations(session: Session, chain: ChainClient) -> list[Mismatch]:
             continue
         row.expect("status", activation.status, ActivationStatus(view["status"]).label)
         row.expect("bid_id", bid_keys.get(activation.bid_id), _hex(view["bidId"]), "bid's key")
-        row.expect("bsp_id", addresses.get(activation.bsp_id), view["bsp"], "the BSP's address")
+        row.expect(
+            "bsp_id",
+            accounts.expected(activation.bsp_id, view["bsp"]),
+            view["bsp"],
+            "the BSP's address",
+        )
         row.expect("first_period", activation.first_period, view["firstPeriod"])
         row.expect("ack_deadline", activation.ack_deadline, view["ackDeadline"])
         row.expect("set_points_kw", list(activation.set_points_kw), list(view["setPointsKw"]))
@@ -197,7 +201,7 @@ def check_activations(session: Session, chain: ChainClient) -> list[Mismatch]:
 
 def check_measurement_batches(session: Session, chain: ChainClient) -> list[Mismatch]:
     found: list[Mismatch] = []
-    addresses = _addresses(session)
+    accounts = OrganisationAccounts(session, chain)
     batches = session.exec(
         select(MeasurementBatch)
         .where(col(MeasurementBatch.transaction_hash).is_not(None))
@@ -210,7 +214,9 @@ def check_measurement_batches(session: Session, chain: ChainClient) -> list[Mism
         if int(view["uploader"], 16) == 0:
             row.expect("chain_key", batch.chain_key, None, NOT_ON_CHAIN)
             continue
-        row.expect("uploader_id", addresses.get(batch.uploader_id), view["uploader"])
+        row.expect(
+            "uploader_id", accounts.expected(batch.uploader_id, view["uploader"]), view["uploader"]
+        )
         stored_kind = CHAIN_METER_KINDS.get(batch.kind)
         row.expect(
             "kind",
@@ -231,7 +237,7 @@ def check_measurement_batches(session: Session, chain: ChainClient) -> list[Mism
 def check_settlements(session: Session, chain: ChainClient) -> list[Mismatch]:
     """Every version on chain hashes its stored record; the latest version's status and BSP."""
     found: list[Mismatch] = []
-    addresses = _addresses(session)
+    accounts = OrganisationAccounts(session, chain)
     activation_keys = dict(
         session.exec(select(MarketActivation.id, MarketActivation.chain_key)).all()
     )
@@ -258,7 +264,7 @@ def check_settlements(session: Session, chain: ChainClient) -> list[Mismatch]:
         _hashed(row, "record_json", partial(keccak, text=settlement.record_json), on_chain)
         if view["version"] == settlement.version:
             row.expect("status", settlement.status, SETTLEMENT_STATUS.get(view["status"]))
-            row.expect("bsp_id", addresses.get(settlement.bsp_id), view["bsp"])
+            row.expect("bsp_id", accounts.expected(settlement.bsp_id, view["bsp"]), view["bsp"])
             row.expect("answer_deadline", settlement.answer_deadline, view["answerDeadline"])
     return found
 
@@ -267,18 +273,25 @@ def check_p2p(session: Session, chain: ChainClient) -> list[Mismatch]:
     """EVs' commitments and agents, windows' operators, prices and records, trades' statuses
     (and, while Pending, their terms: energy and cost)."""
     found: list[Mismatch] = []
-    addresses = _addresses(session)
+    accounts = OrganisationAccounts(session, chain)
     evs = session.exec(select(P2PEv).order_by(col(P2PEv.id))).all()
     for ev, view in zip(evs, _reads(chain, P2P, "ev", [e.chain_key for e in evs]), strict=True):
         row = RowCheck("p2p_evs", ev.id, found)
-        row.expect("agent_id", addresses.get(ev.agent_id), view["agent"], "the agent's address")
+        row.expect(
+            "agent_id",
+            accounts.expected(ev.agent_id, view["agent"]),
+            view["agent"],
+            "the agent's address",
+        )
         row.expect("commitment", ev.commitment.lower(), hex_or_none(view["commitment"]))
         row.recomputed("record", ev.record, ev.salt, hex_or_none(view["commitment"]))
     windows = session.exec(select(P2PWindow).order_by(col(P2PWindow.id))).all()
     views = _reads(chain, P2P, "window", [w.chain_key for w in windows])
     for window, view in zip(windows, views, strict=True):
         row = RowCheck("p2p_windows", window.id, found)
-        row.expect("operator_id", addresses.get(window.operator_id), view["operator"])
+        row.expect(
+            "operator_id", accounts.expected(window.operator_id, view["operator"]), view["operator"]
+        )
         row.expect(
             "price_micro_eur_per_kwh", window.price_micro_eur_per_kwh, view["priceMicroEurPerKwh"]
         )

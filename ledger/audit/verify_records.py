@@ -13,10 +13,11 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from ledger.audit.accounts import OrganisationAccounts
 from ledger.audit.mismatch import Mismatch, RowCheck, hex_or_none
 from ledger.audit.reads import read_many
 from ledger.chain.client import ChainClient
-from ledger.db.models import Attachment, FlexDevice, Membership, Organisation, Pod, Uvam
+from ledger.db.models import Attachment, FlexDevice, Membership, Pod, Uvam
 from ledger.domain.enums import PodStatus, UvamStatus
 from ledger.ids import to_bytes32
 from ledger.services import files
@@ -45,7 +46,7 @@ def _eic(raw: bytes) -> str:
 
 def check_pods(session: Session, chain: ChainClient) -> list[Mismatch]:
     found: list[Mismatch] = []
-    addresses = dict(session.exec(select(Organisation.id, Organisation.address)).all())
+    accounts = OrganisationAccounts(session, chain)
     pods = session.exec(select(Pod).order_by(Pod.id)).all()
     for pod, view in zip(pods, _views(chain, "pod", [p.chain_key for p in pods]), strict=True):
         row = RowCheck("pods", pod.id, found)
@@ -53,7 +54,9 @@ def check_pods(session: Session, chain: ChainClient) -> list[Mismatch]:
             row.expect("chain_key", pod.chain_key, None, NOT_ON_CHAIN)
             continue
         row.expect("status", pod.status, PodStatus(view["status"]).label)
-        row.expect("bsp_id", addresses.get(pod.bsp_id), view["bsp"], "the BSP's address")
+        row.expect(
+            "bsp_id", accounts.expected(pod.bsp_id, view["bsp"]), view["bsp"], "the BSP's address"
+        )
         row.expect("dso_eic", pod.dso_eic, _eic(view["dsoEic"]))
         committed = hex_or_none(view["recordHash"])
         row.expect("record_hash", pod.record_hash.lower(), committed)
@@ -81,7 +84,7 @@ def check_flex_devices(session: Session, chain: ChainClient) -> list[Mismatch]:
 
 def check_uvams(session: Session, chain: ChainClient) -> list[Mismatch]:
     found: list[Mismatch] = []
-    addresses = dict(session.exec(select(Organisation.id, Organisation.address)).all())
+    accounts = OrganisationAccounts(session, chain)
     uvams = session.exec(select(Uvam).order_by(Uvam.id)).all()
     keys = [u.chain_key for u in uvams]
     connections = read_many(chain, REGISTRY, "connectionOf", [(to_bytes32(key),) for key in keys])
@@ -92,7 +95,9 @@ def check_uvams(session: Session, chain: ChainClient) -> list[Mismatch]:
             row.expect("chain_key", uvam.chain_key, None, NOT_ON_CHAIN)
             continue
         row.expect("status", uvam.status, UvamStatus(view["status"]).label)
-        row.expect("bsp_id", addresses.get(uvam.bsp_id), view["bsp"], "the BSP's address")
+        row.expect(
+            "bsp_id", accounts.expected(uvam.bsp_id, view["bsp"]), view["bsp"], "the BSP's address"
+        )
         committed = hex_or_none(view["recordHash"])
         row.expect("record_hash", uvam.record_hash.lower(), committed)
         row.recomputed("record", uvam.record, uvam.salt, committed)

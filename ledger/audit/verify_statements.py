@@ -12,10 +12,10 @@ from typing import Any
 from eth_utils import keccak
 from sqlmodel import Session, col, select
 
+from ledger.audit.accounts import OrganisationAccounts
 from ledger.audit.mismatch import Mismatch, RowCheck, hex_or_none
 from ledger.audit.reads import read_many
 from ledger.chain.client import ChainClient
-from ledger.db.models import Organisation
 from ledger.db.settlement_models import PerimeterCorrection, Settlement, Statement
 from ledger.ids import to_bytes32
 from ledger.services.statement_inputs import (
@@ -64,7 +64,7 @@ def _statement_again(session: Session, document: dict[str, Any]) -> bytes:
 
 def check_statements(session: Session, chain: ChainClient) -> list[Mismatch]:
     found: list[Mismatch] = []
-    addresses = dict(session.exec(select(Organisation.id, Organisation.address)).all())
+    accounts = OrganisationAccounts(session, chain)
     rows = session.exec(
         select(Statement)
         .where(col(Statement.transaction_hash).is_not(None))
@@ -84,7 +84,7 @@ def check_statements(session: Session, chain: ChainClient) -> list[Mismatch]:
         # a disputed statement issued again stays Disputed on chain; the new one names it
         status = DISPUTED if statement.status == SUPERSEDED else statement.status
         row.expect("status", status, STATEMENT_STATUS.get(view["status"]))
-        row.expect("bsp_id", addresses.get(statement.bsp_id), view["bsp"])
+        row.expect("bsp_id", accounts.expected(statement.bsp_id, view["bsp"]), view["bsp"])
         document = document_of(statement.document_json)
         _recomputed(row, partial(_statement_again, session, document), on_chain)
     return found

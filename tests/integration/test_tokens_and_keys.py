@@ -13,6 +13,7 @@ from sqlmodel import select
 from typer.testing import CliRunner
 
 from cli.main import app
+from ledger.audit.verify import verify
 from ledger.db.models import ApiToken, Organisation
 from ledger.domain.enums import Role
 from ledger.domain.identifiers import eic_to_bytes16, make_eic
@@ -205,3 +206,11 @@ def test_rotate_key_moves_the_role_and_the_platform_signs_with_the_new_key(
     sent = world.chain.rpc.call("eth_getTransactionByHash", [tx_hash])
     assert sent["from"].lower() == new.lower()
     assert world.client(slug).get(f"/pods/{pod_id}").json()["status"] == "Open"
+
+    # the audit still finds the records the old key wrote to be the organisation's
+    operation_ids = {
+        row["operationId"] for row in world.client(slug).get("/operations").json()["data"]
+    }
+    ours = {pod_id, *operation_ids}
+    found = [m for m in verify(world.runtime) if m.row_id in ours]
+    assert found == []
