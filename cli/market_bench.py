@@ -129,7 +129,8 @@ def bench_platform(
         )
         with Platform(settings, worker_concurrency=WORKER_PROCESSES) as platform:
             console.print(
-                f"benchmark platform on {tmp} (SQLite), broker {platform.stack.redis_url}"
+                f"platform on {tmp} (SQLite), chain {platform.stack.rpc_url},"
+                f" broker {platform.stack.redis_url}"
             )
             import redis
 
