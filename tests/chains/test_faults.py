@@ -10,6 +10,7 @@ from tests.chains.conftest import ChainWorld
 
 def _nothing_lost_nothing_duplicated(result: Result) -> None:
     figures = result.figures
+    print(f"{result.name}: {figures}")  # shown by pytest -rP: the figures of the run
     assert (figures["lost"], figures["duplicated"]) == (0, 0), figures
     assert figures["succeeded"] == figures["accepted"] > 0, figures
     assert figures["operationsStoredButNeverRun"] == 0, figures
