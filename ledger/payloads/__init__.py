@@ -17,6 +17,7 @@ from ledger.errors import InvalidInput
 from ledger.payloads.base import OperationPayload
 from ledger.payloads.p2p import P2P_PAYLOADS
 from ledger.payloads.registration import REGISTRATION_PAYLOADS
+from ledger.payloads.settlement import SETTLEMENT_PAYLOADS
 
 __all__ = [
     "PAYLOADS",
@@ -29,7 +30,11 @@ __all__ = [
 ]
 
 #: The payload model of every typed kind of operation.
-PAYLOADS: Mapping[str, type[OperationPayload]] = {**REGISTRATION_PAYLOADS, **P2P_PAYLOADS}
+PAYLOADS: Mapping[str, type[OperationPayload]] = {
+    **REGISTRATION_PAYLOADS,
+    **P2P_PAYLOADS,
+    **SETTLEMENT_PAYLOADS,
+}
 
 P = TypeVar("P", bound=OperationPayload)
 
