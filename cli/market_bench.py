@@ -105,24 +105,32 @@ class Api:
 
 
 @contextlib.contextmanager
-def bench_platform(console: Console) -> Iterator[tuple[Platform, Api]]:
+def bench_platform(
+    console: Console, *, configured_chain: bool = False
+) -> Iterator[tuple[Platform, Api]]:
+    """A fresh platform (its own data folder, SQLite) and its organisations' API clients.
+
+    On a local Anvil of its own, unless ``configured_chain``: then on the node the environment
+    names (``CBP_RPC_URL`` and ``CBP_FUNDER_KEY``, a Ganache or a network), where it deploys
+    contracts of its own."""
     with tempfile.TemporaryDirectory(prefix="cbp-market-bench-") as tmp:
         base = Settings()
         redis_url = base.redis_url
         if redis_url is None and redis_answers(DEFAULT_REDIS_URL):
             redis_url = BENCH_REDIS_URL
+        chain: dict[str, Any] = {} if configured_chain else {"rpc_url": None, "funder_key": None}
         settings = base.model_copy(
             update={
                 "data_dir": Path(tmp),
                 "database_url": None,
-                "rpc_url": None,
-                "funder_key": None,
                 "redis_url": redis_url,
+                **chain,
             }
         )
         with Platform(settings, worker_concurrency=WORKER_PROCESSES) as platform:
             console.print(
-                f"benchmark platform on {tmp} (SQLite), broker {platform.stack.redis_url}"
+                f"platform on {tmp} (SQLite), chain {platform.stack.rpc_url},"
+                f" broker {platform.stack.redis_url}"
             )
             import redis
 

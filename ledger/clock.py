@@ -2,12 +2,14 @@
 development chain.
 
 On a real network the platform's clock is the wall clock, which the chain's block time follows.
-A demo or a test on the local Anvil may need time to pass (an activation's delivery to end, an
-answer window to lapse) without waiting for it: :func:`advance` moves the chain's block time
-(``evm_increaseTime``) and the platform's clock together by the same number of seconds, so the
+A demo or a test on the local Anvil (or on a Ganache) may need time to pass (an activation's
+delivery to end, an answer window to lapse) without waiting for it: :func:`advance` moves the
+chain's block time (``evm_increaseTime``) and the platform's clock together by the same number of
+seconds, so the
 contracts and every platform process (API, workers, the indexer) keep agreeing on the time.
 The offset is kept in ``<data dir>/clock-offset-s``, read on every call, so running processes
-follow it at once. It is refused on any chain but the local one. A local chain restarted from
+follow it at once. It is refused on any chain but a development one (Anvil's chain id 31337,
+Ganache's 1337). A local chain restarted from
 its state file forgets its time offset (its blocks fall back to the wall clock, behind the
 platform's: a new activation's acknowledgement deadline, taken from the block time, would have
 passed already); :func:`align_chain` moves it forward again when the local stack starts.
@@ -23,7 +25,8 @@ from ledger.chain.rpc import RpcClient
 from ledger.settings import Settings, get_settings
 
 OFFSET_FILE = "clock-offset-s"
-LOCAL_CHAIN_ID = 31337
+#: Development chains whose block time can be moved (``evm_increaseTime``): Anvil's, Ganache's.
+LOCAL_CHAIN_IDS = frozenset({31337, 1337})
 
 
 def _offset_path(data_dir: Path | None = None) -> Path:
@@ -55,8 +58,11 @@ def advance(settings: Settings, rpc_url: str, seconds: int) -> int:
     rpc = RpcClient(rpc_url)
     try:
         chain_id = int(rpc.call("eth_chainId"), 16)
-        if chain_id != LOCAL_CHAIN_ID:
-            raise RuntimeError(f"simulated time is for the local chain only, not chain {chain_id}")
+        if chain_id not in LOCAL_CHAIN_IDS:
+            raise RuntimeError(
+                f"simulated time is for a development chain only (Anvil, Ganache), not chain"
+                f" {chain_id}"
+            )
         rpc.call("evm_increaseTime", [seconds])
         rpc.call("evm_mine", [])
     finally:
@@ -87,7 +93,7 @@ def align_chain(settings: Settings, rpc_url: str) -> int:
         return 0
     rpc = RpcClient(rpc_url)
     try:
-        if int(rpc.call("eth_chainId"), 16) != LOCAL_CHAIN_ID:
+        if int(rpc.call("eth_chainId"), 16) not in LOCAL_CHAIN_IDS:
             return 0
         rpc.call("evm_mine", [])
         latest = int(rpc.call("eth_getBlockByNumber", ["latest", False])["timestamp"], 16)

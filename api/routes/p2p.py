@@ -40,6 +40,8 @@ from ledger.p2p.schemas import (
     TradeReject,
     WindowCreate,
 )
+from ledger.payloads import read
+from ledger.payloads.p2p import EvRegistration, TradeAddition, WindowOpening
 from ledger.services import p2p
 
 router = APIRouter(prefix="/p2p", tags=["P2P trading"], route_class=IdempotentRoute)
@@ -62,7 +64,10 @@ def register_evs(
         runtime, session, agent=org, evs=body.evs, operator_id=body.operator_id
     )
     return accepted(
-        runtime, session, operation, evIds=[item["id"] for item in operation.payload["evs"]]
+        runtime,
+        session,
+        operation,
+        evIds=[item.id for item in read(operation, EvRegistration).evs],
     )
 
 
@@ -137,7 +142,7 @@ def open_window(
         session,
         operation,
         windowId=operation.target_id,
-        matchedTrades=len(operation.payload["trades"]),
+        matchedTrades=len(read(operation, WindowOpening).trades),
     )
 
 
@@ -185,12 +190,13 @@ def submit_matched(
     operation = p2p.submit_matched(
         runtime, session, agent=org, window_id=window_id, trade_ids=body.trade_ids
     )
+    addition = read(operation, TradeAddition)
     return accepted(
         runtime,
         session,
         operation,
-        tradeIds=[t["id"] for t in operation.payload["trades"]],
-        remainingMatched=operation.payload["remainingMatched"],
+        tradeIds=[t.id for t in addition.trades],
+        remainingMatched=addition.remaining_matched,
     )
 
 
@@ -208,7 +214,10 @@ def add_trades(
     stays ``Pending`` until the infrastructure operator confirms the traded amounts and cost."""
     operation = p2p.add_trades(runtime, session, agent=org, request=body)
     return accepted(
-        runtime, session, operation, tradeIds=[t["id"] for t in operation.payload["trades"]]
+        runtime,
+        session,
+        operation,
+        tradeIds=[t.id for t in read(operation, TradeAddition).trades],
     )
 
 

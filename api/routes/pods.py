@@ -32,6 +32,8 @@ from ledger.domain.schemas import (
     ValidationDecision,
 )
 from ledger.errors import InvalidInput
+from ledger.payloads import read
+from ledger.payloads.registration import PodRegistration
 from ledger.services import attachments, pods, queries, reviews
 
 router = APIRouter(prefix="/pods", tags=["PODs"], route_class=IdempotentRoute)
@@ -107,7 +109,7 @@ def mass_load(
     operation = pods.register_pods(
         runtime, session, bsp=org, pods=[pod for _, pod in accepted_pods]
     )
-    pod_ids = [item["id"] for item in operation.payload["pods"]]
+    pod_ids = [item.id for item in read(operation, PodRegistration).pods]
     by_row = {row: pod_id for (row, _), pod_id in zip(accepted_pods, pod_ids, strict=True)}
     for entry in rows:
         entry["podId"] = by_row.get(entry["row"])

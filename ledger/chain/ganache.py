@@ -2,8 +2,9 @@
 
 Ganache 7.9 runs the Shanghai EVM (the contracts are compiled for it), answers on chain id
 1337, and with ``--wallet.deterministic`` its first account holds :data:`GANACHE_FUNDER_KEY`.
-Its state lives in memory only. The platform reaches it like any external node: ``CBP_RPC_URL``
-and ``CBP_FUNDER_KEY``.
+Its state lives in memory, or with ``db_path`` in a database folder that a restarted node (on the
+same port and folder) reads again, as the fault tests need. The platform reaches it like any
+external node: ``CBP_RPC_URL`` and ``CBP_FUNDER_KEY``.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ class GanacheNode:
     #: 0: Ganache's instamine (a block per transaction); N: a block every N seconds.
     block_time_s: int = 0
     log_file: Path | None = None
+    #: Where the chain is kept (``--database.dbPath``); None: in memory, lost when it stops.
+    db_path: Path | None = None
     _process: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
 
     @property
@@ -59,6 +62,9 @@ class GanacheNode:
             str(self.block_time_s),
             "--logging.quiet",
         ]
+        if self.db_path is not None:
+            self.db_path.mkdir(parents=True, exist_ok=True)
+            command += ["--database.dbPath", str(self.db_path)]
         self._process = spawn_node(
             command, rpc_url=self.rpc_url, log_file=self.log_file, timeout_s=60.0
         )
@@ -72,6 +78,14 @@ class GanacheNode:
         try:
             process.wait(timeout=timeout_s)
         except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                process.kill()
+            process.wait()
+
+    def kill(self) -> None:
+        """Stop abruptly (fault tests): with ``db_path``, what the node wrote before survives."""
+        process, self._process = self._process, None
+        if process is not None:
             with contextlib.suppress(ProcessLookupError):
                 process.kill()
             process.wait()

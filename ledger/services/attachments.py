@@ -15,6 +15,8 @@ from ledger.domain.errors import field_errors_from_validation
 from ledger.domain.schemas import AttachmentCreate, AttachmentUpdate
 from ledger.errors import Forbidden, InvalidInput, NotFound
 from ledger.ids import chain_key, new_id
+from ledger.payloads import read
+from ledger.payloads.registration import AttachmentCreation, AttachmentMetadataUpdate
 from ledger.runtime import Runtime
 from ledger.services import files, operations
 from ledger.services.common import bytes32, events_named, owned_pod, owned_uvam, seal, simulate
@@ -137,16 +139,16 @@ class AttachmentCreateHandler(Handler):
     kind = "attachment.create"
 
     def calls(self, session: Session, operation: Operation) -> list[Call]:
-        p = operation.payload
+        p = read(operation, AttachmentCreation)
         return [
             Call(
                 REGISTRY,
                 "createAttachment",
                 (
-                    bytes32(p["chainKey"]),
-                    bytes32(p["ownerKey"]),
-                    bytes.fromhex(p["metadata"]["documentSha256"]),
-                    bytes32(p["metadataHash"]),
+                    bytes32(p.chain_key),
+                    bytes32(p.owner_key),
+                    bytes.fromhex(p.document_sha256),
+                    bytes32(p.metadata_hash),
                 ),
             )
         ]
@@ -155,22 +157,22 @@ class AttachmentCreateHandler(Handler):
         self, session: Session, operation: Operation, receipts: Sequence[Receipt]
     ) -> list[FollowUp]:
         if events_named(receipts, "AttachmentCreated"):
-            p = operation.payload
+            p = read(operation, AttachmentCreation)
             session.add(
                 Attachment(
-                    id=p["attachmentId"],
-                    chain_key=p["chainKey"],
-                    owner_kind=p["ownerKind"],
-                    owner_id=p["ownerId"],
-                    content_sha256=p["metadata"]["documentSha256"],
-                    size_bytes=p["metadata"]["sizeBytes"],
-                    mime_type=p["metadata"]["mimeType"],
-                    metadata_record=p["metadata"],
-                    salt=p["salt"],
-                    metadata_hash=p["metadataHash"],
+                    id=p.attachment_id,
+                    chain_key=p.chain_key,
+                    owner_kind=p.owner_kind,
+                    owner_id=p.owner_id,
+                    content_sha256=p.document_sha256,
+                    size_bytes=p.size_bytes,
+                    mime_type=p.mime_type,
+                    metadata_record=p.metadata,
+                    salt=p.salt,
+                    metadata_hash=p.metadata_hash,
                 )
             )
-            operation.result = {"attachmentId": p["attachmentId"]}
+            operation.result = {"attachmentId": p.attachment_id}
         return []
 
 
@@ -178,8 +180,8 @@ class AttachmentUpdateHandler(Handler):
     kind = "attachment.update"
 
     def calls(self, session: Session, operation: Operation) -> list[Call]:
-        p = operation.payload
-        row = session.get(Attachment, p["attachmentId"])
+        p = read(operation, AttachmentMetadataUpdate)
+        row = session.get(Attachment, p.attachment_id)
         assert row is not None
         return [
             Call(
@@ -187,8 +189,8 @@ class AttachmentUpdateHandler(Handler):
                 "updateAttachment",
                 (
                     bytes32(row.chain_key),
-                    bytes.fromhex(p["metadata"]["documentSha256"]),
-                    bytes32(p["metadataHash"]),
+                    bytes.fromhex(p.document_sha256),
+                    bytes32(p.metadata_hash),
                 ),
             )
         ]
@@ -197,14 +199,14 @@ class AttachmentUpdateHandler(Handler):
         self, session: Session, operation: Operation, receipts: Sequence[Receipt]
     ) -> list[FollowUp]:
         if events_named(receipts, "AttachmentUpdated"):
-            p = operation.payload
-            row = session.get(Attachment, p["attachmentId"])
+            p = read(operation, AttachmentMetadataUpdate)
+            row = session.get(Attachment, p.attachment_id)
             assert row is not None
-            row.content_sha256 = p["metadata"]["documentSha256"]
-            row.size_bytes = p["metadata"]["sizeBytes"]
-            row.mime_type = p["metadata"]["mimeType"]
-            row.metadata_record = p["metadata"]
-            row.salt = p["salt"]
-            row.metadata_hash = p["metadataHash"]
+            row.content_sha256 = p.document_sha256
+            row.size_bytes = p.size_bytes
+            row.mime_type = p.mime_type
+            row.metadata_record = p.metadata
+            row.salt = p.salt
+            row.metadata_hash = p.metadata_hash
             row.updated_at = utcnow()
         return []

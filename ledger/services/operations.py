@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from ledger import payloads
 from ledger.access import sees_everything
 from ledger.chain.client import Call, Receipt
 from ledger.chain.errors import ContractRevert, ReceiptTimeout, RpcError
@@ -88,7 +89,11 @@ def accept(
     target_id: str | None = None,
     idempotency_key: str | None = None,
 ) -> Operation:
-    """Store a new operation (or return the one already stored under ``idempotency_key``)."""
+    """Store a new operation (or return the one already stored under ``idempotency_key``).
+
+    The payload is checked against the model of its kind (:mod:`ledger.payloads`) and stored
+    as given; one that does not fit raises InvalidOperationPayload naming the field."""
+    payloads.check(kind, payload)
     if idempotency_key is not None:
         existing = session.exec(
             select(Operation).where(Operation.idempotency_key == idempotency_key)

@@ -26,7 +26,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from eth_utils import keccak
 from sqlalchemy import or_
@@ -59,6 +59,17 @@ from ledger.p2p.schemas import (
     SessionReportIn,
     TradeBatch,
     WindowCreate,
+)
+from ledger.payloads import read
+from ledger.payloads.p2p import (
+    DepositBatch,
+    EvRegistration,
+    TradeAddition,
+    TradeConfirmation,
+    TradeRejection,
+    TradeTerms,
+    WindowClosing,
+    WindowOpening,
 )
 from ledger.runtime import Runtime
 from ledger.services import operations
@@ -567,27 +578,33 @@ def _terms(session: Session, rows: Sequence[P2PTrade]) -> list[dict[str, Any]]:
     ]
 
 
-def _terms_tuple(item: dict[str, Any], window_key: str) -> tuple[Any, ...]:
+def _terms_tuple(item: TradeTerms, window_key: str) -> tuple[Any, ...]:
     """``P2PTrading.TradeTerms`` as the ABI encoder takes it."""
     return (
-        bytes32(item["chainKey"]),
+        bytes32(item.chain_key),
         bytes32(window_key),
-        bytes32(item["buyerKey"]),
-        bytes32(item["sellerKey"]),
-        item["energyWh"],
-        item["costCents"],
+        bytes32(item.buyer_key),
+        bytes32(item.seller_key),
+        item.energy_wh,
+        item.cost_cents,
     )
 
 
-def _chunks_by_buyer(
-    items: Sequence[dict[str, Any]], size: int = CHUNK
-) -> Iterable[list[dict[str, Any]]]:
+class _BuyerSide(Protocol):
+    @property
+    def buyer_key(self) -> str: ...
+
+
+T = TypeVar("T", bound=_BuyerSide)
+
+
+def _chunks_by_buyer(items: Sequence[T], size: int = CHUNK) -> Iterable[list[T]]:
     """Chunks that never split one buyer's trades, so that simulating each chunk on its own
     checks the buyer's funds against all of its trades in the batch."""
-    groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    groups: dict[str, list[T]] = defaultdict(list)
     for item in items:
-        groups[item["buyerKey"]].append(item)
-    chunk: list[dict[str, Any]] = []
+        groups[item.buyer_key].append(item)
+    chunk: list[T] = []
     for group in groups.values():
         if chunk and len(chunk) + len(group) > size:
             yield chunk
@@ -858,41 +875,43 @@ class EvRegister(Handler):
     kind = "p2p.ev.register"
 
     def calls(self, session: Session, operation: Operation) -> list[Call]:
+        registration = read(operation, EvRegistration)
         # The operator's account is read when the calls are made: it may have rotated its key.
-        operator = session.get(Organisation, operation.payload["operatorId"])
+        operator = session.get(Organisation, registration.operator_id)
         assert operator is not None
         return [
             Call(
                 P2P,
                 "registerEvs",
                 (
-                    [bytes32(item["chainKey"]) for item in batch],
-                    [bytes32(item["recordHash"]) for item in batch],
+                    [bytes32(item.chain_key) for item in batch],
+                    [bytes32(item.record_hash) for item in batch],
                     operator.address,
                 ),
             )
-            for batch in chunks(operation.payload["evs"], CHUNK)
+            for batch in chunks(registration.evs, CHUNK)
         ]
 
     def apply(
         self, session: Session, operation: Operation, receipts: Sequence[Receipt]
     ) -> list[FollowUp]:
-        by_key = {item["chainKey"]: item for item in operation.payload["evs"]}
+        registration = read(operation, EvRegistration)
+        by_key = {item.chain_key: item for item in registration.evs}
         for event in events_named(receipts, "EvRegistered"):
             item = by_key["0x" + event["evId"].hex()]
             session.add(
                 P2PEv(
-                    id=item["id"],
-                    chain_key=item["chainKey"],
+                    id=item.id,
+                    chain_key=item.chain_key,
                     agent_id=operation.organisation_id,
-                    operator_id=operation.payload["operatorId"],
-                    capacity_wh=item["capacityWh"],
-                    record=item["record"],
-                    salt=item["salt"],
-                    commitment=item["recordHash"],
+                    operator_id=registration.operator_id,
+                    capacity_wh=item.capacity_wh,
+                    record=item.record,
+                    salt=item.salt,
+                    commitment=item.record_hash,
                 )
             )
-        operation.result = {"evIds": [item["id"] for item in operation.payload["evs"]]}
+        operation.result = {"evIds": [item.id for item in registration.evs]}
         return []
 
 
@@ -905,17 +924,17 @@ class DepositHandler(Handler):
                 P2P,
                 "deposit",
                 (
-                    [bytes32(item["chainKey"]) for item in batch],
-                    [item["amountCents"] for item in batch],
+                    [bytes32(item.chain_key) for item in batch],
+                    [item.amount_cents for item in batch],
                 ),
             )
-            for batch in chunks(operation.payload["deposits"], CHUNK)
+            for batch in chunks(read(operation, DepositBatch).deposits, CHUNK)
         ]
 
     def apply(
         self, session: Session, operation: Operation, receipts: Sequence[Receipt]
     ) -> list[FollowUp]:
-        by_key = {item["chainKey"]: item["evId"] for item in operation.payload["deposits"]}
+        by_key = {item.chain_key: item.ev_id for item in read(operation, DepositBatch).deposits}
         balances = {
             by_key["0x" + event["evId"].hex()]: str(cents_to_eur(event["availableCents"]))
             for event in events_named(receipts, "Deposited")
@@ -928,16 +947,16 @@ class WindowOpen(Handler):
     kind = "p2p.window.open"
 
     def calls(self, session: Session, operation: Operation) -> list[Call]:
-        payload = operation.payload
+        window = read(operation, WindowOpening)
         return [
             Call(
                 P2P,
                 "openWindow",
                 (
-                    bytes32(payload["chainKey"]),
-                    payload["priceMicroEurPerKwh"],
-                    bytes32(payload["recordHash"]),
-                    payload["closesAt"],
+                    bytes32(window.chain_key),
+                    window.price_micro_eur_per_kwh,
+                    bytes32(window.record_hash),
+                    window.closes_at,
                 ),
             )
         ]
@@ -948,22 +967,22 @@ class WindowOpen(Handler):
         opened = [e for r in receipts for e in r.events if e.name == "WindowOpened"]
         if not opened:
             return []
-        payload = operation.payload
-        trades = payload["trades"]
+        window = read(operation, WindowOpening)
+        trades = window.trades
         session.add(
             P2PWindow(
-                id=payload["windowId"],
-                chain_key=payload["chainKey"],
+                id=window.window_id,
+                chain_key=window.chain_key,
                 operator_id=operation.organisation_id,
-                price_micro_eur_per_kwh=payload["priceMicroEurPerKwh"],
-                buyer_threshold_bp=payload["buyerThresholdBp"],
-                seller_threshold_bp=payload["sellerThresholdBp"],
-                demand_wh=payload["demandWh"],
-                supply_wh=payload["supplyWh"],
-                matched_wh=sum(t["energyWh"] for t in trades),
-                record=payload["record"],
-                salt=payload["salt"],
-                record_hash=payload["recordHash"],
+                price_micro_eur_per_kwh=window.price_micro_eur_per_kwh,
+                buyer_threshold_bp=window.buyer_threshold_bp,
+                seller_threshold_bp=window.seller_threshold_bp,
+                demand_wh=window.demand_wh,
+                supply_wh=window.supply_wh,
+                matched_wh=sum(t.energy_wh for t in trades),
+                record=window.record,
+                salt=window.salt,
+                record_hash=window.record_hash,
                 closes_at=_instant(opened[0].args["closesAt"]),
                 transaction_hash=opened[0].transaction_hash,
             )
@@ -973,7 +992,7 @@ class WindowOpen(Handler):
             session.exec(
                 select(P2PEv.id, P2PEv.agent_id).where(
                     col(P2PEv.id).in_(
-                        select(P2PSession.ev_id).where(P2PSession.window_id == payload["windowId"])
+                        select(P2PSession.ev_id).where(P2PSession.window_id == window.window_id)
                     )
                 )
             ).all()
@@ -981,26 +1000,26 @@ class WindowOpen(Handler):
         session.add_all(
             [
                 P2PTrade(
-                    id=t["id"],
-                    chain_key=t["chainKey"],
-                    window_id=payload["windowId"],
-                    buyer_ev_id=t["buyerEvId"],
-                    seller_ev_id=t["sellerEvId"],
-                    agent_id=agents[t["buyerEvId"]],
+                    id=t.id,
+                    chain_key=t.chain_key,
+                    window_id=window.window_id,
+                    buyer_ev_id=t.buyer_ev_id,
+                    seller_ev_id=t.seller_ev_id,
+                    agent_id=agents[t.buyer_ev_id],
                     operator_id=operation.organisation_id,
-                    energy_wh=t["energyWh"],
-                    cost_cents=t["costCents"],
+                    energy_wh=t.energy_wh,
+                    cost_cents=t.cost_cents,
                     status=MATCHED,
                 )
                 for t in trades
             ]
         )
         operation.result = {
-            "windowId": payload["windowId"],
+            "windowId": window.window_id,
             "matchedTrades": len(trades),
-            "demandKwh": str(wh_to_kwh(payload["demandWh"])),
-            "supplyKwh": str(wh_to_kwh(payload["supplyWh"])),
-            "matchedKwh": str(wh_to_kwh(sum(t["energyWh"] for t in trades))),
+            "demandKwh": str(wh_to_kwh(window.demand_wh)),
+            "supplyKwh": str(wh_to_kwh(window.supply_wh)),
+            "matchedKwh": str(wh_to_kwh(sum(t.energy_wh for t in trades))),
         }
         return []
 
@@ -1009,12 +1028,12 @@ class WindowClose(Handler):
     kind = "p2p.window.close"
 
     def calls(self, session: Session, operation: Operation) -> list[Call]:
-        return [Call(P2P, "closeWindow", (bytes32(operation.payload["chainKey"]),))]
+        return [Call(P2P, "closeWindow", (bytes32(read(operation, WindowClosing).chain_key),))]
 
     def apply(
         self, session: Session, operation: Operation, receipts: Sequence[Receipt]
     ) -> list[FollowUp]:
-        window = session.get(P2PWindow, operation.payload["windowId"])
+        window = session.get(P2PWindow, read(operation, WindowClosing).window_id)
         assert window is not None
         for event in events_named(receipts, "WindowClosed"):
             window.closes_at = _instant(event["closedAt"])
@@ -1027,17 +1046,17 @@ class TradesAdd(Handler):
     kind = "p2p.trades.add"
 
     def calls(self, session: Session, operation: Operation) -> list[Call]:
-        window_key = operation.payload["windowKey"]
+        addition = read(operation, TradeAddition)
         return [
-            Call(P2P, "addTrades", ([_terms_tuple(item, window_key) for item in batch],))
-            for batch in _chunks_by_buyer(operation.payload["trades"])
+            Call(P2P, "addTrades", ([_terms_tuple(item, addition.window_key) for item in batch],))
+            for batch in _chunks_by_buyer(addition.trades)
         ]
 
     def apply(
         self, session: Session, operation: Operation, receipts: Sequence[Receipt]
     ) -> list[FollowUp]:
-        payload = operation.payload
-        by_key = {item["chainKey"]: item for item in payload["trades"]}
+        addition = read(operation, TradeAddition)
+        by_key = {item.chain_key: item for item in addition.trades}
         created = {
             "0x" + e.args["tradeId"].hex(): e
             for r in receipts
@@ -1048,11 +1067,11 @@ class TradesAdd(Handler):
             row.chain_key: row
             for row in session.exec(
                 select(P2PTrade).where(
-                    P2PTrade.window_id == payload["windowId"], P2PTrade.status == MATCHED
+                    P2PTrade.window_id == addition.window_id, P2PTrade.status == MATCHED
                 )
             ).all()
         }
-        window = session.get(P2PWindow, payload["windowId"])
+        window = session.get(P2PWindow, addition.window_id)
         assert window is not None
         now = utcnow()
         for key, event in created.items():
@@ -1061,15 +1080,15 @@ class TradesAdd(Handler):
             if row is None:
                 session.add(
                     P2PTrade(
-                        id=item["id"],
+                        id=item.id,
                         chain_key=key,
-                        window_id=payload["windowId"],
-                        buyer_ev_id=item["buyerEvId"],
-                        seller_ev_id=item["sellerEvId"],
+                        window_id=addition.window_id,
+                        buyer_ev_id=item.buyer_ev_id,
+                        seller_ev_id=item.seller_ev_id,
                         agent_id=operation.organisation_id,
                         operator_id=window.operator_id,
-                        energy_wh=item["energyWh"],
-                        cost_cents=item["costCents"],
+                        energy_wh=item.energy_wh,
+                        cost_cents=item.cost_cents,
                         status=PENDING,
                         created_transaction=event.transaction_hash,
                         created_at=now,
@@ -1083,7 +1102,7 @@ class TradesAdd(Handler):
                     now,
                 )
         operation.result = {
-            "tradeIds": [item["id"] for item in payload["trades"] if item["chainKey"] in created],
+            "tradeIds": [item.id for item in addition.trades if item.chain_key in created],
             "pending": len(created),
         }
         return []
@@ -1096,20 +1115,27 @@ class _Decision(Handler):
     event: str
     outcome: str
 
+    def _decided(self, operation: Operation) -> TradeConfirmation | TradeRejection:
+        if self.outcome == REJECTED:
+            return read(operation, TradeRejection)
+        return read(operation, TradeConfirmation)
+
     def calls(self, session: Session, operation: Operation) -> list[Call]:
+        decision = self._decided(operation)
         calls = []
-        for batch in chunks(operation.payload["trades"], CHUNK):
-            terms = [_terms_tuple(item, item["windowKey"]) for item in batch]
+        for batch in chunks(decision.trades, CHUNK):
+            terms = [_terms_tuple(item, item.window_key) for item in batch]
             args: tuple[Any, ...] = (terms,)
-            if self.outcome == REJECTED:
-                args = (terms, [bytes32(operation.payload["reasonHash"])] * len(terms))
+            if isinstance(decision, TradeRejection):
+                args = (terms, [bytes32(decision.reason_hash)] * len(terms))
             calls.append(Call(P2P, self.function, args))
         return calls
 
     def apply(
         self, session: Session, operation: Operation, receipts: Sequence[Receipt]
     ) -> list[FollowUp]:
-        by_key = {item["chainKey"]: item["id"] for item in operation.payload["trades"]}
+        decision = self._decided(operation)
+        by_key = {item.chain_key: item.id for item in decision.trades}
         decided = []
         now = utcnow()
         for receipt in receipts:
@@ -1123,9 +1149,9 @@ class _Decision(Handler):
                     event.transaction_hash,
                     now,
                 )
-                if self.outcome == REJECTED:
-                    row.reasons = operation.payload["reasons"]
-                    row.reason_hash = operation.payload["reasonHash"]
+                if isinstance(decision, TradeRejection):
+                    row.reasons = decision.reasons
+                    row.reason_hash = decision.reason_hash
                 decided.append(row.id)
         operation.result = {"tradeIds": decided, "status": self.outcome}
         return []

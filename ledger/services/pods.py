@@ -24,6 +24,13 @@ from ledger.domain.identifiers import eic_to_bytes16
 from ledger.domain.schemas import FlexDeviceCreate, PodCreate, PodStatusUpdate, PodUpdate
 from ledger.errors import Conflict, Forbidden, InvalidInput
 from ledger.ids import chain_key, new_id
+from ledger.payloads import read
+from ledger.payloads.registration import (
+    DeviceRegistration,
+    PodRecordUpdate,
+    PodRegistration,
+    PodStatusChange,
+)
 from ledger.runtime import Runtime
 from ledger.services import operations
 from ledger.services.common import (
@@ -229,41 +236,38 @@ class PodRegister(Handler):
                 REGISTRY,
                 "registerPods",
                 (
-                    [bytes32(item["chainKey"]) for item in batch],
-                    [
-                        eic_to_bytes16(item["record"]["distributionGridOperatorName"])
-                        for item in batch
-                    ],
-                    [bytes32(item["recordHash"]) for item in batch],
+                    [bytes32(item.chain_key) for item in batch],
+                    [eic_to_bytes16(item.dso_eic) for item in batch],
+                    [bytes32(item.record_hash) for item in batch],
                 ),
             )
-            for batch in chunks(operation.payload["pods"])
+            for batch in chunks(read(operation, PodRegistration).pods)
         ]
 
     def apply(
         self, session: Session, operation: Operation, receipts: Sequence[Receipt]
     ) -> list[FollowUp]:
-        by_key = {item["chainKey"]: item for item in operation.payload["pods"]}
+        pods = read(operation, PodRegistration).pods
+        by_key = {item.chain_key: item for item in pods}
         for event in events_named(receipts, "PodRegistered"):
             item = by_key["0x" + event["podId"].hex()]
-            record = item["record"]
             session.add(
                 Pod(
-                    id=item["id"],
-                    chain_key=item["chainKey"],
+                    id=item.id,
+                    chain_key=item.chain_key,
                     bsp_id=operation.organisation_id,
-                    dso_eic=record["distributionGridOperatorName"],
-                    metering_point_id=record["meteringPointId"],
-                    resource_name=record["resourceName"],
+                    dso_eic=item.dso_eic,
+                    metering_point_id=item.metering_point_id,
+                    resource_name=item.resource_name,
                     status=PodStatus.REGISTERED.label,
-                    record=record,
-                    salt=item["salt"],
-                    record_hash=item["recordHash"],
+                    record=item.record,
+                    salt=item.salt,
+                    record_hash=item.record_hash,
                 )
             )
         session.flush()
         sync_status_events(session, receipts)
-        operation.result = {"podIds": [item["id"] for item in operation.payload["pods"]]}
+        operation.result = {"podIds": [item.id for item in pods]}
         return []
 
     def release(self, session: Session, operation: Operation) -> None:
@@ -271,9 +275,9 @@ class PodRegister(Handler):
         _release_claims(
             session,
             [
-                item["record"]["meteringPointId"]
-                for item in operation.payload["pods"]
-                if session.get(Pod, item["id"]) is None
+                item.metering_point_id
+                for item in read(operation, PodRegistration).pods
+                if session.get(Pod, item.id) is None
             ],
         )
 
@@ -282,12 +286,12 @@ class PodUpdateHandler(Handler):
     kind = "pod.update"
 
     def calls(self, session: Session, operation: Operation) -> list[Call]:
-        payload = operation.payload
+        update = read(operation, PodRecordUpdate)
         return [
             Call(
                 REGISTRY,
                 "updatePod",
-                (_pod_key(session, payload["podId"]), bytes32(payload["recordHash"])),
+                (_pod_key(session, update.pod_id), bytes32(update.record_hash)),
             )
         ]
 
@@ -296,45 +300,40 @@ class PodUpdateHandler(Handler):
     ) -> list[FollowUp]:
         if not events_named(receipts, "PodUpdated"):
             return []
-        payload = operation.payload
-        pod = session.get(Pod, payload["podId"])
+        update = read(operation, PodRecordUpdate)
+        pod = session.get(Pod, update.pod_id)
         assert pod is not None
         moved_from = pod.metering_point_id
-        pod.record, pod.salt, pod.record_hash = (
-            payload["record"],
-            payload["salt"],
-            payload["recordHash"],
-        )
-        pod.metering_point_id = payload["record"]["meteringPointId"]
+        pod.record, pod.salt, pod.record_hash = update.record, update.salt, update.record_hash
+        pod.metering_point_id = update.metering_point_id
         if moved_from != pod.metering_point_id:
             _release_claims(session, [moved_from])
-        pod.resource_name = payload["record"]["resourceName"]
+        pod.resource_name = update.resource_name
         pod.updated_at = utcnow()
         return []
 
     def release(self, session: Session, operation: Operation) -> None:
-        pod = session.get(Pod, operation.payload["podId"])
-        code = operation.payload["record"]["meteringPointId"]
-        if pod is not None and pod.metering_point_id != code:
-            _release_claims(session, [code])
+        update = read(operation, PodRecordUpdate)
+        pod = session.get(Pod, update.pod_id)
+        if pod is not None and pod.metering_point_id != update.metering_point_id:
+            _release_claims(session, [update.metering_point_id])
 
 
 class PodStatusHandler(Handler):
     kind = "pod.status"
 
     def calls(self, session: Session, operation: Operation) -> list[Call]:
-        payload = operation.payload
-        requested = PodStatus.from_label(payload["status"])
-        return [
-            Call(REGISTRY, "setPodStatus", (_pod_key(session, payload["podId"]), int(requested)))
-        ]
+        change = read(operation, PodStatusChange)
+        requested = PodStatus.from_label(change.status)
+        return [Call(REGISTRY, "setPodStatus", (_pod_key(session, change.pod_id), int(requested)))]
 
     def apply(
         self, session: Session, operation: Operation, receipts: Sequence[Receipt]
     ) -> list[FollowUp]:
         sync_status_events(session, receipts)
-        if operation.payload["status"] == PodStatus.UNDER_REVIEW.label and receipts:
-            return [FollowUp(TASK_TSO_VERIFY_POD, {"pod_id": operation.payload["podId"]})]
+        change = read(operation, PodStatusChange)
+        if change.status == PodStatus.UNDER_REVIEW.label and receipts:
+            return [FollowUp(TASK_TSO_VERIFY_POD, {"pod_id": change.pod_id})]
         return []
 
 
@@ -347,29 +346,30 @@ class DeviceRegister(Handler):
                 REGISTRY,
                 "registerFlexDevices",
                 (
-                    [bytes32(item["chainKey"]) for item in batch],
-                    [_pod_key(session, item["podId"]) for item in batch],
-                    [bytes32(item["recordHash"]) for item in batch],
+                    [bytes32(item.chain_key) for item in batch],
+                    [_pod_key(session, item.pod_id) for item in batch],
+                    [bytes32(item.record_hash) for item in batch],
                 ),
             )
-            for batch in chunks(operation.payload["devices"])
+            for batch in chunks(read(operation, DeviceRegistration).devices)
         ]
 
     def apply(
         self, session: Session, operation: Operation, receipts: Sequence[Receipt]
     ) -> list[FollowUp]:
-        by_key = {item["chainKey"]: item for item in operation.payload["devices"]}
+        devices = read(operation, DeviceRegistration).devices
+        by_key = {item.chain_key: item for item in devices}
         for event in events_named(receipts, "FlexDeviceRegistered"):
             item = by_key["0x" + event["deviceId"].hex()]
             session.add(
                 FlexDevice(
-                    id=item["id"],
-                    chain_key=item["chainKey"],
-                    pod_id=item["podId"],
-                    record=item["record"],
-                    salt=item["salt"],
-                    record_hash=item["recordHash"],
+                    id=item.id,
+                    chain_key=item.chain_key,
+                    pod_id=item.pod_id,
+                    record=item.record,
+                    salt=item.salt,
+                    record_hash=item.record_hash,
                 )
             )
-        operation.result = {"deviceIds": [item["id"] for item in operation.payload["devices"]]}
+        operation.result = {"deviceIds": [item.id for item in devices]}
         return []

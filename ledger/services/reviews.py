@@ -21,6 +21,8 @@ from ledger.domain.enums import PodStatus, Role
 from ledger.domain.rules import pod_validation_reasons, uvam_qualification_reasons
 from ledger.domain.schemas import PodCreate, UvamCreate, ValidationDecision
 from ledger.errors import Forbidden, NotFound
+from ledger.payloads import read
+from ledger.payloads.registration import PodDecision, UvamDecision
 from ledger.runtime import Runtime
 from ledger.services import operations
 from ledger.services.common import bytes32, simulate, sync_status_events
@@ -76,7 +78,9 @@ def decide_pod(
         idempotency_key=idempotency_key,
         payload={"podId": pod.id, **detail, "detailHash": detail_hash(detail) if detail else None},
     )
-    simulate(runtime, actor, PodDecision().calls(session, operation), error_fields=ERROR_FIELDS)
+    simulate(
+        runtime, actor, PodDecisionHandler().calls(session, operation), error_fields=ERROR_FIELDS
+    )
     return operation
 
 
@@ -108,7 +112,9 @@ def decide_uvam(
             "detailHash": detail_hash(detail) if detail else None,
         },
     )
-    simulate(runtime, actor, UvamDecision().calls(session, operation), error_fields=ERROR_FIELDS)
+    simulate(
+        runtime, actor, UvamDecisionHandler().calls(session, operation), error_fields=ERROR_FIELDS
+    )
     return operation
 
 
@@ -216,64 +222,61 @@ def tso_qualify_uvam(runtime: Runtime, uvam_id: str) -> str | None:
 # ------------------------------------------------------------------------- handlers
 
 
-def _detail(operation: Operation) -> bytes:
-    value = operation.payload.get("detailHash")
-    return bytes32(value) if value else b"\x00" * 32
-
-
-class PodDecision(Handler):
+class PodDecisionHandler(Handler):
     """pod.verify (TSO), pod.validate (DSO) and pod.reject (either)."""
 
     kind = "pod.decision"
 
     def calls(self, session: Session, operation: Operation) -> list[Call]:
-        pod = session.get(Pod, operation.payload["podId"])
+        decision = read(operation, PodDecision)
+        pod = session.get(Pod, decision.pod_id)
         assert pod is not None
         key = bytes32(pod.chain_key)
         if operation.kind == "pod.verify":
             return [Call(REGISTRY, "verifyPod", (key,))]
         if operation.kind == "pod.validate":
-            return [Call(REGISTRY, "validatePod", (key, _detail(operation)))]
-        return [Call(REGISTRY, "rejectPod", (key, _detail(operation)))]
+            return [Call(REGISTRY, "validatePod", (key, decision.detail_bytes))]
+        return [Call(REGISTRY, "rejectPod", (key, decision.detail_bytes))]
 
     def apply(
         self, session: Session, operation: Operation, receipts: Sequence[Receipt]
     ) -> list[FollowUp]:
-        reasons = operation.payload.get("reasons")
-        sync_status_events(session, receipts, reasons=reasons)
+        decision = read(operation, PodDecision)
+        sync_status_events(session, receipts, reasons=decision.reasons)
         if not receipts:
             return []
-        pod = session.get(Pod, operation.payload["podId"])
+        pod = session.get(Pod, decision.pod_id)
         assert pod is not None
         if operation.kind == "pod.validate":
-            pod.constraints = operation.payload["constraints"]
+            pod.constraints = decision.constraints
         if operation.kind == "pod.reject":
-            pod.reasons = reasons
+            pod.reasons = decision.reasons
         if operation.kind == "pod.verify":
             return [FollowUp(TASK_DSO_VALIDATE_POD, {"pod_id": pod.id})]
         return []
 
 
-class UvamDecision(Handler):
+class UvamDecisionHandler(Handler):
     """uvam.qualify and uvam.reject (TSO)."""
 
     kind = "uvam.decision"
 
     def calls(self, session: Session, operation: Operation) -> list[Call]:
-        uvam = session.get(Uvam, operation.payload["uvamId"])
+        decision = read(operation, UvamDecision)
+        uvam = session.get(Uvam, decision.uvam_id)
         assert uvam is not None
         key = bytes32(uvam.chain_key)
         if operation.kind == "uvam.qualify":
             return [Call(REGISTRY, "qualifyUvam", (key,))]
-        return [Call(REGISTRY, "rejectUvam", (key, _detail(operation)))]
+        return [Call(REGISTRY, "rejectUvam", (key, decision.detail_bytes))]
 
     def apply(
         self, session: Session, operation: Operation, receipts: Sequence[Receipt]
     ) -> list[FollowUp]:
-        reasons = operation.payload.get("reasons")
-        sync_status_events(session, receipts, reasons=reasons)
+        decision = read(operation, UvamDecision)
+        sync_status_events(session, receipts, reasons=decision.reasons)
         if receipts and operation.kind == "uvam.reject":
-            uvam = session.get(Uvam, operation.payload["uvamId"])
+            uvam = session.get(Uvam, decision.uvam_id)
             assert uvam is not None
-            uvam.reasons = reasons
+            uvam.reasons = decision.reasons
         return []

@@ -34,6 +34,14 @@ from ledger.domain.enums import Role
 from ledger.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ledger.ids import new_id, to_bytes32
 from ledger.market.periods import iso
+from ledger.payloads import PAYLOADS, read
+from ledger.payloads.settlement import (
+    DisputeConfirmation,
+    Resettlement,
+    SettlementDispute,
+    SettlementRequest,
+    SettlementStep,
+)
 from ledger.runtime import Runtime
 from ledger.services import operations
 from ledger.services.common import simulate
@@ -302,16 +310,16 @@ def settle_activation(runtime: Runtime, operation_id: str) -> str:
         operation = session.get(Operation, operation_id)
         if operation is None:
             raise NotFound(f"no operation {operation_id}")
-        p = dict(operation.payload)
-        if operation.status == "accepted" and "settlementId" not in p:
-            activation = session.get(MarketActivation, p["activationId"])
+        asked = _request(operation)
+        if operation.status == "accepted" and not asked.computed:
+            activation = session.get(MarketActivation, asked.activation_id)
             assert activation is not None
             try:
-                spec = p.get("method") or method_spec(method_from_spec(p["request"].get("method")))
+                spec = asked.method or method_spec(method_from_spec(asked.request.get("method")))
                 inputs = fresh_inputs(
                     session, activation, method_spec=spec, terms=terms_of(session, activation)
                 )
-                record = compute_record(session, activation, inputs, p["version"])
+                record = compute_record(session, activation, inputs, asked.version)
             except (SettlementInputError, NotFound, InvalidInput) as exc:
                 error = {**exc.to_dict(), "httpStatus": exc.http_status}
                 operations.fail(runtime, session, operation, error=error)
@@ -319,18 +327,18 @@ def settle_activation(runtime: Runtime, operation_id: str) -> str:
             row = Settlement(
                 id=new_id(),
                 activation_id=activation.id,
-                version=p["version"],
+                version=asked.version,
                 bsp_id=activation.bsp_id,
                 status=PENDING,
                 record_json=record.canonical_json().decode(),
                 settlement_hash=hex32(record.settlement_hash()),
                 inputs=inputs,
-                answer_window_s=p["answerWindowS"],
+                answer_window_s=asked.answer_window_s,
                 operation_id=operation.id,
             )
             session.add(row)
             operation.payload = {
-                **p,
+                **operation.payload,
                 "settlementId": row.id,
                 "activationKey": activation.chain_key,
                 "settlementHash": row.settlement_hash,
@@ -340,8 +348,27 @@ def settle_activation(runtime: Runtime, operation_id: str) -> str:
     return operation_id
 
 
+def _request(operation: Operation) -> SettlementRequest:
+    """The payload of a settlement.record or settlement.resettle operation."""
+    if operation.kind == ResettleHandler.kind:
+        return read(operation, Resettlement)
+    return read(operation, SettlementRequest)
+
+
+def _step(operation: Operation) -> SettlementStep:
+    """The payload of an accept, dispute, confirm or finalise operation, read by its kind."""
+    model = PAYLOADS[operation.kind]
+    assert issubclass(model, SettlementStep), operation.kind
+    return read(operation, model)
+
+
 def _row(session: Session, operation: Operation) -> Settlement:
-    row = session.get(Settlement, operation.payload["settlementId"])
+    """The settlement version an operation is about (a record's once computed)."""
+    if operation.kind in {RecordHandler.kind, ResettleHandler.kind}:
+        settlement_id = _request(operation).settlement_id
+    else:
+        settlement_id = _step(operation).settlement_id
+    row = session.get(Settlement, settlement_id)
     assert row is not None
     return row
 
@@ -387,7 +414,8 @@ class RecordHandler(Handler):
     kind = "settlement.record"
 
     def calls(self, session: Session, operation: Operation) -> list[Call]:
-        p = operation.payload
+        activation_key = _request(operation).activation_key
+        assert activation_key is not None  # the worker computed the settlement first
         row = _row(session, operation)
         bsp = session.get(Organisation, row.bsp_id)
         assert bsp is not None
@@ -397,7 +425,7 @@ class RecordHandler(Handler):
                 LEDGER,
                 "recordSettlement",
                 (
-                    to_bytes32(p["activationKey"]),
+                    to_bytes32(activation_key),
                     to_bytes32(row.settlement_hash),
                     bsp.address,
                     deadline,
@@ -424,7 +452,7 @@ class RecordHandler(Handler):
         return []
 
     def release(self, session: Session, operation: Operation) -> None:
-        if "settlementId" in operation.payload:
+        if _request(operation).computed:
             _row(session, operation).status = FAILED
 
 
@@ -432,14 +460,15 @@ class ResettleHandler(RecordHandler):
     kind = "settlement.resettle"
 
     def calls(self, session: Session, operation: Operation) -> list[Call]:
-        p = operation.payload
+        activation_key = read(operation, Resettlement).activation_key
+        assert activation_key is not None  # the worker computed the new version first
         row = _row(session, operation)
         return [
             Call(
                 LEDGER,
                 "resettle",
                 (
-                    to_bytes32(p["activationKey"]),
+                    to_bytes32(activation_key),
                     to_bytes32(row.settlement_hash),
                     now() + row.answer_window_s,
                 ),
@@ -450,7 +479,7 @@ class ResettleHandler(RecordHandler):
         self, session: Session, operation: Operation, receipts: Sequence[Receipt]
     ) -> list[FollowUp]:
         follow = super().apply(session, operation, receipts)
-        previous = session.get(Settlement, operation.payload["previousId"])
+        previous = session.get(Settlement, read(operation, Resettlement).previous_id)
         if previous is not None and receipts:
             previous.status = SUPERSEDED
             previous.resolution = "resettled"
@@ -462,8 +491,8 @@ class AcceptHandler(Handler):
     kind = "settlement.accept"
 
     def calls(self, session: Session, operation: Operation) -> list[Call]:
-        p = operation.payload
-        return [Call(LEDGER, "accept", (to_bytes32(p["activationKey"]), p["version"]))]
+        step = read(operation, SettlementStep)
+        return [Call(LEDGER, "accept", (to_bytes32(step.activation_key), step.version))]
 
     def apply(
         self, session: Session, operation: Operation, receipts: Sequence[Receipt]
@@ -479,12 +508,16 @@ class DisputeHandler(Handler):
     kind = "settlement.dispute"
 
     def calls(self, session: Session, operation: Operation) -> list[Call]:
-        p = operation.payload
+        dispute = read(operation, SettlementDispute)
         return [
             Call(
                 LEDGER,
                 "dispute",
-                (to_bytes32(p["activationKey"]), p["version"], to_bytes32(p["reasonHash"])),
+                (
+                    to_bytes32(dispute.activation_key),
+                    dispute.version,
+                    to_bytes32(dispute.reason_hash),
+                ),
             )
         ]
 
@@ -494,7 +527,7 @@ class DisputeHandler(Handler):
         row = _row(session, operation)
         for args, event in events(receipts, "SettlementDisputed"):
             row.status = DISPUTED
-            row.dispute_reason = operation.payload["reason"]
+            row.dispute_reason = read(operation, SettlementDispute).reason
             row.dispute_reason_hash = hex32(args["reasonHash"])
             _log(row, event, "disputed", reason=row.dispute_reason)
         return []
@@ -504,8 +537,8 @@ class ConfirmHandler(Handler):
     kind = "settlement.confirm"
 
     def calls(self, session: Session, operation: Operation) -> list[Call]:
-        p = operation.payload
-        return [Call(LEDGER, "confirm", (to_bytes32(p["activationKey"]), p["version"]))]
+        step = read(operation, DisputeConfirmation)
+        return [Call(LEDGER, "confirm", (to_bytes32(step.activation_key), step.version))]
 
     def apply(
         self, session: Session, operation: Operation, receipts: Sequence[Receipt]
@@ -513,7 +546,7 @@ class ConfirmHandler(Handler):
         row = _row(session, operation)
         for _, event in events(receipts, "SettlementConfirmed"):
             row.resolution = "confirmed"
-            _log(row, event, "confirmed", reply=operation.payload.get("reply"))
+            _log(row, event, "confirmed", reply=read(operation, DisputeConfirmation).reply)
         _mark_final(row, receipts)
         return []
 
@@ -522,7 +555,8 @@ class FinaliseHandler(Handler):
     kind = "settlement.finalise"
 
     def calls(self, session: Session, operation: Operation) -> list[Call]:
-        return [Call(LEDGER, "finalise", (to_bytes32(operation.payload["activationKey"]),))]
+        step = read(operation, SettlementStep)
+        return [Call(LEDGER, "finalise", (to_bytes32(step.activation_key),))]
 
     def apply(
         self, session: Session, operation: Operation, receipts: Sequence[Receipt]

@@ -22,6 +22,15 @@ from ledger.domain.schemas import (
 )
 from ledger.errors import Forbidden, InvalidInput, NotFound
 from ledger.ids import chain_key, new_id
+from ledger.payloads import read
+from ledger.payloads.registration import (
+    ConnectionSetting,
+    MembershipAddition,
+    MembershipEnding,
+    UvamRecordUpdate,
+    UvamRegistration,
+    UvamStatusChange,
+)
 from ledger.runtime import Runtime
 from ledger.services import files, operations
 from ledger.services.common import (
@@ -233,12 +242,12 @@ class UvamRegister(Handler):
     kind = "uvam.register"
 
     def calls(self, session: Session, operation: Operation) -> list[Call]:
-        payload = operation.payload
+        registration = read(operation, UvamRegistration)
         return [
             Call(
                 REGISTRY,
                 "registerUvam",
-                (bytes32(payload["chainKey"]), bytes32(payload["recordHash"])),
+                (bytes32(registration.chain_key), bytes32(registration.record_hash)),
             )
         ]
 
@@ -247,22 +256,22 @@ class UvamRegister(Handler):
     ) -> list[FollowUp]:
         if not events_named(receipts, "UvamRegistered"):
             return []
-        payload = operation.payload
+        registration = read(operation, UvamRegistration)
         session.add(
             Uvam(
-                id=payload["uvamId"],
-                chain_key=payload["chainKey"],
+                id=registration.uvam_id,
+                chain_key=registration.chain_key,
                 bsp_id=operation.organisation_id,
-                name=payload["record"]["name"],
+                name=registration.name,
                 status=UvamStatus.REGISTERED.label,
-                record=payload["record"],
-                salt=payload["salt"],
-                record_hash=payload["recordHash"],
+                record=registration.record,
+                salt=registration.salt,
+                record_hash=registration.record_hash,
             )
         )
         session.flush()
         sync_status_events(session, receipts)
-        operation.result = {"uvamId": payload["uvamId"]}
+        operation.result = {"uvamId": registration.uvam_id}
         return []
 
 
@@ -270,12 +279,12 @@ class UvamUpdateHandler(Handler):
     kind = "uvam.update"
 
     def calls(self, session: Session, operation: Operation) -> list[Call]:
-        payload = operation.payload
+        update = read(operation, UvamRecordUpdate)
         return [
             Call(
                 REGISTRY,
                 "updateUvam",
-                (_uvam_key(session, payload["uvamId"]), bytes32(payload["recordHash"])),
+                (_uvam_key(session, update.uvam_id), bytes32(update.record_hash)),
             )
         ]
 
@@ -283,15 +292,15 @@ class UvamUpdateHandler(Handler):
         self, session: Session, operation: Operation, receipts: Sequence[Receipt]
     ) -> list[FollowUp]:
         if events_named(receipts, "UvamUpdated"):
-            payload = operation.payload
-            uvam = session.get(Uvam, payload["uvamId"])
+            update = read(operation, UvamRecordUpdate)
+            uvam = session.get(Uvam, update.uvam_id)
             assert uvam is not None
             uvam.record, uvam.salt, uvam.record_hash = (
-                payload["record"],
-                payload["salt"],
-                payload["recordHash"],
+                update.record,
+                update.salt,
+                update.record_hash,
             )
-            uvam.name = payload["record"]["name"]
+            uvam.name = update.name
             uvam.updated_at = utcnow()
         return []
 
@@ -300,18 +309,19 @@ class UvamStatusHandler(Handler):
     kind = "uvam.status"
 
     def calls(self, session: Session, operation: Operation) -> list[Call]:
-        payload = operation.payload
-        requested = UvamStatus.from_label(payload["status"])
+        change = read(operation, UvamStatusChange)
+        requested = UvamStatus.from_label(change.status)
         return [
-            Call(REGISTRY, "setUvamStatus", (_uvam_key(session, payload["uvamId"]), int(requested)))
+            Call(REGISTRY, "setUvamStatus", (_uvam_key(session, change.uvam_id), int(requested)))
         ]
 
     def apply(
         self, session: Session, operation: Operation, receipts: Sequence[Receipt]
     ) -> list[FollowUp]:
         sync_status_events(session, receipts)
-        if operation.payload["status"] == UvamStatus.UNDER_REVIEW.label and receipts:
-            return [FollowUp(TASK_TSO_QUALIFY_UVAM, {"uvam_id": operation.payload["uvamId"]})]
+        change = read(operation, UvamStatusChange)
+        if change.status == UvamStatus.UNDER_REVIEW.label and receipts:
+            return [FollowUp(TASK_TSO_QUALIFY_UVAM, {"uvam_id": change.uvam_id})]
         return []
 
 
@@ -319,16 +329,16 @@ class MembershipAdd(Handler):
     kind = "membership.add"
 
     def calls(self, session: Session, operation: Operation) -> list[Call]:
-        payload = operation.payload
-        pod = session.get(Pod, payload["podId"])
+        addition = read(operation, MembershipAddition)
+        pod = session.get(Pod, addition.pod_id)
         assert pod is not None
         return [
             Call(
                 REGISTRY,
                 "addPodToUvam",
                 (
-                    bytes32(payload["chainKey"]),
-                    _uvam_key(session, payload["uvamId"]),
+                    bytes32(addition.chain_key),
+                    _uvam_key(session, addition.uvam_id),
                     bytes32(pod.chain_key),
                 ),
             )
@@ -338,16 +348,16 @@ class MembershipAdd(Handler):
         self, session: Session, operation: Operation, receipts: Sequence[Receipt]
     ) -> list[FollowUp]:
         if events_named(receipts, "RelationStarted"):
-            payload = operation.payload
+            addition = read(operation, MembershipAddition)
             session.add(
                 Membership(
-                    id=payload["relationId"],
-                    chain_key=payload["chainKey"],
-                    uvam_id=payload["uvamId"],
-                    pod_id=payload["podId"],
+                    id=addition.relation_id,
+                    chain_key=addition.chain_key,
+                    uvam_id=addition.uvam_id,
+                    pod_id=addition.pod_id,
                 )
             )
-            operation.result = {"relationId": payload["relationId"]}
+            operation.result = {"relationId": addition.relation_id}
         return []
 
 
@@ -355,7 +365,7 @@ class MembershipEnd(Handler):
     kind = "membership.end"
 
     def calls(self, session: Session, operation: Operation) -> list[Call]:
-        membership = session.get(Membership, operation.payload["relationId"])
+        membership = session.get(Membership, read(operation, MembershipEnding).relation_id)
         assert membership is not None
         return [Call(REGISTRY, "endRelation", (bytes32(membership.chain_key),))]
 
@@ -363,7 +373,7 @@ class MembershipEnd(Handler):
         self, session: Session, operation: Operation, receipts: Sequence[Receipt]
     ) -> list[FollowUp]:
         if events_named(receipts, "RelationEnded"):
-            membership = session.get(Membership, operation.payload["relationId"])
+            membership = session.get(Membership, read(operation, MembershipEnding).relation_id)
             assert membership is not None
             membership.active = False
             membership.ended_at = utcnow()
@@ -374,12 +384,12 @@ class ConnectionSet(Handler):
     kind = "connection.set"
 
     def calls(self, session: Session, operation: Operation) -> list[Call]:
-        payload = operation.payload
+        setting = read(operation, ConnectionSetting)
         return [
             Call(
                 REGISTRY,
                 "setConnection",
-                (_uvam_key(session, payload["uvamId"]), bytes32(payload["recordHash"])),
+                (_uvam_key(session, setting.uvam_id), bytes32(setting.record_hash)),
             )
         ]
 
@@ -389,11 +399,11 @@ class ConnectionSet(Handler):
         if events_named(receipts, "ConnectionRegistered") or events_named(
             receipts, "ConnectionUpdated"
         ):
-            payload = operation.payload
-            uvam = session.get(Uvam, payload["uvamId"])
+            setting = read(operation, ConnectionSetting)
+            uvam = session.get(Uvam, setting.uvam_id)
             assert uvam is not None
-            uvam.connection = {**payload["record"], "salt": payload["salt"]}
-            uvam.connection_hash = payload["recordHash"]
+            uvam.connection = {**setting.record, "salt": setting.salt}
+            uvam.connection_hash = setting.record_hash
             uvam.updated_at = utcnow()
         return []
 

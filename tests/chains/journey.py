@@ -1,4 +1,5 @@
-"""The registration journey through the public API, run on each kind of chain node.
+"""The registration journey through the public API, run on each kind of chain node, and the
+world's organisations in the roles of the demo's market journey.
 
 The same steps as a BSP's own system takes them: PODs with a flex device, Open, UnderReview,
 the automatic TSO verification and DSO validation, a UVAM of those PODs qualified by the TSO,
@@ -8,6 +9,7 @@ and a refusal by the contracts answered before anything is stored.
 from __future__ import annotations
 
 from cli.flows import qualified_uvam
+from cli.market_bench import BSPS, DSO, Api
 from cli.world import World
 from ledger.domain.enums import PodStatus, UvamStatus
 from ledger.ids import to_bytes32
@@ -47,3 +49,21 @@ def run_registration_journey(world: World) -> None:
         "status",
     )
     assert count(world, "tso", "/operations") == before
+
+
+#: The demo's organisation slugs (``cli.market_demo``) played by the test world's organisations.
+DEMO_ROLES = {
+    "tso": "tso",
+    DSO: "dso1",
+    BSPS[0]: "bsp1",
+    BSPS[1]: "bsp2",
+    BSPS[2]: "bsp3",
+}
+
+
+def demo_api(world: World) -> Api:
+    """The world's organisations under the slugs the demo's market journey speaks to."""
+    return Api(
+        clients={demo: world.client(slug) for demo, slug in DEMO_ROLES.items()},
+        eics={demo: world.eic(slug) for demo, slug in DEMO_ROLES.items()},
+    )

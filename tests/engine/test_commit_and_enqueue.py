@@ -46,10 +46,16 @@ def _accept_two(runtime: Runtime) -> tuple[str, str]:
         session.add(organisation)
         session.flush()
         first = operations.accept(
-            session, organisation=organisation, kind="pod.status", payload={"n": 1}
+            session,
+            organisation=organisation,
+            kind="pod.status",
+            payload={"podId": "pod-1", "status": "Open"},
         )
         second = operations.accept(
-            session, organisation=organisation, kind="pod.status", payload={"n": 2}
+            session,
+            organisation=organisation,
+            kind="pod.status",
+            payload={"podId": "pod-2", "status": "Open"},
         )
         session.commit()
         return first.id, second.id

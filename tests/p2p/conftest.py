@@ -104,9 +104,9 @@ class P2PWorld:
         return self.chain.read(P2P, function, *args)
 
 
-@pytest.fixture(scope="session")
-def p2p(world: Any) -> P2PWorld:
-    """The platform with two infrastructure operators (OPERATOR role on chain) added."""
+def add_operators(world: Any) -> None:
+    """Add the two infrastructure operators (OPERATOR role on chain) to ``world`` unless it has
+    them, with an API token each."""
     with world.runtime.session() as session:
         for slug, prefix in OPERATORS.items():
             organisation = session.get(Organisation, slug)
@@ -122,4 +122,10 @@ def p2p(world: Any) -> P2PWorld:
                 )
             world.organisations[slug] = organisation
             world.tokens[slug] = organisations.issue_token(session, organisation, label="p2p-tests")
+
+
+@pytest.fixture(scope="session")
+def p2p(world: Any) -> P2PWorld:
+    """The platform with two infrastructure operators (OPERATOR role on chain) added."""
+    add_operators(world)
     return P2PWorld(world)

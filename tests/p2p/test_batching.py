@@ -8,13 +8,13 @@ from types import SimpleNamespace
 from ledger.services.p2p import _chunks_by_buyer, _whole_buyers
 
 
-def item(buyer: str) -> dict[str, str]:
-    return {"buyerKey": buyer}
+def item(buyer: str) -> SimpleNamespace:
+    return SimpleNamespace(buyer_key=buyer)
 
 
 def test_chunks_never_split_a_buyer() -> None:
     items = [item("a")] * 3 + [item("b")] * 2 + [item("c")] * 4 + [item("d")]
-    chunks = [[i["buyerKey"] for i in chunk] for chunk in _chunks_by_buyer(items, size=5)]
+    chunks = [[i.buyer_key for i in chunk] for chunk in _chunks_by_buyer(items, size=5)]
     assert chunks == [["a", "a", "a", "b", "b"], ["c", "c", "c", "c", "d"]]
     big = [item("x")] * 7 + [item("y")]
     assert [len(c) for c in _chunks_by_buyer(big, size=5)] == [7, 1]  # one buyer may overflow
