@@ -7,31 +7,15 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Body, status
-from sqlmodel import Session
 
-from api.deps import CurrentOrg, RuntimeDep, SessionDep
+from api.deps import CurrentOrg, RuntimeDep, SessionDep, accepted
 from api.idempotency import IdempotentRoute
 from api.models.common import Accepted, Page, errors
 from api.models.settlement import SettlementAudit, SettlementDetail, SettlementSummary
-from ledger.db.models import Operation
-from ledger.runtime import Runtime
 from ledger.services import operations, settlement
 
 router = APIRouter(tags=["Settlement"], route_class=IdempotentRoute)
 ACCEPTED = status.HTTP_202_ACCEPTED
-
-
-def _accepted(
-    runtime: Runtime, session: Session, operation: Operation, *, task: str | None = None
-) -> dict[str, Any]:
-    operations.commit_and_enqueue(runtime, session, operation, task=task or operations.TASK_EXECUTE)
-    return {
-        "operationId": operation.id,
-        "status": operation.status,
-        "kind": operation.kind,
-        "targetId": operation.target_id,
-        "links": {"operation": f"/operations/{operation.id}"},
-    }
 
 
 @router.post(
@@ -54,7 +38,7 @@ def settle(
     operation = settlement.request_settlement(
         runtime, session, tso=org, activation_id=activation_id, request=body
     )
-    return _accepted(runtime, session, operation, task=settlement.TASK_SETTLE)
+    return accepted(runtime, session, operation, task=settlement.TASK_SETTLE)
 
 
 @router.get(
@@ -91,7 +75,7 @@ def accept(
     operation = settlement.answer(
         runtime, session, bsp=org, settlement_id=settlement_id, accept=True
     )
-    return _accepted(runtime, session, operation)
+    return accepted(runtime, session, operation)
 
 
 @router.post(
@@ -118,7 +102,7 @@ def dispute(
         accept=False,
         reason=body.get("reason"),
     )
-    return _accepted(runtime, session, operation)
+    return accepted(runtime, session, operation)
 
 
 @router.post(
@@ -138,8 +122,9 @@ def resolve(
     operation = settlement.resolve(
         runtime, session, tso=org, settlement_id=settlement_id, request=body
     )
-    task = settlement.TASK_SETTLE if operation.kind == "settlement.resettle" else None
-    return _accepted(runtime, session, operation, task=task)
+    resettle = operation.kind == "settlement.resettle"
+    task = settlement.TASK_SETTLE if resettle else operations.TASK_EXECUTE
+    return accepted(runtime, session, operation, task=task)
 
 
 @router.post(
@@ -153,7 +138,7 @@ def finalise(
     settlement_id: str, org: CurrentOrg, session: SessionDep, runtime: RuntimeDep
 ) -> dict[str, Any]:
     operation = settlement.finalise(runtime, session, organisation=org, settlement_id=settlement_id)
-    return _accepted(runtime, session, operation)
+    return accepted(runtime, session, operation)
 
 
 @router.get(

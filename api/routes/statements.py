@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Body, Query, status
 from fastapi.responses import Response
 
-from api.deps import CurrentOrg, RuntimeDep, SessionDep
+from api.deps import CurrentOrg, RuntimeDep, SessionDep, accepted
 from api.idempotency import IdempotentRoute
 from api.models.common import Accepted, Page, errors
 from api.models.statements import (
@@ -18,7 +18,6 @@ from api.models.statements import (
     StatementDetail,
     StatementSummary,
 )
-from api.routes.settlement import _accepted
 from ledger.services import perimeter, statements
 
 router = APIRouter(tags=["Statements"], route_class=IdempotentRoute)
@@ -39,7 +38,7 @@ def issue(
     body: dict[str, Any] = Body(...),  # noqa: B008
 ) -> dict[str, Any]:
     operation = statements.issue(runtime, session, tso=org, request=body)
-    return _accepted(runtime, session, operation)
+    return accepted(runtime, session, operation)
 
 
 @router.get(
@@ -101,7 +100,7 @@ def accept(
     statement_id: str, org: CurrentOrg, session: SessionDep, runtime: RuntimeDep
 ) -> dict[str, Any]:
     operation = statements.answer(runtime, session, bsp=org, statement_id=statement_id, accept=True)
-    return _accepted(runtime, session, operation)
+    return accepted(runtime, session, operation)
 
 
 @router.post(
@@ -126,7 +125,7 @@ def dispute(
         accept=False,
         reason=body.get("reason"),
     )
-    return _accepted(runtime, session, operation)
+    return accepted(runtime, session, operation)
 
 
 @router.post(
@@ -143,7 +142,7 @@ def record_corrections(
     body: dict[str, Any] = Body(...),  # noqa: B008
 ) -> dict[str, Any]:
     operation = perimeter.request_reports(session, tso=org, request=body)
-    return _accepted(runtime, session, operation)
+    return accepted(runtime, session, operation)
 
 
 @router.get(

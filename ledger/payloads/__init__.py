@@ -18,6 +18,7 @@ from ledger.payloads.base import OperationPayload
 from ledger.payloads.p2p import P2P_PAYLOADS
 from ledger.payloads.registration import REGISTRATION_PAYLOADS
 from ledger.payloads.settlement import SETTLEMENT_PAYLOADS
+from ledger.payloads.statements import STATEMENT_PAYLOADS
 
 __all__ = [
     "PAYLOADS",
@@ -34,6 +35,7 @@ PAYLOADS: Mapping[str, type[OperationPayload]] = {
     **REGISTRATION_PAYLOADS,
     **P2P_PAYLOADS,
     **SETTLEMENT_PAYLOADS,
+    **STATEMENT_PAYLOADS,
 }
 
 P = TypeVar("P", bound=OperationPayload)

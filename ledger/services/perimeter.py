@@ -19,6 +19,8 @@ from ledger.domain.canonical import canonical_json
 from ledger.domain.enums import Role
 from ledger.errors import Conflict, NotFound
 from ledger.ids import chain_key, new_id, to_bytes32
+from ledger.payloads import read
+from ledger.payloads.statements import CorrectionsRecord
 from ledger.services import operations
 from ledger.services.market_common import events, hex32
 from ledger.services.operations import FollowUp, Handler
@@ -89,7 +91,7 @@ def request_reports(session: Session, *, tso: Organisation, request: dict[str, A
 
 
 def _rows(session: Session, operation: Operation) -> list[PerimeterCorrection]:
-    ids = operation.payload["reportIds"]
+    ids = read(operation, CorrectionsRecord).report_ids
     found = session.exec(select(PerimeterCorrection).where(col(PerimeterCorrection.id).in_(ids)))
     by_id = {row.id: row for row in found.all()}
     return [by_id[i] for i in ids]
@@ -118,7 +120,7 @@ class RecordCorrectionsHandler(Handler):
                 row.status = RECORDED
                 row.transaction_hash = event.transaction_hash
                 row.block_number = event.block_number
-        operation.result = {"reportIds": list(operation.payload["reportIds"])}
+        operation.result = {"reportIds": list(read(operation, CorrectionsRecord).report_ids)}
         return []
 
     def release(self, session: Session, operation: Operation) -> None:

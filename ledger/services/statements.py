@@ -21,6 +21,8 @@ from ledger.domain.canonical import canonical_json
 from ledger.domain.enums import Role
 from ledger.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ledger.ids import chain_key, new_id, to_bytes32
+from ledger.payloads import check, read
+from ledger.payloads.statements import StatementAnswer, StatementDispute, StatementRecord
 from ledger.runtime import Runtime
 from ledger.services import operations
 from ledger.services.common import simulate
@@ -217,7 +219,9 @@ def answer(
 
 
 def _row(session: Session, operation: Operation) -> Statement:
-    row = session.get(Statement, operation.payload["statementId"])
+    payload = check(operation.kind, operation.payload)  # each kind's model is an answer's
+    assert isinstance(payload, StatementAnswer), operation.kind
+    row = session.get(Statement, payload.statement_id)
     assert row is not None
     return row
 
@@ -239,13 +243,13 @@ class RecordHandler(Handler):
     kind = "statement.record"
 
     def calls(self, session: Session, operation: Operation) -> list[Call]:
-        p = operation.payload
+        p = read(operation, StatementRecord)
         row = _row(session, operation)
         return [
             Call(
                 LEDGER,
                 "recordStatement",
-                (to_bytes32(p["statementKey"]), to_bytes32(row.statement_hash), p["bsp"]),
+                (to_bytes32(p.statement_key), to_bytes32(row.statement_hash), p.bsp),
             )
         ]
 
@@ -259,7 +263,7 @@ class RecordHandler(Handler):
             row.block_number = event.block_number
             _log(row, event, "recorded")
             operation.result = {"statementId": row.id, "statementHash": row.statement_hash}
-            previous = operation.payload.get("supersedes")
+            previous = read(operation, StatementRecord).supersedes
             replaced = session.get(Statement, previous) if previous else None
             if replaced is not None:
                 replaced.status = SUPERSEDED
@@ -276,7 +280,8 @@ class AcceptHandler(Handler):
     kind = "statement.accept"
 
     def calls(self, session: Session, operation: Operation) -> list[Call]:
-        return [Call(LEDGER, "acceptStatement", (to_bytes32(operation.payload["statementKey"]),))]
+        key = read(operation, StatementAnswer).statement_key
+        return [Call(LEDGER, "acceptStatement", (to_bytes32(key),))]
 
     def apply(
         self, session: Session, operation: Operation, receipts: Sequence[Receipt]
@@ -292,12 +297,10 @@ class DisputeHandler(Handler):
     kind = "statement.dispute"
 
     def calls(self, session: Session, operation: Operation) -> list[Call]:
-        p = operation.payload
+        p = read(operation, StatementDispute)
         return [
             Call(
-                LEDGER,
-                "disputeStatement",
-                (to_bytes32(p["statementKey"]), to_bytes32(p["reasonHash"])),
+                LEDGER, "disputeStatement", (to_bytes32(p.statement_key), to_bytes32(p.reason_hash))
             )
         ]
 
@@ -307,7 +310,7 @@ class DisputeHandler(Handler):
         row = _row(session, operation)
         for args, event in events(receipts, "StatementDisputed"):
             row.status = DISPUTED
-            row.dispute_reason = operation.payload["reason"]
+            row.dispute_reason = read(operation, StatementDispute).reason
             row.dispute_reason_hash = hex32(args["reasonHash"])
             _log(row, event, "disputed", reason=row.dispute_reason)
         return []
