@@ -333,6 +333,8 @@ def _coalesce(
     for other in waiting:
         try:
             other_calls = _handler(runtime, other).calls(session, other)
+        except Unavailable:
+            continue  # waits for an operation still running: a later transaction takes it
         except CbpError as exc:
             _finish(runtime, session, other, error={**exc.to_dict(), "httpStatus": exc.http_status})
             continue
