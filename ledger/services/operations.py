@@ -124,7 +124,7 @@ def get_operation(session: Session, operation_id: str, *, organisation: Organisa
     return operation
 
 
-def execute(runtime: Runtime, operation_id: str) -> Operation:
+def execute(runtime: Runtime, operation_id: str, *, behind_pending: bool = False) -> Operation:
     """Sign and send an operation's transactions, then return (worker side). Idempotent.
 
     The operation is left ``submitted``: the block follower (:mod:`ledger.services.follower`)
@@ -132,6 +132,11 @@ def execute(runtime: Runtime, operation_id: str) -> Operation:
     redelivered task, or the follower re-driving an operation left without receipts), it
     resends what the node forgot, replaces transactions stuck in the pool with a higher fee,
     and signs anew only when the stored transactions lost their nonces.
+
+    ``behind_pending`` (the follower flushing deferred operations before the next block): the
+    organisation's deferred operations go now, as one transaction with the next nonce, even
+    though its previous transaction is still pending; one refused in simulation stays deferred,
+    since the pending transaction may be what it waits for.
     """
     # One execution per operation at a time: a copy of the task delivered while another runs
     # waits here, then finds the operation submitted or finished instead of signing again.
@@ -148,6 +153,11 @@ def execute(runtime: Runtime, operation_id: str) -> Operation:
         chain = runtime.chain
 
         with runtime.locks.hold(signer.address):
+            # Another worker holding the signer's lock may have put this operation into its
+            # transaction (coalescing takes the signer's waiting operations): read it again.
+            session.refresh(operation)
+            if operation.status in TERMINAL:
+                return operation
             _replay_forgotten(runtime, session, organisation, signer.address)
             signed = current_transactions(operation)
             if signed and not _keep_in_flight(runtime, session, operation, signer, signed):
@@ -156,16 +166,25 @@ def execute(runtime: Runtime, operation_id: str) -> Operation:
                 calls = handler.calls(session, operation)
                 contract = coalescing.multicall_contract(calls)
                 if contract is not None:
-                    if coalescing.signer_busy(chain, signer.address):
+                    busy = coalescing.signer_busy(chain, signer.address)
+                    if busy and not behind_pending:
                         # Its previous transaction is pending: this one goes into the next,
-                        # which the block follower starts once that one is mined.
+                        # which the block follower flushes before the next block is due or
+                        # starts once that one is mined.
                         operation.deferred = True
                         operation.updated_at = utcnow()
                         session.commit()
                         return operation
                     batch = _coalesce(runtime, session, operation, calls, contract)
-                    if batch is not None:
-                        _execute_batch(runtime, session, signer, contract, batch)
+                    if batch is not None or busy:
+                        _execute_batch(
+                            runtime,
+                            session,
+                            signer,
+                            contract,
+                            batch or [(operation, calls)],
+                            behind_pending=busy,
+                        )
                         return operation
                 try:
                     signed = chain.prepare(signer, calls, nonces=runtime.nonces)
@@ -353,9 +372,15 @@ def _execute_batch(
     signer: Signer,
     contract: str,
     batch: list[tuple[Operation, list[Call]]],
+    *,
+    behind_pending: bool = False,
 ) -> None:
     """Simulate each operation's calls, fail the refused operations with their own decoded
-    error, and send the others as one multicall, each operation knowing its items."""
+    error, and send the others as one multicall, each operation knowing its items.
+
+    ``behind_pending``: the signer's previous transaction is not mined yet and the simulation
+    does not see its effects, so a refused operation stays deferred for a later transaction
+    (its refusal is final only when simulated with nothing pending)."""
     chain = runtime.chain
     verdicts = chain.estimate_each(signer.address, [c for _, calls in batch for c in calls])
     kept: list[tuple[Operation, list[Call]]] = []
@@ -365,6 +390,9 @@ def _execute_batch(
         mine = verdicts[position : position + len(calls)]
         position += len(calls)
         refusal = next((r for _, r in mine if r is not None), None)
+        if refusal is not None and behind_pending:
+            operation.deferred = True
+            continue
         if refusal is not None:
             _finish(runtime, session, operation, error=_error_of(session, refusal))
             continue
@@ -374,6 +402,7 @@ def _execute_batch(
         kept.append((operation, calls))
         gas += estimate
     if not kept:
+        session.commit()
         return
     flat = [c for _, calls in kept for c in calls]
     # The items' own estimates, summed: the multicall's estimate alone may leave an item
