@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -60,17 +61,21 @@ def _wait(
     return body
 
 
-def _upload(api: Api, slug: str, kind: str, resource: str, start: int, power_w: int) -> Any:
-    """``slug`` uploads 15 minutes of 60 s readings of one resource at a constant power."""
+def _upload(
+    api: Api, slug: str, kind: str, resource: str, start: int, power_w: int
+) -> tuple[str, str, Any]:
+    """``slug`` uploads 15 minutes of 60 s readings of one resource at a constant power;
+    returns (slug, the operation to wait for, the batch)."""
     rows = [
         {"resourceId": resource, "timestamp": start + 60 * i, "powerW": power_w} for i in range(15)
     ]
-    return api.done(
+    answer = api.write(
         slug,
         "POST",
         "/market/measurements",
         json={"kind": kind, "resolutionSeconds": 60, "readings": rows},
-    )["batch"]
+    )
+    return slug, answer["operationId"], answer["batch"]
 
 
 def _settle(
@@ -106,11 +111,14 @@ def _settle(
     clock.advance_past(platform.settings, platform.stack.rpc_url, start + 900, margin_s=60)
     console.print(f"simulated time: chain and platform clocks moved past {iso(start + 900)}")
     history = _history_day(start)
-    batches = [
+    uploads = [
         _upload(api, DSO, "pod", pod, history, 60_000),
         _upload(api, DSO, "pod", pod, start, 25_000),
         _upload(api, bsp, "device", device, start, 25_000),
     ]
+    for slug, operation_id, _ in uploads:  # sent together, awaited together
+        api.wait(slug, [operation_id])
+    batches = [batch for _, _, batch in uploads]
     check(
         "DSO POD meter (history day, activation) and BSP device readings committed",
         all(batch["readingCount"] == 15 for batch in batches),
@@ -192,11 +200,16 @@ def run_market_demo(console: Console) -> int:
     with bench_platform(console) as (platform, api):
         console.print("qualifying a UVAM per BSP (one POD, one EV charger each) ...")
         uvams, pods, devices = {}, {}, {}
-        for number, bsp in enumerate(BSPS):
-            uvams[bsp], pods[bsp], found = qualified_uvam(
-                api, bsp, 40 + number, flex_kw=100, devices=1
+        # each BSP's system qualifies its own UVAM, the three at the same time
+        with ThreadPoolExecutor(max_workers=len(BSPS)) as pool:
+            qualified = pool.map(
+                lambda number: qualified_uvam(
+                    api, BSPS[number], 40 + number, flex_kw=100, devices=1
+                ),
+                range(len(BSPS)),
             )
-            devices[bsp] = found[0]
+            for bsp, (uvam, pod, found) in zip(BSPS, qualified, strict=True):
+                uvams[bsp], pods[bsp], devices[bsp] = uvam, pod, found[0]
         alpha, bravo, charlie = BSPS
         now = clock.now(platform.settings.data_dir)
         start = next_period(now + 3600 + 60)  # after MSD's 1 h gate closure
@@ -214,9 +227,9 @@ def run_market_demo(console: Console) -> int:
         }
         api[DSO].post("/market/grid-constraints", json=red).raise_for_status()
         offers = {alpha: (80, "52.50"), bravo: (60, "48"), charlie: (100, "30")}
-        bids = {}
-        for bsp, (kw, price) in offers.items():
-            answer = api.done(
+        bids, sent_bids = {}, {}
+        for bsp, (kw, price) in offers.items():  # the BSPs bid independently: sent, then awaited
+            answer = api.write(
                 bsp,
                 "POST",
                 "/market/bids",
@@ -233,7 +246,9 @@ def run_market_demo(console: Console) -> int:
                     ]
                 },
             )
-            bids[bsp] = answer["bidIds"][0]
+            bids[bsp], sent_bids[bsp] = answer["bidIds"][0], answer["operationId"]
+        for bsp, operation_id in sent_bids.items():
+            api.wait(bsp, [operation_id])
         states = {
             bsp: _wait(api, bsp, f"/market/bids/{bid}", {"Active", "Blocked"})["status"]
             for bsp, bid in bids.items()
