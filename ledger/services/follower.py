@@ -156,19 +156,19 @@ def _start_deferred(runtime: Runtime, state: FollowerState, *, head: int) -> int
     state.flushed = {k: v for k, v in state.flushed.items() if k in oldest}
     flush_due = state.flush_due(time.monotonic())
     for organisation_id, (operation_id, address) in oldest.items():
+        busy = coalescing.signer_busy(runtime.chain, address)
+        if busy and flush_due and state.flushed.get(organisation_id) != head:
+            # behind the pending transaction, mined in the same block
+            state.flushed[organisation_id] = head
+            runtime.dispatcher.enqueue(
+                operations.TASK_EXECUTE, operation_id=operation_id, behind_pending=True
+            )
+            count += 1
+            continue
         last = state.started.get(organisation_id)
         if last is not None and last[0] == head and time.monotonic() - last[1] < timeout_s:
             continue  # handed over at this head already
-        if coalescing.signer_busy(runtime.chain, address) and (
-            last is None or time.monotonic() - last[1] < timeout_s
-        ):
-            if flush_due and state.flushed.get(organisation_id) != head:
-                # behind the pending transaction, in the same block
-                state.flushed[organisation_id] = head
-                runtime.dispatcher.enqueue(
-                    operations.TASK_EXECUTE, operation_id=operation_id, behind_pending=True
-                )
-                count += 1
+        if busy and (last is None or time.monotonic() - last[1] < timeout_s):
             continue
         state.started[organisation_id] = (head, time.monotonic())
         runtime.dispatcher.enqueue(operations.TASK_EXECUTE, operation_id=operation_id)
