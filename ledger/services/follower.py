@@ -45,7 +45,7 @@ INTERVALS_NEEDED = 3
 SHORTEST_RHYTHM_S = 0.5
 #: How long before the next block is due deferred operations are flushed (never earlier than
 #: halfway through the interval): time for a worker to simulate, sign and send them.
-FLUSH_LEAD_S = 0.6
+FLUSH_LEAD_S = 1.0
 
 
 @dataclass
