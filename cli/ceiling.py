@@ -32,6 +32,9 @@ PRIORITY_FEE_WEI: Final = 10**9
 #: Gas limit of each pre-signed call: the estimate of the first, with this headroom.
 GAS_HEADROOM_PERCENT: Final = 30
 RECEIPT_TIMEOUT_S: Final = 600.0
+#: The block gas limit of a production chain (Anvil's, Geth's and Besu's default): a benchmark
+#: on a chain with a block time runs under it, not under the local Anvil's 1 G.
+PRODUCTION_BLOCK_GAS_LIMIT: Final = 30_000_000
 
 
 class CeilingFailure(RuntimeError):
@@ -94,6 +97,21 @@ def rpc_batch(http: httpx.Client, url: str, requests: Sequence[tuple[str, list[A
             raise CeilingFailure(f"{method}: {answer['error']}")
         results.append(answer.get("result"))
     return results
+
+
+def set_block_gas_limit(rpc_url: str, gas: int) -> None:
+    """Set a local Anvil's block gas limit (``evm_setBlockGasLimit``) from the next block on."""
+    with httpx.Client(timeout=10.0) as http:
+        rpc_batch(http, rpc_url, [("evm_setBlockGasLimit", [hex(gas)])])
+
+
+def gas_of_transactions(operations: Sequence[dict[str, Any]]) -> int:
+    """The gas of the transactions of finished operations, each transaction once: operations
+    coalesced into one multicall each report that transaction's whole gas."""
+    by_transaction: dict[tuple[str, ...], int] = {}
+    for operation in operations:
+        by_transaction[tuple(operation["transactionHashes"])] = operation["gasUsed"] or 0
+    return sum(by_transaction.values())
 
 
 def measure_call_ceiling(

@@ -40,7 +40,13 @@ from rich.console import Console
 from rich.table import Table
 
 from cli.bench import chain_client
-from cli.ceiling import Ceiling, measure_call_ceiling
+from cli.ceiling import (
+    PRODUCTION_BLOCK_GAS_LIMIT,
+    Ceiling,
+    gas_of_transactions,
+    measure_call_ceiling,
+    set_block_gas_limit,
+)
 from cli.demo_orgs import ensure_initialised
 from cli.stack import Platform
 from ledger import clock
@@ -137,6 +143,12 @@ def bench_platform(
             console.print(
                 f"benchmark platform on {tmp} (SQLite), broker {platform.stack.redis_url}"
             )
+            if settings.chain_block_time_s:
+                set_block_gas_limit(platform.stack.rpc_url, PRODUCTION_BLOCK_GAS_LIMIT)
+                console.print(
+                    f"{settings.chain_block_time_s} s blocks of"
+                    f" {PRODUCTION_BLOCK_GAS_LIMIT:,} gas, as on a production chain"
+                )
             import redis
 
             redis.Redis.from_url(platform.stack.redis_url).flushdb()
@@ -384,7 +396,7 @@ def run_bids(
         bid_ids = [bid_id for _, _, ids in pending for bid_id in ids]
         _wait_bids_active(api, len(bid_ids))
         active = time.perf_counter() - started
-        gas = sum(op["gasUsed"] for op in operations)
+        gas = gas_of_transactions(operations)
         transactions = len({h for op in operations for h in op["transactionHashes"]})
         figures |= {
             "bids": bids,
@@ -523,7 +535,7 @@ def _single_bids(api: Api, bodies: list[tuple[str, dict[str, Any]]]) -> dict[str
         "single_seconds": seconds,
         "single_bids_per_s": len(bodies) / seconds,
         "single_transactions": len({h for op in operations for h in op["transactionHashes"]}),
-        "single_gas_per_bid": sum(op["gasUsed"] for op in operations) / len(bodies),
+        "single_gas_per_bid": gas_of_transactions(operations) / len(bodies),
     }
 
 

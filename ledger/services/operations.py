@@ -151,6 +151,20 @@ def execute(runtime: Runtime, operation_id: str, *, behind_pending: bool = False
         handler = _handler(runtime, operation)
         signer = runtime.signer_for(organisation)
         chain = runtime.chain
+        fresh_calls = None if operation.signed_transactions else handler.calls(session, operation)
+        if (
+            fresh_calls is not None
+            and not behind_pending
+            and coalescing.multicall_contract(fresh_calls) is not None
+            and coalescing.signer_busy(chain, signer.address)
+        ):
+            # Its signer's previous transaction is pending: this one goes into the next, which
+            # the block follower flushes before the next block is due or starts once that one
+            # is mined. No nonce is taken, so neither the signer's lock nor the replay is needed.
+            operation.deferred = True
+            operation.updated_at = utcnow()
+            session.commit()
+            return operation
 
         with runtime.locks.hold(signer.address):
             # Another worker holding the signer's lock may have put this operation into its
@@ -163,7 +177,7 @@ def execute(runtime: Runtime, operation_id: str, *, behind_pending: bool = False
             if signed and not _keep_in_flight(runtime, session, operation, signer, signed):
                 signed = []  # never reached the node and its nonce was reused: sign anew
             if not signed:
-                calls = handler.calls(session, operation)
+                calls = fresh_calls or handler.calls(session, operation)
                 contract = coalescing.multicall_contract(calls)
                 if contract is not None:
                     busy = coalescing.signer_busy(chain, signer.address)
@@ -558,7 +572,8 @@ def _replay_forgotten(
     if not by_nonce:
         return
     candidates = [tx for nonce in sorted(by_nonce) for tx in by_nonce[nonce]]
-    known = chain.known([tx.tx_hash for tx in candidates])
+    # a multicall shared by several operations is stored on each of them: ask once
+    known = chain.known(list(dict.fromkeys(tx.tx_hash for tx in candidates)))
     # A nonce is forgotten when none of the transactions stored for it is known.
     forgotten = [
         by_nonce[nonce][0]
