@@ -200,24 +200,31 @@ def execute(runtime: Runtime, operation_id: str, *, behind_pending: bool = False
                             behind_pending=busy,
                         )
                         return operation
-                try:
-                    signed = chain.prepare(signer, calls, nonces=runtime.nonces)
-                except ContractRevert as revert:
-                    _finish(runtime, session, operation, error=_error_of(session, revert))
-                    return operation
-                try:
-                    operation.signed_transactions = [_stored(tx) for tx in signed]
-                    operation.transaction_hashes = [tx.tx_hash for tx in signed]
-                    operation.status = OperationStatus.SUBMITTED
-                    operation.deferred = False
-                    _mark_sent(runtime, operation)
-                    session.commit()
-                except Exception:
-                    # Reserved nonces that were never stored would leave a gap: reseed.
-                    runtime.nonces.forget(signer.address)
-                    raise
-                _send(runtime, signer.address, signed)
+                _send_alone(runtime, session, operation, signer, calls)
         return operation
+
+
+def _send_alone(
+    runtime: Runtime, session: Session, operation: Operation, signer: Signer, calls: list[Call]
+) -> None:
+    """Simulate, sign (one transaction per call, consecutive nonces), store, then send."""
+    try:
+        signed = runtime.chain.prepare(signer, calls, nonces=runtime.nonces)
+    except ContractRevert as revert:
+        _finish(runtime, session, operation, error=_error_of(session, revert))
+        return
+    try:
+        operation.signed_transactions = [_stored(tx) for tx in signed]
+        operation.transaction_hashes = [tx.tx_hash for tx in signed]
+        operation.status = OperationStatus.SUBMITTED
+        operation.deferred = False
+        _mark_sent(runtime, operation)
+        session.commit()
+    except Exception:
+        # Reserved nonces that were never stored would leave a gap: reseed.
+        runtime.nonces.forget(signer.address)
+        raise
+    _send(runtime, signer.address, signed)
 
 
 def confirm(
@@ -398,6 +405,7 @@ def _execute_batch(
     chain = runtime.chain
     verdicts = chain.estimate_each(signer.address, [c for _, calls in batch for c in calls])
     kept: list[tuple[Operation, list[Call]]] = []
+    oversized: tuple[Operation, list[Call]] | None = None
     position = 0
     gas = 0
     for operation, calls in batch:
@@ -411,10 +419,18 @@ def _execute_batch(
             _finish(runtime, session, operation, error=_error_of(session, refusal))
             continue
         estimate = sum(g for g, _ in mine)
+        if estimate > coalescing.MAX_GAS:
+            # Too large for one multicall (a block might not hold it): its calls go as
+            # transactions of their own, one such operation per pass.
+            if oversized is None:
+                oversized = (operation, calls)
+            continue
         if kept and gas + estimate > coalescing.MAX_GAS:
             continue  # stays deferred: the next transaction takes it
         kept.append((operation, calls))
         gas += estimate
+    if oversized is not None:
+        _send_alone(runtime, session, signer=signer, operation=oversized[0], calls=oversized[1])
     if not kept:
         session.commit()
         return
