@@ -81,22 +81,22 @@ def ensure_initialised(platform: Platform) -> dict[str, str]:
             finally:
                 chain.close()
         members: list[Organisation] = [tso]
+        missing = []
         for spec in DEMO_ORGANISATIONS:
             organisation = (
                 session.get(Organisation, spec.slug)
                 or session.exec(select(Organisation).where(Organisation.eic == spec.eic)).first()
             )
             if organisation is None:
-                organisation = organisations.add_organisation(
-                    runtime,
-                    session,
-                    slug=spec.slug,
-                    name=spec.name,
-                    role=spec.role,
-                    eic=spec.eic,
-                    funder_key=settings.funder_key,
+                missing.append(
+                    organisations.NewOrganisation(spec.slug, spec.name, spec.role, spec.eic)
                 )
-            members.append(organisation)
+            else:
+                members.append(organisation)
+        if missing:  # all in one go: one block on a chain with a block time
+            members += organisations.add_organisations(
+                runtime, session, missing, funder_key=settings.funder_key
+            )
         for organisation in members:
             token = tokens.get(organisation.id)
             holder = organisations.authenticate(session, token) if token else None

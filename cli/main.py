@@ -375,12 +375,18 @@ def demo(
 @bench_app.command("registration")
 def bench_registration(
     pods: Annotated[int, typer.Option(help="PODs registered end to end")] = 2000,
-    raw: Annotated[int, typer.Option(help="pre-signed transactions for the Anvil ceiling")] = 2000,
+    raw: Annotated[
+        int, typer.Option(help="pre-signed registerPods calls for the chain's ceiling")
+    ] = 2000,
+    block_time: BlockTimeOption = None,
 ) -> None:
-    """PODs/s end to end (API to confirmed on chain) beside the raw Anvil ceiling."""
+    """PODs/s end to end (API to confirmed on chain), batched and one request per POD, beside
+    the chain's ceiling for the same call."""
     from cli.bench import run_registration_benchmark
 
-    run_registration_benchmark(pods=pods, raw_transactions=raw, console=console)
+    run_registration_benchmark(
+        pods=pods, raw_transactions=raw, console=console, block_time_s=block_time
+    )
 
 
 @bench_app.command("settlement")

@@ -23,8 +23,10 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import secrets
 import statistics
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -37,12 +39,21 @@ import httpx
 from rich.console import Console
 from rich.table import Table
 
-from cli.bench import measure_raw_ceiling
+from cli.bench import chain_client
+from cli.ceiling import (
+    Ceiling,
+    gas_of_transactions,
+    measure_call_ceiling,
+)
 from cli.demo_orgs import ensure_initialised
 from cli.stack import Platform
 from ledger import clock
+from ledger.chain.anvil import PRODUCTION_BLOCK_GAS_LIMIT
+from ledger.chain.signer import load_account
+from ledger.ids import to_bytes32
 from ledger.local_stack import DEFAULT_REDIS_URL, redis_answers
 from ledger.market.periods import iso, next_period
+from ledger.market.terms import BidTerms, Direction
 from ledger.settings import PROJECT_ROOT, Settings
 
 REPORTS = PROJECT_ROOT / "reports"
@@ -50,6 +61,8 @@ BENCH_REDIS_URL = "redis://127.0.0.1:6379/12"
 TSO_EIC = "10X1001A1001A345"
 START = "2025-01-01T00:00:00+01:00"
 WORKER_PROCESSES = 2
+#: Client threads per BSP sending one-record requests at once.
+SINGLE_CLIENTS = 4
 BSPS = ("bsp-alpha", "bsp-bravo", "bsp-charlie")
 DSO = "dso-north"
 
@@ -106,32 +119,39 @@ class Api:
 
 @contextlib.contextmanager
 def bench_platform(
-    console: Console, *, configured_chain: bool = False
+    console: Console, *, configured_chain: bool = False, block_time_s: int | None = None
 ) -> Iterator[tuple[Platform, Api]]:
     """A fresh platform (its own data folder, SQLite) and its organisations' API clients.
 
-    On a local Anvil of its own, unless ``configured_chain``: then on the node the environment
-    names (``CBP_RPC_URL`` and ``CBP_FUNDER_KEY``, a Ganache or a network), where it deploys
-    contracts of its own."""
+    On a local Anvil of its own (mining instantly, or every ``block_time_s``; default the
+    settings'), unless ``configured_chain``: then on the node the environment names
+    (``CBP_RPC_URL`` and ``CBP_FUNDER_KEY``, a Ganache or a network), where it deploys contracts
+    of its own."""
     with tempfile.TemporaryDirectory(prefix="cbp-market-bench-") as tmp:
         base = Settings()
         redis_url = base.redis_url
         if redis_url is None and redis_answers(DEFAULT_REDIS_URL):
             redis_url = BENCH_REDIS_URL
-        chain: dict[str, Any] = {} if configured_chain else {"rpc_url": None, "funder_key": None}
-        settings = base.model_copy(
-            update={
-                "data_dir": Path(tmp),
-                "database_url": None,
-                "redis_url": redis_url,
-                **chain,
-            }
-        )
+        update: dict[str, Any] = {
+            "data_dir": Path(tmp),
+            "database_url": None,
+            "redis_url": redis_url,
+        }
+        if not configured_chain:
+            update |= {"rpc_url": None, "funder_key": None}
+        if block_time_s is not None:
+            update["chain_block_time_s"] = block_time_s
+        settings = base.model_copy(update=update)
         with Platform(settings, worker_concurrency=WORKER_PROCESSES) as platform:
             console.print(
                 f"platform on {tmp} (SQLite), chain {platform.stack.rpc_url},"
                 f" broker {platform.stack.redis_url}"
             )
+            if settings.chain_block_time_s and not configured_chain:
+                console.print(
+                    f"{settings.chain_block_time_s} s blocks of"
+                    f" {PRODUCTION_BLOCK_GAS_LIMIT:,} gas, as on a production chain"
+                )
             import redis
 
             redis.Redis.from_url(platform.stack.redis_url).flushdb()
@@ -181,6 +201,8 @@ def qualified_uvam(
         "startDateTime": START,
     }
     pod_id = api.done(bsp, "POST", "/pods", json=pod)["podId"]
+    # independent of each other, sent together and awaited together: the POD's devices, its
+    # opening and the UVAM (which needs its member validated only when the member is added)
     device_ids = []
     for index in range(devices):
         device = {
@@ -192,21 +214,17 @@ def qualified_uvam(
             "maximumFlexDown": 11,
         }
         device_ids.append(api.write(bsp, "POST", f"/pods/{pod_id}/flex-devices", json=device))
-    if device_ids:
-        api.wait(bsp, [d["operationId"] for d in device_ids])
-    for status in ("Open", "UnderReview"):
-        api.done(
-            bsp,
-            "PATCH",
-            f"/pods/{pod_id}/status",
-            json={
-                "flexResourceId": pod_id,
-                "status": status,
-                "flexibilityServiceProviderId": eic,
-                "receiverId": TSO_EIC,
-            },
-        )
-    _wait_status(api, bsp, f"/pods/{pod_id}", "Validated")
+    opened = api.write(
+        bsp,
+        "PATCH",
+        f"/pods/{pod_id}/status",
+        json={
+            "flexResourceId": pod_id,
+            "status": "Open",
+            "flexibilityServiceProviderId": eic,
+            "receiverId": TSO_EIC,
+        },
+    )
     uvam = {
         "flexibilityServiceProviderId": eic,
         "receiverId": TSO_EIC,
@@ -217,7 +235,24 @@ def qualified_uvam(
         "marketType": "MSD",
         "startDateTime": START,
     }
-    uvam_id = api.done(bsp, "POST", "/uvams", json=uvam)["uvamId"]
+    registered = api.write(bsp, "POST", "/uvams", json=uvam)
+    uvam_id = registered["uvamId"]
+    api.wait(
+        bsp,
+        [d["operationId"] for d in device_ids] + [opened["operationId"], registered["operationId"]],
+    )
+    api.done(
+        bsp,
+        "PATCH",
+        f"/pods/{pod_id}/status",
+        json={
+            "flexResourceId": pod_id,
+            "status": "UnderReview",
+            "flexibilityServiceProviderId": eic,
+            "receiverId": TSO_EIC,
+        },
+    )
+    _wait_status(api, bsp, f"/pods/{pod_id}", "Validated")
     api.done(
         bsp,
         "POST",
@@ -303,20 +338,25 @@ def _table(title: str, rows: list[tuple[str, str]], console: Console) -> None:
 
 
 def run_bids(
-    *, bids: int, per_call: int, single: int, raw: int, console: Console
+    *,
+    bids: int,
+    per_call: int,
+    single: int,
+    raw: int,
+    console: Console,
+    block_time_s: int | None = None,
 ) -> dict[str, Any]:
-    with bench_platform(console) as (platform, api):
-        funder = platform.stack.funder_key
-        assert funder is not None
-        console.print(f"raw ceiling: {raw} pre-signed transfers ...")
-        figures: dict[str, Any] = dict(measure_raw_ceiling(platform.stack.rpc_url, funder, raw))
+    with bench_platform(console, block_time_s=block_time_s) as (platform, api):
+        block_time = platform.settings.chain_block_time_s
         console.print("qualifying one UVAM per BSP ...")
-        uvams = {
-            bsp: qualified_uvam(api, bsp, 10 + i, flex_kw=1000)[0] for i, bsp in enumerate(BSPS)
-        }
+        with ThreadPoolExecutor(max_workers=len(BSPS)) as pool:
+            qualified = pool.map(
+                lambda i: qualified_uvam(api, BSPS[i], 10 + i, flex_kw=1000)[0], range(len(BSPS))
+            )
+            uvams = dict(zip(BSPS, qualified, strict=True))
         product = "BENCH-BIDS"
         _product(api, product, gate_s=0, notice_s=0, ack_s=3600)
-        first = next_period(int(time.time()) + 3600)
+        first = next_period(clock.now(platform.settings.data_dir) + 3600)
 
         def body(bsp: str, number: int) -> dict[str, Any]:
             start = first + 900 * (number % 48)
@@ -329,11 +369,15 @@ def run_bids(
                 "price": f"{40 + (number % 997) / 100:.2f}",
             }
 
+        console.print(f"chain ceiling: {raw} pre-signed submitBids calls of one bid each ...")
+        ceiling = _bid_ceiling(platform, api, uvams[BSPS[0]], product, first, raw)
+        figures: dict[str, Any] = ceiling.figures("ceiling")
+
         calls = []
         for index, offset in enumerate(range(0, bids, per_call)):
             bsp = BSPS[index % len(BSPS)]
             calls.append((bsp, [body(bsp, n) for n in range(offset, min(bids, offset + per_call))]))
-        console.print(f"end to end: {bids} bids in {len(calls)} calls of up to {per_call} ...")
+        console.print(f"batched: {bids} bids in {len(calls)} calls of up to {per_call} ...")
         started = time.perf_counter()
         pending: list[tuple[str, str, list[str]]] = []
 
@@ -355,8 +399,8 @@ def run_bids(
         bid_ids = [bid_id for _, _, ids in pending for bid_id in ids]
         _wait_bids_active(api, len(bid_ids))
         active = time.perf_counter() - started
-        gas = sum(op["gasUsed"] for op in operations)
-        transactions = sum(len(op["transactionHashes"]) for op in operations)
+        gas = gas_of_transactions(operations)
+        transactions = len({h for op in operations for h in op["transactionHashes"]})
         figures |= {
             "bids": bids,
             "bids_per_call": per_call,
@@ -368,55 +412,134 @@ def run_bids(
             "active_seconds": active,
             "bids_per_s_active": bids / active,
             "gas_per_bid": gas / bids,
-            "gas_per_transaction": gas / transactions,
         }
-        console.print(f"end to end: {single} bids, one per call ...")
-        started = time.perf_counter()
-        singles = [
-            (
-                bsp,
-                api.write(bsp, "POST", "/market/bids", json={"bids": [body(bsp, 5000 + n)]})[
-                    "operationId"
-                ],
-            )
-            for n, bsp in ((n, BSPS[n % 3]) for n in range(single))
-        ]
-        single_ops = [op for bsp, op_id in singles for op in api.wait(bsp, [op_id])]
-        seconds = time.perf_counter() - started
-        figures |= {
-            "single_bids": single,
-            "single_seconds": seconds,
-            "single_bids_per_s": single / seconds,
-            "single_gas_per_bid": sum(op["gasUsed"] for op in single_ops) / single,
-        }
-    figures["ratio_bids_to_raw_tx"] = figures["bids_per_s_recorded"] / figures["raw_tx_per_s"]
+        console.print(
+            f"one bid per call: {single} bids, {SINGLE_CLIENTS} client threads per BSP ..."
+        )
+        figures |= _single_bids(
+            api, [(BSPS[n % 3], body(BSPS[n % 3], 5000 + n)) for n in range(single)]
+        )
+    figures["ratio_single_to_batched"] = (
+        figures["single_bids_per_s"] / figures["bids_per_s_recorded"]
+    )
+    figures["ratio_batched_to_ceiling"] = (
+        figures["bids_per_s_recorded"] / figures["ceiling_ceiling_per_s"]
+    )
+    figures["ratio_single_to_ceiling"] = (
+        figures["single_bids_per_s"] / figures["ceiling_ceiling_per_s"]
+    )
+    chain = f"{block_time} s blocks" if block_time else "instant Anvil"
+    gas_ceiling = (
+        f" (gas ceiling {figures['ceiling_block_gas_limit']:,.0f} ÷"
+        f" {figures['ceiling_gas_per_record']:,.0f} ÷ {block_time} s ="
+        f" {figures['ceiling_ceiling_per_s']:,.1f})"
+        if block_time
+        else ""
+    )
     _table(
-        "Bids: end to end beside the raw Anvil ceiling",
+        f"Bids ({chain}): recorded on chain, beside the chain's ceiling for submitBids",
         [
-            ("raw Anvil ceiling (pre-signed transfers)", f"{figures['raw_tx_per_s']:,.0f} tx/s"),
             (
-                f"bids recorded on chain ({per_call} per call)",
-                f"{figures['bids_per_s_recorded']:,.0f} bids/s",
+                f"chain ceiling: {raw} pre-signed submitBids of one bid",
+                f"{figures['ceiling_measured_per_s']:,.1f} bids/s measured{gas_ceiling}",
             ),
             (
-                "bids Active (DSO checks on chain too)",
-                f"{figures['bids_per_s_active']:,.0f} bids/s",
-            ),
-            ("one bid per call", f"{figures['single_bids_per_s']:,.1f} bids/s"),
-            (
-                "transactions for the batched bids",
-                f"{transactions} ({bids / transactions:.0f} bids each)",
+                f"batched ({per_call} per call)",
+                f"{figures['bids_per_s_recorded']:,.1f} bids/s",
             ),
             (
-                "gas per bid (batched / one per tx)",
-                f"{figures['gas_per_bid']:,.0f} / {figures['single_gas_per_bid']:,.0f}",
+                "batched, Active (DSO checks on chain too)",
+                f"{figures['bids_per_s_active']:,.1f} bids/s",
             ),
-            ("bids/s ÷ raw tx/s", f"{figures['ratio_bids_to_raw_tx']:.2f}"),
+            (f"one bid per call ({single} bids)", f"{figures['single_bids_per_s']:,.1f} bids/s"),
+            ("one per call ÷ batched", f"{figures['ratio_single_to_batched']:.3f}"),
+            ("one per call ÷ ceiling", f"{figures['ratio_single_to_ceiling']:.3f}"),
+            ("batched ÷ ceiling", f"{figures['ratio_batched_to_ceiling']:.3f}"),
+            (
+                "transactions (batched / one per call)",
+                f"{transactions} / {figures['single_transactions']:.0f}",
+            ),
+            (
+                "gas per bid (ceiling / batched / one per call)",
+                f"{figures['ceiling_gas_per_record']:,.0f} / {figures['gas_per_bid']:,.0f}"
+                f" / {figures['single_gas_per_bid']:,.0f}",
+            ),
         ],
         console,
     )
     console.print(f"figures written to {_report('bids', figures)}")
     return figures
+
+
+def _bid_ceiling(
+    platform: Platform, api: Api, uvam_id: str, product: str, first: int, count: int
+) -> Ceiling:
+    """``count`` pre-signed ``submitBids`` calls of one bid each (four periods, as the
+    benchmark's API bids), from the first BSP's account, on its qualified UVAM."""
+    settings = platform.settings
+    account = load_account(settings.keystores_dir / f"{BSPS[0]}.json", settings.keystore_password)
+    uvam_key = to_bytes32(api[BSPS[0]].get(f"/uvams/{uvam_id}").json()["chainKey"])
+    chain = chain_client(platform)
+    try:
+        abi = chain.abis["FlexMarket"]
+        payloads = []
+        for number in range(count):
+            start = first + 900 * (number % 48)
+            terms = BidTerms(
+                uvam_key=uvam_key,
+                market_id=product,
+                direction=Direction.UP,
+                delivery_start=start,
+                valid_until=start + 4 * 900,
+                price_micro=(40_000_000 + 10_000 * (number % 997)),
+                divisible=True,
+                quantities_kw=(100 + number % 400, 50, 50, 25),
+            )
+            payloads.append(
+                abi.encode_call("submitBids", [secrets.token_bytes(32)], [terms.as_tuple()])
+            )
+        return measure_call_ceiling(
+            platform.stack.rpc_url,
+            account,
+            chain.address_of("FlexMarket"),
+            payloads,
+            block_time_s=settings.chain_block_time_s,
+        )
+    finally:
+        chain.close()
+
+
+def _single_bids(api: Api, bodies: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
+    """One bid per ``POST /market/bids``, sent by :data:`SINGLE_CLIENTS` threads per BSP (each
+    with its own connection); timed until every bid is recorded on chain."""
+    lanes = [(bsp, thread) for bsp in BSPS for thread in range(SINGLE_CLIENTS)]
+    accepted: list[tuple[str, str]] = []
+    guard = threading.Lock()
+
+    def send(lane: tuple[str, int]) -> None:
+        bsp, thread = lane
+        mine = [b for owner, b in bodies if owner == bsp][thread::SINGLE_CLIENTS]
+        client = api[bsp]
+        with httpx.Client(base_url=client.base_url, headers=client.headers, timeout=120.0) as http:
+            for body in mine:
+                response = http.post("/market/bids", json={"bids": [body]})
+                if response.status_code != 202:
+                    raise BenchFailure(f"POST /market/bids: {response.status_code} {response.text}")
+                with guard:
+                    accepted.append((bsp, response.json()["operationId"]))
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=len(lanes)) as pool:
+        list(pool.map(send, lanes))
+    operations = [op for bsp, op_id in accepted for op in api.wait(bsp, [op_id])]
+    seconds = time.perf_counter() - started
+    return {
+        "single_bids": len(bodies),
+        "single_seconds": seconds,
+        "single_bids_per_s": len(bodies) / seconds,
+        "single_transactions": len({h for op in operations for h in op["transactionHashes"]}),
+        "single_gas_per_bid": gas_of_transactions(operations) / len(bodies),
+    }
 
 
 def _wait_bids_active(api: Api, count: int, timeout_s: float = 900) -> None:
@@ -480,9 +603,12 @@ class Receiver:
         self.server.server_close()
 
 
-def run_activations(*, count: int, console: Console) -> dict[str, Any]:
+def run_activations(
+    *, count: int, console: Console, block_time_s: int | None = None
+) -> dict[str, Any]:
     bsp = BSPS[0]
-    with bench_platform(console) as (platform, api):
+    with bench_platform(console, block_time_s=block_time_s) as (platform, api):
+        block_time = platform.settings.chain_block_time_s
         console.print("qualifying a UVAM, bidding 1000 kW over 4 periods, clearing a need ...")
         uvam_id = qualified_uvam(api, bsp, 20, flex_kw=1000)[0]
         product = "BENCH-ACT"
@@ -551,18 +677,23 @@ def run_activations(*, count: int, console: Console) -> dict[str, Any]:
     ms = [1000 * v for v in latencies]
     figures = {
         "activations": count,
+        "block_time_s": block_time,
         "latency_median_ms": median(ms),
+        "latency_p95_ms": percentile(ms, 0.95),
         "latency_p99_ms": percentile(ms, 0.99),
         "latency_min_ms": min(ms),
         "latency_max_ms": max(ms),
         "api_answer_median_ms": median([1000 * v for v in accepted]),
     }
+    chain = f"{block_time} s blocks" if block_time else "instant Anvil"
+    target = f"; target p99 <= {1000 * block_time + 500} ms (a block + 0.5 s)" if block_time else ""
     _table(
-        "Activation -> BSP callback latency",
+        f"Activation -> BSP callback latency ({chain}{target})",
         [
             ("activations", str(count)),
-            ("median", f"{figures['latency_median_ms']:.0f} ms"),
-            ("99th percentile", f"{figures['latency_p99_ms']:.0f} ms"),
+            ("p50", f"{figures['latency_median_ms']:.0f} ms"),
+            ("p95", f"{figures['latency_p95_ms']:.0f} ms"),
+            ("p99", f"{figures['latency_p99_ms']:.0f} ms"),
             ("min / max", f"{figures['latency_min_ms']:.0f} / {figures['latency_max_ms']:.0f} ms"),
             ("API answer (202), median", f"{figures['api_answer_median_ms']:.0f} ms"),
         ],

@@ -62,17 +62,21 @@ def _wait(
     return body
 
 
-def _upload(api: Api, slug: str, kind: str, resource: str, start: int, power_w: int) -> Any:
-    """``slug`` uploads 15 minutes of 60 s readings of one resource at a constant power."""
+def _upload(
+    api: Api, slug: str, kind: str, resource: str, start: int, power_w: int
+) -> tuple[str, str, Any]:
+    """``slug`` uploads 15 minutes of 60 s readings of one resource at a constant power;
+    returns (slug, the operation to wait for, the batch)."""
     rows = [
         {"resourceId": resource, "timestamp": start + 60 * i, "powerW": power_w} for i in range(15)
     ]
-    return api.done(
+    answer = api.write(
         slug,
         "POST",
         "/market/measurements",
         json={"kind": kind, "resolutionSeconds": 60, "readings": rows},
-    )["batch"]
+    )
+    return slug, answer["operationId"], answer["batch"]
 
 
 def _settle(
@@ -108,11 +112,14 @@ def _settle(
     clock.advance_past(platform.settings, platform.stack.rpc_url, start + 900, margin_s=60)
     console.print(f"simulated time: chain and platform clocks moved past {iso(start + 900)}")
     history = _history_day(start)
-    batches = [
+    uploads = [
         _upload(api, DSO, "pod", pod, history, 60_000),
         _upload(api, DSO, "pod", pod, start, 25_000),
         _upload(api, bsp, "device", device, start, 25_000),
     ]
+    for slug, operation_id, _ in uploads:  # sent together, awaited together
+        api.wait(slug, [operation_id])
+    batches = [batch for _, _, batch in uploads]
     check(
         "DSO POD meter (history day, activation) and BSP device readings committed",
         all(batch["readingCount"] == 15 for batch in batches),
@@ -242,9 +249,9 @@ def run_market_journey(
     }
     api[DSO].post("/market/grid-constraints", json=red).raise_for_status()
     offers = {alpha: (80, "52.50"), bravo: (60, "48"), charlie: (100, "30")}
-    bids = {}
-    for bsp, (kw, price) in offers.items():
-        answer = api.done(
+    bids, sent_bids = {}, {}
+    for bsp, (kw, price) in offers.items():  # the BSPs bid independently: sent, then awaited
+        answer = api.write(
             bsp,
             "POST",
             "/market/bids",
@@ -261,7 +268,9 @@ def run_market_journey(
                 ]
             },
         )
-        bids[bsp] = answer["bidIds"][0]
+        bids[bsp], sent_bids[bsp] = answer["bidIds"][0], answer["operationId"]
+    for bsp, operation_id in sent_bids.items():
+        api.wait(bsp, [operation_id])
     states = {
         bsp: _wait(api, bsp, f"/market/bids/{bid}", {"Active", "Blocked"})["status"]
         for bsp, bid in bids.items()

@@ -319,52 +319,52 @@ def run_window_demo(*, api_url: str, operator_token: str, bsp_token: str, out: C
             f"supply {result['supplyKwh']} kWh, {result['matchedTrades']} trades matching "
             f"{result['matchedKwh']} kWh"
         )
-        bsp.done(bsp.call("POST", f"/p2p/windows/{window_id}/trades", 202, json={}))
-        bsp.done(
-            bsp.call(
-                "POST",
-                "/p2p/trades",
-                202,
-                json={
-                    "windowId": window_id,
-                    "trades": [
-                        {
-                            "buyerEvId": examples[0],
-                            "sellerEvId": sellers[0],
-                            "energyKwh": "18.0",
-                            "costEur": "2.70",
-                        },
-                        {
-                            "buyerEvId": examples[1],
-                            "sellerEvId": sellers[1],
-                            "energyKwh": "43.5",
-                            "costEur": "6.52",
-                        },
-                    ],
-                },
-            )
+        # the matched trades and the two examples: sent together, awaited together
+        matched = bsp.call("POST", f"/p2p/windows/{window_id}/trades", 202, json={})
+        examples_added = bsp.call(
+            "POST",
+            "/p2p/trades",
+            202,
+            json={
+                "windowId": window_id,
+                "trades": [
+                    {
+                        "buyerEvId": examples[0],
+                        "sellerEvId": sellers[0],
+                        "energyKwh": "18.0",
+                        "costEur": "2.70",
+                    },
+                    {
+                        "buyerEvId": examples[1],
+                        "sellerEvId": sellers[1],
+                        "energyKwh": "43.5",
+                        "costEur": "6.52",
+                    },
+                ],
+            },
         )
+        bsp.done(matched)
+        bsp.done(examples_added)
         pending = bsp.call("GET", "/p2p/trades", 200, params={"windowId": window_id, "limit": 500})[
             "data"
         ]
         out.print(_trade_table("Pending transactions (Add Batch)", pending))
         rejected = pending[-1]["tradeId"]
-        operator.done(
-            operator.call(
-                "POST",
-                f"/p2p/trades/{rejected}/reject",
-                202,
-                json={"reasons": ["metered energy at the charge point differs from the trade"]},
-            )
+        # one rejection and the confirmation of the others: sent together, awaited together
+        rejection = operator.call(
+            "POST",
+            f"/p2p/trades/{rejected}/reject",
+            202,
+            json={"reasons": ["metered energy at the charge point differs from the trade"]},
         )
-        operator.done(
-            operator.call(
-                "POST",
-                "/p2p/trades/confirm",
-                202,
-                json={"tradeIds": [t["tradeId"] for t in pending if t["tradeId"] != rejected]},
-            )
+        confirmation = operator.call(
+            "POST",
+            "/p2p/trades/confirm",
+            202,
+            json={"tradeIds": [t["tradeId"] for t in pending if t["tradeId"] != rejected]},
         )
+        operator.done(rejection)
+        operator.done(confirmation)
         final = operator.call(
             "GET", "/p2p/trades", 200, params={"windowId": window_id, "limit": 500}
         )["data"]

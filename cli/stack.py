@@ -161,7 +161,8 @@ class Platform:
             subprocess.Popen(command, env=env, stdout=log, stderr=log, cwd=PROJECT_ROOT)
         )
 
-    def _wait_for_api(self, timeout_s: float = 60.0) -> None:
+    def _wait_for_api(self, timeout_s: float = 180.0) -> None:
+        # generous: on a loaded machine importing the API alone can take a minute
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             for process in self._processes:

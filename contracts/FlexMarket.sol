@@ -3,6 +3,7 @@ pragma solidity ^0.8.24;
 
 import {CbpRoles} from "./CbpRoles.sol";
 import {ResourceRegistry} from "./ResourceRegistry.sol";
+import {CbpMulticall} from "./CbpMulticall.sol";
 
 /// @title FlexMarket
 /// @notice The flexibility market of the crowd balancing platform (FLOW D5.5 §3 user journey):
@@ -16,7 +17,10 @@ import {ResourceRegistry} from "./ResourceRegistry.sol";
 ///      because activations are checked against them period by period ("no double activation").
 ///      Prices are integers in micro-EUR per MWh (6 decimals); powers are integer kW; delivery
 ///      periods are 15 minutes, identified by their start as a unix timestamp.
-contract FlexMarket {
+///      {CbpMulticall}: a signer's bids, checks and acknowledgements sent while its previous
+///      transaction is pending go together into one transaction, each item with its own outcome
+///      (about 430 bytes of code; the contract stays under the 24,576-byte EIP-170 limit).
+contract FlexMarket is CbpMulticall {
     enum Direction {
         Up,
         Down

@@ -60,13 +60,20 @@ def test_registration_benchmark_reports_positive_figures(tmp_path: Path, queue: 
         report_path=report,
     )
     expected = {
-        "raw_transactions", "raw_seconds", "raw_tx_per_s",
+        "ceiling_records", "ceiling_seconds", "ceiling_measured_per_s", "ceiling_gas_per_record",
+        "ceiling_block_gas_limit", "ceiling_ceiling_per_s", "ceiling_blocks",
         "e2e_pods", "e2e_seconds", "e2e_pods_per_s", "e2e_operations", "e2e_transactions",
         "e2e_gas_per_pod", "single_pods", "single_seconds", "single_pods_per_s",
-        "single_gas_per_pod", "ratio_e2e_pods_to_raw_tx",
+        "single_transactions", "single_gas_per_pod", "ratio_single_to_batched",
+        "ratio_e2e_to_ceiling", "ratio_single_to_ceiling",
     }  # fmt: skip
     assert expected <= set(figures)
-    assert all(value > 0 for value in figures.values())
+    assert all(figures[name] > 0 for name in expected)
+    assert figures["ceiling_block_time_s"] == 0  # instant Anvil: the measured rate is the ceiling
+    assert figures["ceiling_ceiling_per_s"] == figures["ceiling_measured_per_s"]
     assert figures["e2e_pods"] == 200
-    assert figures["raw_transactions"] == 200
+    assert figures["single_pods"] == 200
+    assert figures["ceiling_records"] == 200
+    # a registerPods call of one POD costs more than the base fee of a transfer
+    assert figures["ceiling_gas_per_record"] > 21_000
     assert json.loads(report.read_text("utf-8"))["figures"] == pytest.approx(figures)

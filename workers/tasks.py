@@ -6,6 +6,7 @@ stored transactions), acknowledged late and retried with backoff on transient fa
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from functools import lru_cache
@@ -118,8 +119,13 @@ def follower_runtime() -> Runtime:
 
 
 @app.task(name=operations.TASK_EXECUTE, bind=True, **RETRY)
-def execute_operation(self: Task, *, operation_id: str) -> str:
-    return str(riding_out_broker_outage(operations.execute, runtime(), operation_id).status)
+def execute_operation(self: Task, *, operation_id: str, behind_pending: bool = False) -> str:
+    operation = riding_out_broker_outage(
+        functools.partial(operations.execute, behind_pending=behind_pending),
+        runtime(),
+        operation_id,
+    )
+    return str(operation.status)
 
 
 @app.task(name=pods.TASK_TSO_VERIFY_POD, bind=True, **RETRY)

@@ -24,6 +24,9 @@ ANVIL_BINARY = PROJECT_ROOT / "local_chain/node_modules/@foundry-rs/anvil-linux-
 # Anvil's first well-known development account: it funds the organisations' own accounts.
 ANVIL_FUNDER_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
 LOCAL_BLOCK_GAS_LIMIT = 1_000_000_000
+#: The block gas limit of a production chain (Anvil's, Geth's and Besu's default): an Anvil with
+#: a block time mines under it, as a production chain would, not under the instant Anvil's 1 G.
+PRODUCTION_BLOCK_GAS_LIMIT = 30_000_000
 
 
 class AnvilError(RuntimeError):
@@ -100,10 +103,11 @@ class AnvilNode:
             str(self.chain_id),
             "--accounts",
             "1",
-            # Room for many 100-record batches per block: with automine, transactions that
-            # arrive together share a block, and Anvil's 30 M default would leave some pending.
+            # Instant: room for many 100-record batches per block (with automine, transactions
+            # that arrive together share a block, and 30 M would leave some pending). With a
+            # block time: a production chain's 30 M.
             "--gas-limit",
-            str(LOCAL_BLOCK_GAS_LIMIT),
+            str(PRODUCTION_BLOCK_GAS_LIMIT if self.block_time_s > 0 else LOCAL_BLOCK_GAS_LIMIT),
             "--silent",
         ]
         if self.block_time_s > 0:

@@ -10,12 +10,13 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from eth_utils import to_checksum_address
+import rlp
+from eth_utils import keccak, to_checksum_address
 
 from ledger.chain.abi import ContractAbi, DecodedEvent, decode_revert
 from ledger.chain.errors import ChainError, ContractRevert, ReceiptTimeout, RpcError, RpcTimeout
@@ -369,37 +370,82 @@ class ChainClient:
 
     def deploy(self, signer: Signer, contract: str, bytecode: str, *args: Any) -> str:
         """Deploy ``contract`` and return its address."""
-        data = self.abis[contract].encode_constructor(bytecode, *args)
-        nonce_hex = self.rpc.call("eth_getTransactionCount", [signer.address, "pending"])
-        signer.reset_nonce(int(nonce_hex, 16))
-        [(estimate_hex, error)] = self._batch_with_estimates(
-            [("eth_estimateGas", [{"from": signer.address, "data": "0x" + data.hex()}])]
+        [address] = self.deploy_all(signer, [(contract, bytecode, lambda _: args)])
+        return address
+
+    def deploy_all(
+        self,
+        signer: Signer,
+        plans: Sequence[tuple[str, str, Callable[[list[str]], Sequence[Any]]]],
+    ) -> list[str]:
+        """Deploy several contracts in one go and return their addresses, in order.
+
+        Each plan is (contract, bytecode, constructor arguments given the addresses of the
+        contracts planned before it). The addresses follow from the signer's address and
+        nonces, so every deployment is signed and sent at once with consecutive nonces and the
+        receipts are awaited together: a chain with a block time mines them in one or two
+        blocks instead of one block each. The constructors may store the other addresses but
+        must not call them (their code is not there yet when the gas is estimated).
+        """
+        first = int(self.rpc.call("eth_getTransactionCount", [signer.address, "pending"]), 16)
+        addresses = [create_address(signer.address, first + i) for i in range(len(plans))]
+        payloads = [
+            self.abis[contract].encode_constructor(bytecode, *arguments(addresses[:index]))
+            for index, (contract, bytecode, arguments) in enumerate(plans)
+        ]
+        answers = self._batch_with_estimates(
+            [
+                ("eth_estimateGas", [{"from": signer.address, "data": "0x" + data.hex()}])
+                for data in payloads
+            ]
         )
-        if error is not None:
-            raise RpcError("eth_estimateGas", error)
-        estimate = int(estimate_hex, 16)
+        for _, error in answers:
+            if error is not None:
+                raise RpcError("eth_estimateGas", error)
         max_fee, priority = self.fees()
-        tx = signer.sign(
-            to=None, data=data, gas=estimate * 12 // 10, max_fee=max_fee, priority_fee=priority
-        )
-        self.send([tx])
-        [receipt] = self.wait([tx.tx_hash])
-        if not receipt.succeeded or receipt.contract_address is None:
-            raise ChainError(f"deployment of {contract} failed in {tx.tx_hash}")
-        return receipt.contract_address
+        signer.reset_nonce(first)
+        signed = [
+            signer.sign(
+                to=None,
+                data=data,
+                gas=int(estimate_hex, 16) * 12 // 10,
+                max_fee=max_fee,
+                priority_fee=priority,
+            )
+            for data, (estimate_hex, _) in zip(payloads, answers, strict=True)
+        ]
+        self.send(signed)
+        receipts = self.wait([tx.tx_hash for tx in signed])
+        for (contract, _, _), address, receipt in zip(plans, addresses, receipts, strict=True):
+            if not receipt.succeeded or receipt.contract_address is None:
+                raise ChainError(f"deployment of {contract} failed in {receipt.transaction_hash}")
+            if receipt.contract_address.lower() != address.lower():
+                raise ChainError(f"{contract} landed at {receipt.contract_address}, not {address}")
+        return [to_checksum_address(address) for address in addresses]
 
     def transfer(self, signer: Signer, to: str, wei: int) -> Receipt:
         """Send ether (gas money) from ``signer`` to ``to``."""
+        [tx] = self.send_transfers(signer, [to], wei)
+        [receipt] = self.wait([tx.tx_hash])
+        return receipt
+
+    def send_transfers(
+        self, signer: Signer, recipients: Sequence[str], wei: int
+    ) -> list[SignedTransaction]:
+        """Send ``wei`` from ``signer`` to each recipient, with consecutive nonces, without
+        waiting for them to be mined (:meth:`wait` for their hashes)."""
         signer.reset_nonce(
             int(self.rpc.call("eth_getTransactionCount", [signer.address, "pending"]), 16)
         )
         max_fee, priority = self.fees()
-        tx = signer.sign(
-            to=to, data=b"", gas=21_000, max_fee=max_fee, priority_fee=priority, value=wei
-        )
-        self.send([tx])
-        [receipt] = self.wait([tx.tx_hash])
-        return receipt
+        signed = [
+            signer.sign(
+                to=to, data=b"", gas=21_000, max_fee=max_fee, priority_fee=priority, value=wei
+            )
+            for to in recipients
+        ]
+        self.send(signed)
+        return signed
 
     def revert_reason(self, receipt: Receipt) -> ContractRevert:
         """Replay a reverted transaction at its block's parent to recover the custom error."""
@@ -470,3 +516,10 @@ def _already_known(error: dict[str, Any]) -> bool:
 
 def _nonce_too_low(error: dict[str, Any]) -> bool:
     return "nonce too low" in str(error.get("message", "")).lower()
+
+
+def create_address(sender: str, nonce: int) -> str:
+    """The address of the contract ``sender`` creates with its transaction number ``nonce``:
+    the last 20 bytes of keccak256(rlp([sender, nonce]))."""
+    encoded = rlp.encode([bytes.fromhex(sender.removeprefix("0x")), nonce])
+    return to_checksum_address(keccak(encoded)[12:])

@@ -7,40 +7,40 @@ from ledger.chain.compiler import load_artifact
 from ledger.chain.signer import Signer
 from ledger.domain.identifiers import eic_to_bytes16
 
+#: The contracts in deployment order, each with its constructor arguments given the addresses
+#: of those before it (CbpRoles, ResourceRegistry, P2PTrading, FlexMarket, ...).
+DEPLOYMENT_ORDER = (
+    "CbpRoles",
+    "ResourceRegistry",
+    "P2PTrading",
+    "FlexMarket",
+    "MeasurementLedger",
+    "SettlementLedger",
+    "StatementLedger",
+)
+
 
 def deploy_platform(client: ChainClient, tso: Signer, *, tso_eic: str) -> Deployment:
-    """Deploy roles (the deployer becomes the TSO) and the registry bound to it."""
+    """Deploy roles (the deployer becomes the TSO) and the contracts bound to it, all sent at
+    once with consecutive nonces (:meth:`ChainClient.deploy_all`)."""
     start_block = client.block_number()
-    roles = client.deploy(
-        tso, "CbpRoles", load_artifact("CbpRoles")["bytecode"], eic_to_bytes16(tso_eic)
-    )
-    registry = client.deploy(
-        tso, "ResourceRegistry", load_artifact("ResourceRegistry")["bytecode"], roles
-    )
-    p2p = client.deploy(tso, "P2PTrading", load_artifact("P2PTrading")["bytecode"], roles)
-    market = client.deploy(
-        tso, "FlexMarket", load_artifact("FlexMarket")["bytecode"], roles, registry
-    )
-    meters = client.deploy(
-        tso, "MeasurementLedger", load_artifact("MeasurementLedger")["bytecode"], roles
-    )
-    settlements = client.deploy(
-        tso, "SettlementLedger", load_artifact("SettlementLedger")["bytecode"], roles, market
-    )
-    statements = client.deploy(
-        tso, "StatementLedger", load_artifact("StatementLedger")["bytecode"], roles
+    eic = eic_to_bytes16(tso_eic)
+    arguments = {
+        "CbpRoles": lambda _: (eic,),
+        "ResourceRegistry": lambda before: (before[0],),
+        "P2PTrading": lambda before: (before[0],),
+        "FlexMarket": lambda before: (before[0], before[1]),
+        "MeasurementLedger": lambda before: (before[0],),
+        "SettlementLedger": lambda before: (before[0], before[3]),
+        "StatementLedger": lambda before: (before[0],),
+    }
+    addresses = client.deploy_all(
+        tso,
+        [(name, load_artifact(name)["bytecode"], arguments[name]) for name in DEPLOYMENT_ORDER],
     )
     deployment = Deployment(
         chain_id=client.chain_id,
-        addresses={
-            "CbpRoles": roles,
-            "ResourceRegistry": registry,
-            "P2PTrading": p2p,
-            "FlexMarket": market,
-            "MeasurementLedger": meters,
-            "SettlementLedger": settlements,
-            "StatementLedger": statements,
-        },
+        addresses=dict(zip(DEPLOYMENT_ORDER, addresses, strict=True)),
         deployed_block=start_block + 1,
         deployer=tso.address,
     )

@@ -8,6 +8,7 @@ name instead of failing later with the node's "insufficient funds for gas * pric
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from eth_account import Account
@@ -31,10 +32,20 @@ class Funding:
         if self.funder is not None:
             chain.transfer(self.funder, address, self.wei)
 
+    def send(self, chain: ChainClient, addresses: Sequence[str]) -> list[str]:
+        """Send each address its money without waiting; return the transfers' hashes (none on
+        a chain where gas is free)."""
+        if self.funder is None or not addresses:
+            return []
+        return [tx.tx_hash for tx in chain.send_transfers(self.funder, addresses, self.wei)]
 
-def plan_funding(chain: ChainClient, funder_key: str | None, wei: int) -> Funding:
-    """Check that the funder can hand out ``wei`` and pay the transfer; raise
-    :class:`FunderCannotPay` naming ``CBP_FUNDER_KEY``, the account and the amount otherwise."""
+
+def plan_funding(
+    chain: ChainClient, funder_key: str | None, wei: int, *, accounts: int = 1
+) -> Funding:
+    """Check that the funder can hand out ``wei`` to each of ``accounts`` accounts and pay the
+    transfers; raise :class:`FunderCannotPay` naming ``CBP_FUNDER_KEY``, the account and the
+    amount otherwise."""
     gas_price = chain.gas_price()
     if gas_price == 0:
         return Funding(funder=None, wei=0)
@@ -47,13 +58,13 @@ def plan_funding(chain: ChainClient, funder_key: str | None, wei: int) -> Fundin
         )
     funder = Signer(Account.from_key(funder_key), chain.chain_id)
     max_fee, _ = chain.fees()
-    needed = wei + TRANSFER_GAS * max_fee
+    needed = accounts * (wei + TRANSFER_GAS * max_fee)
     balance = chain.balance(funder.address)
     if balance < needed:
         raise FunderCannotPay(
             f"the funder {funder.address} ({FUNDER_SETTING}) holds {balance} wei and cannot pay"
-            f" {needed} wei ({wei} wei of gas money and the transfer's fee) for a new"
-            " organisation: send it money or set another key",
+            f" {needed} wei ({wei} wei of gas money and the transfer's fee per account) for"
+            f" {accounts} new organisation(s): send it money or set another key",
             field=FUNDER_SETTING,
             funder=funder.address,
             balance_wei=str(balance),

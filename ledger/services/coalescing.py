@@ -15,8 +15,10 @@ from ledger.chain.abi import decode_revert
 from ledger.chain.client import Call, ChainClient, Receipt
 from ledger.chain.errors import ContractRevert, RpcError
 
-#: Contracts with a ``multicall(bytes[])`` (FlexMarket has no room left under the 24 KB limit).
-MULTICALL_CONTRACTS = frozenset({"ResourceRegistry", "P2PTrading", "MeasurementLedger"})
+#: Contracts with a ``multicall(bytes[])``.
+MULTICALL_CONTRACTS = frozenset(
+    {"ResourceRegistry", "P2PTrading", "MeasurementLedger", "FlexMarket"}
+)
 #: Items of one multicall at most, and their summed gas estimate at most (a block of a
 #: production chain holds 30 M).
 MAX_ITEMS = 200

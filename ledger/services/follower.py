@@ -9,13 +9,21 @@ the callback, then the follow-ups after commit), in chain order. An operation le
 receipts for ``stuck_after_blocks`` blocks or ``receipt_timeout_s`` seconds is handed back to a
 worker (resend what the node forgot, replace with a higher fee). All state is in the database:
 a restarted follower resumes from the submitted operations.
+
+Deferred operations (coalescing, :mod:`ledger.services.coalescing`) are started when their
+organisation's pending transaction is mined, and also, on a chain that mines at a steady rhythm,
+flushed once per block shortly before the next block is due: the worker then sends them as one
+transaction with the next nonce, behind the pending one, so both are mined in the same block
+instead of one block apart.
 """
 
 from __future__ import annotations
 
 import logging
+import statistics
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 
 from sqlalchemy.exc import OperationalError
@@ -30,6 +38,14 @@ log = logging.getLogger(__name__)
 
 #: Submitted operations looked at in one pass, oldest first (the rest wait for the next pass).
 PASS_LIMIT = 5000
+#: Block intervals remembered to estimate the chain's rhythm, and the fewest that make one.
+INTERVALS_KEPT = 8
+INTERVALS_NEEDED = 3
+#: Chains whose blocks come faster than this are treated as mining on arrival: no flushes.
+SHORTEST_RHYTHM_S = 0.5
+#: How long before the next block is due deferred operations are flushed (never earlier than
+#: halfway through the interval): time for a worker to simulate, sign and send them.
+FLUSH_LEAD_S = 1.0
 
 
 @dataclass
@@ -43,6 +59,30 @@ class FollowerState:
     redriven: dict[str, tuple[int, float]] = field(default_factory=dict)
     #: When each organisation's deferred operations were last handed to a worker.
     started: dict[str, tuple[int, float]] = field(default_factory=dict)
+    #: When the current head was first seen (monotonic seconds), and the last block intervals.
+    head_seen_at: float | None = None
+    intervals: deque[float] = field(default_factory=lambda: deque(maxlen=INTERVALS_KEPT))
+    #: The head at which each organisation's deferred operations were last flushed.
+    flushed: dict[str, int] = field(default_factory=dict)
+
+    def saw_head(self, head: int, at: float) -> None:
+        """Note a new head, and the interval since the last one (per block when it jumped)."""
+        if self.head is not None and self.head_seen_at is not None and head > self.head:
+            self.intervals.append((at - self.head_seen_at) / (head - self.head))
+        self.head = head
+        self.head_seen_at = at
+
+    def flush_due(self, at: float) -> bool:
+        """True when the next block is due soon on a chain with a steady rhythm: the median
+        interval is known, and the time since the head falls between the flush moment and one
+        and a half intervals (a chain overdue by more, paused or stalled, gets no flushes)."""
+        if len(self.intervals) < INTERVALS_NEEDED or self.head_seen_at is None:
+            return False
+        interval = statistics.median(self.intervals)
+        if interval < SHORTEST_RHYTHM_S:
+            return False
+        since = at - self.head_seen_at
+        return max(interval / 2, interval - FLUSH_LEAD_S) <= since < 1.5 * interval
 
 
 @dataclass(frozen=True)
@@ -58,7 +98,7 @@ def follow_once(runtime: Runtime, state: FollowerState) -> PassResult:
     chain = runtime.chain
     head = chain.block_number()
     if head != state.head:
-        state.head = head
+        state.saw_head(head, time.monotonic())
         state.seen_at_head.clear()
     with runtime.session() as session:
         rows = session.exec(
@@ -113,13 +153,22 @@ def _start_deferred(runtime: Runtime, state: FollowerState, *, head: int) -> int
     state.started = {k: v for k, v in state.started.items() if k in oldest}
     count = 0
     timeout_s = runtime.settings.receipt_timeout_s
+    state.flushed = {k: v for k, v in state.flushed.items() if k in oldest}
+    flush_due = state.flush_due(time.monotonic())
     for organisation_id, (operation_id, address) in oldest.items():
+        busy = coalescing.signer_busy(runtime.chain, address)
+        if busy and flush_due and state.flushed.get(organisation_id) != head:
+            # behind the pending transaction, mined in the same block
+            state.flushed[organisation_id] = head
+            runtime.dispatcher.enqueue(
+                operations.TASK_EXECUTE, operation_id=operation_id, behind_pending=True
+            )
+            count += 1
+            continue
         last = state.started.get(organisation_id)
         if last is not None and last[0] == head and time.monotonic() - last[1] < timeout_s:
             continue  # handed over at this head already
-        if coalescing.signer_busy(runtime.chain, address) and (
-            last is None or time.monotonic() - last[1] < timeout_s
-        ):
+        if busy and (last is None or time.monotonic() - last[1] < timeout_s):
             continue
         state.started[organisation_id] = (head, time.monotonic())
         runtime.dispatcher.enqueue(operations.TASK_EXECUTE, operation_id=operation_id)

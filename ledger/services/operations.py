@@ -130,7 +130,7 @@ def get_operation(session: Session, operation_id: str, *, organisation: Organisa
     return operation
 
 
-def execute(runtime: Runtime, operation_id: str) -> Operation:
+def execute(runtime: Runtime, operation_id: str, *, behind_pending: bool = False) -> Operation:
     """Sign and send an operation's transactions, then return (worker side). Idempotent.
 
     The operation is left ``submitted``: the block follower (:mod:`ledger.services.follower`)
@@ -138,6 +138,11 @@ def execute(runtime: Runtime, operation_id: str) -> Operation:
     redelivered task, or the follower re-driving an operation left without receipts), it
     resends what the node forgot, replaces transactions stuck in the pool with a higher fee,
     and signs anew only when the stored transactions lost their nonces.
+
+    ``behind_pending`` (the follower flushing deferred operations before the next block): the
+    organisation's deferred operations go now, as one transaction with the next nonce, even
+    though its previous transaction is still pending; one refused in simulation stays deferred,
+    since the pending transaction may be what it waits for.
     """
     # One execution per operation at a time: a copy of the task delivered while another runs
     # waits here, then finds the operation submitted or finished instead of signing again.
@@ -152,45 +157,80 @@ def execute(runtime: Runtime, operation_id: str) -> Operation:
         handler = _handler(runtime, operation)
         signer = runtime.signer_for(organisation)
         chain = runtime.chain
+        fresh_calls = None if operation.signed_transactions else handler.calls(session, operation)
+        if (
+            fresh_calls is not None
+            and not behind_pending
+            and coalescing.multicall_contract(fresh_calls) is not None
+            and coalescing.signer_busy(chain, signer.address)
+        ):
+            # Its signer's previous transaction is pending: this one goes into the next, which
+            # the block follower flushes before the next block is due or starts once that one
+            # is mined. No nonce is taken, so neither the signer's lock nor the replay is needed.
+            operation.deferred = True
+            operation.updated_at = utcnow()
+            session.commit()
+            return operation
 
         with runtime.locks.hold(signer.address):
+            # Another worker holding the signer's lock may have put this operation into its
+            # transaction (coalescing takes the signer's waiting operations): read it again.
+            session.refresh(operation)
+            if operation.status in TERMINAL:
+                return operation
             _replay_forgotten(runtime, session, organisation, signer.address)
             signed = current_transactions(operation)
             if signed and not _keep_in_flight(runtime, session, operation, signer, signed):
                 signed = []  # never reached the node and its nonce was reused: sign anew
             if not signed:
-                calls = handler.calls(session, operation)
+                calls = fresh_calls or handler.calls(session, operation)
                 contract = coalescing.multicall_contract(calls)
                 if contract is not None:
-                    if coalescing.signer_busy(chain, signer.address):
+                    busy = coalescing.signer_busy(chain, signer.address)
+                    if busy and not behind_pending:
                         # Its previous transaction is pending: this one goes into the next,
-                        # which the block follower starts once that one is mined.
+                        # which the block follower flushes before the next block is due or
+                        # starts once that one is mined.
                         operation.deferred = True
                         operation.updated_at = utcnow()
                         session.commit()
                         return operation
                     batch = _coalesce(runtime, session, operation, calls, contract)
-                    if batch is not None:
-                        _execute_batch(runtime, session, signer, contract, batch)
+                    if batch is not None or busy:
+                        _execute_batch(
+                            runtime,
+                            session,
+                            signer,
+                            contract,
+                            batch or [(operation, calls)],
+                            behind_pending=busy,
+                        )
                         return operation
-                try:
-                    signed = chain.prepare(signer, calls, nonces=runtime.nonces)
-                except ContractRevert as revert:
-                    _finish(runtime, session, operation, error=_error_of(session, revert))
-                    return operation
-                try:
-                    operation.signed_transactions = [_stored(tx) for tx in signed]
-                    operation.transaction_hashes = [tx.tx_hash for tx in signed]
-                    operation.status = OperationStatus.SUBMITTED
-                    operation.deferred = False
-                    _mark_sent(runtime, operation)
-                    session.commit()
-                except Exception:
-                    # Reserved nonces that were never stored would leave a gap: reseed.
-                    runtime.nonces.forget(signer.address)
-                    raise
-                _send(runtime, signer.address, signed)
+                _send_alone(runtime, session, operation, signer, calls)
         return operation
+
+
+def _send_alone(
+    runtime: Runtime, session: Session, operation: Operation, signer: Signer, calls: list[Call]
+) -> None:
+    """Simulate, sign (one transaction per call, consecutive nonces), store, then send."""
+    try:
+        signed = runtime.chain.prepare(signer, calls, nonces=runtime.nonces)
+    except ContractRevert as revert:
+        _finish(runtime, session, operation, error=_error_of(session, revert))
+        return
+    try:
+        operation.signed_transactions = [_stored(tx) for tx in signed]
+        operation.transaction_hashes = [tx.tx_hash for tx in signed]
+        operation.status = OperationStatus.SUBMITTED
+        operation.deferred = False
+        _mark_sent(runtime, operation)
+        session.commit()
+    except Exception:
+        # Reserved nonces that were never stored would leave a gap: reseed.
+        runtime.nonces.forget(signer.address)
+        raise
+    _send(runtime, signer.address, signed)
 
 
 def confirm(
@@ -339,6 +379,8 @@ def _coalesce(
     for other in waiting:
         try:
             other_calls = _handler(runtime, other).calls(session, other)
+        except Unavailable:
+            continue  # waits for an operation still running: a later transaction takes it
         except CbpError as exc:
             _finish(runtime, session, other, error={**exc.to_dict(), "httpStatus": exc.http_status})
             continue
@@ -357,27 +399,46 @@ def _execute_batch(
     signer: Signer,
     contract: str,
     batch: list[tuple[Operation, list[Call]]],
+    *,
+    behind_pending: bool = False,
 ) -> None:
     """Simulate each operation's calls, fail the refused operations with their own decoded
-    error, and send the others as one multicall, each operation knowing its items."""
+    error, and send the others as one multicall, each operation knowing its items.
+
+    ``behind_pending``: the signer's previous transaction is not mined yet and the simulation
+    does not see its effects, so a refused operation stays deferred for a later transaction
+    (its refusal is final only when simulated with nothing pending)."""
     chain = runtime.chain
     verdicts = chain.estimate_each(signer.address, [c for _, calls in batch for c in calls])
     kept: list[tuple[Operation, list[Call]]] = []
+    oversized: tuple[Operation, list[Call]] | None = None
     position = 0
     gas = 0
     for operation, calls in batch:
         mine = verdicts[position : position + len(calls)]
         position += len(calls)
         refusal = next((r for _, r in mine if r is not None), None)
+        if refusal is not None and behind_pending:
+            operation.deferred = True
+            continue
         if refusal is not None:
             _finish(runtime, session, operation, error=_error_of(session, refusal))
             continue
         estimate = sum(g for g, _ in mine)
+        if estimate > coalescing.MAX_GAS:
+            # Too large for one multicall (a block might not hold it): its calls go as
+            # transactions of their own, one such operation per pass.
+            if oversized is None:
+                oversized = (operation, calls)
+            continue
         if kept and gas + estimate > coalescing.MAX_GAS:
             continue  # stays deferred: the next transaction takes it
         kept.append((operation, calls))
         gas += estimate
+    if oversized is not None:
+        _send_alone(runtime, session, signer=signer, operation=oversized[0], calls=oversized[1])
     if not kept:
+        session.commit()
         return
     flat = [c for _, calls in kept for c in calls]
     # The items' own estimates, summed: the multicall's estimate alone may leave an item
@@ -533,7 +594,8 @@ def _replay_forgotten(
     if not by_nonce:
         return
     candidates = [tx for nonce in sorted(by_nonce) for tx in by_nonce[nonce]]
-    known = chain.known([tx.tx_hash for tx in candidates])
+    # a multicall shared by several operations is stored on each of them: ask once
+    known = chain.known(list(dict.fromkeys(tx.tx_hash for tx in candidates)))
     # A nonce is forgotten when none of the transactions stored for it is known.
     forgotten = [
         by_nonce[nonce][0]

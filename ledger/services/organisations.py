@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import Enum
 from typing import Any
@@ -13,6 +15,7 @@ from sqlmodel import Session, col, select
 
 from ledger.chain.client import Call, ChainClient
 from ledger.chain.deploy import deploy_platform
+from ledger.chain.errors import FunderCannotPay
 from ledger.chain.funding import plan_funding
 from ledger.chain.signer import Signer, create_keystore, load_account
 from ledger.db.models import ApiToken, Organisation, utcnow
@@ -68,6 +71,17 @@ def init_platform(
     return organisation
 
 
+@dataclass(frozen=True)
+class NewOrganisation:
+    """An organisation to add: its id (slug), name, role, EIC and callback URL."""
+
+    slug: str
+    name: str
+    role: Role
+    eic: str
+    callback_url: str | None = None
+
+
 def add_organisation(
     runtime: Runtime,
     session: Session,
@@ -80,27 +94,72 @@ def add_organisation(
     callback_url: str | None = None,
 ) -> Organisation:
     """Create an organisation's account and have the TSO grant it its role on chain."""
-    if role == Role.TSO:
-        raise Forbidden("the TSO is created once, by `cbp init`", field="role")
+    [organisation] = add_organisations(
+        runtime,
+        session,
+        [NewOrganisation(slug, name, role, eic, callback_url)],
+        funder_key=funder_key,
+    )
+    return organisation
+
+
+def add_organisations(
+    runtime: Runtime,
+    session: Session,
+    new: Sequence[NewOrganisation],
+    *,
+    funder_key: str | None,
+) -> list[Organisation]:
+    """Create the organisations' accounts and have the TSO grant them their roles on chain.
+
+    Everything is checked before anything is created. The funder's transfers and the TSO's
+    grants are each signed with consecutive nonces and sent at once, and their receipts awaited
+    together: on a chain with a block time, one block for all of them.
+    """
     settings = runtime.settings
-    _validate(settings, session, slug=slug, eic=eic, role=role)
+    for spec in new:
+        if spec.role == Role.TSO:
+            raise Forbidden("the TSO is created once, by `cbp init`", field="role")
+        _validate(settings, session, slug=spec.slug, eic=spec.eic, role=spec.role)
+    for attribute, label in (("slug", "id"), ("eic", "eic")):
+        values = [getattr(spec, attribute) for spec in new]
+        if len(set(values)) != len(values):
+            raise Conflict(f"the same {label} twice in one request", field=label)
     chain = runtime.chain
-    funding = plan_funding(chain, funder_key, INITIAL_BALANCE_WEI)
-    address = create_keystore(settings.keystores_dir / f"{slug}.json", settings.keystore_password)
-    funding.pay(chain, address)
+    funding = plan_funding(chain, funder_key, INITIAL_BALANCE_WEI, accounts=len(new))
+    addresses = [
+        create_keystore(settings.keystores_dir / f"{spec.slug}.json", settings.keystore_password)
+        for spec in new
+    ]
+    paid = funding.send(chain, addresses)
     tso_row = session.exec(select(Organisation).where(Organisation.role == Role.TSO)).one()
     tso = runtime.signer_for(tso_row)
-    role_id = chain.read("CbpRoles", f"{role.value}_ROLE")
+    role_ids = {
+        role: chain.read("CbpRoles", f"{role.value}_ROLE") for role in {s.role for s in new}
+    }
+    grants = [
+        Call("CbpRoles", "grantRole", (address, role_ids[spec.role], eic_to_bytes16(spec.eic)))
+        for spec, address in zip(new, addresses, strict=True)
+    ]
     with runtime.locks.hold(tso.address):
-        chain.transact(
-            tso, [Call("CbpRoles", "grantRole", (address, role_id, eic_to_bytes16(eic)))]
+        chain.transact(tso, grants)
+    for receipt in chain.wait(paid):
+        if not receipt.succeeded:
+            raise FunderCannotPay(f"the funder's transfer {receipt.transaction_hash} failed")
+    organisations = [
+        Organisation(
+            id=spec.slug,
+            name=spec.name,
+            role=spec.role,
+            eic=spec.eic,
+            address=address,
+            callback_url=spec.callback_url,
         )
-    organisation = Organisation(
-        id=slug, name=name, role=role, eic=eic, address=address, callback_url=callback_url
-    )
-    session.add(organisation)
+        for spec, address in zip(new, addresses, strict=True)
+    ]
+    session.add_all(organisations)
     session.flush()
-    return organisation
+    return organisations
 
 
 def issue_token(session: Session, organisation: Organisation, *, label: str = "") -> str:

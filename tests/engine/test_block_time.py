@@ -58,8 +58,9 @@ def test_an_operation_is_applied_only_once_confirmations_are_on_top(block_world:
 
 def test_one_signers_operations_are_coalesced_into_few_transactions(block_world: World) -> None:
     """Twelve one-POD registrations of one BSP at once: no worker waits for a block; those that
-    arrive while the BSP's transaction is pending go together into its next one (a multicall),
-    so they cost far fewer than twelve transactions; each POD is registered once."""
+    arrive while the BSP's transaction is pending go together into its next one (a multicall,
+    flushed behind the pending one before the next block is due), so they cost far fewer than
+    twelve transactions; each POD is registered once."""
     answers = register_pods(block_world, 12, threads=12)
     operation_ids = [a["body"]["operationId"] for a in answers if a["status"] == 202]
     assert len(operation_ids) == 12, answers
@@ -70,10 +71,11 @@ def test_one_signers_operations_are_coalesced_into_few_transactions(block_world:
     stored = [_stored(block_world, i) for i in operation_ids]
     transactions = {h for operation in stored for h in operation.transaction_hashes or []}
     blocks = [operation.block_number or 0 for operation in stored]
-    # Some share a transaction; and one pending transaction at a time (two when two workers
-    # find the signer idle at once), however slowly the requests arrive on a loaded machine.
+    # Some share a transaction; and per block at most the one sent while the signer was idle
+    # and one flush of what arrived meanwhile (a third when two workers find the signer idle at
+    # once), however slowly the requests arrive on a loaded machine.
     assert len(transactions) < len(stored), transactions
-    assert len(transactions) <= 2 * (max(blocks) - min(blocks) + 1), (transactions, blocks)
+    assert len(transactions) <= 3 * (max(blocks) - min(blocks) + 1), (transactions, blocks)
     keys = chain_keys(block_world, [a["body"]["podId"] for a in answers])
     on_chain = pod_registrations_on_chain(block_world)
     assert [on_chain.get(key) for key in keys.values()] == [1] * 12
