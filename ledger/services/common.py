@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ledger.access import may_see_registry_record
 from ledger.chain.client import Call, Receipt
@@ -97,36 +97,45 @@ def sync_status_events(
 ) -> None:
     """Apply the status transitions the receipts report to the mirrored rows and history."""
     actors = {o.address.lower(): o.id for o in session.exec(select(Organisation)).all()}
+    changes: list[tuple[type[Pod] | type[Uvam], str, str, str, Any]] = []
     for receipt in receipts:
         for event in receipt.events:
             if event.name == "PodStatusChanged":
-                model: type[Pod] | type[Uvam] = Pod
-                key = event.args["podId"]
-                from_label = PodStatus(event.args["from"]).label
-                to_label = PodStatus(event.args["to"]).label
+                labels = PodStatus(event.args["from"]).label, PodStatus(event.args["to"]).label
+                changes.append((Pod, "0x" + event.args["podId"].hex(), *labels, event))
             elif event.name == "UvamStatusChanged":
-                model = Uvam
-                key = event.args["uvamId"]
-                from_label = UvamStatus(event.args["from"]).label
-                to_label = UvamStatus(event.args["to"]).label
-            else:
-                continue
-            row = session.exec(select(model).where(model.chain_key == "0x" + key.hex())).one()
-            assert isinstance(row, Pod | Uvam)
-            row.status = to_label
-            row.updated_at = utcnow()
-            session.add(
-                StatusChange(
-                    resource_kind="pod" if model is Pod else "uvam",
-                    resource_id=row.id,
-                    from_status=from_label,
-                    to_status=to_label,
-                    actor_id=actors.get(event.args["actor"].lower(), event.args["actor"]),
-                    reasons=reasons if to_label == "Rejected" else None,
-                    transaction_hash=event.transaction_hash,
-                    block_number=event.block_number,
-                )
+                labels = UvamStatus(event.args["from"]).label, UvamStatus(event.args["to"]).label
+                changes.append((Uvam, "0x" + event.args["uvamId"].hex(), *labels, event))
+    # One query per kind of row, not one per event (a multicall carries up to 200 of them).
+    rows: dict[str, Pod | Uvam] = {}
+    pod_keys = {key for kind, key, *_ in changes if kind is Pod}
+    uvam_keys = {key for kind, key, *_ in changes if kind is Uvam}
+    if pod_keys:
+        rows.update(
+            (pod.chain_key, pod)
+            for pod in session.exec(select(Pod).where(col(Pod.chain_key).in_(pod_keys))).all()
+        )
+    if uvam_keys:
+        rows.update(
+            (uvam.chain_key, uvam)
+            for uvam in session.exec(select(Uvam).where(col(Uvam.chain_key).in_(uvam_keys))).all()
+        )
+    for model, key, from_label, to_label, event in changes:
+        row = rows[key]
+        row.status = to_label
+        row.updated_at = utcnow()
+        session.add(
+            StatusChange(
+                resource_kind="pod" if model is Pod else "uvam",
+                resource_id=row.id,
+                from_status=from_label,
+                to_status=to_label,
+                actor_id=actors.get(event.args["actor"].lower(), event.args["actor"]),
+                reasons=reasons if to_label == "Rejected" else None,
+                transaction_hash=event.transaction_hash,
+                block_number=event.block_number,
             )
+        )
     session.flush()
 
 
