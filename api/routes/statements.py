@@ -31,7 +31,7 @@ ACCEPTED = status.HTTP_202_ACCEPTED
     response_model=Accepted,
     responses=errors(404, 409, 413),
 )
-def issue(
+def issue_statement(
     org: CurrentOrg,
     session: SessionDep,
     runtime: RuntimeDep,
@@ -75,7 +75,7 @@ def get_statement(statement_id: str, org: CurrentOrg, session: SessionDep) -> di
         **errors(404),
     },
 )
-def export(
+def export_statement(
     statement_id: str,
     org: CurrentOrg,
     session: SessionDep,
@@ -96,7 +96,7 @@ def export(
     response_model=Accepted,
     responses=errors(404, 409),
 )
-def accept(
+def accept_statement(
     statement_id: str, org: CurrentOrg, session: SessionDep, runtime: RuntimeDep
 ) -> dict[str, Any]:
     operation = statements.answer(runtime, session, bsp=org, statement_id=statement_id, accept=True)
@@ -110,7 +110,7 @@ def accept(
     response_model=Accepted,
     responses=errors(404, 409, 413),
 )
-def dispute(
+def dispute_statement(
     statement_id: str,
     org: CurrentOrg,
     session: SessionDep,

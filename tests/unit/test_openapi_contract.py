@@ -107,6 +107,18 @@ def test_validation_errors_are_documented_as_the_error_body(schema: dict[str, An
     assert refs <= {"#/components/schemas/ErrorBody", "#/components/schemas/MassLoadRefused"}
 
 
+def test_operation_ids_are_unique(schema: dict[str, Any]) -> None:
+    """FastAPI only warns on a duplicate operationId; a generated client then drops routes."""
+    ids = [
+        operation["operationId"]
+        for path in schema["paths"].values()
+        for operation in path.values()
+        if isinstance(operation, dict) and "operationId" in operation
+    ]
+    assert len(ids) > 90
+    assert sorted(i for i in set(ids) if ids.count(i) > 1) == []
+
+
 def test_every_operation_is_described(schema: dict[str, Any]) -> None:
     bare = [
         f"{method} {path}"
