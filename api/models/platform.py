@@ -15,6 +15,11 @@ class OperationPublic(_Public):
     status: str
     """``accepted``, ``submitted`` (sent, not yet mined), ``succeeded`` or ``failed``."""
     target_id: str | None
+    target_name: str | None = None
+    """What the target is, for people: a POD's code, a UVAM's name, a bid's, activation's or
+    settlement's UVAM and delivery periods (``UVAM Nord 3, 6 Dec 13:00-13:30``, with ``v2`` for
+    a settlement's version), a statement's BSP and month, a P2P trade's window; null when the
+    platform has no name for it (the id stays in ``targetId``)."""
     transaction_hashes: list[str]
     block_number: int | None
     gas_used: int | None

@@ -44,7 +44,8 @@ def get_operation(operation_id: str, org: CurrentOrg, session: SessionDep) -> di
     """Every write answers 202 with an ``operationId``: its status here, from ``accepted`` to
     ``succeeded`` (mined, with its transaction hashes and block) or ``failed`` (with the error).
     An operation is read by its organisation, the TSO and the auditor."""
-    return operations.public_view(operations.get_operation(session, operation_id, organisation=org))
+    operation = operations.get_operation(session, operation_id, organisation=org)
+    return operations.public_views(session, [operation])[0]
 
 
 @router.get(

@@ -31,7 +31,7 @@ from ledger.db.models import Operation, Organisation, utcnow
 from ledger.errors import CbpError, NotFound, Unavailable
 from ledger.ids import new_id
 from ledger.runtime import DispatchFailed, Runtime
-from ledger.services import coalescing
+from ledger.services import coalescing, ui_names
 from ledger.services.common import refusal_context
 
 log = logging.getLogger(__name__)
@@ -709,7 +709,7 @@ def _finish(
             event_type="operation.finished",
             subject_kind="operation",
             subject_id=operation.id,
-            body=public_view(operation),
+            body=public_views(session, [operation])[0],
         )
     session.commit()
     for follow_up in follow_ups or []:
@@ -720,13 +720,21 @@ def _finish(
         runtime.dispatcher.enqueue(webhooks.TASK_DELIVER, message_id=callback)
 
 
-def public_view(operation: Operation) -> dict[str, Any]:
-    """The operation as the API shows it."""
+def public_views(session: Session, operations: Sequence[Operation]) -> list[dict[str, Any]]:
+    """Operations as the API shows them, their targets named for a page at once."""
+    names = ui_names.operation_target_names(session, operations)
+    return [public_view(o, target_name=names.get(o.id)) for o in operations]
+
+
+def public_view(operation: Operation, *, target_name: str | None = None) -> dict[str, Any]:
+    """The operation as the API shows it; ``target_name`` names its target for people
+    (:func:`ledger.services.ui_names.operation_target_names`, through :func:`public_views`)."""
     return {
         "operationId": operation.id,
         "kind": operation.kind,
         "status": operation.status,
         "targetId": operation.target_id,
+        "targetName": target_name,
         "transactionHashes": operation.transaction_hashes or [],
         "blockNumber": operation.block_number,
         "gasUsed": operation.gas_used,

@@ -168,7 +168,7 @@ def history(session: Session, resource_id: str) -> list[dict[str, Any]]:
 def list_operations(
     session: Session, organisation: Organisation, *, status: str | None, limit: int, offset: int
 ) -> dict[str, Any]:
-    from ledger.services.operations import public_view
+    from ledger.services.operations import public_views
 
     query = select(Operation).where(Operation.organisation_id == organisation.id)
     if status:
@@ -178,7 +178,7 @@ def list_operations(
     rows = session.exec(
         query.order_by(col(Operation.created_at).desc()).offset(offset).limit(limit)
     ).all()
-    return {"data": [public_view(o) for o in rows], "count": int(count)}
+    return {"data": public_views(session, rows), "count": int(count)}
 
 
 def review_queue(session: Session, organisation: Organisation) -> dict[str, Any]:
