@@ -3,7 +3,7 @@
 // (event "cbp:operation") so that they refresh what it changed.
 
 import { operationError } from "./api.js";
-import { clear, fill, h, shortHash, statusBadge } from "./ui.js";
+import { clear, fill, h, shortHash, shortId, statusBadge } from "./ui.js";
 
 const TERMINAL = new Set(["succeeded", "failed"]);
 const KEEP = 8;
@@ -64,6 +64,19 @@ export const KIND_LABELS = {
 
 export function kindLabel(kind) {
   return KIND_LABELS[kind] || kind;
+}
+
+/**
+ * What an operation acts on, for people: its target's name (a POD's code, a UVAM's name, a
+ * bid's or activation's UVAM and periods: `targetName`) with a muted short id beside it, the
+ * full id in its title; only the short id when the platform has no name; "—" without target.
+ */
+export function operationTarget(operation) {
+  const id = operation.targetId;
+  if (!id) return "—";
+  const short = h("code", { class: "muted", title: id }, h("span", { class: "visually-hidden" }, "id "), shortId(id));
+  if (!operation.targetName) return short;
+  return h("span", { class: "op-target" }, h("span", { class: "op-target-name" }, operation.targetName), " ", short);
 }
 
 export class OperationTracker {

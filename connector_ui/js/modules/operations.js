@@ -1,6 +1,6 @@
 // Operations: every write of this organisation with its status, transactions and errors.
 
-import { kindLabel } from "../operations.js";
+import { kindLabel, operationTarget } from "../operations.js";
 import {
   field,
   fill,
@@ -59,7 +59,7 @@ export default {
             columns: [
               { label: "Operation", cell: (o) => kindLabel(o.kind) },
               { label: "Status", cell: (o) => statusBadge(o.status) },
-              { label: "Target", cell: (o) => (o.targetId ? h("code", {}, o.targetId) : "—") },
+              { label: "Target", value: (o) => o.targetName || o.targetId || "", cell: operationTarget },
               { label: "Transactions", cell: (o) => (o.transactionHashes?.length ? h("span", {}, o.transactionHashes.map((t) => [shortHash(t), " "])) : "—") },
               { label: "Block", cell: (o) => o.blockNumber ?? "—" },
               { label: "Error", cell: (o) => (o.error ? o.error.message || o.error.code : "—") },
