@@ -25,6 +25,7 @@ def test_pod_registered_sent_and_validated_by_tso_and_dso_sessions(sign_in, ui_w
     # the operation is confirmed on chain, then the POD's page opens
     expect(page.get_by_role("heading", name=re.compile("Cascina Rossi"))).to_be_visible()
     expect(page.locator(".status-line [data-status]")).to_have_text("Registered")
+    pod_id = page.url.rsplit("/", 1)[-1]  # the POD's page, #/resources/{its id}
 
     devices = page.get_by_role("form", name="Add a flex device")
     devices.get_by_label("Device name").fill("Wallbox garage")
@@ -83,6 +84,19 @@ def test_pod_registered_sent_and_validated_by_tso_and_dso_sessions(sign_in, ui_w
         re.compile(r"^0x[0-9a-f]{8}…[0-9a-f]{6}$")
     )
     bsp.shot("pod-validated")
+
+    # the BSP's operations name the POD by its code, the id only shortened, in full in a title
+    bsp.nav("Operations")
+    operations = page.get_by_role("table", name="Operations")
+    registered = operations.locator("tbody tr", has_text="Register POD").filter(has_text=code)
+    expect(registered).to_have_count(1)
+    target = registered.locator('td[data-label="Target"]')
+    expect(target).to_contain_text(code)
+    expect(target).not_to_contain_text(pod_id)
+    expect(target.locator("code")).to_have_attribute("title", pod_id)
+    expect(operations.locator('td[data-label="Target"]', has_text=code)).to_have_count(3)
+    expect(operations).not_to_contain_text(pod_id)
+    bsp.shot("operations-named")
 
 
 def test_field_level_errors_from_the_api_are_shown_on_their_fields(sign_in):
