@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -19,6 +21,11 @@ from ledger.db.models import Organisation
 from ledger.local_stack import LocalStack
 from ledger.settings import PROJECT_ROOT, Settings
 
+log = logging.getLogger(__name__)
+
+#: How often the platform looks for a process that exited on its own.
+SUPERVISE_EVERY_S = 1.0
+
 
 @dataclass
 class Platform:
@@ -30,6 +37,12 @@ class Platform:
     log_level: str = "warning"
     stack: LocalStack = field(init=False)
     _processes: list[subprocess.Popen[bytes]] = field(default_factory=list, init=False)
+    #: Each running process's command line, environment and log file, to start it again.
+    _launch: dict[int, tuple[list[str], dict[str, str], os.PathLike[str]]] = field(
+        default_factory=dict, init=False
+    )
+    _stopping: threading.Event = field(default_factory=threading.Event, init=False)
+    _supervisor: threading.Thread | None = field(default=None, init=False)
 
     @property
     def api_url(self) -> str:
@@ -145,7 +158,40 @@ class Platform:
             logs / "api.log",
         )
         self._wait_for_api()
+        self._stopping.clear()
+        self._supervisor = threading.Thread(target=self._supervise, name="supervisor", daemon=True)
+        self._supervisor.start()
         return self
+
+    def _supervise(self) -> None:
+        """Start again any process that exited on its own, with the same command line, as
+        systemd's ``Restart=on-failure`` would in production (docs/deployment.md). Celery's main
+        process, for one, can die when its broker connection drops while an acknowledgement is
+        pending (kombu reads the closed connection's host: ``'NoneType' object has no attribute
+        'hostname'``); its unacknowledged tasks come back after the visibility timeout. A process
+        stopped on purpose is taken out of ``_processes`` first (:meth:`forget`)."""
+        while not self._stopping.wait(SUPERVISE_EVERY_S):
+            for process in list(self._processes):
+                if process.poll() is None or process not in self._processes:
+                    continue
+                launch = self._launch.pop(process.pid, None)
+                if launch is None:  # forgotten meanwhile: stopped on purpose
+                    continue
+                command, env, log_path = launch
+                log.warning(
+                    "%s exited with %s; starting it again",
+                    " ".join(command[1:4]),
+                    process.returncode,
+                )
+                if process in self._processes:
+                    self._processes.remove(process)
+                    self._spawn(command, env, log_path)
+
+    def forget(self, process: subprocess.Popen[bytes]) -> None:
+        """Take ``process`` out of the platform's care before stopping it on purpose."""
+        if process in self._processes:
+            self._processes.remove(process)
+        self._launch.pop(process.pid, None)
 
     def process_named(self, marker: str) -> subprocess.Popen[bytes]:
         """The running platform process whose command line contains ``marker`` (``celery``,
@@ -156,10 +202,10 @@ class Platform:
         raise LookupError(f"no platform process runs {marker!r}")
 
     def _spawn(self, command: list[str], env: dict[str, str], log_path: os.PathLike[str]) -> None:
-        log = open(log_path, "ab")  # noqa: SIM115  (kept open for the child's lifetime)
-        self._processes.append(
-            subprocess.Popen(command, env=env, stdout=log, stderr=log, cwd=PROJECT_ROOT)
-        )
+        output = open(log_path, "ab")  # noqa: SIM115  (kept open for the child's lifetime)
+        process = subprocess.Popen(command, env=env, stdout=output, stderr=output, cwd=PROJECT_ROOT)
+        self._launch[process.pid] = (command, env, log_path)
+        self._processes.append(process)
 
     def _wait_for_api(self, timeout_s: float = 180.0) -> None:
         # generous: on a loaded machine importing the API alone can take a minute
@@ -180,6 +226,10 @@ class Platform:
         raise RuntimeError(f"the API did not answer on {self.api_url} within {timeout_s}s")
 
     def stop(self) -> None:
+        self._stopping.set()
+        if self._supervisor is not None:
+            self._supervisor.join()
+            self._supervisor = None
         for process in reversed(self._processes):
             process.terminate()
         for process in reversed(self._processes):

@@ -111,7 +111,9 @@ def children_of(pid: int) -> list[int]:
 
 
 def kill_process(platform: Platform, process: subprocess.Popen[bytes], *, sig: int) -> None:
-    """Send ``sig`` to one platform process and its children, and forget it."""
+    """Send ``sig`` to one platform process and its children, forgotten first (so that the
+    platform does not start it again by itself)."""
+    platform.forget(process)
     for child in children_of(process.pid):
         with contextlib.suppress(ProcessLookupError):
             os.kill(child, sig)
@@ -122,7 +124,6 @@ def kill_process(platform: Platform, process: subprocess.Popen[bytes], *, sig: i
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
-    platform._processes.remove(process)
 
 
 def respawn(platform: Platform, args: list[str], log_name: str) -> subprocess.Popen[bytes]:
