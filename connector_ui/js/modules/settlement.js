@@ -24,7 +24,7 @@ import {
   uniqueId,
 } from "../ui.js";
 import { stepChart } from "../chart.js";
-import { auditLink, listSource, live } from "./shared.js";
+import { answerForm, auditLink, listSource, live } from "./shared.js";
 
 const PAGE_SIZE = 10;
 
@@ -56,41 +56,6 @@ export function settlementSeries(periods, direction) {
     },
     { key: "measured", label: "Measured", values: periods.map((p) => kwOf(p.measuredWh, p.durationS)) },
   ];
-}
-
-function answerForm(ctx, settlement) {
-  const id = uniqueId("answer");
-  const status = h("p", { class: "form-status", role: "status" });
-  const form = h(
-    "form",
-    { novalidate: true, "aria-label": "Answer the settlement" },
-    field({ name: "reason", label: "Reason (required to dispute)", type: "textarea", rows: 2 }, id),
-    h(
-      "div",
-      { class: "form-actions" },
-      h("button", { type: "submit", class: "primary", value: "accept" }, "Accept settlement"),
-      h("button", { type: "submit", class: "danger", value: "dispute" }, "Dispute settlement"),
-    ),
-    status,
-  );
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    const dispute = event.submitter?.value === "dispute";
-    busy(form, async () => {
-      clear(status);
-      const reason = form.elements.namedItem("reason").value.trim();
-      const path = `/settlements/${encodeURIComponent(settlement.id)}/${dispute ? "dispute" : "accept"}`;
-      try {
-        await ctx.tracker.run(`${dispute ? "Dispute" : "Accept"} settlement v${settlement.version}`, () =>
-          ctx.api.post(path, dispute ? { reason } : {}),
-        );
-        status.textContent = dispute ? "Disputed on chain." : "Accepted on chain.";
-      } catch (error) {
-        showErrors(form, error);
-      }
-    });
-  });
-  return form;
 }
 
 /** The TSO resolves a dispute: confirm the version as it is, or resettle (a new version, computed
@@ -250,7 +215,7 @@ async function renderDetail(ctx, settlementId) {
         ),
         st.status === "disputed" || st.disputeReason ? meterSection(st) : null,
         ctx.me.role === "BSP" && st.status === "recorded"
-          ? section("Your answer", h("p", { class: "muted" }, "Accept to make it final, or dispute it with a reason before the deadline."), answerForm(ctx, st))
+          ? section("Your answer", h("p", { class: "muted" }, "Accept to make it final, or dispute it with a reason before the deadline."), answerForm(ctx, { noun: "settlement", path: `/settlements/${encodeURIComponent(st.id)}`, label: `settlement v${st.version}` }))
           : null,
         ctx.me.role === "TSO" && st.status === "disputed"
           ? section("Resolve the dispute", h("p", { class: "muted" }, `The BSP disputes this version: ${st.disputeReason || "no reason given"}.`), resolveForm(ctx, st))

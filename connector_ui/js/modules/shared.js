@@ -402,3 +402,40 @@ export function auditLink(ctx, id, name, { button = true } = {}) {
   if (!AUDIT_ROLES.has(ctx.me.role) || !id) return null;
   return h("a", { href: `#/audit/${encodeURIComponent(id)}`, class: button ? "button" : null, "aria-label": `Audit trail of ${name}` }, "Audit trail");
 }
+
+/** The BSP's answer to a settlement or a statement: accept it, or dispute it with a reason.
+ *  `noun` names what is answered ("settlement", "statement"), `path` its API path (the answer
+ *  goes to `${path}/accept` or `${path}/dispute`), `label` names it in the operations tray. */
+export function answerForm(ctx, { noun, path, label }) {
+  const id = uniqueId(`${noun}-answer`);
+  const status = h("p", { class: "form-status", role: "status" });
+  const form = h(
+    "form",
+    { novalidate: true, "aria-label": `Answer the ${noun}` },
+    field({ name: "reason", label: "Reason (required to dispute)", type: "textarea", rows: 2 }, id),
+    h(
+      "div",
+      { class: "form-actions" },
+      h("button", { type: "submit", class: "primary", value: "accept" }, `Accept ${noun}`),
+      h("button", { type: "submit", class: "danger", value: "dispute" }, `Dispute ${noun}`),
+    ),
+    status,
+  );
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const dispute = event.submitter?.value === "dispute";
+    busy(form, async () => {
+      clear(status);
+      const reason = form.elements.namedItem("reason").value.trim();
+      try {
+        await ctx.tracker.run(`${dispute ? "Dispute" : "Accept"} ${label}`, () =>
+          ctx.api.post(`${path}/${dispute ? "dispute" : "accept"}`, dispute ? { reason } : {}),
+        );
+        status.textContent = dispute ? "Disputed on chain." : "Accepted on chain.";
+      } catch (error) {
+        showErrors(form, error);
+      }
+    });
+  });
+  return form;
+}

@@ -2,8 +2,8 @@
 // ISP (UFTP FlexSettlement columns), its availability pay and netting, CSV and PDF downloads,
 // and the BSP's answer as a whole (accept, or dispute with a reason). docs/statements.md.
 
-import { busy, clear, facts, field, fill, formatDate, h, notice, onClock, pageHeader, section, shortHash, showErrors, statusBadge, table, uniqueId } from "../ui.js";
-import { live } from "./shared.js";
+import { facts, fill, formatDate, h, notice, onClock, pageHeader, section, shortHash, statusBadge, table } from "../ui.js";
+import { answerForm, live } from "./shared.js";
 
 function instant(start) {
   return new Date(Number(start) * 1000);
@@ -22,39 +22,6 @@ async function download(ctx, st, format) {
   link.click();
   link.remove();
   setTimeout(() => URL.revokeObjectURL(url), 60_000);
-}
-
-function answerForm(ctx, st) {
-  const id = uniqueId("statement-answer");
-  const status = h("p", { class: "form-status", role: "status" });
-  const form = h(
-    "form",
-    { novalidate: true, "aria-label": "Answer the statement" },
-    field({ name: "reason", label: "Reason (required to dispute)", type: "textarea", rows: 2 }, id),
-    h(
-      "div",
-      { class: "form-actions" },
-      h("button", { type: "submit", class: "primary", value: "accept" }, "Accept statement"),
-      h("button", { type: "submit", class: "danger", value: "dispute" }, "Dispute statement"),
-    ),
-    status,
-  );
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    const dispute = event.submitter?.value === "dispute";
-    busy(form, async () => {
-      clear(status);
-      const reason = form.elements.namedItem("reason").value.trim();
-      const path = `/statements/${encodeURIComponent(st.id)}/${dispute ? "dispute" : "accept"}`;
-      try {
-        await ctx.tracker.run(`${dispute ? "Dispute" : "Accept"} statement ${st.period.start}`, () => ctx.api.post(path, dispute ? { reason } : {}));
-        status.textContent = dispute ? "Disputed on chain." : "Accepted on chain.";
-      } catch (error) {
-        showErrors(form, error);
-      }
-    });
-  });
-  return form;
 }
 
 function linesOf(document) {
@@ -125,7 +92,7 @@ async function renderDetail(ctx, statementId) {
           }),
         ),
         (doc.outstanding || []).length ? notice("info", `${doc.outstanding.length} activation(s) of the period had no final settlement when the statement was issued; they are not netted.`) : null,
-        ctx.me.role === "BSP" && st.status === "recorded" ? section("Your answer", h("p", { class: "muted" }, "Accept the statement as a whole, or dispute it with a reason. You answer once."), answerForm(ctx, st)) : null,
+        ctx.me.role === "BSP" && st.status === "recorded" ? section("Your answer", h("p", { class: "muted" }, "Accept the statement as a whole, or dispute it with a reason. You answer once."), answerForm(ctx, { noun: "statement", path: `/statements/${encodeURIComponent(st.id)}`, label: `statement ${st.period.start}` })) : null,
       );
     },
     { interval: 4000 },
