@@ -341,20 +341,31 @@ def _activations(
     driver.done("tso", [("POST", "/market/needs", {"json": need})])
     driver.until("the clearing", bids_in("Selected"))
     driver.step("need cleared, bids Selected")
-    sent = []
-    # One after the other: 100 at once failed under load (docs/settlement.md, "End to end").
-    for bid, quantity in zip(bid_ids, kw, strict=True):
-        body = {
-            "bidId": bid,
-            "firstPeriod": iso(first_period),
-            "setPointsKw": [quantity] * ACTIVATION_PERIODS,
-        }
-        sent += driver.done("tso", [("POST", "/market/activations", {"json": body})])
+    sent = driver.done(
+        "tso",
+        [
+            (
+                "POST",
+                "/market/activations",
+                {
+                    "json": {
+                        "bidId": bid,
+                        "firstPeriod": iso(first_period),
+                        "setPointsKw": [quantity] * ACTIVATION_PERIODS,
+                    }
+                },
+            )
+            for bid, quantity in zip(bid_ids, kw, strict=True)
+        ],
+    )
     activation_ids = [answer["activationId"] for answer in sent]
-    # One after the other: 100 at once failed under load (docs/settlement.md, "End to end").
-    for activation in activation_ids:
-        path = f"/market/activations/{activation}/acknowledgement"
-        driver.done("bsp1", [("POST", path, {"json": {"accept": True}})])
+    driver.done(
+        "bsp1",
+        [
+            ("POST", f"/market/activations/{a}/acknowledgement", {"json": {"accept": True}})
+            for a in activation_ids
+        ],
+    )
     driver.step(f"{len(activation_ids)} activations accepted")
     return activation_ids
 

@@ -520,6 +520,15 @@ def _keep_in_flight(
     unknown = [tx for tx in signed if tx.tx_hash not in known]
     if unknown:
         if not _resend_unknown(runtime, signer.address, signed, unknown):
+            # The node refuses their nonces as used: by these very transactions, if one of
+            # them was mined (a node answers "unknown" for a moment while it stores a block,
+            # and a replaced original may be mined instead of its replacement), so signing
+            # anew would send the operation's calls twice.
+            if not _lost(runtime, operation):
+                return True
+            log.warning(
+                "transactions of operation %s lost their nonces; signing anew", operation.id
+            )
             return False
         _mark_sent(runtime, operation)
         session.commit()
@@ -622,11 +631,23 @@ def _resend_unknown(
         runtime.chain.send(unknown)
     except RpcError as exc:
         if "nonce" in str(exc).lower() and len(unknown) == len(signed):
-            log.warning("stored transactions lost their nonces; signing anew: %s", exc)
+            log.info("stored transactions refused as used nonces: %s", exc)
             runtime.nonces.forget(address)
             return False
         raise
     return True
+
+
+def _lost(runtime: Runtime, operation: Operation) -> bool:
+    """True when an operation's transactions, refused as used nonces, will never be mined: none
+    of them (originals and fee-bumped replacements) has a receipt although they were sent long
+    enough ago (:func:`is_stuck`) for a mined one to show. Until then the follower confirms
+    them if one was mined, or hands the operation back once it is stuck."""
+    chain = runtime.chain
+    if not is_stuck(runtime, operation, head=chain.block_number()):
+        return False
+    hashes = [entry["hash"] for entry in operation.signed_transactions or []]
+    return not chain.receipts(hashes) and not chain.known(hashes)
 
 
 def _handler(runtime: Runtime, operation: Operation) -> Handler:
