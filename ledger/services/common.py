@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 
 from sqlmodel import Session, col, select
 
@@ -137,6 +138,27 @@ def sync_status_events(
             )
         )
     session.flush()
+
+
+class HasHistory(Protocol):
+    """A row that keeps its on-chain steps (a settlement version, a statement)."""
+
+    history: list[dict[str, Any]]
+    updated_at: datetime
+
+
+def log_step(row: HasHistory, event: Any, what: str, **extra: Any) -> None:
+    """Append the step ``what`` that ``event`` (a decoded log) recorded to ``row``'s history."""
+    row.history = [
+        *row.history,
+        {
+            "event": what,
+            "transactionHash": event.transaction_hash,
+            "blockNumber": event.block_number,
+            **extra,
+        },
+    ]
+    row.updated_at = utcnow()
 
 
 def events_named(receipts: Sequence[Receipt], name: str) -> list[dict[str, Any]]:

@@ -44,7 +44,7 @@ from ledger.payloads.settlement import (
 )
 from ledger.runtime import Runtime
 from ledger.services import operations
-from ledger.services.common import simulate
+from ledger.services.common import log_step, simulate
 from ledger.services.market_activations import may_see
 from ledger.services.market_common import (
     events,
@@ -390,24 +390,11 @@ def _reply(value: Any) -> str | None:
     return text or None
 
 
-def _log(row: Settlement, event: Any, what: str, **extra: Any) -> None:
-    row.history = [
-        *row.history,
-        {
-            "event": what,
-            "transactionHash": event.transaction_hash,
-            "blockNumber": event.block_number,
-            **extra,
-        },
-    ]
-    row.updated_at = utcnow()
-
-
 def _mark_final(row: Settlement, receipts: Sequence[Receipt], **extra: Any) -> None:
     """Mirror ``SettlementFinalised`` (after an accept, a confirm or a lapse) in the row."""
     for _, event in events(receipts, "SettlementFinalised"):
         row.status = FINAL
-        _log(row, event, "finalised", **extra)
+        log_step(row, event, "finalised", **extra)
 
 
 class RecordHandler(Handler):
@@ -442,7 +429,7 @@ class RecordHandler(Handler):
             row.answer_deadline = args["answerDeadline"]
             row.transaction_hash = event.transaction_hash
             row.block_number = event.block_number
-            _log(row, event, "recorded", version=args["version"])
+            log_step(row, event, "recorded", version=args["version"])
             operation.result = {
                 "settlementId": row.id,
                 "version": row.version,
@@ -499,7 +486,7 @@ class AcceptHandler(Handler):
     ) -> list[FollowUp]:
         row = _row(session, operation)
         for _, event in events(receipts, "SettlementAccepted"):
-            _log(row, event, "accepted")
+            log_step(row, event, "accepted")
         _mark_final(row, receipts)
         return []
 
@@ -529,7 +516,7 @@ class DisputeHandler(Handler):
             row.status = DISPUTED
             row.dispute_reason = read(operation, SettlementDispute).reason
             row.dispute_reason_hash = hex32(args["reasonHash"])
-            _log(row, event, "disputed", reason=row.dispute_reason)
+            log_step(row, event, "disputed", reason=row.dispute_reason)
         return []
 
 
@@ -546,7 +533,7 @@ class ConfirmHandler(Handler):
         row = _row(session, operation)
         for _, event in events(receipts, "SettlementConfirmed"):
             row.resolution = "confirmed"
-            _log(row, event, "confirmed", reply=read(operation, DisputeConfirmation).reply)
+            log_step(row, event, "confirmed", reply=read(operation, DisputeConfirmation).reply)
         _mark_final(row, receipts)
         return []
 

@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 
 from ledger.access import require_role, sees_everything
 from ledger.chain.client import Call, Receipt
-from ledger.db.models import Operation, Organisation, utcnow
+from ledger.db.models import Operation, Organisation
 from ledger.db.settlement_models import Statement
 from ledger.domain.canonical import canonical_json
 from ledger.domain.enums import Role
@@ -25,7 +25,7 @@ from ledger.payloads import check, read
 from ledger.payloads.statements import StatementAnswer, StatementDispute, StatementRecord
 from ledger.runtime import Runtime
 from ledger.services import operations
-from ledger.services.common import simulate
+from ledger.services.common import log_step, simulate
 from ledger.services.market_common import events, hex32
 from ledger.services.operations import TERMINAL, FollowUp, Handler
 from ledger.services.statement_inputs import awards_of, document_of, settled_in
@@ -226,19 +226,6 @@ def _row(session: Session, operation: Operation) -> Statement:
     return row
 
 
-def _log(row: Statement, event: Any, what: str, **extra: Any) -> None:
-    row.history = [
-        *row.history,
-        {
-            "event": what,
-            "transactionHash": event.transaction_hash,
-            "blockNumber": event.block_number,
-            **extra,
-        },
-    ]
-    row.updated_at = utcnow()
-
-
 class RecordHandler(Handler):
     kind = "statement.record"
 
@@ -261,13 +248,13 @@ class RecordHandler(Handler):
             row.status = RECORDED
             row.transaction_hash = event.transaction_hash
             row.block_number = event.block_number
-            _log(row, event, "recorded")
+            log_step(row, event, "recorded")
             operation.result = {"statementId": row.id, "statementHash": row.statement_hash}
             previous = read(operation, StatementRecord).supersedes
             replaced = session.get(Statement, previous) if previous else None
             if replaced is not None:
                 replaced.status = SUPERSEDED
-                _log(replaced, event, "superseded", by=row.id)
+                log_step(replaced, event, "superseded", by=row.id)
         return []
 
     def release(self, session: Session, operation: Operation) -> None:
@@ -289,7 +276,7 @@ class AcceptHandler(Handler):
         row = _row(session, operation)
         for _, event in events(receipts, "StatementAccepted"):
             row.status = ACCEPTED
-            _log(row, event, "accepted")
+            log_step(row, event, "accepted")
         return []
 
 
@@ -312,7 +299,7 @@ class DisputeHandler(Handler):
             row.status = DISPUTED
             row.dispute_reason = read(operation, StatementDispute).reason
             row.dispute_reason_hash = hex32(args["reasonHash"])
-            _log(row, event, "disputed", reason=row.dispute_reason)
+            log_step(row, event, "disputed", reason=row.dispute_reason)
         return []
 
 
