@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from ledger.access import may_see_registry_record
@@ -14,7 +15,7 @@ from ledger.chain.errors import ContractRevert
 from ledger.db.models import Organisation, Pod, StatusChange, Uvam, utcnow
 from ledger.domain.canonical import new_salt, record_hash
 from ledger.domain.enums import PodStatus, UvamStatus
-from ledger.errors import Forbidden, NotFound
+from ledger.errors import Conflict, Forbidden, NotFound
 from ledger.ids import to_bytes32
 from ledger.runtime import Runtime
 
@@ -68,6 +69,16 @@ def refusal_context(session: Session, revert: ContractRevert) -> dict[str, str]:
     if uvam is not None:
         return {"record": f"UVAM {uvam.id}", "status": uvam.status}
     return {}
+
+
+def add_or_conflict(session: Session, rows: Sequence[Any], *, conflict: str, field: str) -> None:
+    """Add ``rows`` in a savepoint: when a unique constraint shows that a concurrent request
+    got there first, nothing of them stays and the caller gets 409 ``conflict`` on ``field``."""
+    try:
+        with session.begin_nested():
+            session.add_all(rows)
+    except IntegrityError as exc:
+        raise Conflict(conflict, field=field) from exc
 
 
 def owned_pod(session: Session, pod_id: str, organisation: Organisation) -> Pod:

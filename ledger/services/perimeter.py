@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from ledger.access import require_role, sees_everything
@@ -22,6 +21,7 @@ from ledger.ids import chain_key, new_id, to_bytes32
 from ledger.payloads import read
 from ledger.payloads.statements import CorrectionsRecord
 from ledger.services import operations
+from ledger.services.common import add_or_conflict
 from ledger.services.market_common import events, hex32
 from ledger.services.operations import FollowUp, Handler
 from ledger.services.statement_inputs import brp_of_pods, document_of, settled_in
@@ -69,15 +69,12 @@ def request_reports(session: Session, *, tso: Organisation, request: dict[str, A
                 report_hash=hex32(document_hash(report)),
             )
         )
-    session.add_all(rows)
-    try:
-        session.flush()
-    except IntegrityError as exc:
-        session.rollback()
-        raise Conflict(
-            f"the corrections of {period.label} are being recorded by another request",
-            field="period",
-        ) from exc
+    add_or_conflict(
+        session,
+        rows,
+        conflict=f"the corrections of {period.label} are being recorded by another request",
+        field="period",
+    )
     operation = operations.accept(
         session,
         organisation=tso,

@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from ledger.chain.client import Call, Receipt
@@ -34,6 +33,7 @@ from ledger.payloads.registration import (
 from ledger.runtime import Runtime
 from ledger.services import operations
 from ledger.services.common import (
+    add_or_conflict,
     bytes32,
     chunks,
     events_named,
@@ -194,13 +194,12 @@ def register_flex_devices(
 
 def _claim(session: Session, metering_point_id: str, pod_id: str) -> None:
     """Reserve a POD code; a concurrent registration of the same code loses with 409."""
-    try:
-        with session.begin_nested():
-            session.add(MeteringPointClaim(metering_point_id=metering_point_id, pod_id=pod_id))
-    except IntegrityError as exc:
-        raise Conflict(
-            "meteringPointId: already registered or being registered", field="meteringPointId"
-        ) from exc
+    add_or_conflict(
+        session,
+        [MeteringPointClaim(metering_point_id=metering_point_id, pod_id=pod_id)],
+        conflict="meteringPointId: already registered or being registered",
+        field="meteringPointId",
+    )
 
 
 def _release_claims(session: Session, metering_point_ids: Sequence[str]) -> None:

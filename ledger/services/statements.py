@@ -10,7 +10,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from eth_utils import keccak
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from ledger.access import require_role, sees_everything
@@ -25,7 +24,7 @@ from ledger.payloads import check, read
 from ledger.payloads.statements import StatementAnswer, StatementDispute, StatementRecord
 from ledger.runtime import Runtime
 from ledger.services import operations
-from ledger.services.common import log_step, simulate
+from ledger.services.common import add_or_conflict, log_step, simulate
 from ledger.services.market_common import events, hex32
 from ledger.services.operations import TERMINAL, FollowUp, Handler
 from ledger.services.statement_inputs import awards_of, document_of, settled_in
@@ -112,15 +111,12 @@ def issue(
         document_json=canonical_json(document).decode(),
         statement_hash=hex32(document_hash(document)),
     )
-    session.add(row)
-    try:
-        session.flush()
-    except IntegrityError as exc:
-        session.rollback()
-        raise Conflict(
-            f"the statement of {bsp.id} for {period.label} is being issued by another request",
-            field="period",
-        ) from exc
+    add_or_conflict(
+        session,
+        [row],
+        conflict=f"the statement of {bsp.id} for {period.label} is being issued by another request",
+        field="period",
+    )
     operation = operations.accept(
         session,
         organisation=tso,
