@@ -115,23 +115,22 @@ def sent(
     session: Session, *, message_type: str, participant_domain: str, message_id: str
 ) -> UftpMessage | None:
     """An outbound message of ``message_type`` to the participant (what a response answers)."""
-    return session.exec(
-        select(UftpMessage).where(
-            UftpMessage.direction == OUT,
-            UftpMessage.message_type == message_type,
-            UftpMessage.participant_domain == participant_domain,
-            UftpMessage.message_id == message_id,
-        )
-    ).first()
+    return _recorded(session, OUT, message_type, participant_domain, message_id)
 
 
 def received(
     session: Session, *, message_type: str, participant_domain: str, message_id: str
 ) -> UftpMessage | None:
     """An inbound message of ``message_type`` accepted from the participant."""
+    return _recorded(session, IN, message_type, participant_domain, message_id)
+
+
+def _recorded(
+    session: Session, direction: str, message_type: str, participant_domain: str, message_id: str
+) -> UftpMessage | None:
     return session.exec(
         select(UftpMessage).where(
-            UftpMessage.direction == IN,
+            UftpMessage.direction == direction,
             UftpMessage.message_type == message_type,
             UftpMessage.participant_domain == participant_domain,
             UftpMessage.message_id == message_id,
