@@ -30,7 +30,7 @@ from cli.stack import Platform
 from ledger import clock
 from ledger.chain.client import ChainClient, Deployment
 from ledger.ids import to_bytes32
-from ledger.market.periods import iso, next_period
+from ledger.market.periods import iso, next_period_within_day
 from ledger.settlement import day_type
 
 PRODUCT = "MSD-TERTIARY-UP"
@@ -234,7 +234,7 @@ def run_market_journey(
     devices = {bsp: found[0] for bsp, (_, _, found) in zip(BSPS, qualified, strict=True)}
     alpha, bravo, charlie = BSPS
     now = clock.now(platform.settings.data_dir)
-    start = next_period(now + 3600 + 60)  # after MSD's 1 h gate closure
+    start = next_period_within_day(now + 3600 + 60, 4)  # after MSD's 1 h gate closure
     red = {
         "constraints": [
             {

@@ -11,6 +11,7 @@ from typing import Final
 
 PERIOD_SECONDS: Final = 900
 MAX_PERIODS: Final = 96
+DAY_SECONDS: Final = 86_400
 
 
 def is_aligned(timestamp: int, step: int = PERIOD_SECONDS) -> bool:
@@ -25,6 +26,15 @@ def period_floor(timestamp: int) -> int:
 def next_period(timestamp: int) -> int:
     """Start of the first period beginning strictly after ``timestamp``."""
     return period_floor(timestamp) + PERIOD_SECONDS
+
+
+def next_period_within_day(timestamp: int, count: int) -> int:
+    """Start of the first period after ``timestamp`` from which ``count`` periods end on the same
+    UTC day: settlement takes an activation within one UTC day, so a delivery that would cross
+    midnight starts at the next midnight instead."""
+    first = next_period(timestamp)
+    midnight = first - first % DAY_SECONDS + DAY_SECONDS
+    return first if first + count * PERIOD_SECONDS <= midnight else midnight
 
 
 def period_starts(first: int, count: int) -> list[int]:

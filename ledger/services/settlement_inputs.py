@@ -46,7 +46,7 @@ from ledger.domain.canonical import canonical_json
 from ledger.errors import Conflict, InvalidInput, NotFound
 from ledger.ids import to_bytes32
 from ledger.market import readings
-from ledger.market.periods import iso
+from ledger.market.periods import DAY_SECONDS, iso
 from ledger.market.terms import Direction
 from ledger.services.market_common import now
 from ledger.settings import Settings
@@ -76,7 +76,6 @@ from ledger.settlement import (
 )
 from ledger.settlement.calendar import holidays_between
 
-DAY_SECONDS = 86_400
 PERIODS_PER_DAY = DAY_SECONDS // PERIOD_SECONDS
 GRID_S = 60
 STEPS_PER_DAY = DAY_SECONDS // GRID_S

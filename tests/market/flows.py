@@ -23,7 +23,7 @@ from cli.flows import (  # noqa: F401  (re-exported for the market tests)
 )
 from cli.world import TSO_EIC  # noqa: F401
 from ledger import clock
-from ledger.market.periods import PERIOD_SECONDS, iso, next_period
+from ledger.market.periods import PERIOD_SECONDS, iso, next_period, next_period_within_day
 
 
 def done(
@@ -52,9 +52,13 @@ def now(world: Any) -> int:
     return clock.now(world.platform.settings.data_dir)
 
 
-def period_after(world: Any, seconds: int) -> int:
+def period_after(world: Any, seconds: int, *, settled_periods: int = 0) -> int:
     """Start of the first 15-minute period beginning after now + ``seconds`` on the platform's
-    clock."""
+    clock. With ``settled_periods``, a delivery of that many periods that a test settles: it
+    must end on the day it starts (settlement refuses an activation crossing midnight UTC), so
+    near midnight it starts at the next midnight."""
+    if settled_periods:
+        return next_period_within_day(now(world) + seconds, settled_periods)
     return next_period(now(world) + seconds)
 
 

@@ -57,7 +57,7 @@ def _need(world: Any, body: dict[str, Any]) -> dict[str, Any]:
 
 def test_market_journey(market: Market) -> None:
     world, product, uvams, zones = market.world, market.product, market.uvams, market.zones
-    t1 = flows.period_after(world, 1260)
+    t1 = flows.period_after(world, 1260, settled_periods=2)
     t2, t3 = t1 + 900, t1 + 1800
 
     # --- DSO constraints: dso2 closes zone D in T1 (red); dso1 caps zone C at 35 kW in T2-T3

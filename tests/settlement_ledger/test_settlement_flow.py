@@ -61,7 +61,7 @@ def setup(world: Any) -> dict[str, Any]:
     product = flows.product(
         world, flows.unique_product("SETTLE"), gate_closure_s=300, notice_s=60, ack_s=120
     )
-    t1 = flows.period_after(world, 600)
+    t1 = flows.period_after(world, 600, settled_periods=4)
     response = world.client("bsp1").post(
         "/market/bids", json={"bids": [flows.bid(uvam_id, product, t1, [40, 40, 40], "50.00")]}
     )

@@ -21,7 +21,7 @@ from ledger.db.market_models import MarketNeed
 from ledger.db.settlement_models import Settlement, SettlementTerms
 from ledger.domain.canonical import canonical_json
 from ledger.ids import to_bytes32
-from ledger.market.periods import iso, next_period
+from ledger.market.periods import iso, next_period_within_day
 from tests.market import flows
 from tests.settlement_ledger.conftest import (
     accepted_activation,
@@ -55,7 +55,7 @@ def setup(world: Any) -> dict[str, Any]:
     product = flows.product(
         world, flows.unique_product("TERMS"), gate_closure_s=GATE_S, notice_s=60, ack_s=120
     )
-    t1 = next_period(clock.now(world.platform.settings.data_dir) + 420)
+    t1 = next_period_within_day(clock.now(world.platform.settings.data_dir) + 420, 4)
     response = world.client("bsp1").post(
         "/market/bids",
         json={"bids": [flows.bid(uvam_id, product, t1, [SET_POINT_KW], "50.00")]},

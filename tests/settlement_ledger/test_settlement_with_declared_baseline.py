@@ -21,7 +21,7 @@ from sqlmodel import func, select
 from ledger import clock
 from ledger.db.market_models import MeasurementBatch, MeasurementSeries
 from ledger.ids import to_bytes32
-from ledger.market.periods import iso, next_period
+from ledger.market.periods import iso, next_period_within_day
 from ledger.market.terms import MeterKind
 from ledger.services import settlement
 from tests.market import flows
@@ -64,7 +64,7 @@ def setup(world: Any) -> dict[str, Any]:
     product = flows.product(
         world, flows.unique_product("DECL"), gate_closure_s=GATE_S, notice_s=15, ack_s=120
     )
-    t1 = next_period(clock.now(settings.data_dir) + 420)
+    t1 = next_period_within_day(clock.now(settings.data_dir) + 420, 4)
     response = world.client("bsp1").post(
         "/market/bids", json={"bids": [flows.bid(uvam_id, product, t1, [20, 20], "50.00")]}
     )

@@ -18,7 +18,7 @@ from eth_utils import keccak
 
 from ledger import clock
 from ledger.ids import to_bytes32
-from ledger.market.periods import iso, next_period
+from ledger.market.periods import iso, next_period_within_day
 from tests.indexer.tampering import cli_env, sql_update, verify, verify_names
 from tests.market import flows
 from tests.settlement_ledger.conftest import advance_past, history_day, readings, upload
@@ -55,7 +55,7 @@ def setup(world: Any) -> dict[str, Any]:
     product = flows.product(
         world, flows.unique_product("STMT"), gate_closure_s=GATE_S, notice_s=60, ack_s=120
     )
-    t1 = next_period(clock.now(world.platform.settings.data_dir) + 420)
+    t1 = next_period_within_day(clock.now(world.platform.settings.data_dir) + 420, 4)
     response = world.client("bsp2").post(
         "/market/bids", json={"bids": [flows.bid(uvam_id, product, t1, [SET_POINT_KW], "50")]}
     )

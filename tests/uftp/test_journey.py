@@ -37,7 +37,7 @@ def _journey(uftp: Uftp, name: str) -> dict[str, Any]:
     aggregator received and the platform's records."""
     world, uvam, product = uftp.world, uftp.uvams[name], uftp.products[name]
     tso = world.client("tso")
-    t1 = flows.period_after(world, GATE_S + 120)
+    t1 = flows.period_after(world, GATE_S + 120, settled_periods=1)
 
     # 1. request: the TSO states a need; the endpoint sends a FlexRequest per UVAM of bsp1
     need = flows.done(

@@ -65,7 +65,7 @@ def active_bid_by_api(
     own; returns ``{bidId, product, start, uvamId, podId}``."""
     uvam_id, pod_id = qualified_uvam_by_api(world, slug, devices=devices)
     product = flows.product(world, flows.unique_product("UI"), ack_s=ack_s)
-    start = flows.period_after(world, 1300)
+    start = flows.period_after(world, 1300, settled_periods=2)
     body = flows.bid(uvam_id, product, start, [20, 20], "80")
     response = world.client(slug).post("/market/bids", json={"bids": [body]})
     assert flows.done(world, slug, response)["status"] == "succeeded"
@@ -167,7 +167,7 @@ def two_bsp_need(world: Any) -> dict[str, Any]:
     bsp2's at 60; a need of 30 kW per period cleared against them at its gate (bsp2's bid
     first, in full; bsp1's for the 10 kW left). Returns ``{needId, cheap, dear}`` (bid ids)."""
     product = flows.product(world, flows.unique_product("MO"))
-    start = flows.period_after(world, 1300)
+    start = flows.period_after(world, 1300, settled_periods=2)
     bids = {}
     for slug, price in (("bsp1", "80"), ("bsp2", "60")):
         uvam_id, _ = qualified_uvam_by_api(world, slug)
