@@ -10,20 +10,18 @@ import threading
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from sqlmodel import Session
 
 from ledger.chain.client import ChainClient, Deployment
 from ledger.chain.nonces import LocalNonceCounters, NonceCounters
 from ledger.chain.signer import Signer, load_account
+from ledger.core.handler import Handler
 from ledger.db.engine import session_scope
 from ledger.db.models import Organisation
 from ledger.errors import Unavailable
 from ledger.settings import Settings
-
-if TYPE_CHECKING:  # the handlers depend on the runtime, not the other way round
-    from ledger.services.operations import Handler
 
 
 class DispatchFailed(Exception):

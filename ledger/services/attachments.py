@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from sqlmodel import Session
 
 from ledger.chain.client import Call, Receipt
+from ledger.core.handler import FollowUp, Handler
 from ledger.db.models import Attachment, Operation, Organisation, utcnow
 from ledger.domain.errors import field_errors_from_validation
 from ledger.domain.schemas import AttachmentCreate, AttachmentUpdate
@@ -20,7 +21,6 @@ from ledger.payloads.registration import AttachmentCreation, AttachmentMetadataU
 from ledger.runtime import Runtime
 from ledger.services import files, operations
 from ledger.services.common import bytes32, events_named, owned_pod, owned_uvam, seal, simulate
-from ledger.services.operations import FollowUp, Handler
 
 REGISTRY = "ResourceRegistry"
 ERROR_FIELDS = {

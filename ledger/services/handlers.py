@@ -1,40 +1,24 @@
-"""Which handler executes which kind of operation: the one table of operation kinds."""
+"""Which handler executes which kind of operation: the table built at start-up from the kinds
+each capability registers, and handed to the operations engine through the ``Runtime``."""
 
 from __future__ import annotations
 
+from ledger.core.handler import Handler
 from ledger.services import (
-    attachments,
-    market,
+    market_kinds,
+    measurements,
     p2p,
     perimeter,
-    pods,
-    reviews,
+    registry_kinds,
     settlement,
     statements,
-    uvams,
 )
-from ledger.services.operations import Handler
 
 HANDLERS: dict[str, Handler] = {
-    "pod.register": pods.PodRegister(),
-    "pod.update": pods.PodUpdateHandler(),
-    "pod.status": pods.PodStatusHandler(),
-    "device.register": pods.DeviceRegister(),
-    "attachment.create": attachments.AttachmentCreateHandler(),
-    "attachment.update": attachments.AttachmentUpdateHandler(),
-    "uvam.register": uvams.UvamRegister(),
-    "uvam.update": uvams.UvamUpdateHandler(),
-    "uvam.status": uvams.UvamStatusHandler(),
-    "membership.add": uvams.MembershipAdd(),
-    "membership.end": uvams.MembershipEnd(),
-    "connection.set": uvams.ConnectionSet(),
-    "pod.verify": reviews.PodDecisionHandler(),
-    "pod.validate": reviews.PodDecisionHandler(),
-    "pod.reject": reviews.PodDecisionHandler(),
-    "uvam.qualify": reviews.UvamDecisionHandler(),
-    "uvam.reject": reviews.UvamDecisionHandler(),
+    **registry_kinds.handlers(),
     **p2p.HANDLERS,
-    **market.handlers(),
+    **market_kinds.handlers(),
+    **measurements.handlers(),
     **settlement.handlers(),
     **statements.handlers(),
     **perimeter.handlers(),

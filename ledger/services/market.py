@@ -25,7 +25,8 @@ from sqlmodel import Session, col, func, select
 
 from ledger.access import require_role, sees_everything
 from ledger.chain.client import Call, Receipt
-from ledger.db.market_models import MarketAdmission, MarketBid, MarketProduct
+from ledger.core.handler import FollowUp, Handler
+from ledger.db.market_models import MarketAdmission, MarketAward, MarketBid, MarketProduct
 from ledger.db.models import Operation, Organisation, Uvam, utcnow
 from ledger.domain.canonical import canonical_json
 from ledger.domain.enums import Role
@@ -56,7 +57,7 @@ from ledger.services.market_common import (
     tso_of,
     wait_for,
 )
-from ledger.services.operations import FollowUp, Handler, OperationStatus
+from ledger.services.operations import OperationStatus
 from ledger.services.uvams import active_members
 
 TASK_DSO_CHECK = "cbp.market.dso_check"
@@ -906,8 +907,6 @@ def get_bid(session: Session, organisation: Organisation, bid_id: str) -> dict[s
     bid = session.get(MarketBid, bid_id)
     if bid is None or not may_see_bid(session, organisation, bid):
         raise NotFound(f"no bid {bid_id}", field="bidId")
-    from ledger.db.market_models import MarketAward
-
     award = session.get(MarketAward, bid.id)
     body = {**bid_view(bid), "history": history(session, bid.id)}
     if award is not None:
@@ -949,31 +948,3 @@ def list_bids(
         .limit(min(limit, 1000))
     ).all()
     return {"data": [bid_view(b) for b in rows], "count": int(count)}
-
-
-def handlers() -> dict[str, Handler]:
-    """Every market operation kind and its handler (registered in ``handlers.HANDLERS``)."""
-    from ledger.services import market_activations as activations
-    from ledger.services import market_checks as checks
-    from ledger.services import market_clearing as needs
-    from ledger.services import measurements
-
-    table: list[Handler] = [
-        ProductHandler(),
-        AdmissionHandler(),
-        BidSubmit(),
-        BidUpdateHandler(),
-        BidWithdraw(),
-        BidExpire(),
-        BidSuspend(),
-        checks.DsoCheckHandler(),
-        needs.NeedPublish(),
-        needs.NeedClear(),
-        activations.ActivationSend(),
-        activations.ActivationAck(),
-        activations.ActivationChangeHandler(),
-        activations.ActivationStopHandler(),
-        activations.ActivationLapse(),
-        measurements.MeasurementCommit(),
-    ]
-    return {handler.kind: handler for handler in table}

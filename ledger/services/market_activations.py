@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 
 from ledger.access import require_role, sees_everything
 from ledger.chain.client import Call, Receipt
+from ledger.core.handler import FollowUp, Handler
 from ledger.db.market_models import MarketActivation, MarketAward, MarketBid
 from ledger.db.models import Operation, Organisation, utcnow
 from ledger.domain.enums import Role
@@ -51,7 +52,6 @@ from ledger.services.market_common import (
     record_change,
     tso_of,
 )
-from ledger.services.operations import FollowUp, Handler
 
 TASK_LAPSE = "cbp.market.lapse_activation"
 LIVE = (ActivationStatus.SENT.label, ActivationStatus.ACCEPTED.label)

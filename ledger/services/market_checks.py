@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 
 from ledger.access import require_role, sees_everything
 from ledger.chain.client import Call, Receipt
+from ledger.core.handler import FollowUp, Handler
 from ledger.db.market_models import GridConstraint, MarketBid
 from ledger.db.models import Operation, Organisation, Pod
 from ledger.domain.canonical import canonical_json
@@ -38,7 +39,6 @@ from ledger.services.market_common import (
     hex32,
     reasons_hash,
 )
-from ledger.services.operations import FollowUp, Handler
 from ledger.services.uvams import active_members
 
 

@@ -21,6 +21,7 @@ from sqlmodel import Session, col, func, select
 
 from ledger.access import require_role, sees_everything
 from ledger.chain.client import Call, Receipt
+from ledger.core.handler import FollowUp, Handler
 from ledger.db.market_models import MarketAward, MarketBid, MarketNeed
 from ledger.db.models import Operation, Organisation, utcnow
 from ledger.domain.enums import Role
@@ -44,7 +45,6 @@ from ledger.services.market_common import (
     now,
     tso_of,
 )
-from ledger.services.operations import FollowUp, Handler
 from ledger.services.settlement_terms import award_terms
 
 TASK_CLEAR_NEED = "cbp.market.clear_need"

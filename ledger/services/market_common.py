@@ -12,12 +12,14 @@ from sqlmodel import Session, select
 from ledger import clock
 from ledger.chain.client import Receipt
 from ledger.chain.errors import ContractRevert
-from ledger.db.market_models import MarketStatusChange
-from ledger.db.models import Operation, Organisation, utcnow
+from ledger.db.market_models import MarketBid, MarketStatusChange
+from ledger.db.models import Operation, Organisation, Uvam, utcnow
 from ledger.domain.canonical import canonical_json
 from ledger.domain.enums import Role
 from ledger.errors import Unavailable
 from ledger.market.config import MarketSettings, get_market_settings
+from ledger.market.terms import BidTerms, Direction
+from ledger.services.common import bytes32
 from ledger.services.operations import TERMINAL, OperationStatus
 
 MARKET = "FlexMarket"
@@ -168,12 +170,8 @@ def events(receipts: Sequence[Receipt], name: str) -> list[tuple[dict[str, Any],
     return [(e.args, e) for r in receipts for e in r.events if e.name == name]
 
 
-def bid_terms(session: Session, bid: Any) -> Any:
+def bid_terms(session: Session, bid: MarketBid) -> BidTerms:
     """The on-chain terms of a stored bid (current quantities, after DSO caps)."""
-    from ledger.db.models import Uvam
-    from ledger.market.terms import BidTerms, Direction
-    from ledger.services.common import bytes32
-
     uvam = session.get(Uvam, bid.uvam_id)
     assert uvam is not None
     terms = BidTerms(

@@ -22,6 +22,7 @@ from sqlmodel import Session, col, select
 
 from ledger.access import sees_everything
 from ledger.chain.client import Call, Receipt
+from ledger.core.handler import FollowUp, Handler
 from ledger.db.market_models import MeasurementBatch, MeasurementSeries
 from ledger.db.models import FlexDevice, Operation, Organisation, Pod, utcnow
 from ledger.domain.enums import Role
@@ -42,7 +43,6 @@ from ledger.services.market_common import (
     now,
     settings,
 )
-from ledger.services.operations import FollowUp, Handler
 
 PENDING, COMMITTED = "pending", "committed"
 
@@ -497,3 +497,8 @@ def list_batches(
         .limit(min(limit, 500))
     ).all()
     return {"data": [batch_view(b) for b in rows], "count": len(rows)}
+
+
+def handlers() -> dict[str, Handler]:
+    """The measurements' operation kind and its handler."""
+    return {MeasurementCommit.kind: MeasurementCommit()}

@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
-from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC
 from enum import StrEnum
 from typing import Any
@@ -27,11 +25,12 @@ from ledger.access import sees_everything
 from ledger.chain.client import Call, Receipt
 from ledger.chain.errors import ContractRevert, ReceiptTimeout, RpcError
 from ledger.chain.signer import SignedTransaction, Signer
+from ledger.core.handler import FollowUp, Handler
 from ledger.db.models import Operation, Organisation, utcnow
 from ledger.errors import CbpError, NotFound, Unavailable
 from ledger.ids import new_id
 from ledger.runtime import DispatchFailed, Runtime
-from ledger.services import coalescing, ui_names
+from ledger.services import coalescing, ui_names, webhooks
 from ledger.services.common import refusal_context
 
 log = logging.getLogger(__name__)
@@ -52,32 +51,6 @@ class OperationStatus(StrEnum):
 
 
 TERMINAL = {OperationStatus.SUCCEEDED, OperationStatus.FAILED}
-
-
-@dataclass(frozen=True)
-class FollowUp:
-    """A task to enqueue once the operation's effects are committed."""
-
-    task: str
-    kwargs: dict[str, Any] = field(default_factory=dict)
-
-
-class Handler(ABC):
-    """Turns one kind of operation into contract calls, and its receipts into database rows."""
-
-    kind: str
-
-    @abstractmethod
-    def calls(self, session: Session, operation: Operation) -> list[Call]: ...
-
-    @abstractmethod
-    def apply(
-        self, session: Session, operation: Operation, receipts: Sequence[Receipt]
-    ) -> list[FollowUp]:
-        """Write the confirmed effects (read from the receipts' events) to the database."""
-
-    def release(self, session: Session, operation: Operation) -> None:  # noqa: B027
-        """Undo what accepting reserved, when the operation ends failed (default: nothing)."""
 
 
 def accept(
@@ -722,8 +695,6 @@ def _finish(
     organisation = session.get(Organisation, operation.organisation_id)
     callback = None
     if organisation is not None:
-        from ledger.services import webhooks
-
         callback = webhooks.message(
             session,
             organisation,
@@ -736,8 +707,6 @@ def _finish(
     for follow_up in follow_ups or []:
         runtime.dispatcher.enqueue(follow_up.task, **follow_up.kwargs)
     if callback is not None:
-        from ledger.services import webhooks
-
         runtime.dispatcher.enqueue(webhooks.TASK_DELIVER, message_id=callback)
 
 

@@ -35,6 +35,7 @@ from sqlmodel import Session, col, func, select
 from ledger import clock
 from ledger.access import sees_everything
 from ledger.chain.client import Call, Receipt
+from ledger.core.handler import FollowUp, Handler
 from ledger.db.models import Operation, Organisation, utcnow
 from ledger.db.p2p_models import P2PEv, P2PSession, P2PTrade, P2PWindow
 from ledger.domain.canonical import canonical_json
@@ -74,7 +75,6 @@ from ledger.payloads.p2p import (
 from ledger.runtime import Runtime
 from ledger.services import operations
 from ledger.services.common import bytes32, chunks, events_named, seal, simulate
-from ledger.services.operations import FollowUp, Handler
 
 P2P = "P2PTrading"
 #: Records per transaction. Measured: ~36k gas per new trade and ~31k per confirmation (the

@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 
 from ledger.access import require_role, sees_everything
 from ledger.chain.client import Call, Receipt
+from ledger.core.handler import FollowUp, Handler
 from ledger.db.models import Operation, Organisation
 from ledger.db.settlement_models import PerimeterCorrection
 from ledger.domain.canonical import canonical_json
@@ -23,7 +24,6 @@ from ledger.payloads.statements import CorrectionsRecord
 from ledger.services import operations
 from ledger.services.common import add_or_conflict
 from ledger.services.market_common import events, hex32
-from ledger.services.operations import FollowUp, Handler
 from ledger.services.statement_inputs import brp_of_pods, document_of, settled_in
 from ledger.statements.perimeter import build_corrections
 from ledger.statements.period import parse_period

@@ -9,6 +9,7 @@ from pydantic import ValidationError
 from sqlmodel import Session, select
 
 from ledger.chain.client import Call, Receipt
+from ledger.core.handler import FollowUp, Handler
 from ledger.db.models import (
     FlexDevice,
     MeteringPointClaim,
@@ -42,7 +43,6 @@ from ledger.services.common import (
     simulate,
     sync_status_events,
 )
-from ledger.services.operations import FollowUp, Handler
 
 REGISTRY = "ResourceRegistry"
 TASK_TSO_VERIFY_POD = "cbp.flows.tso_verify_pod"

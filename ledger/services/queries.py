@@ -21,6 +21,7 @@ from ledger.db.models import (
 )
 from ledger.domain.enums import Role
 from ledger.errors import NotFound
+from ledger.services.operations import public_views
 
 MAX_PAGE = 500
 
@@ -168,8 +169,6 @@ def history(session: Session, resource_id: str) -> list[dict[str, Any]]:
 def list_operations(
     session: Session, organisation: Organisation, *, status: str | None, limit: int, offset: int
 ) -> dict[str, Any]:
-    from ledger.services.operations import public_views
-
     query = select(Operation).where(Operation.organisation_id == organisation.id)
     if status:
         query = query.where(Operation.status == status)

@@ -15,6 +15,7 @@ from sqlmodel import Session, func, select
 
 from ledger.access import may_see_registry_record
 from ledger.chain.client import Call, Receipt
+from ledger.core.handler import FollowUp, Handler
 from ledger.db.models import Operation, Organisation, Pod, StatusChange, Uvam
 from ledger.domain.canonical import canonical_json
 from ledger.domain.enums import PodStatus, Role
@@ -26,7 +27,6 @@ from ledger.payloads.registration import PodDecision, UvamDecision
 from ledger.runtime import Runtime
 from ledger.services import operations
 from ledger.services.common import bytes32, simulate, sync_status_events
-from ledger.services.operations import FollowUp, Handler
 from ledger.services.uvams import active_members
 
 REGISTRY = "ResourceRegistry"

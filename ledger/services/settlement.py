@@ -27,6 +27,7 @@ from sqlmodel import Session, col, select
 
 from ledger.access import require_role, sees_everything
 from ledger.chain.client import Call, Receipt
+from ledger.core.handler import FollowUp, Handler
 from ledger.db.market_models import MarketActivation
 from ledger.db.models import Operation, Organisation, utcnow
 from ledger.db.settlement_models import Settlement
@@ -52,7 +53,7 @@ from ledger.services.market_common import (
     now,
     tso_of,
 )
-from ledger.services.operations import TERMINAL, FollowUp, Handler
+from ledger.services.operations import TERMINAL
 from ledger.services.settlement_inputs import (
     build_inputs,
     check_settleable,

@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 
 from ledger.access import require_role, sees_everything
 from ledger.chain.client import Call, Receipt
+from ledger.core.handler import FollowUp, Handler
 from ledger.db.models import Operation, Organisation
 from ledger.db.settlement_models import Statement
 from ledger.domain.canonical import canonical_json
@@ -26,7 +27,7 @@ from ledger.runtime import Runtime
 from ledger.services import operations
 from ledger.services.common import add_or_conflict, log_step, simulate
 from ledger.services.market_common import events, hex32
-from ledger.services.operations import TERMINAL, FollowUp, Handler
+from ledger.services.operations import TERMINAL
 from ledger.services.statement_inputs import awards_of, document_of, settled_in
 from ledger.statements.export import to_csv, to_pdf
 from ledger.statements.period import parse_period

@@ -9,6 +9,7 @@ from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
 from ledger.chain.client import Call, Receipt
+from ledger.core.handler import FollowUp, Handler
 from ledger.db.models import Membership, Operation, Organisation, Pod, Uvam, utcnow
 from ledger.domain.enums import UvamStatus
 from ledger.domain.errors import field_errors_from_validation
@@ -42,7 +43,6 @@ from ledger.services.common import (
     simulate,
     sync_status_events,
 )
-from ledger.services.operations import FollowUp, Handler
 
 REGISTRY = "ResourceRegistry"
 TASK_TSO_QUALIFY_UVAM = "cbp.flows.tso_qualify_uvam"
