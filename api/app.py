@@ -29,9 +29,9 @@ from api.routes import (
     ui,
     uvams,
 )
-from ledger.chain.errors import ChainError
-from ledger.errors import CbpError
-from ledger.runtime import DispatchFailed, Runtime
+from ledger.core.chain.errors import ChainError
+from ledger.core.errors import CbpError
+from ledger.core.runtime import DispatchFailed, Runtime
 
 DESCRIPTION = """The CBP connector of the crowd balancing platform.
 

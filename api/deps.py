@@ -10,11 +10,11 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
-from ledger.db.models import Operation, Organisation
-from ledger.errors import CbpError, Unavailable
-from ledger.runtime import Runtime
-from ledger.services import operations
-from ledger.services.organisations import TokenRefused, authenticate
+from ledger.core import operations
+from ledger.core.db.models import Operation, Organisation
+from ledger.core.errors import CbpError, Unavailable
+from ledger.core.runtime import Runtime
+from ledger.registry.organisations import TokenRefused, authenticate
 
 
 class Unauthenticated(CbpError):

@@ -20,8 +20,8 @@ from starlette.datastructures import UploadFile
 
 from api.deps import CurrentOrg, RuntimeDep
 from api.routing import PublicRoute
-from ledger.services import idempotency
-from ledger.services.idempotency import HEADER, StoredAnswer
+from ledger.core import idempotency
+from ledger.core.idempotency import HEADER, StoredAnswer
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _CHUNK = 1024 * 1024

@@ -9,10 +9,10 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from api.app import create_app
-from ledger.errors import Unavailable
-from ledger.runtime import Runtime
-from ledger.services.handlers import HANDLERS
-from ledger.settings import Settings
+from ledger.core.errors import Unavailable
+from ledger.core.runtime import Runtime
+from ledger.core.settings import Settings
+from ledger.handlers import HANDLERS
 from workers.app import CeleryDispatcher, RedisLocks
 from workers.app import create_app as create_celery
 

@@ -14,7 +14,7 @@ from typing import Any, Final
 
 import httpx
 
-from ledger.domain.identifiers import EIC_ALPHABET
+from ledger.core.domain.identifiers import EIC_ALPHABET
 
 TERMINAL: Final = frozenset({"succeeded", "failed"})
 POLL_INTERVAL_S: Final = 0.05

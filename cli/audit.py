@@ -20,9 +20,9 @@ from rich.table import Table
 
 from cli.context import cli_runtime
 from ledger.audit import EVENT_KINDS, export, history, verify
-from ledger.errors import CbpError
+from ledger.core.errors import CbpError
+from ledger.core.settings import Settings
 from ledger.indexer import IndexProgress, follow, index_once, rebuild
-from ledger.settings import Settings
 
 audit_app = typer.Typer(
     help="Audit: index chain events, trace a record's history, verify the database against "
@@ -267,9 +267,9 @@ def prove_command(
     """Merkle proof of one measurement reading, checked by the MeasurementLedger on chain."""
     from sqlmodel import select
 
-    from ledger.db.models import Organisation
-    from ledger.ids import to_bytes32
-    from ledger.services.measurements import proof
+    from ledger.core.db.models import Organisation
+    from ledger.core.ids import to_bytes32
+    from ledger.measurements.service import proof
 
     with cli_runtime(Settings()) as runtime:
         try:
@@ -292,7 +292,7 @@ def prove_command(
 @audit_app.command("settlement")
 def settlement_command(settlement_id: str) -> None:
     """Recompute a settlement from the committed data and compare with its on-chain hash."""
-    from ledger.services.settlement import recompute
+    from ledger.settlement.service import recompute
 
     with cli_runtime(Settings()) as runtime:
         try:

@@ -11,7 +11,7 @@ from rich.console import Console
 from ledger.baseline_eval.evaluate import HISTORY_DAYS, NOT_EVALUATED, evaluate_meter
 from ledger.baseline_eval.meter_data import REAL_SAMPLES, MeterDay, SampleMissing, load_sample
 from ledger.baseline_eval.report import markdown_table, write_report
-from ledger.settings import PROJECT_ROOT
+from ledger.core.settings import PROJECT_ROOT
 
 baseline_app = typer.Typer(
     help="Baseline methods measured on real metered data.", no_args_is_help=True

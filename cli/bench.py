@@ -48,14 +48,14 @@ from cli.ceiling import (
 )
 from cli.demo_orgs import ensure_initialised
 from cli.stack import Platform
-from ledger.chain.anvil import PRODUCTION_BLOCK_GAS_LIMIT
-from ledger.chain.client import ChainClient, Deployment
-from ledger.chain.signer import load_account
-from ledger.domain.identifiers import eic_to_bytes16
-from ledger.domain.mass_load import pods_to_csv
-from ledger.domain.schemas import PodCreate
+from ledger.core.chain.anvil import PRODUCTION_BLOCK_GAS_LIMIT
+from ledger.core.chain.client import ChainClient, Deployment
+from ledger.core.chain.signer import load_account
+from ledger.core.domain.identifiers import eic_to_bytes16
+from ledger.core.settings import PROJECT_ROOT, Settings
 from ledger.local_stack import DEFAULT_REDIS_URL, redis_answers
-from ledger.settings import PROJECT_ROOT, Settings
+from ledger.registry.mass_load import pods_to_csv
+from ledger.registry.schemas import PodCreate
 
 __all__ = ["DEFAULT_REPORT", "chain_client", "run_registration_benchmark"]
 

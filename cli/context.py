@@ -6,12 +6,12 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from ledger.chain.anvil import AnvilError, wait_for_rpc
-from ledger.db.migrate import upgrade
+from ledger.core.chain.anvil import AnvilError, wait_for_rpc
+from ledger.core.db.migrate import upgrade
+from ledger.core.runtime import RecordingDispatcher, Runtime
+from ledger.core.settings import Settings
+from ledger.handlers import HANDLERS
 from ledger.local_stack import LocalStack
-from ledger.runtime import RecordingDispatcher, Runtime
-from ledger.services.handlers import HANDLERS
-from ledger.settings import Settings
 
 
 def endpoints_file(settings: Settings) -> str:

@@ -42,9 +42,9 @@ from cli.api_client import (
 )
 from cli.demo_orgs import DEMO_ORGANISATIONS, TOKENS_FILE, ensure_initialised
 from cli.stack import Platform
-from ledger.domain.mass_load import pods_to_csv
-from ledger.domain.schemas import PodCreate
-from ledger.settings import Settings
+from ledger.core.settings import Settings
+from ledger.registry.mass_load import pods_to_csv
+from ledger.registry.schemas import PodCreate
 
 __all__ = ["MIN_DEMO_PODS", "TOKENS_FILE", "run_demo"]
 

@@ -15,13 +15,13 @@ from sqlmodel import select
 
 from cli.stack import Platform
 from cli.world import TSO_EIC
-from ledger.chain.client import ChainClient
-from ledger.db.models import Organisation
-from ledger.domain.enums import Role
-from ledger.domain.identifiers import make_eic
-from ledger.runtime import RecordingDispatcher, Runtime
-from ledger.services import organisations
-from ledger.services.handlers import HANDLERS
+from ledger.core.chain.client import ChainClient
+from ledger.core.db.models import Organisation
+from ledger.core.domain.enums import Role
+from ledger.core.domain.identifiers import make_eic
+from ledger.core.runtime import RecordingDispatcher, Runtime
+from ledger.handlers import HANDLERS
+from ledger.registry import organisations
 
 TOKENS_FILE: Final = "demo-tokens.json"
 TSO_SLUG: Final = "tso"

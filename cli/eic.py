@@ -7,7 +7,7 @@ from typing import Annotated, NoReturn
 import typer
 from rich.console import Console
 
-from ledger.domain.identifiers import EIC_LENGTH, eic_check_character, eic_problem
+from ledger.core.domain.identifiers import EIC_LENGTH, eic_check_character, eic_problem
 
 eic_app = typer.Typer(
     help="EIC codes: complete a 15-character code with its check character, or check one.",

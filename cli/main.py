@@ -28,12 +28,13 @@ from cli.stack import Platform
 from cli.statements import statement_app
 from cli.uftp import uftp_app
 from faults.cli import app as faults_app
-from ledger.db.models import Organisation, utcnow
-from ledger.domain.enums import Role
-from ledger.errors import CbpError
-from ledger.runtime import Runtime
-from ledger.services import organisations, webhooks
-from ledger.settings import Settings
+from ledger.core import webhooks
+from ledger.core.db.models import Organisation, utcnow
+from ledger.core.domain.enums import Role
+from ledger.core.errors import CbpError
+from ledger.core.runtime import Runtime
+from ledger.core.settings import Settings
+from ledger.registry import organisations
 from loadgen.cli import app as load_app
 
 app = typer.Typer(help="Crowd balancing platform and settlement ledger.", no_args_is_help=True)
@@ -278,7 +279,7 @@ def chain_compile(
     check: Annotated[bool, typer.Option(help="Fail if the committed artifacts differ")] = False,
 ) -> None:
     """Compile the contracts (solcjs, or CBP_SOLC) into contracts/artifacts."""
-    from ledger.chain.compiler import ARTIFACTS_DIR, compile_contracts, write_artifacts
+    from ledger.core.chain.compiler import ARTIFACTS_DIR, compile_contracts, write_artifacts
 
     artifacts = compile_contracts()
     if check:
@@ -307,7 +308,7 @@ def chain_follow(
     import logging
     import threading
 
-    from ledger.services.follower import follow
+    from ledger.core.follower import follow
     from workers.tasks import follower_runtime
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")

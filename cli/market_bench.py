@@ -47,14 +47,14 @@ from cli.ceiling import (
 )
 from cli.demo_orgs import ensure_initialised
 from cli.stack import Platform
-from ledger import clock
-from ledger.chain.anvil import PRODUCTION_BLOCK_GAS_LIMIT
-from ledger.chain.signer import load_account
-from ledger.ids import to_bytes32
+from ledger.core import clock
+from ledger.core.chain.anvil import PRODUCTION_BLOCK_GAS_LIMIT
+from ledger.core.chain.signer import load_account
+from ledger.core.ids import to_bytes32
+from ledger.core.settings import PROJECT_ROOT, Settings
 from ledger.local_stack import DEFAULT_REDIS_URL, redis_answers
 from ledger.market.periods import iso, next_period
 from ledger.market.terms import BidTerms, Direction
-from ledger.settings import PROJECT_ROOT, Settings
 
 REPORTS = PROJECT_ROOT / "reports"
 BENCH_REDIS_URL = "redis://127.0.0.1:6379/12"

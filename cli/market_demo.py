@@ -27,9 +27,9 @@ from rich.table import Table
 
 from cli.market_bench import BSPS, DSO, Api, Receiver, bench_platform, qualified_uvam
 from cli.stack import Platform
-from ledger import clock
-from ledger.chain.client import ChainClient, Deployment
-from ledger.ids import to_bytes32
+from ledger.core import clock
+from ledger.core.chain.client import ChainClient, Deployment
+from ledger.core.ids import to_bytes32
 from ledger.market.periods import iso, next_period_within_day
 from ledger.settlement import day_type
 
@@ -94,7 +94,7 @@ def _settle(
 
     The activation lies an hour ahead (MSD's gate closure). Settling it now is refused: its
     delivery has not ended. The demo then moves the local chain's and the platform's clocks
-    together past the end of the delivery period (simulated time, ``ledger.clock``; local chain
+    together past the end of the delivery period (simulated time, ``ledger.core.clock``; local chain
     only) instead of waiting. The DSO uploads its POD meter readings (a history day at 60 kW for
     the X-of-Y baseline, 25 kW during the activation), the BSP its EV charger's readings during
     the activation (25 kW, the same); the TSO settles (X-of-Y, 1 of 1), the BSP accepts, and the

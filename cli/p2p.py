@@ -184,7 +184,7 @@ class AnvilGuard:
 
     @contextmanager
     def __call__(self, rpc_url: str) -> Iterator[None]:
-        from ledger.chain.rpc import RpcClient
+        from ledger.core.chain.rpc import RpcClient
 
         rpc = RpcClient(rpc_url)
         rpc.call("evm_setBlockGasLimit", [hex(BLOCK_GAS_LIMIT)])
@@ -394,13 +394,13 @@ def run_window_demo(*, api_url: str, operator_token: str, bsp_token: str, out: C
 def demo() -> None:
     """Start a throwaway platform and run one trading window through its API."""
     from cli.stack import Platform
-    from ledger.chain.client import ChainClient
-    from ledger.domain.enums import Role
-    from ledger.domain.identifiers import make_eic
-    from ledger.runtime import RecordingDispatcher, Runtime
-    from ledger.services import organisations
-    from ledger.services.handlers import HANDLERS
-    from ledger.settings import Settings
+    from ledger.core.chain.client import ChainClient
+    from ledger.core.domain.enums import Role
+    from ledger.core.domain.identifiers import make_eic
+    from ledger.core.runtime import RecordingDispatcher, Runtime
+    from ledger.core.settings import Settings
+    from ledger.handlers import HANDLERS
+    from ledger.registry import organisations
 
     with tempfile.TemporaryDirectory(prefix="cbp-p2p-demo-") as folder:
         platform = Platform(Settings(data_dir=Path(folder)))

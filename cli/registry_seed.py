@@ -4,11 +4,11 @@ Through the API each POD costs five operations after its registration (Open, Und
 TSO's verification, the DSO's validation, the membership), about 34 a second on this machine
 (``cbp bench registration``): 10,000 PODs would take far longer than the settlement measured
 after them. Here the same contract calls go straight to ``ResourceRegistry`` in multicalls of
-200 (:data:`ledger.services.coalescing.MAX_ITEMS`), each signed by the organisation the API
+200 (:data:`ledger.core.coalescing.MAX_ITEMS`), each signed by the organisation the API
 would sign with (the BSP, the TSO, the competent DSO), and the database mirrors them as the
 operation handlers do: statuses from the receipts' events, the DSO's default constraints, the
 memberships. Nothing is skipped that the contract checks. The platform's own nonce counters
-catch up with these transactions by themselves (``ledger.chain.nonces.reserve``); call this
+catch up with these transactions by themselves (``ledger.core.chain.nonces.reserve``); call this
 only while no operation of these organisations is in flight.
 """
 
@@ -20,14 +20,14 @@ from typing import Final
 from sqlmodel import col, select
 
 from cli.world import World
-from ledger.chain.client import Call
-from ledger.db.models import Membership, Organisation, Pod, Uvam
-from ledger.domain.enums import PodStatus
-from ledger.domain.schemas import PodCreate
-from ledger.ids import chain_key, new_id
-from ledger.services.coalescing import MAX_ITEMS, multicall_of
-from ledger.services.common import bytes32, sync_status_events
-from ledger.services.reviews import default_constraints, detail_hash
+from ledger.core.chain.client import Call
+from ledger.core.coalescing import MAX_ITEMS, multicall_of
+from ledger.core.common import bytes32, sync_status_events
+from ledger.core.db.models import Membership, Organisation, Pod, Uvam
+from ledger.core.domain.enums import PodStatus
+from ledger.core.ids import chain_key, new_id
+from ledger.registry.reviews import default_constraints, detail_hash
+from ledger.registry.schemas import PodCreate
 
 __all__ = ["group_pods", "validate_pods"]
 

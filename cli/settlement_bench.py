@@ -35,7 +35,7 @@ from typing import Any, Final
 import numpy as np
 from numpy.typing import NDArray
 
-from ledger.domain.canonical import canonical_json, rfc8785_json
+from ledger.core.domain.canonical import canonical_json, rfc8785_json
 from ledger.market.terms import Direction
 from ledger.settlement import (
     CAISO_10_OF_10,

@@ -10,7 +10,7 @@ would drive it:
    periods (2 h) of 1 kW per POD on a product of its own, the TSO's need selects every bid
    and names its settlement terms (``meterBefore`` over 4 periods: one day of readings is all
    it needs), the TSO activates each UVAM and the BSP accepts. The clocks (platform and chain,
-   ``ledger.clock``) move past the end of the settled UTC day.
+   ``ledger.core.clock``) move past the end of the settled UTC day.
 2. **Measurements** (timed): dso1 uploads one day of 60 s POD meter readings per POD (1,440
    each; 30 % less during the activation) as CSV files of ``--pods-per-upload`` PODs, until
    every batch's Merkle root is confirmed on chain.
@@ -50,13 +50,13 @@ from rich.table import Table
 from cli import registry_seed
 from cli.flows import START, pod_body, unique_product
 from cli.world import TSO_EIC, World, build_world
-from ledger import clock
-from ledger.domain.mass_load import pods_to_csv
-from ledger.domain.schemas import PodCreate
-from ledger.ids import to_bytes32
+from ledger.core import clock
+from ledger.core.ids import to_bytes32
+from ledger.core.settings import PROJECT_ROOT
 from ledger.market.periods import iso
 from ledger.market.terms import Direction
-from ledger.settings import PROJECT_ROOT
+from ledger.registry.mass_load import pods_to_csv
+from ledger.registry.schemas import PodCreate
 from ledger.settlement import (
     Activation,
     MeterBeforeBaseline,

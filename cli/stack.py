@@ -14,12 +14,12 @@ from types import TracebackType
 import httpx
 from sqlmodel import select
 
-from ledger.chain.anvil import free_port
-from ledger.db.engine import session_scope
-from ledger.db.migrate import upgrade
-from ledger.db.models import Organisation
+from ledger.core.chain.anvil import free_port
+from ledger.core.db.engine import session_scope
+from ledger.core.db.migrate import upgrade
+from ledger.core.db.models import Organisation
+from ledger.core.settings import PROJECT_ROOT, Settings
 from ledger.local_stack import LocalStack
-from ledger.settings import PROJECT_ROOT, Settings
 
 log = logging.getLogger(__name__)
 

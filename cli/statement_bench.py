@@ -20,10 +20,10 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from ledger.statements.availability import AwardedCapacity
-from ledger.statements.perimeter import build_corrections
-from ledger.statements.period import parse_period
-from ledger.statements.statement import SettledActivation, build_statement, document_hash
+from ledger.settlement.statements.availability import AwardedCapacity
+from ledger.settlement.statements.perimeter import build_corrections
+from ledger.settlement.statements.period import parse_period
+from ledger.settlement.statements.statement import SettledActivation, build_statement, document_hash
 
 PERIOD = parse_period("2026-12")
 

@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 
 from cli.context import running_endpoints
-from ledger.settings import Settings
+from ledger.core.settings import Settings
 
 statement_app = typer.Typer(
     help="Statements per BSP and period, and BRP perimeter corrections.", no_args_is_help=True

@@ -13,12 +13,12 @@ from rich.console import Console
 from sqlmodel import Session, col, select
 
 from cli.context import running_endpoints
-from ledger.db.engine import session_scope
-from ledger.db.migrate import upgrade
-from ledger.db.uftp_models import UftpMessage
-from ledger.errors import CbpError
-from ledger.settings import Settings
+from ledger.core.db.engine import session_scope
+from ledger.core.db.migrate import upgrade
+from ledger.core.errors import CbpError
+from ledger.core.settings import Settings
 from ledger.uftp import keys, participants
+from ledger.uftp.tables import UftpMessage
 
 uftp_app = typer.Typer(help="USEF UFTP endpoint: keys, participants, serve.", no_args_is_help=True)
 participant_app = typer.Typer(

@@ -13,14 +13,14 @@ from typing import Any
 import httpx
 
 from cli.stack import Platform
-from ledger.chain.client import ChainClient
-from ledger.db.models import Organisation
-from ledger.domain.enums import Role
-from ledger.domain.identifiers import make_eic
-from ledger.runtime import RecordingDispatcher, Runtime
-from ledger.services import organisations
-from ledger.services.handlers import HANDLERS
-from ledger.settings import Settings
+from ledger.core.chain.client import ChainClient
+from ledger.core.db.models import Organisation
+from ledger.core.domain.enums import Role
+from ledger.core.domain.identifiers import make_eic
+from ledger.core.runtime import RecordingDispatcher, Runtime
+from ledger.core.settings import Settings
+from ledger.handlers import HANDLERS
+from ledger.registry import organisations
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/7"
 TSO_EIC = "10X1001A1001A345"

@@ -11,7 +11,7 @@ import traceback
 from pathlib import Path
 
 from faults.scenarios import SCENARIOS, Result
-from ledger.settings import PROJECT_ROOT
+from ledger.core.settings import PROJECT_ROOT
 
 
 def run(names: list[str], skipped: dict[str, str], *, block_time_s: int = 0) -> list[Result]:
@@ -45,7 +45,7 @@ NOTES = {
     "chain": "Anvil is SIGKILLed (state file written every 2 s) and restarted on the same port "
     "and state file; it forgets the blocks since its last state write. Workers resend the "
     "stored signed transactions of unfinished operations, and (fix in "
-    "ledger/services/operations.py, _replay_forgotten) replay, in nonce order and before any "
+    "ledger/core/operations.py, _replay_forgotten) replay, in nonce order and before any "
     "new nonce is taken, the stored transactions of finished operations the node forgot.",
     "worker": "One prefork pool process is SIGKILLed (reject_on_worker_lost requeues its task), "
     "then the whole worker with its children; a new worker is started. Unacknowledged tasks "

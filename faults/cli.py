@@ -9,7 +9,7 @@ import typer
 
 from faults.__main__ import main
 from faults.scenarios import SCENARIOS
-from ledger.settings import PROJECT_ROOT
+from ledger.core.settings import PROJECT_ROOT
 
 NAMES = ", ".join(SCENARIOS)
 DEFAULT_REPORTS = PROJECT_ROOT / "reports"

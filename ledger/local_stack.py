@@ -14,9 +14,9 @@ from typing import Any
 
 import redis
 
-from ledger import clock
-from ledger.chain.anvil import ANVIL_FUNDER_KEY, AnvilNode, free_port
-from ledger.settings import Settings
+from ledger.core import clock
+from ledger.core.chain.anvil import ANVIL_FUNDER_KEY, AnvilNode, free_port
+from ledger.core.settings import Settings
 
 log = logging.getLogger(__name__)
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"

@@ -9,7 +9,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ledger.settings import PROJECT_ROOT
+from ledger.core.settings import PROJECT_ROOT
 from loadgen.session import run_load
 
 DEFAULT_RATES = "4,8,12,16,24,32,48"

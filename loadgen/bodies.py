@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from ledger.domain.mass_load import pods_to_csv
-from ledger.domain.schemas import PodCreate
 from ledger.market.periods import PERIOD_SECONDS, iso, next_period
+from ledger.registry.mass_load import pods_to_csv
+from ledger.registry.schemas import PodCreate
 from loadgen.plan import BspAssets, Plan
 
 START: Final = "2025-01-01T00:00:00+01:00"

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ledger.settings import PROJECT_ROOT
+from ledger.core.settings import PROJECT_ROOT
 from loadgen.__main__ import DEFAULT_RATES, main
 
 app = typer.Typer(help="Load: drive a fresh platform at increasing rates.", no_args_is_help=True)

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from cli.world import build_world
-from ledger.settings import PROJECT_ROOT
+from ledger.core.settings import PROJECT_ROOT
 from loadgen import mix
 from loadgen.monitor import Monitor
 from loadgen.report import LoadReport, analyse, write

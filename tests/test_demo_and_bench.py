@@ -12,7 +12,7 @@ from rich.console import Console
 
 from cli.bench import run_registration_benchmark
 from cli.demo import TOKENS_FILE, run_demo
-from ledger.settings import Settings
+from ledger.core.settings import Settings
 
 REDIS_URL = "redis://127.0.0.1:6379/8"
 

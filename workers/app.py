@@ -11,11 +11,11 @@ import redis
 from celery import Celery
 from kombu.exceptions import OperationalError as BrokerError
 
+from ledger.core.runtime import DispatchFailed
+from ledger.core.settings import Settings
 from ledger.local_stack import DEFAULT_REDIS_URL
-from ledger.runtime import DispatchFailed
-from ledger.services.market import TASK_EXPIRE_BIDS
-from ledger.services.settlement import TASK_FINALISE_LAPSED
-from ledger.settings import Settings
+from ledger.market.bids import TASK_EXPIRE_BIDS
+from ledger.settlement.service import TASK_FINALISE_LAPSED
 
 CHAIN_QUEUE = "chain"
 NONCE_COUNTER_TTL_S = 60

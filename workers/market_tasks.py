@@ -9,8 +9,11 @@ from typing import Any
 
 from celery import Task
 
-from ledger import clock
-from ledger.services import market, market_activations, market_checks, market_clearing
+from ledger.core import clock
+from ledger.market import activations as market_activations
+from ledger.market import bids as market
+from ledger.market import checks as market_checks
+from ledger.market import needs as market_clearing
 from workers.app import app
 from workers.tasks import RETRY, runtime
 
@@ -26,7 +29,7 @@ def _later(
     task: Task, not_before: int | None, kwargs: dict[str, Any], *, hop_s: int = MAX_HOP_S
 ) -> bool:
     """Re-enqueue ``task`` while ``not_before`` lies ahead on the platform's clock (which a demo
-    or a test may move ahead of the wall clock, :mod:`ledger.clock`); False once it is time."""
+    or a test may move ahead of the wall clock, :mod:`ledger.core.clock`); False once it is time."""
     remaining = 0 if not_before is None else not_before - clock.now()
     if remaining <= 0:
         return False

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from celery import Task
 
-from ledger.services import settlement
+from ledger.settlement import service as settlement
 from workers.app import app
 from workers.tasks import RETRY, runtime
 

@@ -16,12 +16,13 @@ from celery import Task
 from redis import RedisError
 from sqlalchemy.exc import OperationalError as DatabaseUnreachable
 
-from ledger.chain.errors import ChainError
-from ledger.errors import Unavailable
-from ledger.runtime import DispatchFailed, Runtime
-from ledger.services import operations, pods, reviews, uvams, webhooks
-from ledger.services.handlers import HANDLERS
-from ledger.settings import Settings
+from ledger.core import operations, webhooks
+from ledger.core.chain.errors import ChainError
+from ledger.core.errors import Unavailable
+from ledger.core.runtime import DispatchFailed, Runtime
+from ledger.core.settings import Settings
+from ledger.handlers import HANDLERS
+from ledger.registry import pods, reviews, uvams
 from workers.app import CeleryDispatcher, RedisLocks, RedisNonceCounters, app
 
 RETRY: dict[str, Any] = {

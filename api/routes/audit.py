@@ -11,9 +11,9 @@ from api.deps import CurrentOrg, RuntimeDep, SessionDep
 from api.idempotency import IdempotentRoute
 from api.models.audit import EventRow, HistoryEntryPublic, MismatchPublic
 from api.models.common import Page, errors
-from ledger.access import require_role
 from ledger.audit import export, history, verify
-from ledger.domain.enums import Role
+from ledger.core.access import require_role
+from ledger.core.domain.enums import Role
 
 router = APIRouter(prefix="/audit", tags=["Audit"], route_class=IdempotentRoute)
 AUDIT_ROLES = (Role.AUDITOR, Role.TSO)

@@ -34,11 +34,17 @@ from api.models.market import (
     ReadingProof,
     Readings,
 )
-from ledger.access import require_role
-from ledger.db.models import Operation
-from ledger.domain.enums import Role
-from ledger.errors import InvalidInput
-from ledger.market import readings
+from ledger.core import operations
+from ledger.core.access import require_role
+from ledger.core.db.models import Operation
+from ledger.core.domain.enums import Role
+from ledger.core.errors import InvalidInput
+from ledger.core.runtime import Runtime
+from ledger.market import activations as market_activations
+from ledger.market import bids as market
+from ledger.market import checks as market_checks
+from ledger.market import needs as market_clearing
+from ledger.market.common import pending_after_commit, settings
 from ledger.market.periods import to_unix
 from ledger.market.schemas import (
     Acknowledgement,
@@ -56,16 +62,8 @@ from ledger.market.schemas import (
     NeedCreate,
     ProductUpdate,
 )
-from ledger.runtime import Runtime
-from ledger.services import (
-    market,
-    market_activations,
-    market_checks,
-    market_clearing,
-    measurements,
-    operations,
-)
-from ledger.services.market_common import pending_after_commit, settings
+from ledger.measurements import readings
+from ledger.measurements import service as measurements
 
 router = APIRouter(prefix="/market", tags=["Market"], route_class=IdempotentRoute)
 ACCEPTED = status.HTTP_202_ACCEPTED

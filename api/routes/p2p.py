@@ -25,7 +25,8 @@ from api.models.p2p import (
     WindowAccepted,
     WindowPublic,
 )
-from ledger.errors import InvalidInput, NotFound
+from ledger.core.errors import InvalidInput, NotFound
+from ledger.p2p import service as p2p
 from ledger.p2p.case_study import CaseStudy, CaseStudyParameters, run_case_study
 from ledger.p2p.energy import Thresholds
 from ledger.p2p.plots import FIGURES, render
@@ -42,7 +43,6 @@ from ledger.p2p.schemas import (
 )
 from ledger.payloads import read
 from ledger.payloads.p2p import EvRegistration, TradeAddition, WindowOpening
-from ledger.services import p2p
 
 router = APIRouter(prefix="/p2p", tags=["P2P trading"], route_class=IdempotentRoute)
 ACCEPTED = status.HTTP_202_ACCEPTED

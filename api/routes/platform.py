@@ -21,8 +21,9 @@ from api.models.platform import (
     SigningSecret,
 )
 from api.models.registry import ReviewQueue
-from ledger.services import files, operations, queries, webhooks
-from ledger.services.organisations import set_callback
+from ledger.core import operations, webhooks
+from ledger.registry import files, queries
+from ledger.registry.organisations import set_callback
 
 router = APIRouter(tags=["Platform"], route_class=IdempotentRoute)
 

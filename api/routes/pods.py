@@ -20,9 +20,13 @@ from api.models.registry import (
     PodDetail,
     PodPublic,
 )
-from ledger.access import require_role
-from ledger.domain.mass_load import parse_pod_csv
-from ledger.domain.schemas import (
+from ledger.core.access import require_role
+from ledger.core.errors import InvalidInput
+from ledger.payloads import read
+from ledger.payloads.registration import PodRegistration
+from ledger.registry import attachments, pods, queries, reviews
+from ledger.registry.mass_load import parse_pod_csv
+from ledger.registry.schemas import (
     AttachmentCreate,
     AttachmentUpdate,
     FlexDeviceCreate,
@@ -31,10 +35,6 @@ from ledger.domain.schemas import (
     PodUpdate,
     ValidationDecision,
 )
-from ledger.errors import InvalidInput
-from ledger.payloads import read
-from ledger.payloads.registration import PodRegistration
-from ledger.services import attachments, pods, queries, reviews
 
 router = APIRouter(prefix="/pods", tags=["PODs"], route_class=IdempotentRoute)
 MAX_CSV_BYTES = 10 * 1024 * 1024

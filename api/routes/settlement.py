@@ -12,7 +12,8 @@ from api.deps import CurrentOrg, RuntimeDep, SessionDep, accepted
 from api.idempotency import IdempotentRoute
 from api.models.common import Accepted, Page, errors
 from api.models.settlement import SettlementAudit, SettlementDetail, SettlementSummary
-from ledger.services import operations, settlement
+from ledger.core import operations
+from ledger.settlement import service as settlement
 
 router = APIRouter(tags=["Settlement"], route_class=IdempotentRoute)
 ACCEPTED = status.HTTP_202_ACCEPTED

@@ -18,7 +18,8 @@ from api.models.statements import (
     StatementDetail,
     StatementSummary,
 )
-from ledger.services import perimeter, statements
+from ledger.settlement.statements import corrections as perimeter
+from ledger.settlement.statements import service as statements
 
 router = APIRouter(tags=["Statements"], route_class=IdempotentRoute)
 ACCEPTED = status.HTTP_202_ACCEPTED

@@ -11,8 +11,8 @@ from api.deps import CurrentOrg, SessionDep
 from api.models.common import Page, errors
 from api.models.platform import TokenIssued, TokenPublic
 from api.routing import PublicRoute
-from ledger.domain.schemas import CbpModel
-from ledger.services import organisations
+from ledger.registry import organisations
+from ledger.registry.schemas import CbpModel
 
 router = APIRouter(prefix="/organisations/me/tokens", tags=["Platform"], route_class=PublicRoute)
 

@@ -31,14 +31,18 @@ from api.models.ui import (
     WindowRow,
 )
 from api.routing import PublicRoute
-from ledger.access import BSP_READERS
-from ledger.db.models import Organisation
-from ledger.domain.enums import Role
+from ledger.core.access import BSP_READERS
+from ledger.core.db.models import Organisation
+from ledger.core.domain.enums import Role
+from ledger.core.settings import PROJECT_ROOT
+from ledger.dashboard import attention as attention_service
+from ledger.dashboard import audit as ui_audit
+from ledger.dashboard import portfolio as ui_portfolio
+from ledger.market import merit as ui_merit
+from ledger.market import views as ui_market
+from ledger.market.common import now
 from ledger.market.periods import iso
-from ledger.services import attention as attention_service
-from ledger.services import ui_audit, ui_market, ui_merit, ui_p2p, ui_portfolio
-from ledger.services.market_common import now
-from ledger.settings import PROJECT_ROOT
+from ledger.p2p import views as ui_p2p
 
 UI_DIR = PROJECT_ROOT / "connector_ui"
 UI_PATH = "/ui"
@@ -167,7 +171,7 @@ def portfolio(org: CurrentOrg, session: SessionDep) -> dict[str, Any]:
 )
 def platform_clock(org: CurrentOrg) -> dict[str, Any]:
     """On a local demo chain the platform's clock may run ahead of the wall clock
-    (``ledger/clock.py``); the dashboard counts deadlines down on this one."""
+    (``ledger/core/clock.py``); the dashboard counts deadlines down on this one."""
     return {"now": iso(now())}
 
 

@@ -16,7 +16,10 @@ from api.models.registry import (
     UvamDetail,
     UvamPublic,
 )
-from ledger.domain.schemas import (
+from ledger.core.common import owned_uvam
+from ledger.core.errors import InvalidInput
+from ledger.registry import attachments, queries, reviews, uvams
+from ledger.registry.schemas import (
     AttachmentCreate,
     AttachmentUpdate,
     ConnectionCreate,
@@ -28,9 +31,6 @@ from ledger.domain.schemas import (
     UvamUpdate,
     ValidationDecision,
 )
-from ledger.errors import InvalidInput
-from ledger.services import attachments, queries, reviews, uvams
-from ledger.services.common import owned_uvam
 
 router = APIRouter(prefix="/uvams", tags=["UVAMs"], route_class=IdempotentRoute)
 

@@ -1,7 +1,7 @@
 // Deadlines shown with the time left, counting down each second (activation acknowledgements,
 // gate closures, settlement answer windows). Pages call tick(root) from ctx.every(1000, ...).
 // Time is the platform's clock (GET /ui/clock): on a local demo chain it may run ahead of the
-// wall clock (ledger/clock.py), and deadlines are the platform's.
+// wall clock (ledger/core/clock.py), and deadlines are the platform's.
 
 import { formatDate, h } from "./ui.js";
 

@@ -71,7 +71,7 @@ export function formatDate(value) {
 /**
  * Two clocks: market times (periods, deadlines, gate closures, block times) are on the
  * platform's clock, which on a local demo chain can run ahead of the wall clock
- * (ledger/clock.py); record times (created, updated) are on the wall clock. Every column of
+ * (ledger/core/clock.py); record times (created, updated) are on the wall clock. Every column of
  * times says which.
  */
 export const CLOCKS = { platform: "platform clock", wall: "wall clock" };

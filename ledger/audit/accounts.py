@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from ledger.chain.client import ChainClient
-from ledger.db.models import Organisation
+from ledger.core.chain.client import ChainClient
+from ledger.core.db.models import Organisation
 
 
 class OrganisationAccounts:

@@ -19,10 +19,10 @@ from eth_utils import keccak
 
 from ledger.audit.history import history, raw_history
 from ledger.audit.scratch import SCRATCH_DSO_EIC, ScratchPlatform, scratch_platform
-from ledger.chain.client import Call, ChainClient
-from ledger.chain.signer import Signer
-from ledger.domain.enums import PodStatus
-from ledger.domain.identifiers import eic_to_bytes16
+from ledger.core.chain.client import Call, ChainClient
+from ledger.core.chain.signer import Signer
+from ledger.core.domain.enums import PodStatus
+from ledger.core.domain.identifiers import eic_to_bytes16
 from ledger.indexer import IndexProgress, index_once
 
 PODS_PER_TX = 100

@@ -12,8 +12,8 @@ from sqlalchemy import and_, func
 from sqlmodel import Session, col, select
 
 from ledger.audit.render import change_text, event_label, readable, summary, timestamp_text
-from ledger.db.index_models import ChainEvent, IndexedBlock
-from ledger.errors import InvalidInput
+from ledger.core.errors import InvalidInput
+from ledger.indexer.tables import ChainEvent, IndexedBlock
 
 #: Kinds of record and the events that change them; later issues add bids, settlements, trades.
 EVENT_KINDS: dict[str, frozenset[str]] = {

@@ -14,12 +14,12 @@ from sqlalchemy import and_
 from sqlmodel import Session, col, select
 
 from ledger.audit.render import change_text, event_label, summary, timestamp_text
-from ledger.chain.abi import DecodedEvent
-from ledger.chain.client import ChainClient
-from ledger.db.index_models import ChainEvent, ChainEventRef, IndexedBlock
-from ledger.errors import InvalidInput
-from ledger.ids import chain_key
+from ledger.core.chain.abi import DecodedEvent
+from ledger.core.chain.client import ChainClient
+from ledger.core.errors import InvalidInput
+from ledger.core.ids import chain_key
 from ledger.indexer.fetch import batched
+from ledger.indexer.tables import ChainEvent, ChainEventRef, IndexedBlock
 
 #: Kinds of records whose chain key is ``chain_key(kind, id)``. A settlement's events name its
 #: activation, so the activation id finds them.

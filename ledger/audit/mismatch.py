@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from ledger.domain.canonical import record_hash
+from ledger.core.domain.canonical import record_hash
 
 COPY = "copy of the verified record's {}"
 

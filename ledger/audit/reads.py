@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ledger.chain.client import ChainClient
+from ledger.core.chain.client import ChainClient
 from ledger.indexer.fetch import batched
 
 

@@ -13,17 +13,17 @@ from pathlib import Path
 
 from eth_account import Account
 
-from ledger.chain.anvil import ANVIL_FUNDER_KEY, AnvilNode
-from ledger.chain.client import Call, ChainClient
-from ledger.chain.deploy import deploy_platform
-from ledger.chain.signer import Signer
-from ledger.db.migrate import upgrade
-from ledger.db.models import Organisation
-from ledger.domain.enums import Role
-from ledger.domain.identifiers import eic_to_bytes16, make_eic
-from ledger.runtime import RecordingDispatcher, Runtime
-from ledger.services.handlers import HANDLERS
-from ledger.settings import Settings
+from ledger.core.chain.anvil import ANVIL_FUNDER_KEY, AnvilNode
+from ledger.core.chain.client import Call, ChainClient
+from ledger.core.chain.deploy import deploy_platform
+from ledger.core.chain.signer import Signer
+from ledger.core.db.migrate import upgrade
+from ledger.core.db.models import Organisation
+from ledger.core.domain.enums import Role
+from ledger.core.domain.identifiers import eic_to_bytes16, make_eic
+from ledger.core.runtime import RecordingDispatcher, Runtime
+from ledger.core.settings import Settings
+from ledger.handlers import HANDLERS
 
 SCRATCH_TSO_EIC = "10X1001A1001A345"
 SCRATCH_DSO_EIC = make_eic("26XSCRATCH-DSO-")

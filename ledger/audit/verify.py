@@ -17,8 +17,8 @@ from ledger.audit.verify_facts import (
 from ledger.audit.verify_market import MARKET_CHECKS
 from ledger.audit.verify_records import RECORD_CHECKS, check_attachments
 from ledger.audit.verify_statements import STATEMENT_CHECKS
+from ledger.core.runtime import Runtime
 from ledger.indexer import index_once
-from ledger.runtime import Runtime
 
 
 def verify(runtime: Runtime, *, index_first: bool = True) -> list[Mismatch]:

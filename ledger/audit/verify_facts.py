@@ -14,13 +14,13 @@ from ledger.audit.accounts import OrganisationAccounts
 from ledger.audit.mismatch import Mismatch
 from ledger.audit.reads import read_many, receipts
 from ledger.audit.render import status_label
-from ledger.chain.client import ChainClient
-from ledger.db.index_models import ChainEvent, IndexedBlock, IndexerCursor
-from ledger.db.models import Operation, Organisation, Pod, StatusChange, Uvam
-from ledger.domain.enums import Role
-from ledger.ids import chain_key
+from ledger.core.chain.client import ChainClient
+from ledger.core.db.models import Operation, Organisation, Pod, StatusChange, Uvam
+from ledger.core.domain.enums import Role
+from ledger.core.ids import chain_key
 from ledger.indexer.fetch import headers
-from ledger.services.reviews import detail_hash
+from ledger.indexer.tables import ChainEvent, IndexedBlock, IndexerCursor
+from ledger.registry.reviews import detail_hash
 
 STATUS_EVENTS = {"PodStatusChanged": ("pod", "podId"), "UvamStatusChanged": ("uvam", "uvamId")}
 #: The decisions whose detail a row keeps: status reached -> column (the detail's one key).

@@ -19,20 +19,18 @@ from sqlmodel import Session, col, select
 from ledger.audit.accounts import OrganisationAccounts
 from ledger.audit.mismatch import Mismatch, RowCheck, hex_or_none
 from ledger.audit.reads import read_many
-from ledger.chain.client import ChainClient
-from ledger.db.index_models import ChainEvent
-from ledger.db.market_models import (
+from ledger.core.chain.client import ChainClient
+from ledger.core.db.models import Uvam
+from ledger.core.ids import to_bytes32
+from ledger.indexer.tables import ChainEvent
+from ledger.market import clearing
+from ledger.market.tables import (
     MarketActivation,
     MarketAward,
     MarketBid,
     MarketNeed,
     MeasurementBatch,
 )
-from ledger.db.models import Uvam
-from ledger.db.p2p_models import P2PEv, P2PTrade, P2PWindow
-from ledger.db.settlement_models import Settlement
-from ledger.ids import to_bytes32
-from ledger.market import clearing
 from ledger.market.terms import (
     ActivationStatus,
     BidStatus,
@@ -42,7 +40,9 @@ from ledger.market.terms import (
     NeedTerms,
     Pricing,
 )
-from ledger.services.measurements import CHAIN_METER_KINDS
+from ledger.measurements.service import CHAIN_METER_KINDS
+from ledger.p2p.tables import P2PEv, P2PTrade, P2PWindow
+from ledger.settlement.tables import Settlement
 
 MARKET, MEASUREMENTS, SETTLEMENTS, P2P = (
     "FlexMarket",

@@ -15,19 +15,19 @@ from sqlmodel import Session, col, select
 from ledger.audit.accounts import OrganisationAccounts
 from ledger.audit.mismatch import Mismatch, RowCheck, hex_or_none
 from ledger.audit.reads import read_many
-from ledger.chain.client import ChainClient
-from ledger.db.settlement_models import PerimeterCorrection, Settlement, Statement
-from ledger.ids import to_bytes32
-from ledger.services.statement_inputs import (
+from ledger.core.chain.client import ChainClient
+from ledger.core.ids import to_bytes32
+from ledger.settlement.statements.perimeter import build_corrections
+from ledger.settlement.statements.period import parse_period
+from ledger.settlement.statements.statement import build_statement, document_hash
+from ledger.settlement.statements.stored_inputs import (
     awards_of,
     brp_of_pods,
     document_of,
     settled_by_ids,
     settled_of,
 )
-from ledger.statements.perimeter import build_corrections
-from ledger.statements.period import parse_period
-from ledger.statements.statement import build_statement, document_hash
+from ledger.settlement.tables import PerimeterCorrection, Settlement, Statement
 
 LEDGER = "StatementLedger"
 STATEMENT_STATUS = {1: "recorded", 2: "accepted", 3: "disputed"}

@@ -9,8 +9,8 @@ from typing import Any
 
 from sqlmodel import Session
 
-from ledger.chain.client import Call, Receipt
-from ledger.db.models import Operation
+from ledger.core.chain.client import Call, Receipt
+from ledger.core.db.models import Operation
 
 
 @dataclass(frozen=True)

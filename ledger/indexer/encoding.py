@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ledger.chain.abi import ContractAbi
+from ledger.core.chain.abi import ContractAbi
 
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1

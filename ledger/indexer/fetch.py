@@ -10,10 +10,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ledger.chain.abi import DecodedEvent, checksum_address
-from ledger.chain.client import ChainClient
-from ledger.chain.errors import ChainError, RpcError
-from ledger.chain.rpc import RpcRequest
+from ledger.core.chain.abi import DecodedEvent, checksum_address
+from ledger.core.chain.client import ChainClient
+from ledger.core.chain.errors import ChainError, RpcError
+from ledger.core.chain.rpc import RpcRequest
 
 RPC_BATCH = 500
 

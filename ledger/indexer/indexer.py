@@ -17,11 +17,11 @@ from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from ledger.chain.client import ChainClient
-from ledger.chain.errors import ChainError
+from ledger.core.chain.client import ChainClient
+from ledger.core.chain.errors import ChainError
+from ledger.core.runtime import Runtime
 from ledger.indexer import fetch, store
 from ledger.indexer.encoding import id_arguments
-from ledger.runtime import Runtime
 
 log = logging.getLogger(__name__)
 

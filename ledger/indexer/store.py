@@ -13,10 +13,10 @@ from typing import Any
 from sqlalchemy import delete, insert, update
 from sqlmodel import Session, col, select
 
-from ledger.db.index_models import ChainEvent, ChainEventRef, IndexedBlock, IndexerCursor
-from ledger.db.models import Organisation, utcnow
+from ledger.core.db.models import Organisation, utcnow
 from ledger.indexer.encoding import json_value
 from ledger.indexer.fetch import FetchedRange
+from ledger.indexer.tables import ChainEvent, ChainEventRef, IndexedBlock, IndexerCursor
 
 IdArguments = Mapping[tuple[str, str], tuple[str, ...]]
 

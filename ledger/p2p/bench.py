@@ -33,20 +33,22 @@ from pathlib import Path
 from eth_account import Account
 from sqlmodel import Session, select
 
-from ledger.chain.anvil import ANVIL_FUNDER_KEY, AnvilNode
-from ledger.chain.client import ChainClient
-from ledger.chain.signer import Signer
-from ledger.db.migrate import upgrade
-from ledger.db.models import Operation, Organisation
-from ledger.db.p2p_models import P2PTrade
-from ledger.domain.enums import Role
-from ledger.domain.identifiers import make_eic
+from ledger.core import operations
+from ledger.core.chain.anvil import ANVIL_FUNDER_KEY, AnvilNode
+from ledger.core.chain.client import ChainClient
+from ledger.core.chain.signer import Signer
+from ledger.core.db.migrate import upgrade
+from ledger.core.db.models import Operation, Organisation
+from ledger.core.domain.enums import Role
+from ledger.core.domain.identifiers import make_eic
+from ledger.core.runtime import RecordingDispatcher, Runtime
+from ledger.core.settings import Settings
+from ledger.handlers import HANDLERS
+from ledger.p2p import service as p2p
 from ledger.p2p.case_study import CAPACITIES_KWH
 from ledger.p2p.schemas import MAX_TRADES, DepositItem, EvCreate, SessionReportIn, WindowCreate
-from ledger.runtime import RecordingDispatcher, Runtime
-from ledger.services import operations, organisations, p2p
-from ledger.services.handlers import HANDLERS
-from ledger.settings import Settings
+from ledger.p2p.tables import P2PTrade
+from ledger.registry import organisations
 
 __all__ = ["BenchResult", "raw_ceiling", "run_p2p_benchmark"]
 

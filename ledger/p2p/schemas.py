@@ -13,7 +13,7 @@ from typing import Annotated, Self
 
 from pydantic import AwareDatetime, Field, StringConstraints, model_validator
 
-from ledger.domain.schemas import CbpModel
+from ledger.registry.schemas import CbpModel
 
 __all__ = [
     "DepositBatch",

@@ -13,7 +13,7 @@ from typing import Any, Protocol, TypeVar
 
 from pydantic import ValidationError
 
-from ledger.errors import InvalidInput
+from ledger.core.errors import InvalidInput
 from ledger.payloads.base import OperationPayload
 from ledger.payloads.p2p import P2P_PAYLOADS
 from ledger.payloads.registration import REGISTRATION_PAYLOADS

@@ -2,7 +2,7 @@
 
 A reading is the average active power in W over ``[t, t + resolution)``, positive for import
 (consumption) and negative for export (generation), as the market stores it
-(``ledger.market.readings``); a missing reading is the sentinel :data:`GAP`. The energy of a
+(``ledger.measurements.readings``); a missing reading is the sentinel :data:`GAP`. The energy of a
 period is the exact sum of ``power x resolution`` in W.s, turned into Wh by one division rounded
 half to even (:func:`ledger.settlement.rounding.div_round_half_even`).
 
@@ -33,7 +33,7 @@ __all__ = [
     "ordered_wh_from_kw",
 ]
 
-#: The market's missing-reading sentinel (``ledger.market.readings.GAP``).
+#: The market's missing-reading sentinel (``ledger.measurements.readings.GAP``).
 GAP: Final = -(2**31)
 _INT32_MAX: Final = 2**31 - 1
 #: Settlement periods of 15 minutes (``ledger.market.periods.PERIOD_SECONDS``).

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ledger.errors import InvalidInput
+from ledger.core.errors import InvalidInput
 
 __all__ = ["SettlementInputError"]
 

@@ -31,7 +31,7 @@ import numpy as np
 from eth_utils.crypto import keccak
 from numpy.typing import NDArray
 
-from ledger.domain.canonical import canonical_json
+from ledger.core.domain.canonical import canonical_json
 from ledger.market.terms import Direction
 from ledger.settlement.baselines import describe
 from ledger.settlement.energy import PERIOD_SECONDS

@@ -27,8 +27,8 @@ from shapeshifter_uftp import (
 )
 from shapeshifter_uftp.uftp.enums import AcceptedRejected
 
-from ledger.db.models import utcnow
-from ledger.runtime import Runtime
+from ledger.core.db.models import utcnow
+from ledger.core.runtime import Runtime
 from ledger.uftp import compat, inbound, keys, messages, outbound, participants
 from ledger.uftp.participants import Participant
 from ledger.uftp.rejections import InvalidMessage, UftpRejection

@@ -19,15 +19,18 @@ from shapeshifter_uftp import FlexOfferResponse, FlexOfferRevocationResponse
 from shapeshifter_uftp.uftp.enums import AcceptedDisputed, AcceptedRejected
 from sqlmodel import Session
 
-from ledger.db.market_models import MarketNeed
-from ledger.errors import CbpError
+from ledger.core import operations
+from ledger.core.errors import CbpError
+from ledger.core.runtime import Runtime
+from ledger.market import activations as market_activations
+from ledger.market import bids as market
+from ledger.market.common import now, pending_after_commit
+from ledger.market.needs import OPEN, need_gate
 from ledger.market.periods import delivery_end, iso
 from ledger.market.schemas import Acknowledgement, BidCreate
+from ledger.market.tables import MarketNeed
 from ledger.market.terms import Direction
-from ledger.runtime import Runtime
-from ledger.services import market, market_activations, operations, settlement
-from ledger.services.market_clearing import OPEN, need_gate
-from ledger.services.market_common import now, pending_after_commit
+from ledger.settlement import service as settlement
 from ledger.uftp import isp, messages
 from ledger.uftp.participants import Participant
 from ledger.uftp.rejections import (

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from nacl.bindings import crypto_sign_keypair
 
-from ledger.errors import InvalidInput
+from ledger.core.errors import InvalidInput
 
 PUBLIC_KEY_BYTES = 32
 

@@ -12,8 +12,8 @@ from typing import Any
 from shapeshifter_uftp import transport
 from sqlmodel import Session, col, select
 
-from ledger.db.uftp_models import UftpMessage
 from ledger.uftp.rejections import AlreadySubmitted, DuplicateIdentifier
+from ledger.uftp.tables import UftpMessage
 
 IN, OUT = "in", "out"
 VERSION = "3.1.0"

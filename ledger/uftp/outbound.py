@@ -32,19 +32,19 @@ from shapeshifter_uftp.uftp.enums import AvailableRequested
 from sqlmodel import Session, select
 from xsdata.models.datatype import XmlDate, XmlDuration
 
-from ledger.db.market_models import MarketActivation, MarketAward, MarketBid, MarketNeed
-from ledger.db.models import Uvam
-from ledger.db.settlement_models import Settlement
-from ledger.db.uftp_models import UftpMessage
+from ledger.core.db.models import Uvam
+from ledger.core.settings import Settings
+from ledger.market.bids import QUALIFIED
+from ledger.market.common import now
+from ledger.market.needs import OPEN, need_gate
 from ledger.market.periods import period_starts
+from ledger.market.tables import MarketActivation, MarketAward, MarketBid, MarketNeed
 from ledger.market.terms import ActivationStatus, Direction
-from ledger.services.market import QUALIFIED
-from ledger.services.market_clearing import OPEN, need_gate
-from ledger.services.market_common import now
-from ledger.services.settlement import RECORDED
-from ledger.settings import Settings
+from ledger.settlement.service import RECORDED
+from ledger.settlement.tables import Settlement
 from ledger.uftp import isp, messages, participants
 from ledger.uftp.participants import Participant
+from ledger.uftp.tables import UftpMessage
 
 log = logging.getLogger(__name__)
 #: Entity address of a congestion point: the platform's domain names it; the local part is the

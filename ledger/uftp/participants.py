@@ -9,11 +9,11 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from ledger.db.models import Organisation
-from ledger.db.uftp_models import UftpParticipant
-from ledger.domain.enums import Role
-from ledger.errors import Conflict, InvalidInput, NotFound
+from ledger.core.db.models import Organisation
+from ledger.core.domain.enums import Role
+from ledger.core.errors import Conflict, InvalidInput, NotFound
 from ledger.uftp import keys
+from ledger.uftp.tables import UftpParticipant
 
 DOMAIN_PATTERN = re.compile(r"^([a-z0-9]+(-[a-z0-9]+)*\.)+[a-z]{2,}$")
 #: The organisation role each USEF role acts as on the platform.

@@ -17,13 +17,13 @@ import pytest
 from eth_account import Account
 from eth_utils import keccak
 
-from ledger.chain.anvil import ANVIL_FUNDER_KEY, AnvilNode
-from ledger.chain.client import Call, ChainClient, Receipt
-from ledger.chain.deploy import deploy_platform
-from ledger.chain.errors import ContractRevert
-from ledger.chain.signer import Signer
-from ledger.domain.enums import PodStatus, Role, UvamStatus
-from ledger.domain.identifiers import eic_to_bytes16, make_eic
+from ledger.core.chain.anvil import ANVIL_FUNDER_KEY, AnvilNode
+from ledger.core.chain.client import Call, ChainClient, Receipt
+from ledger.core.chain.deploy import deploy_platform
+from ledger.core.chain.errors import ContractRevert
+from ledger.core.chain.signer import Signer
+from ledger.core.domain.enums import PodStatus, Role, UvamStatus
+from ledger.core.domain.identifiers import eic_to_bytes16, make_eic
 
 TSO_EIC = "10X1001A1001A345"
 DSO1_EIC = "26X00000105128-9"

@@ -6,12 +6,12 @@ from pathlib import Path
 
 from eth_account import Account
 
-from ledger.chain.anvil import ANVIL_FUNDER_KEY, AnvilNode
-from ledger.chain.client import Call, ChainClient
-from ledger.chain.deploy import deploy_platform
-from ledger.chain.signer import Signer
-from ledger.domain.enums import PodStatus, Role
-from ledger.domain.identifiers import eic_to_bytes16, make_eic
+from ledger.core.chain.anvil import ANVIL_FUNDER_KEY, AnvilNode
+from ledger.core.chain.client import Call, ChainClient
+from ledger.core.chain.deploy import deploy_platform
+from ledger.core.chain.signer import Signer
+from ledger.core.domain.enums import PodStatus, Role
+from ledger.core.domain.identifiers import eic_to_bytes16, make_eic
 
 TSO_EIC = "10X1001A1001A345"
 DSO_EIC = "26X00000105128-9"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from ledger.chain.client import PRIORITY_FEE_WEI, Call
-from ledger.chain.errors import ContractRevert
-from ledger.domain.enums import PodStatus, Role
+from ledger.core.chain.client import PRIORITY_FEE_WEI, Call
+from ledger.core.chain.errors import ContractRevert
+from ledger.core.domain.enums import PodStatus, Role
 
 REGISTRY = "ResourceRegistry"
 

@@ -1,6 +1,6 @@
 """The platform's clock and a local chain restarted from its state file (issue 12, item 12).
 
-A demo moves the chain's and the platform's clocks ahead together (``ledger.clock.advance``);
+A demo moves the chain's and the platform's clocks ahead together (``ledger.core.clock.advance``);
 the chain's state file does not keep that offset, so a chain restarted by ``make up`` fell back
 to the wall clock while the platform kept its offset: a new activation's acknowledgement
 deadline (block time + the window) had passed at once. The local stack now moves a restarted
@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ledger import clock
-from ledger.chain.rpc import RpcClient
+from ledger.core import clock
+from ledger.core.chain.rpc import RpcClient
+from ledger.core.settings import Settings
 from ledger.local_stack import LocalStack
-from ledger.settings import Settings
 
 AHEAD_S = 7200
 

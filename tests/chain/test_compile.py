@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from ledger.chain.compiler import ARTIFACTS_DIR, CONTRACT_NAMES, compile_contracts, load_artifact
+from ledger.core.chain.compiler import (
+    ARTIFACTS_DIR,
+    CONTRACT_NAMES,
+    compile_contracts,
+    load_artifact,
+)
 
 
 def test_fresh_compile_reproduces_committed_artifacts() -> None:

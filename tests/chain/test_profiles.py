@@ -9,11 +9,11 @@ import time
 import pytest
 from eth_account import Account
 
-from ledger.chain.anvil import ANVIL_FUNDER_KEY, AnvilNode
-from ledger.chain.client import Call, ChainClient
-from ledger.chain.errors import ContractRevert, FunderCannotPay, ReceiptTimeout, RpcTimeout
-from ledger.chain.funding import plan_funding
-from ledger.chain.signer import Signer
+from ledger.core.chain.anvil import ANVIL_FUNDER_KEY, AnvilNode
+from ledger.core.chain.client import Call, ChainClient
+from ledger.core.chain.errors import ContractRevert, FunderCannotPay, ReceiptTimeout, RpcTimeout
+from ledger.core.chain.funding import plan_funding
+from ledger.core.chain.signer import Signer
 
 REGISTRY = "ResourceRegistry"
 WEI = 10**18

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ledger.domain.enums import PodStatus, UvamStatus
+from ledger.core.domain.enums import PodStatus, UvamStatus
 
 P = PodStatus
 U = UvamStatus

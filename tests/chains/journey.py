@@ -11,8 +11,8 @@ from __future__ import annotations
 from cli.flows import qualified_uvam
 from cli.market_bench import BSPS, DSO, Api
 from cli.world import World
-from ledger.domain.enums import PodStatus, UvamStatus
-from ledger.ids import to_bytes32
+from ledger.core.domain.enums import PodStatus, UvamStatus
+from ledger.core.ids import to_bytes32
 from tests.integration import payloads
 from tests.integration.flows import count, refused, register_pod
 

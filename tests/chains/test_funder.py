@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from eth_account import Account
 
-from ledger.chain.anvil import AnvilNode
-from ledger.settings import PROJECT_ROOT
+from ledger.core.chain.anvil import AnvilNode
+from ledger.core.settings import PROJECT_ROOT
 
 
 @pytest.fixture(scope="module")

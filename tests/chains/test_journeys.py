@@ -8,7 +8,7 @@ from rich.console import Console
 
 from cli.market_demo import run_market_journey
 from cli.p2p import run_window_demo
-from ledger.chain.ganache import GANACHE_CHAIN_ID
+from ledger.core.chain.ganache import GANACHE_CHAIN_ID
 from tests.chains.conftest import ChainWorld
 from tests.chains.journey import demo_api, run_registration_journey
 from tests.p2p.conftest import add_operators

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from cli.world import World, build_world
-from ledger.chain.anvil import ANVIL_FUNDER_KEY, LOCAL_BLOCK_GAS_LIMIT, AnvilNode
+from ledger.core.chain.anvil import ANVIL_FUNDER_KEY, LOCAL_BLOCK_GAS_LIMIT, AnvilNode
 
 BLOCK_TIME_S = 1
 

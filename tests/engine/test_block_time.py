@@ -18,8 +18,8 @@ from faults.harness import (
     wait_operations,
 )
 from faults.scenarios import registration_figures
-from ledger.chain.anvil import AnvilNode
-from ledger.db.models import Operation
+from ledger.core.chain.anvil import AnvilNode
+from ledger.core.db.models import Operation
 from tests.integration import payloads
 
 GWEI = 10**9
@@ -173,9 +173,9 @@ def test_no_operation_is_left_submitted(block_world: World) -> None:
 def test_a_multicall_reports_each_items_outcome_after_its_events(block_world: World) -> None:
     """The contract side of coalescing: a refused item of a multicall is skipped, the others
     take effect, and the receipt splits into each item's events and decoded error."""
-    from ledger.chain.client import Call
-    from ledger.domain.enums import PodStatus
-    from ledger.services.coalescing import multicall_of, split_receipt
+    from ledger.core.chain.client import Call
+    from ledger.core.coalescing import multicall_of, split_receipt
+    from ledger.core.domain.enums import PodStatus
 
     answer = _post_pod(block_world)
     assert block_world.wait("bsp1", answer["operationId"])["status"] == "succeeded"

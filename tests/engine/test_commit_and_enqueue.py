@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 
-from ledger.db.migrate import upgrade
-from ledger.db.models import Operation, Organisation
-from ledger.errors import Unavailable
-from ledger.runtime import DispatchFailed, RecordingDispatcher, Runtime
-from ledger.services import operations
-from ledger.services.handlers import HANDLERS
-from ledger.settings import Settings
+from ledger.core import operations
+from ledger.core.db.migrate import upgrade
+from ledger.core.db.models import Operation, Organisation
+from ledger.core.errors import Unavailable
+from ledger.core.runtime import DispatchFailed, RecordingDispatcher, Runtime
+from ledger.core.settings import Settings
+from ledger.handlers import HANDLERS
 
 
 class BrokerDownAfter(RecordingDispatcher):

@@ -12,10 +12,10 @@ from collections.abc import Callable
 
 from cli.world import World
 from faults.harness import chain_keys, pod_registrations_on_chain, register_pods, wait_operations
-from ledger.chain.anvil import PRODUCTION_BLOCK_GAS_LIMIT
-from ledger.chain.errors import RpcError
-from ledger.db.models import Operation
-from ledger.services import operations
+from ledger.core import operations
+from ledger.core.chain.anvil import PRODUCTION_BLOCK_GAS_LIMIT
+from ledger.core.chain.errors import RpcError
+from ledger.core.db.models import Operation
 from tests.integration import payloads
 
 COUNT = 100

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 
 from cli.world import World
-from ledger.chain.client import Call
-from ledger.ids import chain_key, new_id
+from ledger.core.chain.client import Call
+from ledger.core.coalescing import multicall_of, split_receipt
+from ledger.core.ids import chain_key, new_id
 from ledger.market.terms import BidTerms, Direction
-from ledger.services.coalescing import multicall_of, split_receipt
 from tests.integration import payloads
 from tests.market import flows
 

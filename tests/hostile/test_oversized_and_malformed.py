@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 
 from api.limits import MAX_JSON_BODY_BYTES, MIB
-from ledger.domain.mass_load import pods_to_csv
-from ledger.domain.schemas import MAX_ATTACHMENT_BYTES, PodCreate
 from ledger.market.schemas import MAX_BIDS_PER_CALL
+from ledger.registry.mass_load import pods_to_csv
+from ledger.registry.schemas import MAX_ATTACHMENT_BYTES, PodCreate
 from tests.integration import payloads
 from tests.integration.flows import count, register_pod, succeeded
 

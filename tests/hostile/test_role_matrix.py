@@ -16,8 +16,8 @@ from typing import Any
 import httpx
 import pytest
 
-from ledger.db.models import ApiToken, utcnow
-from ledger.services.organisations import issue_token
+from ledger.core.db.models import ApiToken, utcnow
+from ledger.registry.organisations import issue_token
 from tests.integration import payloads
 from tests.integration.flows import count, register_pod, register_uvam
 

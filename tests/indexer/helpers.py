@@ -6,9 +6,9 @@ from typing import Any
 
 from sqlmodel import select
 
-from ledger.db.index_models import ChainEvent, ChainEventRef, IndexerCursor
+from ledger.core.runtime import Runtime
 from ledger.indexer.encoding import json_value
-from ledger.runtime import Runtime
+from ledger.indexer.tables import ChainEvent, ChainEventRef, IndexerCursor
 
 
 def indexed(runtime: Runtime) -> list[tuple[int, int, str, str, str, dict[str, Any]]]:

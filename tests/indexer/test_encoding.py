@@ -9,10 +9,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlmodel import SQLModel
 
-from ledger.chain.abi import ContractAbi
-from ledger.db import index_models
-from ledger.db.engine import engine_for
-from ledger.db.migrate import upgrade
+from ledger.core.chain.abi import ContractAbi
+from ledger.core.db.engine import engine_for
+from ledger.core.db.migrate import upgrade
+from ledger.indexer import tables as index_models
 from ledger.indexer.encoding import id_arguments, json_value
 
 

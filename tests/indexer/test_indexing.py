@@ -9,11 +9,11 @@ import pytest
 from sqlmodel import select
 
 from ledger.audit import history, raw_history
-from ledger.db.index_models import ChainEvent, IndexedBlock
-from ledger.db.models import Pod, StatusChange
+from ledger.core.db.models import Pod, StatusChange
+from ledger.core.runtime import RecordingDispatcher, Runtime
+from ledger.handlers import HANDLERS
 from ledger.indexer import follow, index_once, rebuild
-from ledger.runtime import RecordingDispatcher, Runtime
-from ledger.services.handlers import HANDLERS
+from ledger.indexer.tables import ChainEvent, IndexedBlock
 from tests.conftest import DSO1_EIC
 from tests.indexer.helpers import cursor, indexed, on_chain, refs
 from tests.indexer.scenario import Scenario, register_pod

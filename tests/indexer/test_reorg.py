@@ -8,10 +8,10 @@ from eth_utils import keccak
 from ledger.audit import history
 from ledger.audit.bench import register_pods_raw
 from ledger.audit.scratch import SCRATCH_DSO_EIC, ScratchPlatform
-from ledger.chain.client import Call
-from ledger.db.index_models import IndexedBlock
-from ledger.domain.enums import PodStatus
+from ledger.core.chain.client import Call
+from ledger.core.domain.enums import PodStatus
 from ledger.indexer import index_once
+from ledger.indexer.tables import IndexedBlock
 from tests.indexer.helpers import cursor, indexed, on_chain
 
 pytestmark = pytest.mark.chain

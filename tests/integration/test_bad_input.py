@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from ledger.domain.identifiers import make_eic
-from ledger.domain.schemas import MAX_ATTACHMENT_BYTES
+from ledger.core.domain.identifiers import make_eic
+from ledger.registry.schemas import MAX_ATTACHMENT_BYTES
 from tests.integration import payloads
 from tests.integration.flows import count, refused, register_pod, register_uvam, succeeded
 

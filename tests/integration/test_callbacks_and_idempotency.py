@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from ledger.services import operations
+from ledger.core import operations
 from tests.integration import payloads
 from tests.integration.flows import (
     accepted,

@@ -7,8 +7,8 @@ from __future__ import annotations
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
-from ledger.domain.mass_load import pods_to_csv
-from ledger.domain.schemas import PodCreate
+from ledger.registry.mass_load import pods_to_csv
+from ledger.registry.schemas import PodCreate
 from tests.integration import payloads
 from tests.integration.flows import accepted, count, refused
 

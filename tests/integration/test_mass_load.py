@@ -5,9 +5,9 @@ from __future__ import annotations
 import csv
 import io
 
-from ledger.domain.identifiers import make_eic
-from ledger.domain.mass_load import pods_to_csv
-from ledger.domain.schemas import PodCreate
+from ledger.core.domain.identifiers import make_eic
+from ledger.registry.mass_load import pods_to_csv
+from ledger.registry.schemas import PodCreate
 from tests.integration import payloads
 from tests.integration.flows import count
 

@@ -21,8 +21,8 @@ import secrets
 
 import httpx
 
-from ledger.db.models import ApiToken, utcnow
-from ledger.services.organisations import issue_token
+from ledger.core.db.models import ApiToken, utcnow
+from ledger.registry.organisations import issue_token
 from tests.integration import payloads
 from tests.integration.flows import (
     add_member,

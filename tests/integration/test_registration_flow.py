@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import hashlib
 
-from ledger.domain.enums import PodStatus, UvamStatus
-from ledger.ids import to_bytes32
+from ledger.core.domain.enums import PodStatus, UvamStatus
+from ledger.core.ids import to_bytes32
 from tests.integration import payloads
 from tests.integration.flows import (
     FINAL_UVAM,

@@ -14,10 +14,10 @@ from typer.testing import CliRunner
 
 from cli.main import app
 from ledger.audit.verify import verify
-from ledger.db.models import ApiToken, Organisation
-from ledger.domain.enums import Role
-from ledger.domain.identifiers import eic_to_bytes16, make_eic
-from ledger.services import organisations
+from ledger.core.db.models import ApiToken, Organisation
+from ledger.core.domain.enums import Role
+from ledger.core.domain.identifiers import eic_to_bytes16, make_eic
+from ledger.registry import organisations
 from tests.integration.flows import register_pod, set_pod_status
 
 runner = CliRunner()

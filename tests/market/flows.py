@@ -22,7 +22,7 @@ from cli.flows import (  # noqa: F401  (re-exported for the market tests)
     unique_product,
 )
 from cli.world import TSO_EIC  # noqa: F401
-from ledger import clock
+from ledger.core import clock
 from ledger.market.periods import PERIOD_SECONDS, iso, next_period, next_period_within_day
 
 
@@ -65,7 +65,7 @@ def period_after(world: Any, seconds: int, *, settled_periods: int = 0) -> int:
 def advance_past(world: Any, moment: int) -> None:
     """Move the platform's and the chain's clocks just past ``moment`` (unix seconds): past a
     need's gate closure, an activation's delivery, an answer window (simulated time, local chain
-    only, :mod:`ledger.clock`)."""
+    only, :mod:`ledger.core.clock`)."""
     clock.advance_past(world.platform.settings, world.platform.stack.rpc_url, moment)
 
 

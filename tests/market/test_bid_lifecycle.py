@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from ledger.chain.client import Call
-from ledger.chain.errors import ContractRevert
-from ledger.ids import to_bytes32
+from ledger.core.chain.client import Call
+from ledger.core.chain.errors import ContractRevert
+from ledger.core.ids import to_bytes32
 from ledger.market.periods import iso
 from tests.market import flows
 from tests.market.conftest import Market

@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
-from ledger.chain.client import Call
-from ledger.chain.errors import ContractRevert
-from ledger.db.market_models import MarketNeed
-from ledger.ids import to_bytes32
+from ledger.core.chain.client import Call
+from ledger.core.chain.errors import ContractRevert
+from ledger.core.ids import to_bytes32
 from ledger.market.periods import PERIOD_SECONDS, iso
+from ledger.market.tables import MarketNeed
 from ledger.market.terms import Direction, NeedTerms, Pricing
 from tests.market import flows
 from tests.market.conftest import Market

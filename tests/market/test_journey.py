@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from ledger.chain.client import Call
-from ledger.chain.errors import ContractRevert
-from ledger.ids import to_bytes32
+from ledger.core.chain.client import Call
+from ledger.core.chain.errors import ContractRevert
+from ledger.core.ids import to_bytes32
 from ledger.market.periods import iso
 from tests.market import flows
 from tests.market.conftest import Market
@@ -277,8 +277,8 @@ def test_market_journey(market: Market) -> None:
 
 def _b1_terms(world: Any, bid_id: str) -> tuple[Any, ...]:
     """The on-chain terms of a bid, rebuilt from what the API shows."""
-    from ledger.db.market_models import MarketBid
-    from ledger.services.market_common import bid_terms
+    from ledger.market.common import bid_terms
+    from ledger.market.tables import MarketBid
 
     with world.runtime.session() as session:
         bid = session.get(MarketBid, bid_id)

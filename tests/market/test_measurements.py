@@ -9,7 +9,7 @@ from typing import Any
 from typer.testing import CliRunner
 
 from cli.main import app as cli_app
-from ledger.ids import to_bytes32
+from ledger.core.ids import to_bytes32
 from tests.market import flows
 from tests.market.conftest import Market
 

@@ -13,7 +13,7 @@ from ledger.market.merkle import (
     tree_levels,
     verify,
 )
-from ledger.market.readings import Series, batch_root
+from ledger.measurements.readings import Series, batch_root
 
 KEY = bytes(range(32))
 

@@ -14,9 +14,9 @@ from typing import Any
 
 from eth_hash.auto import keccak
 
-from ledger.chain.client import Call
+from ledger.core.chain.client import Call
 from ledger.market import merkle
-from ledger.market.readings import Series, batch_root
+from ledger.measurements.readings import Series, batch_root
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "merkle.md"
 

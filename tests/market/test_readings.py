@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ledger.market.readings import (
+from ledger.measurements.readings import (
     ReadingProblemKind,
     Resource,
     Series,

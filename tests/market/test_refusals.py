@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from ledger.chain.client import Call
-from ledger.chain.errors import ContractRevert
-from ledger.ids import to_bytes32
+from ledger.core.chain.client import Call
+from ledger.core.chain.errors import ContractRevert
+from ledger.core.ids import to_bytes32
 from ledger.market.periods import iso, next_period
 from ledger.market.terms import BidTerms, Direction, market_key
 from ledger.market.units import price_to_micro

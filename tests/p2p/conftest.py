@@ -11,13 +11,13 @@ import httpx
 import pytest
 from eth_utils import keccak
 
-from ledger.chain.client import Call, ChainClient
-from ledger.chain.errors import ContractRevert
-from ledger.chain.signer import Signer
-from ledger.db.models import Organisation
-from ledger.domain.enums import Role
-from ledger.domain.identifiers import make_eic
-from ledger.services import organisations
+from ledger.core.chain.client import Call, ChainClient
+from ledger.core.chain.errors import ContractRevert
+from ledger.core.chain.signer import Signer
+from ledger.core.db.models import Organisation
+from ledger.core.domain.enums import Role
+from ledger.core.domain.identifiers import make_eic
+from ledger.registry import organisations
 
 OPERATORS = {"p2p-cpo": "10XP2P-CPO-ONE-", "p2p-cpo2": "10XP2P-CPO-TWO-"}
 P2P = "P2PTrading"

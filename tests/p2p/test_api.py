@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from ledger.services import operations
-from ledger.services import p2p as p2p_service
+from ledger.core import operations
+from ledger.p2p import service as p2p_service
 from tests.indexer.tampering import cli_env, named_column, sql_update, verify_names
 
 T = "2024-09-27T10:0{}:00Z"

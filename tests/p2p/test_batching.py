@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from ledger.services.p2p import _chunks_by_buyer, _whole_buyers
+from ledger.p2p.service import _chunks_by_buyer, _whole_buyers
 
 
 def item(buyer: str) -> SimpleNamespace:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from eth_abi.exceptions import EncodingError
 
-from ledger.chain.client import Call
+from ledger.core.chain.client import Call
 from ledger.p2p.pricing import cost_cents
 
 PRICE = 150_000  # 0.15 EUR/kWh in micro-EUR

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from ledger.domain.canonical import canonical_json
+from ledger.core.domain.canonical import canonical_json
 from ledger.settlement import (
     CAISO_10_OF_10,
     HIGH_4_OF_5,

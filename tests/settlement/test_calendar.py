@@ -10,7 +10,7 @@ from datetime import date
 import pytest
 from pydantic import ValidationError
 
-from ledger.settings import Settings
+from ledger.core.settings import Settings
 from ledger.settlement import XOfYBaseline, settle
 from ledger.settlement.calendar import holidays_between, parse_calendar
 from tests.settlement.builders import activation, energy, history, settlement_day

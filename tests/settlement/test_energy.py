@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger.market import readings
+from ledger.measurements import readings
 from ledger.settlement import (
     GAP,
     PeriodEnergy,

@@ -1,5 +1,5 @@
 """A platform of the settlement tests' own: they move its clock forward (simulated time,
-``ledger.clock``) past the activations' delivery and the upload window, which would upset the
+``ledger.core.clock``) past the activations' delivery and the upload window, which would upset the
 periods of the other packages on the shared platform. Its settlement settings differ from the
 defaults, so the tests also show that they reach the API and the workers."""
 

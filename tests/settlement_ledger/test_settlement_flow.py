@@ -16,14 +16,14 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from ledger import clock
-from ledger.chain.client import Call
-from ledger.chain.errors import ContractRevert
-from ledger.db.market_models import MarketBid, MeasurementSeries
-from ledger.db.settlement_models import Settlement
-from ledger.ids import to_bytes32
+from ledger.core import clock
+from ledger.core.chain.client import Call
+from ledger.core.chain.errors import ContractRevert
+from ledger.core.ids import to_bytes32
 from ledger.market.periods import iso
-from ledger.services import settlement
+from ledger.market.tables import MarketBid, MeasurementSeries
+from ledger.settlement import service as settlement
+from ledger.settlement.tables import Settlement
 from tests.indexer.tampering import cli_env, named_column, sql_update, verify, verify_names
 from tests.market import flows
 from tests.settlement_ledger.conftest import (

@@ -16,12 +16,12 @@ import pytest
 from eth_utils import keccak
 from sqlmodel import func, select
 
-from ledger import clock
-from ledger.db.market_models import MarketNeed
-from ledger.db.settlement_models import Settlement, SettlementTerms
-from ledger.domain.canonical import canonical_json
-from ledger.ids import to_bytes32
+from ledger.core import clock
+from ledger.core.domain.canonical import canonical_json
+from ledger.core.ids import to_bytes32
 from ledger.market.periods import iso, next_period_within_day
+from ledger.market.tables import MarketNeed
+from ledger.settlement.tables import Settlement, SettlementTerms
 from tests.market import flows
 from tests.settlement_ledger.conftest import (
     accepted_activation,

@@ -18,12 +18,12 @@ from typing import Any
 import pytest
 from sqlmodel import func, select
 
-from ledger import clock
-from ledger.db.market_models import MeasurementBatch, MeasurementSeries
-from ledger.ids import to_bytes32
+from ledger.core import clock
+from ledger.core.ids import to_bytes32
 from ledger.market.periods import iso, next_period_within_day
+from ledger.market.tables import MeasurementBatch, MeasurementSeries
 from ledger.market.terms import MeterKind
-from ledger.services import settlement
+from ledger.settlement import service as settlement
 from tests.market import flows
 from tests.settlement_ledger.conftest import accepted_activation, advance_past
 

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from eth_utils import keccak
 
-from ledger import clock
-from ledger.ids import to_bytes32
+from ledger.core import clock
+from ledger.core.ids import to_bytes32
 from ledger.market.periods import iso, next_period_within_day
 from tests.indexer.tampering import cli_env, sql_update, verify, verify_names
 from tests.market import flows
@@ -171,7 +171,7 @@ def test_the_statement_lists_the_settled_isp_the_availability_and_the_netting(
 
 
 def _stored_json(world: Any, statement_id: str) -> str:
-    from ledger.db.settlement_models import Statement
+    from ledger.settlement.tables import Statement
 
     with world.runtime.session() as session:
         row = session.get(Statement, statement_id)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from ledger import clock
+from ledger.core import clock
 from ledger.market.periods import PERIOD_SECONDS, next_period
 from tests.market import flows
 from tests.settlement_ledger.conftest import advance_past

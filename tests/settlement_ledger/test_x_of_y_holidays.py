@@ -10,7 +10,7 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from ledger import clock
+from ledger.core import clock
 from ledger.market.periods import iso
 from ledger.settlement.calendar import holidays_between
 from tests.market import flows

@@ -11,12 +11,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ledger.errors import InvalidInput
-from ledger.statements.availability import AwardedCapacity, availability_amount
-from ledger.statements.export import COLUMNS, rows, to_csv, to_pdf
-from ledger.statements.perimeter import UNASSIGNED, build_corrections, correction_wh
-from ledger.statements.period import parse_period
-from ledger.statements.statement import SettledActivation, build_statement, document_hash
+from ledger.core.errors import InvalidInput
+from ledger.settlement.statements.availability import AwardedCapacity, availability_amount
+from ledger.settlement.statements.export import COLUMNS, rows, to_csv, to_pdf
+from ledger.settlement.statements.perimeter import UNASSIGNED, build_corrections, correction_wh
+from ledger.settlement.statements.period import parse_period
+from ledger.settlement.statements.statement import SettledActivation, build_statement, document_hash
 
 DEC = parse_period("2026-12")
 T0 = DEC.start_ts + 9 * 3600  # 09:00 UTC on 1 December 2026

@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from ledger.db.engine import engine_for
-from ledger.db.migrate import upgrade
-from ledger.db.models import Organisation
-from ledger.db.settlement_models import Statement
+from ledger.core.db.engine import engine_for
+from ledger.core.db.migrate import upgrade
+from ledger.core.db.models import Organisation
+from ledger.settlement.tables import Statement
 
 
 def _statement(number: int, slot: str) -> Statement:

@@ -26,10 +26,10 @@ import pytest
 from sqlmodel import select
 
 from cli.world import World, build_world
-from ledger.chain.anvil import free_port
-from ledger.db.uftp_models import UftpMessage
-from ledger.settings import PROJECT_ROOT
+from ledger.core.chain.anvil import free_port
+from ledger.core.settings import PROJECT_ROOT
 from ledger.uftp import keys, participants
+from ledger.uftp.tables import UftpMessage
 from tests.market import flows
 
 AGR_DOMAIN = "agr.bsp1.test"

@@ -21,9 +21,9 @@ from nacl.bindings import crypto_sign_open
 from shapeshifter_uftp import transport
 from sqlmodel import select
 
-from ledger.db.uftp_models import UftpMessage
-from ledger.ids import to_bytes32
+from ledger.core.ids import to_bytes32
 from ledger.market.periods import iso
+from ledger.uftp.tables import UftpMessage
 from tests.market import flows
 from tests.settlement_ledger.conftest import history_day, readings, upload
 from tests.uftp.conftest import DISPUTE_REASON, Uftp

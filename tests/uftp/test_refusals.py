@@ -31,9 +31,9 @@ from typer.testing import CliRunner
 from xsdata.models.datatype import XmlDate, XmlDuration
 
 from cli.main import app
-from ledger.db.market_models import MarketBid
-from ledger.db.models import Operation
+from ledger.core.db.models import Operation
 from ledger.market.periods import iso
+from ledger.market.tables import MarketBid
 from ledger.uftp import isp, keys
 from tests.market import flows
 from tests.uftp.conftest import AGR_DOMAIN, Uftp

@@ -13,12 +13,12 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlmodel import SQLModel
 
-from ledger.db import uftp_models
-from ledger.db.engine import engine_for
-from ledger.db.migrate import upgrade
-from ledger.errors import InvalidInput
+from ledger.core.db.engine import engine_for
+from ledger.core.db.migrate import upgrade
+from ledger.core.errors import InvalidInput
 from ledger.market.terms import Direction
 from ledger.uftp import isp, keys
+from ledger.uftp import tables as uftp_models
 from ledger.uftp.rejections import (
     InvalidMessage,
     IspConflict,

@@ -17,7 +17,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from ledger.settings import PROJECT_ROOT
+from ledger.core.settings import PROJECT_ROOT
 from tests.conftest import World, build_world
 
 CHROMIUM = Path(os.environ.get("CBP_CHROMIUM", "/usr/bin/chromium"))

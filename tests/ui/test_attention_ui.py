@@ -32,7 +32,7 @@ def _check_attention_api(ui_world: Any, settlement: dict[str, Any], activation: 
     assert settlement["id"] in _ids(bsp, "settlementsToAnswer")
     groups = bsp["groups"]
     assert groups["activationsToAcknowledge"]["count"] >= 1
-    # names beside the ids: the UVAM's name and the periods (ledger/services/ui_names.py)
+    # names beside the ids: the UVAM's name and the periods (ledger/dashboard/names.py)
     [answer] = [s for s in groups["settlementsToAnswer"]["items"] if s["id"] == settlement["id"]]
     assert answer["uvamName"]
     assert answer["firstPeriod"] == activation_first_period(ui_world, settlement["activationId"])

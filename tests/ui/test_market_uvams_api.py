@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ledger.ids import chain_key, to_bytes32
+from ledger.core.ids import chain_key, to_bytes32
 from tests.market import flows
 from tests.ui.market_steps import qualified_uvam_by_api
 

@@ -8,10 +8,10 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from ledger.db.models import Organisation
-from ledger.domain.enums import Role
-from ledger.domain.identifiers import make_eic
-from ledger.services import organisations
+from ledger.core.db.models import Organisation
+from ledger.core.domain.enums import Role
+from ledger.core.domain.identifiers import make_eic
+from ledger.registry import organisations
 
 OPERATOR = "ui-cpo"
 T = "2024-09-27T10:0{}:00Z"

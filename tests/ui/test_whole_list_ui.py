@@ -13,8 +13,8 @@ from urllib.parse import quote
 
 from playwright.sync_api import expect
 
-from ledger.domain.mass_load import pods_to_csv
-from ledger.domain.schemas import PodCreate
+from ledger.registry.mass_load import pods_to_csv
+from ledger.registry.schemas import PodCreate
 from tests.conftest import DSO1_EIC
 from tests.integration import flows as reg
 from tests.integration import payloads

@@ -1,4 +1,4 @@
-"""The access policy has one home (``ledger/access.py``): its rules, and no second copy."""
+"""The access policy has one home (``ledger/core/access.py``): its rules, and no second copy."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from ledger.access import may_see_registry_record, require_role, sees_everything
-from ledger.db.models import Organisation
-from ledger.domain.enums import Role
-from ledger.errors import Forbidden
+from ledger.core.access import may_see_registry_record, require_role, sees_everything
+from ledger.core.db.models import Organisation
+from ledger.core.domain.enums import Role
+from ledger.core.errors import Forbidden
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Spellings of "the TSO and the auditor" as a set of roles, in either order, quoted or enum.

@@ -19,8 +19,8 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from api.app import create_app
 from api.limits import MAX_JSON_BODY_BYTES
-from ledger.db.engine import POOL_OVERFLOW, POOL_SIZE
-from ledger.settings import Settings
+from ledger.core.db.engine import POOL_OVERFLOW, POOL_SIZE
+from ledger.core.settings import Settings
 
 T = TypeVar("T")
 

@@ -1,4 +1,4 @@
-"""What needs attention (``ledger.services.attention``), on an in-memory database: each role
+"""What needs attention (``ledger.dashboard.attention``), on an in-memory database: each role
 gets its own items, only those still actionable at the given instant, most urgent first."""
 
 from __future__ import annotations
@@ -11,11 +11,13 @@ import pytest
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel, create_engine
 
-from ledger.db import market_models, models, settlement_models  # noqa: F401  (the tables)
-from ledger.db.market_models import GridConstraint, MarketActivation, MarketBid, MarketNeed
-from ledger.db.models import Organisation
-from ledger.db.settlement_models import Settlement
-from ledger.services.attention import attention
+from ledger.core.db import models  # noqa: F401  (the tables)
+from ledger.core.db.models import Organisation
+from ledger.dashboard.attention import attention
+from ledger.market import tables as market_models  # noqa: F401  (the tables)
+from ledger.market.tables import GridConstraint, MarketActivation, MarketBid, MarketNeed
+from ledger.settlement import tables as settlement_models  # noqa: F401  (the tables)
+from ledger.settlement.tables import Settlement
 
 NOW = 1_800_000_000  # a period start (multiple of 900)
 ORGS = {

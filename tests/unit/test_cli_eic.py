@@ -6,7 +6,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cli.main import app
-from ledger.domain.identifiers import is_valid_eic
+from ledger.core.domain.identifiers import is_valid_eic
 
 runner = CliRunner()
 

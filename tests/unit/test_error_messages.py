@@ -1,5 +1,5 @@
 """Every custom error of every contract has a sentence a person understands
-(:mod:`ledger.chain.messages`), built from the error's own arguments: a contract that gains an
+(:mod:`ledger.core.chain.messages`), built from the error's own arguments: a contract that gains an
 error without one fails here (the lead adds the sentence when merging a new contract error)."""
 
 from __future__ import annotations
@@ -9,10 +9,10 @@ import string
 
 import pytest
 
-from ledger.chain.compiler import ARTIFACTS_DIR
-from ledger.chain.errors import ContractRevert
-from ledger.chain.messages import MESSAGES, explain
-from ledger.domain.enums import Role
+from ledger.core.chain.compiler import ARTIFACTS_DIR
+from ledger.core.chain.errors import ContractRevert
+from ledger.core.chain.messages import MESSAGES, explain
+from ledger.core.domain.enums import Role
 
 #: Names the platform itself gives to refusals that are not custom errors of a contract.
 NOT_CONTRACT_ERRORS = {"MarketPrerequisiteFailed", "UnknownRevert", "Error", "Panic"}
@@ -40,7 +40,7 @@ def test_the_artifacts_declare_errors() -> None:
 def test_every_contract_error_has_a_message_from_its_own_arguments(
     contract: str, name: str, inputs: list[str]
 ) -> None:
-    assert name in MESSAGES, f"{contract}.{name} has no message in ledger/chain/messages.py"
+    assert name in MESSAGES, f"{contract}.{name} has no message in ledger/core/chain/messages.py"
     used = {field for _, field, _, _ in string.Formatter().parse(MESSAGES[name]) if field}
     assert used <= set(inputs) | set(CONTEXT.get(name, {})), (name, used - set(inputs))
     message = explain(name, dict.fromkeys(inputs, "1"), CONTEXT.get(name))

@@ -4,9 +4,9 @@ from pathlib import Path
 
 import redis
 
-from ledger.chain.anvil import wait_for_rpc
+from ledger.core.chain.anvil import wait_for_rpc
+from ledger.core.settings import Settings
 from ledger.local_stack import LocalStack, redis_answers
-from ledger.settings import Settings
 
 
 def test_without_redis_an_embedded_valkey_serves_the_broker(tmp_path: Path) -> None:

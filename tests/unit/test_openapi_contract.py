@@ -22,7 +22,7 @@ from api.routes import (
     ui,
     uvams,
 )
-from ledger.settings import Settings
+from ledger.core.settings import Settings
 
 #: Answers that are files, not JSON: their media types are declared instead of a model.
 FILE_ANSWERS = {

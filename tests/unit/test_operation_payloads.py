@@ -10,16 +10,16 @@ import pytest
 from sqlmodel import select
 
 from ledger import payloads
-from ledger.db.migrate import upgrade
-from ledger.db.models import Operation, Organisation
-from ledger.ids import chain_key
+from ledger.core import operations
+from ledger.core.common import seal
+from ledger.core.db.migrate import upgrade
+from ledger.core.db.models import Operation, Organisation
+from ledger.core.ids import chain_key
+from ledger.core.runtime import RecordingDispatcher, Runtime
+from ledger.core.settings import Settings
+from ledger.handlers import HANDLERS
 from ledger.payloads import InvalidOperationPayload
 from ledger.payloads.registration import PodDecision, PodRegistration
-from ledger.runtime import RecordingDispatcher, Runtime
-from ledger.services import operations
-from ledger.services.common import seal
-from ledger.services.handlers import HANDLERS
-from ledger.settings import Settings
 
 #: Kinds whose handlers still read their payload as a dict (the market's): typed next. The set
 #: may only shrink.

@@ -14,12 +14,15 @@ from sqlalchemy import event
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel, create_engine
 
-from ledger.db import market_models, models, p2p_models, settlement_models  # noqa: F401
-from ledger.db.market_models import MarketActivation, MarketBid
-from ledger.db.models import Operation, Organisation, Pod, Uvam
-from ledger.db.p2p_models import P2PTrade, P2PWindow
-from ledger.db.settlement_models import Settlement, Statement
-from ledger.services.ui_names import operation_target_names, period_label
+from ledger.core.db import models  # noqa: F401
+from ledger.core.db.models import Operation, Organisation, Pod, Uvam
+from ledger.dashboard.names import operation_target_names, period_label
+from ledger.market import tables as market_models  # noqa: F401
+from ledger.market.tables import MarketActivation, MarketBid
+from ledger.p2p import tables as p2p_models  # noqa: F401
+from ledger.p2p.tables import P2PTrade, P2PWindow
+from ledger.settlement import tables as settlement_models  # noqa: F401
+from ledger.settlement.tables import Settlement, Statement
 
 SIX_DEC_13H = int(datetime(2026, 12, 6, 13, 0, tzinfo=UTC).timestamp())
 HASH = "0x" + "00" * 32

@@ -8,7 +8,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from ledger.settings import PROJECT_ROOT
+from ledger.core.settings import PROJECT_ROOT
 
 ROUTES = PROJECT_ROOT / "api/routes"
 DEPS = PROJECT_ROOT / "api/deps.py"

@@ -1,5 +1,5 @@
 // The home page's "needs your attention" sections, one set per role, drawn from
-// GET /ui/attention (ledger/services/attention.py). Every item links to the page where it is
+// GET /ui/attention (ledger/dashboard/attention.py). Every item links to the page where it is
 // acted on; deadlines count down (countdown.js).
 
 import { countdown } from "../countdown.js";

@@ -13,15 +13,15 @@ from eth_utils.crypto import keccak
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ledger.domain.canonical import (
+from ledger.core.domain.canonical import (
     MIN_SALT_BYTES,
     SAFE_INTEGER,
     canonical_json,
     new_salt,
     record_hash,
 )
-from ledger.domain.enums import Direction, PodStatus
-from ledger.domain.schemas import EndRelation
+from ledger.core.domain.enums import Direction, PodStatus
+from ledger.registry.schemas import EndRelation
 
 SALT = bytes(range(16))
 

@@ -16,9 +16,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ledger.chain.ganache import GANACHE_FUNDER_KEY
-from ledger.domain.canonical import SAFE_INTEGER, canonical_json, rfc8785_json
-from ledger.settings import PROJECT_ROOT
+from ledger.core.chain.ganache import GANACHE_FUNDER_KEY
+from ledger.core.domain.canonical import SAFE_INTEGER, canonical_json, rfc8785_json
+from ledger.core.settings import PROJECT_ROOT
 from tests.settlement.test_record import PINNED_HASH, sample_record
 
 DOCS = PROJECT_ROOT / "docs"

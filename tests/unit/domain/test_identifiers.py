@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from stdnum.eu import eic as stdnum_eic
 
-from ledger.domain.identifiers import (
+from ledger.core.domain.identifiers import (
     EIC_ALPHABET,
     POD_CODE_PATTERN,
     eic_check_character,

@@ -8,14 +8,14 @@ from typing import Any
 
 import pytest
 
-from ledger.domain.errors import FieldError
-from ledger.domain.mass_load import (
+from ledger.core.domain.errors import FieldError
+from ledger.registry.mass_load import (
     MassLoadReport,
     parse_pod_csv,
     pod_csv_header,
     pods_to_csv,
 )
-from ledger.domain.schemas import PodCreate
+from ledger.registry.schemas import PodCreate
 
 TSO = "10X1001A1001A345"
 DSO = "26X00000105128-9"

@@ -6,16 +6,16 @@ from typing import Any
 
 import pytest
 
-from ledger.domain.enums import GridVoltageLevel, PodStatus
-from ledger.domain.identifiers import make_eic
-from ledger.domain.rules import (
+from ledger.core.domain.enums import GridVoltageLevel, PodStatus
+from ledger.core.domain.identifiers import make_eic
+from ledger.registry.rules import (
     ITALIAN_UVAM_MINIMUM_KW,
     LV_MAX_CONTRACTED_KW,
     MV_MAX_CONTRACTED_KW,
     pod_validation_reasons,
     uvam_qualification_reasons,
 )
-from ledger.domain.schemas import PodCreate, UvamCreate
+from ledger.registry.schemas import PodCreate, UvamCreate
 
 TSO = "10X1001A1001A345"
 DSO = "26X00000105128-9"

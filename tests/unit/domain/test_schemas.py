@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from ledger.domain.enums import (
+from ledger.core.domain.enums import (
     CodingScheme,
     Direction,
     GridVoltageLevel,
@@ -16,8 +16,8 @@ from ledger.domain.enums import (
     PodStatus,
     UvamStatus,
 )
-from ledger.domain.errors import FieldError, field_errors_from_validation
-from ledger.domain.schemas import (
+from ledger.core.domain.errors import FieldError, field_errors_from_validation
+from ledger.registry.schemas import (
     MAX_ATTACHMENT_BYTES,
     AttachmentCreate,
     AttachmentUpdate,

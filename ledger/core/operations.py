@@ -1,0 +1,737 @@
+"""Operations: every write is accepted as an operation, then executed on chain by a worker.
+
+``accept`` stores the intent and returns at once (the API answers 202 with its id). ``execute``
+runs in a worker: it simulates the contract calls (a refusal becomes a failed operation with the
+contract's decoded error), stores the signed transactions before sending them, sends, and is free
+again. ``confirm`` runs in the block follower: once the receipts are mined it lets the
+operation's handler write the confirmed facts to the database, then enqueues the follow-ups and
+the callback. Executing the same operation twice is harmless: a finished one is left alone, and
+a submitted one resumes by resending its stored transactions, never by signing new ones.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping, Sequence
+from datetime import UTC
+from enum import StrEnum
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from ledger import payloads
+from ledger.core import coalescing, webhooks
+from ledger.core.access import sees_everything
+from ledger.core.chain.client import Call, Receipt
+from ledger.core.chain.errors import ContractRevert, ReceiptTimeout, RpcError
+from ledger.core.chain.signer import SignedTransaction, Signer
+from ledger.core.common import refusal_context
+from ledger.core.db.models import Operation, Organisation, utcnow
+from ledger.core.errors import CbpError, NotFound, Unavailable
+from ledger.core.handler import FollowUp, Handler
+from ledger.core.ids import new_id
+from ledger.core.runtime import DispatchFailed, Runtime
+from ledger.dashboard import names as ui_names
+
+log = logging.getLogger(__name__)
+
+TASK_EXECUTE = "cbp.operations.execute"
+# How many of an account's latest operations are checked for transactions a node forgot.
+REPLAY_WINDOW = 200
+#: Fee-bumped replacements of one transaction at most (a transaction stuck behind a nonce gap
+#: is not helped by a higher fee).
+MAX_FEE_BUMPS = 5
+
+
+class OperationStatus(StrEnum):
+    ACCEPTED = "accepted"
+    SUBMITTED = "submitted"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+TERMINAL = {OperationStatus.SUCCEEDED, OperationStatus.FAILED}
+
+
+def accept(
+    session: Session,
+    *,
+    organisation: Organisation,
+    kind: str,
+    payload: dict[str, Any],
+    target_id: str | None = None,
+    idempotency_key: str | None = None,
+) -> Operation:
+    """Store a new operation (or return the one already stored under ``idempotency_key``).
+
+    The payload is checked against the model of its kind (:mod:`ledger.payloads`) and stored
+    as given; one that does not fit raises InvalidOperationPayload naming the field."""
+    payloads.check(kind, payload)
+    if idempotency_key is not None:
+        existing = session.exec(
+            select(Operation).where(Operation.idempotency_key == idempotency_key)
+        ).first()
+        if existing is not None:
+            return existing
+    operation = Operation(
+        id=new_id(),
+        organisation_id=organisation.id,
+        kind=kind,
+        target_id=target_id,
+        payload=payload,
+        idempotency_key=idempotency_key,
+    )
+    session.add(operation)
+    session.flush()
+    return operation
+
+
+def submit(runtime: Runtime, operation: Operation) -> None:
+    """Enqueue execution; call only after the operation's row is committed."""
+    runtime.dispatcher.enqueue(TASK_EXECUTE, operation_id=operation.id)
+
+
+def get_operation(session: Session, operation_id: str, *, organisation: Organisation) -> Operation:
+    """An operation its organisation, the TSO or the auditor reads; one the TSO signs on a BSP's
+    behalf (``onBehalfOf`` in its payload: a UVAM's market admission) that BSP reads too."""
+    operation = session.get(Operation, operation_id)
+    if operation is None or (
+        organisation.id not in {operation.organisation_id, operation.payload.get("onBehalfOf")}
+        and not sees_everything(organisation)
+    ):
+        raise NotFound(f"no operation {operation_id}", field="operationId")
+    return operation
+
+
+def execute(runtime: Runtime, operation_id: str, *, behind_pending: bool = False) -> Operation:
+    """Sign and send an operation's transactions, then return (worker side). Idempotent.
+
+    The operation is left ``submitted``: the block follower (:mod:`ledger.core.follower`)
+    applies its receipts once they are mined, so no worker waits for a block. Run again (a
+    redelivered task, or the follower re-driving an operation left without receipts), it
+    resends what the node forgot, replaces transactions stuck in the pool with a higher fee,
+    and signs anew only when the stored transactions lost their nonces.
+
+    ``behind_pending`` (the follower flushing deferred operations before the next block): the
+    organisation's deferred operations go now, as one transaction with the next nonce, even
+    though its previous transaction is still pending; one refused in simulation stays deferred,
+    since the pending transaction may be what it waits for.
+    """
+    # One execution per operation at a time: a copy of the task delivered while another runs
+    # waits here, then finds the operation submitted or finished instead of signing again.
+    with runtime.locks.hold(f"operation:{operation_id}"), runtime.session() as session:
+        operation = session.get(Operation, operation_id)
+        if operation is None:
+            raise NotFound(f"no operation {operation_id}")
+        if operation.status in TERMINAL:
+            return operation
+        organisation = session.get(Organisation, operation.organisation_id)
+        assert organisation is not None
+        handler = _handler(runtime, operation)
+        signer = runtime.signer_for(organisation)
+        chain = runtime.chain
+        fresh_calls = None if operation.signed_transactions else handler.calls(session, operation)
+        if (
+            fresh_calls is not None
+            and not behind_pending
+            and coalescing.multicall_contract(fresh_calls) is not None
+            and coalescing.signer_busy(chain, signer.address)
+        ):
+            # Its signer's previous transaction is pending: this one goes into the next, which
+            # the block follower flushes before the next block is due or starts once that one
+            # is mined. No nonce is taken, so neither the signer's lock nor the replay is needed.
+            operation.deferred = True
+            operation.updated_at = utcnow()
+            session.commit()
+            return operation
+
+        with runtime.locks.hold(signer.address):
+            # Another worker holding the signer's lock may have put this operation into its
+            # transaction (coalescing takes the signer's waiting operations): read it again.
+            session.refresh(operation)
+            if operation.status in TERMINAL:
+                return operation
+            _replay_forgotten(runtime, session, organisation, signer.address)
+            signed = current_transactions(operation)
+            if signed and not _keep_in_flight(runtime, session, operation, signer, signed):
+                signed = []  # never reached the node and its nonce was reused: sign anew
+            if not signed:
+                calls = fresh_calls or handler.calls(session, operation)
+                contract = coalescing.multicall_contract(calls)
+                if contract is not None:
+                    busy = coalescing.signer_busy(chain, signer.address)
+                    if busy and not behind_pending:
+                        # Its previous transaction is pending: this one goes into the next,
+                        # which the block follower flushes before the next block is due or
+                        # starts once that one is mined.
+                        operation.deferred = True
+                        operation.updated_at = utcnow()
+                        session.commit()
+                        return operation
+                    batch = _coalesce(runtime, session, operation, calls, contract)
+                    if batch is not None or busy:
+                        _execute_batch(
+                            runtime,
+                            session,
+                            signer,
+                            contract,
+                            batch or [(operation, calls)],
+                            behind_pending=busy,
+                        )
+                        return operation
+                _send_alone(runtime, session, operation, signer, calls)
+        return operation
+
+
+def _send_alone(
+    runtime: Runtime, session: Session, operation: Operation, signer: Signer, calls: list[Call]
+) -> None:
+    """Simulate, sign (one transaction per call, consecutive nonces), store, then send."""
+    try:
+        signed = runtime.chain.prepare(signer, calls, nonces=runtime.nonces)
+    except ContractRevert as revert:
+        _finish(runtime, session, operation, error=_error_of(session, revert))
+        return
+    try:
+        operation.signed_transactions = [_stored(tx) for tx in signed]
+        operation.transaction_hashes = [tx.tx_hash for tx in signed]
+        operation.status = OperationStatus.SUBMITTED
+        operation.deferred = False
+        _mark_sent(runtime, operation)
+        session.commit()
+    except Exception:
+        # Reserved nonces that were never stored would leave a gap: reseed.
+        runtime.nonces.forget(signer.address)
+        raise
+    _send(runtime, signer.address, signed)
+
+
+def confirm(
+    runtime: Runtime, operation_id: str, receipts: Mapping[str, Receipt], *, head: int
+) -> bool | None:
+    """Apply a submitted operation's receipts (block follower side); False if not yet due,
+    None if a worker holds the operation right now (look again at the next pass).
+
+    Due when every nonce of the operation has a mined transaction among ``receipts`` (the
+    original or a fee-bumped replacement) and the last of them has ``chain_confirmations``
+    blocks on top at ``head``. Idempotent: an operation already finished is left alone.
+    """
+    with runtime.locks.try_hold(f"operation:{operation_id}") as held:
+        if not held:
+            return None
+        return _confirm_held(runtime, operation_id, receipts, head=head)
+
+
+def _confirm_held(
+    runtime: Runtime, operation_id: str, receipts: Mapping[str, Receipt], *, head: int
+) -> bool:
+    with runtime.session() as session:
+        operation = session.get(Operation, operation_id)
+        if operation is None or operation.status != OperationStatus.SUBMITTED:
+            return False
+        mined = mined_receipts(operation.signed_transactions or [], receipts)
+        if mined is None:
+            return False
+        confirmations = runtime.settings.chain_confirmations
+        if max(r.block_number for r in mined) + confirmations > head:
+            return False
+        handler = _handler(runtime, operation)
+        items = {
+            entry["hash"]: entry["items"]
+            for entry in operation.signed_transactions or []
+            if "items" in entry
+        }
+        refusals: list[ContractRevert] = []
+        own: list[Receipt] = []
+        for receipt in mined:
+            if receipt.transaction_hash in items:  # one multicall shared with other operations
+                part, refusal = coalescing.split_receipt(
+                    runtime.chain, receipt, items[receipt.transaction_hash]
+                )
+                own.append(part)
+                refusals += [refusal] if refusal is not None else []
+            else:
+                own.append(receipt)
+        follow_ups = handler.apply(session, operation, [r for r in own if r.succeeded])
+        failed = [r for r in own if not r.succeeded]
+        operation.transaction_hashes = [r.transaction_hash for r in mined]
+        operation.block_number = max(r.block_number for r in mined)
+        operation.gas_used = sum(r.gas_used for r in mined)
+        if refusals:
+            error: dict[str, Any] | None = _error_of(session, refusals[0])
+        elif failed:
+            error = _error_of(session, runtime.chain.revert_reason(failed[0]))
+        else:
+            error = None
+        _finish(runtime, session, operation, error=error, follow_ups=follow_ups)
+        return True
+
+
+def run(runtime: Runtime, operation_id: str, *, timeout_s: float | None = None) -> Operation:
+    """Execute an operation and wait for its receipts in this process (CLI tools, benchmarks
+    and tests that run no block follower); the platform's processes never wait like this."""
+    deadline = time.monotonic() + (timeout_s or runtime.settings.receipt_timeout_s)
+    operation = execute(runtime, operation_id)
+    while operation.status not in TERMINAL:
+        if operation.status == OperationStatus.ACCEPTED:  # deferred behind a pending one
+            time.sleep(0.05)
+            operation = execute(runtime, operation_id)
+            continue
+        hashes = [entry["hash"] for entry in operation.signed_transactions or []]
+        receipts = runtime.chain.receipts(hashes)
+        if not confirm(runtime, operation_id, receipts, head=runtime.chain.block_number()):
+            if time.monotonic() > deadline:
+                raise ReceiptTimeout(f"operation {operation_id} not confirmed in time")
+            time.sleep(0.02)
+        with runtime.session() as session:
+            found = session.get(Operation, operation_id)
+            assert found is not None
+            operation = found
+    return operation
+
+
+def mined_receipts(
+    stored: Sequence[Mapping[str, Any]], receipts: Mapping[str, Receipt]
+) -> list[Receipt] | None:
+    """One mined receipt per nonce of an operation's stored transactions (an original or its
+    fee-bumped replacement), in nonce order; None while one is still unmined."""
+    by_nonce: dict[int, Receipt | None] = {}
+    for entry in stored:
+        found = receipts.get(entry["hash"])
+        if by_nonce.get(entry["nonce"]) is None:
+            by_nonce[entry["nonce"]] = found
+    if not by_nonce or any(r is None for r in by_nonce.values()):
+        return None
+    return [r for _, r in sorted(by_nonce.items()) if r is not None]
+
+
+def current_transactions(operation: Operation) -> list[SignedTransaction]:
+    """The stored transactions still in play (not replaced by a fee-bumped copy)."""
+    return [
+        SignedTransaction(tx_hash=tx["hash"], raw=tx["raw"], nonce=tx["nonce"])
+        for tx in operation.signed_transactions or []
+        if "replacedBy" not in tx
+    ]
+
+
+def _stored(tx: SignedTransaction) -> dict[str, Any]:
+    return {"hash": tx.tx_hash, "raw": tx.raw, "nonce": tx.nonce}
+
+
+def _record_replacements(operation: Operation, replaced: Mapping[str, SignedTransaction]) -> None:
+    """Keep each replaced transaction (it may still be mined) and add its replacement, with
+    the multicall items it carries for this operation."""
+    entries = list(operation.signed_transactions or [])
+    added: list[dict[str, Any]] = []
+    for index, entry in enumerate(entries):
+        new = replaced.get(entry["hash"])
+        if new is not None and "replacedBy" not in entry:
+            entries[index] = {**entry, "replacedBy": new.tx_hash}
+            shared: dict[str, Any] = {k: entry[k] for k in ("items", "operations") if k in entry}
+            added.append({**_stored(new), **shared})
+    operation.signed_transactions = entries + added
+    operation.transaction_hashes = [tx.tx_hash for tx in current_transactions(operation)]
+
+
+def _coalesce(
+    runtime: Runtime, session: Session, operation: Operation, calls: list[Call], contract: str
+) -> list[tuple[Operation, list[Call]]] | None:
+    """The operation with the organisation's other operations waiting for its next
+    transaction to the same contract, oldest first; None when it goes alone."""
+    waiting = session.exec(
+        select(Operation)
+        .where(Operation.organisation_id == operation.organisation_id)
+        .where(Operation.status == OperationStatus.ACCEPTED)
+        .where(Operation.id != operation.id)
+        .where(Operation.deferred == True)  # noqa: E712
+        .order_by(col(Operation.created_at))
+        .limit(coalescing.MAX_ITEMS)
+    ).all()
+    batch = [(operation, calls)]
+    items = len(calls)
+    for other in waiting:
+        try:
+            other_calls = _handler(runtime, other).calls(session, other)
+        except Unavailable:
+            continue  # waits for an operation still running: a later transaction takes it
+        except CbpError as exc:
+            _finish(runtime, session, other, error={**exc.to_dict(), "httpStatus": exc.http_status})
+            continue
+        if coalescing.multicall_contract(other_calls) != contract:
+            continue
+        if items + len(other_calls) > coalescing.MAX_ITEMS:
+            break
+        batch.append((other, other_calls))
+        items += len(other_calls)
+    return batch if len(batch) > 1 else None
+
+
+def _execute_batch(
+    runtime: Runtime,
+    session: Session,
+    signer: Signer,
+    contract: str,
+    batch: list[tuple[Operation, list[Call]]],
+    *,
+    behind_pending: bool = False,
+) -> None:
+    """Simulate each operation's calls, fail the refused operations with their own decoded
+    error, and send the others as one multicall, each operation knowing its items.
+
+    ``behind_pending``: the signer's previous transaction is not mined yet and the simulation
+    does not see its effects, so a refused operation stays deferred for a later transaction
+    (its refusal is final only when simulated with nothing pending)."""
+    chain = runtime.chain
+    verdicts = chain.estimate_each(signer.address, [c for _, calls in batch for c in calls])
+    kept: list[tuple[Operation, list[Call]]] = []
+    oversized: tuple[Operation, list[Call]] | None = None
+    position = 0
+    gas = 0
+    for operation, calls in batch:
+        mine = verdicts[position : position + len(calls)]
+        position += len(calls)
+        refusal = next((r for _, r in mine if r is not None), None)
+        if refusal is not None and behind_pending:
+            operation.deferred = True
+            continue
+        if refusal is not None:
+            _finish(runtime, session, operation, error=_error_of(session, refusal))
+            continue
+        estimate = sum(g for g, _ in mine)
+        if estimate > coalescing.MAX_GAS:
+            # Too large for one multicall (a block might not hold it): its calls go as
+            # transactions of their own, one such operation per pass.
+            if oversized is None:
+                oversized = (operation, calls)
+            continue
+        if kept and gas + estimate > coalescing.MAX_GAS:
+            continue  # stays deferred: the next transaction takes it
+        kept.append((operation, calls))
+        gas += estimate
+    if oversized is not None:
+        _send_alone(runtime, session, signer=signer, operation=oversized[0], calls=oversized[1])
+    if not kept:
+        session.commit()
+        return
+    flat = [c for _, calls in kept for c in calls]
+    # The items' own estimates, summed: the multicall's estimate alone may leave an item
+    # short of gas (its failure is caught, so the estimate does not see it).
+    [signed] = chain.prepare(
+        signer,
+        [coalescing.multicall_of(chain, contract, flat)],
+        nonces=runtime.nonces,
+        min_gas=gas,
+    )
+    members = [operation.id for operation, _ in kept]
+    start = 0
+    try:
+        for operation, calls in kept:
+            items = list(range(start, start + len(calls)))
+            start += len(calls)
+            operation.signed_transactions = [
+                {**_stored(signed), "items": items, "operations": members}
+            ]
+            operation.transaction_hashes = [signed.tx_hash]
+            operation.status = OperationStatus.SUBMITTED
+            operation.deferred = False
+            _mark_sent(runtime, operation)
+        session.commit()
+    except Exception:
+        runtime.nonces.forget(signer.address)
+        raise
+    log.info("%d operations of %s coalesced into %s", len(kept), signer.address, signed.tx_hash)
+    _send(runtime, signer.address, [signed])
+
+
+def _mark_sent(runtime: Runtime, operation: Operation) -> None:
+    operation.sent_block = runtime.chain.block_number()
+    operation.sent_at = utcnow()
+    operation.updated_at = utcnow()
+
+
+def is_stuck(runtime: Runtime, operation: Operation, *, head: int) -> bool:
+    """Sent ``stuck_after_blocks`` blocks or ``receipt_timeout_s`` ago and not confirmed."""
+    settings = runtime.settings
+    sent_block = operation.sent_block
+    # A head below the block it was sent at: the node restarted from an older state.
+    if sent_block is not None and (
+        head < sent_block or head - sent_block >= getattr(settings, "stuck_after_blocks", 3)
+    ):
+        return True
+    sent_at = operation.sent_at
+    if sent_at is None:
+        return True
+    if sent_at.tzinfo is None:
+        sent_at = sent_at.replace(tzinfo=UTC)
+    return (utcnow() - sent_at).total_seconds() >= settings.receipt_timeout_s
+
+
+def _send(runtime: Runtime, address: str, signed: Sequence[SignedTransaction]) -> None:
+    try:
+        runtime.chain.send(signed)
+    except RpcError as exc:
+        if "nonce" in str(exc).lower():
+            runtime.nonces.forget(address)  # the node disagrees: reseed from its count
+        raise
+
+
+def _keep_in_flight(
+    runtime: Runtime,
+    session: Session,
+    operation: Operation,
+    signer: Signer,
+    signed: list[SignedTransaction],
+) -> bool:
+    """Keep a submitted operation's transactions moving; False if they must be signed anew.
+
+    Transactions the node does not know are resent; known ones left unmined for
+    ``stuck_after_blocks`` blocks are replaced with the same nonce and a higher fee (stored
+    before they are sent, the originals kept: whichever is mined confirms the operation).
+    """
+    chain = runtime.chain
+    known = chain.known([tx.tx_hash for tx in signed])
+    unknown = [tx for tx in signed if tx.tx_hash not in known]
+    if unknown:
+        if not _resend_unknown(runtime, signer.address, signed, unknown):
+            # The node refuses their nonces as used: by these very transactions, if one of
+            # them was mined (a node answers "unknown" for a moment while it stores a block,
+            # and a replaced original may be mined instead of its replacement), so signing
+            # anew would send the operation's calls twice.
+            if not _lost(runtime, operation):
+                return True
+            log.warning(
+                "transactions of operation %s lost their nonces; signing anew", operation.id
+            )
+            return False
+        _mark_sent(runtime, operation)
+        session.commit()
+        return True
+    head = chain.block_number()
+    if not is_stuck(runtime, operation, head=head):
+        return True
+    mined = chain.receipts([tx.tx_hash for tx in signed])
+    stuck = [tx for tx in signed if tx.tx_hash not in mined]
+    bumps = sum(1 for tx in operation.signed_transactions or [] if "replacedBy" in tx)
+    if stuck and bumps < MAX_FEE_BUMPS * len(signed):
+        replacements = []
+        for tx in stuck:
+            max_fee, priority = chain.replacement_fees(tx)
+            replacements.append(signer.replace(tx, max_fee=max_fee, priority_fee=priority))
+        replaced = {old.tx_hash: new for old, new in zip(stuck, replacements, strict=True)}
+        log.info("replacing %d stuck transactions of operation %s", len(stuck), operation.id)
+        sharing = {
+            other
+            for entry in operation.signed_transactions or []
+            if entry["hash"] in replaced
+            for other in entry.get("operations", [])
+        }
+        for other_id in sharing - {operation.id}:
+            other = session.get(Operation, other_id)
+            if other is not None and other.status == OperationStatus.SUBMITTED:
+                _record_replacements(other, replaced)
+        _record_replacements(operation, replaced)
+        _mark_sent(runtime, operation)
+        session.commit()
+        try:
+            chain.send(replacements)
+        except RpcError as exc:  # mined meanwhile ("nonce too low"): the original confirms
+            log.info("replacement of operation %s refused: %s", operation.id, exc)
+        return True
+    _mark_sent(runtime, operation)
+    session.commit()
+    return True
+
+
+def _replay_forgotten(
+    runtime: Runtime, session: Session, organisation: Organisation, address: str
+) -> None:
+    """Resend, in nonce order, this account's stored transactions the node no longer knows.
+
+    A node restarted from an older state (Anvil killed between two state writes) forgets
+    transactions of operations already finished. Without this, their nonces would be handed
+    to new transactions and the finished operations would be lost from the chain. Called with
+    the account's lock held, before any new nonce is taken. A nonce counter ahead of every
+    stored transaction (a nonce reserved and never stored) is reseeded from the node.
+    """
+    chain = runtime.chain
+    confirmed = int(chain.rpc.call("eth_getTransactionCount", [address, "latest"]), 16)
+    recent = session.exec(
+        select(Operation)
+        .where(Operation.organisation_id == organisation.id)
+        .where(Operation.status != OperationStatus.ACCEPTED)
+        .order_by(col(Operation.created_at).desc())
+        .limit(REPLAY_WINDOW)
+    ).all()
+    by_nonce: dict[int, list[SignedTransaction]] = {}
+    for stored in reversed(recent):
+        for tx in current_transactions(stored):
+            if tx.nonce >= confirmed:
+                by_nonce.setdefault(tx.nonce, []).append(tx)
+    counter = runtime.nonces.get(address)
+    if counter is not None and any(n not in by_nonce for n in range(confirmed, counter)):
+        # A nonce was reserved and never stored (a worker died in between): reseed from the
+        # node, or every later transaction would wait behind the gap.
+        log.warning("nonce gap below %s for %s; reseeding from the node", counter, address)
+        runtime.nonces.forget(address)
+    if not by_nonce:
+        return
+    candidates = [tx for nonce in sorted(by_nonce) for tx in by_nonce[nonce]]
+    # a multicall shared by several operations is stored on each of them: ask once
+    known = chain.known(list(dict.fromkeys(tx.tx_hash for tx in candidates)))
+    # A nonce is forgotten when none of the transactions stored for it is known.
+    forgotten = [
+        by_nonce[nonce][0]
+        for nonce in sorted(by_nonce)
+        if not any(tx.tx_hash in known for tx in by_nonce[nonce])
+    ]
+    if not forgotten:
+        return
+    log.warning("replaying %d transactions of %s the node forgot", len(forgotten), address)
+    try:
+        chain.send(forgotten)
+    except RpcError as exc:
+        log.warning("replay of forgotten transactions refused: %s", exc)
+
+
+def _resend_unknown(
+    runtime: Runtime,
+    address: str,
+    signed: list[SignedTransaction],
+    unknown: list[SignedTransaction],
+) -> bool:
+    """Resend stored transactions the node does not know; False if their nonces are gone."""
+    try:
+        runtime.chain.send(unknown)
+    except RpcError as exc:
+        if "nonce" in str(exc).lower() and len(unknown) == len(signed):
+            log.info("stored transactions refused as used nonces: %s", exc)
+            runtime.nonces.forget(address)
+            return False
+        raise
+    return True
+
+
+def _lost(runtime: Runtime, operation: Operation) -> bool:
+    """True when an operation's transactions, refused as used nonces, will never be mined: none
+    of them (originals and fee-bumped replacements) has a receipt although they were sent long
+    enough ago (:func:`is_stuck`) for a mined one to show. Until then the follower confirms
+    them if one was mined, or hands the operation back once it is stuck."""
+    chain = runtime.chain
+    if not is_stuck(runtime, operation, head=chain.block_number()):
+        return False
+    hashes = [entry["hash"] for entry in operation.signed_transactions or []]
+    return not chain.receipts(hashes) and not chain.known(hashes)
+
+
+def _handler(runtime: Runtime, operation: Operation) -> Handler:
+    return runtime.handlers[operation.kind]
+
+
+def _error_of(session: Session, revert: ContractRevert) -> dict[str, Any]:
+    domain = revert.as_domain_error(refusal_context(session, revert))
+    return {**domain.to_dict(), "httpStatus": domain.http_status}
+
+
+def abandon(runtime: Runtime, session: Session, operation: Operation, *, reason: str) -> None:
+    """Mark an accepted operation failed before it ran (its task could not be enqueued), and
+    release what accepting reserved, so that nothing stays half-written."""
+    operation.status = OperationStatus.FAILED
+    operation.error = {"code": "unavailable", "message": reason, "httpStatus": 503}
+    operation.updated_at = utcnow()
+    _handler(runtime, operation).release(session, operation)
+    session.commit()
+
+
+def commit_and_enqueue(
+    runtime: Runtime,
+    session: Session,
+    operation: Operation,
+    *,
+    task: str = TASK_EXECUTE,
+    prerequisites: Sequence[str] = (),
+) -> None:
+    """The one way an accepted operation leaves the API: commit, then enqueue its task (after
+    the operations it needs, ``prerequisites``, accepted in the same request); if the broker
+    cannot take them, the operation is abandoned and :class:`Unavailable` (503) raised, so an
+    accepted operation is never left without its task."""
+    session.commit()
+    queued: set[str] = set()
+    try:
+        for prerequisite in prerequisites:
+            runtime.dispatcher.enqueue(TASK_EXECUTE, operation_id=prerequisite)
+            queued.add(prerequisite)
+        runtime.dispatcher.enqueue(task, operation_id=operation.id)
+    except DispatchFailed as exc:
+        reason = "the task broker is unreachable"
+        for waiting_id in [p for p in prerequisites if p not in queued]:
+            waiting = session.get(Operation, waiting_id)
+            if waiting is not None:
+                abandon(runtime, session, waiting, reason=reason)
+        abandon(runtime, session, operation, reason=reason)
+        raise Unavailable(f"{reason}; retry later") from exc
+
+
+def fail(
+    runtime: Runtime, session: Session, operation: Operation, *, error: dict[str, Any]
+) -> None:
+    """End an operation failed before it reached the chain (its input turned out unusable):
+    released, with its callback, as every other ending."""
+    _finish(runtime, session, operation, error=error)
+
+
+def _finish(
+    runtime: Runtime,
+    session: Session,
+    operation: Operation,
+    *,
+    error: dict[str, Any] | None,
+    follow_ups: list[FollowUp] | None = None,
+) -> None:
+    operation.status = OperationStatus.FAILED if error else OperationStatus.SUCCEEDED
+    operation.error = error
+    if error:
+        _handler(runtime, operation).release(session, operation)
+    operation.updated_at = utcnow()
+    organisation = session.get(Organisation, operation.organisation_id)
+    callback = None
+    if organisation is not None:
+        callback = webhooks.message(
+            session,
+            organisation,
+            event_type="operation.finished",
+            subject_kind="operation",
+            subject_id=operation.id,
+            body=public_views(session, [operation])[0],
+        )
+    session.commit()
+    for follow_up in follow_ups or []:
+        runtime.dispatcher.enqueue(follow_up.task, **follow_up.kwargs)
+    if callback is not None:
+        runtime.dispatcher.enqueue(webhooks.TASK_DELIVER, message_id=callback)
+
+
+def public_views(session: Session, operations: Sequence[Operation]) -> list[dict[str, Any]]:
+    """Operations as the API shows them, their targets named for a page at once."""
+    names = ui_names.operation_target_names(session, operations)
+    return [public_view(o, target_name=names.get(o.id)) for o in operations]
+
+
+def public_view(operation: Operation, *, target_name: str | None = None) -> dict[str, Any]:
+    """The operation as the API shows it; ``target_name`` names its target for people
+    (:func:`ledger.dashboard.names.operation_target_names`, through :func:`public_views`)."""
+    return {
+        "operationId": operation.id,
+        "kind": operation.kind,
+        "status": operation.status,
+        "targetId": operation.target_id,
+        "targetName": target_name,
+        "transactionHashes": operation.transaction_hashes or [],
+        "blockNumber": operation.block_number,
+        "gasUsed": operation.gas_used,
+        "error": operation.error,
+        "result": operation.result,
+        "callbackStatus": operation.callback_status,
+        "createdAt": operation.created_at.isoformat(),
+        "updatedAt": operation.updated_at.isoformat(),
+    }

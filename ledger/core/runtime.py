@@ -1,0 +1,127 @@
+"""What a running process needs: settings, the database, the chain, signers, a dispatcher.
+
+The API process and each worker build one :class:`Runtime` at start-up and pass it to the
+services. Nothing here connects at import time.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from sqlmodel import Session
+
+from ledger.core.chain.client import ChainClient, Deployment
+from ledger.core.chain.nonces import LocalNonceCounters, NonceCounters
+from ledger.core.chain.signer import Signer, load_account
+from ledger.core.db.engine import session_scope
+from ledger.core.db.models import Organisation
+from ledger.core.errors import Unavailable
+from ledger.core.handler import Handler
+from ledger.core.settings import Settings
+
+
+class DispatchFailed(Exception):
+    """The task queue could not take a task (its broker is unreachable)."""
+
+
+class Dispatcher(Protocol):
+    """Runs a named background task later (Celery in production, a list in unit tests);
+    raises :class:`DispatchFailed` when the task cannot be queued."""
+
+    def enqueue(self, task: str, **kwargs: Any) -> None: ...
+
+
+class AccountLocks(Protocol):
+    """Serialises signing per account across processes, so nonces never collide."""
+
+    def hold(self, address: str) -> AbstractContextManager[None]: ...
+
+    def try_hold(self, address: str) -> AbstractContextManager[bool]:
+        """Hold the lock if it is free; yields whether it is held (never waits)."""
+        ...
+
+
+class ThreadLocks:
+    """Per-account locks within one process (tests, single-process tools)."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    @contextmanager
+    def hold(self, address: str) -> Iterator[None]:
+        with self._guard:
+            lock = self._locks.setdefault(address.lower(), threading.Lock())
+        with lock:
+            yield
+
+    @contextmanager
+    def try_hold(self, address: str) -> Iterator[bool]:
+        with self._guard:
+            lock = self._locks.setdefault(address.lower(), threading.Lock())
+        held = lock.acquire(blocking=False)
+        try:
+            yield held
+        finally:
+            if held:
+                lock.release()
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    rpc_url: str
+    dispatcher: Dispatcher
+    #: Which handler executes which kind of operation (``ledger.handlers.HANDLERS``).
+    handlers: Mapping[str, Handler]
+    locks: AccountLocks = field(default_factory=ThreadLocks)
+    nonces: NonceCounters = field(default_factory=LocalNonceCounters)
+    _chain: ChainClient | None = field(default=None, init=False, repr=False)
+
+    @property
+    def database_url(self) -> str:
+        return self.settings.sqlalchemy_url
+
+    def session(self) -> AbstractContextManager[Session]:
+        return session_scope(self.database_url)
+
+    def connect(self) -> ChainClient:
+        """A new chain client configured by the settings (confirmations, answer timeout)."""
+        return ChainClient(
+            self.rpc_url,
+            confirmations=self.settings.chain_confirmations,
+            timeout_s=self.settings.chain_rpc_timeout_s,
+        )
+
+    @property
+    def chain(self) -> ChainClient:
+        if self._chain is None:
+            client = self.connect()
+            client.deployment = Deployment.load(self.settings.deployments_dir, client.chain_id)
+            self._chain = client
+        if self._chain.deployment is None:
+            self._chain.deployment = Deployment.load(
+                self.settings.deployments_dir, self._chain.chain_id
+            )
+            if self._chain.deployment is None:
+                raise Unavailable("the platform contracts are not deployed: run `cbp init`")
+        return self._chain
+
+    def signer_for(self, organisation: Organisation) -> Signer:
+        path = self.settings.keystores_dir / f"{organisation.id}.json"
+        account = load_account(path, self.settings.keystore_password)
+        return Signer(account, self.chain.chain_id)
+
+
+class RecordingDispatcher:
+    """Keeps enqueued tasks in a list (service-level tests run them by hand)."""
+
+    def __init__(self) -> None:
+        self.tasks: list[tuple[str, dict[str, Any]]] = []
+
+    def enqueue(self, task: str, **kwargs: Any) -> None:
+        self.tasks.append((task, kwargs))

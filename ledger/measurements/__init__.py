@@ -1,0 +1,2 @@
+"""Measurements: uploads of meter and device readings, declared baselines, their commitment on
+chain."""

@@ -1,0 +1,2 @@
+"""The registry: organisations, PODs, devices, UVAMs, memberships, attachments and their
+reviews."""
