@@ -51,9 +51,9 @@ from ledger.core import clock
 from ledger.core.chain.anvil import PRODUCTION_BLOCK_GAS_LIMIT
 from ledger.core.chain.signer import load_account
 from ledger.core.ids import to_bytes32
+from ledger.core.periods import iso, next_period
 from ledger.core.settings import PROJECT_ROOT, Settings
 from ledger.local_stack import DEFAULT_REDIS_URL, redis_answers
-from ledger.market.periods import iso, next_period
 from ledger.market.terms import BidTerms, Direction
 
 REPORTS = PROJECT_ROOT / "reports"

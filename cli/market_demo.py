@@ -30,7 +30,7 @@ from cli.stack import Platform
 from ledger.core import clock
 from ledger.core.chain.client import ChainClient, Deployment
 from ledger.core.ids import to_bytes32
-from ledger.market.periods import iso, next_period_within_day
+from ledger.core.periods import iso, next_period_within_day
 from ledger.settlement import day_type
 
 PRODUCT = "MSD-TERTIARY-UP"

@@ -115,7 +115,7 @@ def bench(
     seed: Annotated[int, typer.Option()] = 2024,
 ) -> None:
     """Trades matched and recorded on chain per second, beside the raw Anvil ceiling."""
-    from ledger.p2p.bench import run_p2p_benchmark
+    from cli.p2p_bench import run_p2p_benchmark
 
     guard = AnvilGuard()
     with tempfile.TemporaryDirectory(prefix="cbp-p2p-bench-") as folder:

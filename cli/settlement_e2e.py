@@ -52,8 +52,8 @@ from cli.flows import START, pod_body, unique_product
 from cli.world import TSO_EIC, World, build_world
 from ledger.core import clock
 from ledger.core.ids import to_bytes32
+from ledger.core.periods import iso
 from ledger.core.settings import PROJECT_ROOT
-from ledger.market.periods import iso
 from ledger.market.terms import Direction
 from ledger.registry.mass_load import pods_to_csv
 from ledger.registry.schemas import PodCreate

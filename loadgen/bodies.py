@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from ledger.market.periods import PERIOD_SECONDS, iso, next_period
+from ledger.core.periods import PERIOD_SECONDS, iso, next_period
 from ledger.registry.mass_load import pods_to_csv
 from ledger.registry.schemas import PodCreate
 from loadgen.plan import BspAssets, Plan

@@ -39,13 +39,13 @@ from ledger.core.access import require_role
 from ledger.core.db.models import Operation
 from ledger.core.domain.enums import Role
 from ledger.core.errors import InvalidInput
+from ledger.core.periods import to_unix
 from ledger.core.runtime import Runtime
 from ledger.market import activations as market_activations
 from ledger.market import bids as market
 from ledger.market import checks as market_checks
 from ledger.market import needs as market_clearing
 from ledger.market.common import pending_after_commit, settings
-from ledger.market.periods import to_unix
 from ledger.market.schemas import (
     Acknowledgement,
     ActivationChange,

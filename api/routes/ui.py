@@ -34,6 +34,7 @@ from api.routing import PublicRoute
 from ledger.core.access import BSP_READERS
 from ledger.core.db.models import Organisation
 from ledger.core.domain.enums import Role
+from ledger.core.periods import iso
 from ledger.core.settings import PROJECT_ROOT
 from ledger.dashboard import attention as attention_service
 from ledger.dashboard import audit as ui_audit
@@ -41,7 +42,6 @@ from ledger.dashboard import portfolio as ui_portfolio
 from ledger.market import merit as ui_merit
 from ledger.market import views as ui_market
 from ledger.market.common import now
-from ledger.market.periods import iso
 from ledger.p2p import views as ui_p2p
 
 UI_DIR = PROJECT_ROOT / "connector_ui"

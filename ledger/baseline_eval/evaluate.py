@@ -29,6 +29,7 @@ from numpy.typing import NDArray
 
 from ledger.baseline_eval.meter_data import PERIODS_PER_DAY, MeterDay
 from ledger.baseline_eval.metrics import Accuracy, accuracy
+from ledger.core.calendar import holidays_between
 from ledger.settlement.baselines import (
     CAISO_10_OF_10,
     HIGH_4_OF_5,
@@ -40,7 +41,6 @@ from ledger.settlement.baselines import (
     XOfYBaseline,
     day_type,
 )
-from ledger.settlement.calendar import holidays_between
 from ledger.settlement.energy import PeriodEnergy
 
 __all__ = [

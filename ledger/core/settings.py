@@ -14,7 +14,7 @@ from pathlib import Path
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from ledger.settlement.calendar import DEFAULT_CALENDAR, parse_calendar
+from ledger.core.calendar import DEFAULT_CALENDAR, parse_calendar
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 

@@ -21,13 +21,13 @@ from sqlmodel import Session, col, func, select
 
 from ledger.core.db.models import Organisation
 from ledger.core.domain.enums import Role
+from ledger.core.periods import PERIOD_SECONDS, iso
 from ledger.dashboard.names import label_items
 from ledger.market import activations as market_activations
 from ledger.market import bids as market
 from ledger.market import checks as market_checks
 from ledger.market import needs as market_clearing
 from ledger.market.common import now as clock
-from ledger.market.periods import PERIOD_SECONDS, iso
 from ledger.market.tables import GridConstraint, MarketActivation, MarketBid, MarketNeed
 from ledger.registry import queries
 from ledger.settlement.service import DISPUTED, RECORDED, settlement_view

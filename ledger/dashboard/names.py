@@ -19,7 +19,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from ledger.core.db.models import Operation, Organisation, Pod, Uvam
-from ledger.market.periods import delivery_end, iso
+from ledger.core.periods import delivery_end, iso
 from ledger.market.tables import MarketActivation, MarketBid
 from ledger.p2p.tables import P2PTrade, P2PWindow
 from ledger.settlement.tables import Settlement, Statement

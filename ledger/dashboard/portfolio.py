@@ -22,8 +22,8 @@ from sqlmodel import Session, col, select
 from ledger.core.access import sees_everything, visible_pods
 from ledger.core.db.models import Membership, Organisation, Pod, Uvam
 from ledger.core.domain.enums import Role
+from ledger.core.periods import PERIOD_SECONDS, iso
 from ledger.market.common import now
-from ledger.market.periods import PERIOD_SECONDS, iso
 from ledger.market.tables import GridConstraint, MarketActivation, MarketAward, MarketBid
 from ledger.settlement.tables import Settlement
 

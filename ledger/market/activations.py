@@ -28,6 +28,7 @@ from ledger.core.domain.identifiers import eic_from_bytes16
 from ledger.core.errors import Conflict, Forbidden, NotFound
 from ledger.core.handler import FollowUp, Handler
 from ledger.core.ids import chain_key, new_id
+from ledger.core.periods import PERIOD_SECONDS, delivery_end, iso, period_starts, to_unix
 from ledger.core.runtime import Runtime
 from ledger.market.bids import product_spec
 from ledger.market.common import (
@@ -43,7 +44,6 @@ from ledger.market.common import (
     record_change,
     tso_of,
 )
-from ledger.market.periods import PERIOD_SECONDS, delivery_end, iso, period_starts, to_unix
 from ledger.market.schemas import (
     Acknowledgement,
     ActivationChange,

@@ -35,7 +35,9 @@ from ledger.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ledger.core.handler import FollowUp, Handler
 from ledger.core.ids import chain_key, new_id
 from ledger.core.operations import OperationStatus
+from ledger.core.periods import MAX_PERIODS, delivery_end, gate_closes_at, iso, to_unix
 from ledger.core.runtime import Runtime
+from ledger.core.units import price_text, price_to_micro
 from ledger.market.common import (
     ERROR_FIELDS,
     MARKET,
@@ -53,11 +55,9 @@ from ledger.market.common import (
     wait_for,
 )
 from ledger.market.config import ProductConfig
-from ledger.market.periods import MAX_PERIODS, delivery_end, gate_closes_at, iso, to_unix
 from ledger.market.schemas import BidCreate, BidUpdate, ProductUpdate
 from ledger.market.tables import MarketAdmission, MarketAward, MarketBid, MarketProduct
 from ledger.market.terms import BidStatus, BidTerms, Direction, market_key
-from ledger.market.units import price_text, price_to_micro
 from ledger.registry.uvams import active_members
 
 TASK_DSO_CHECK = "cbp.market.dso_check"

@@ -25,6 +25,7 @@ from ledger.core.domain.enums import Role
 from ledger.core.errors import Forbidden, InvalidInput, NotFound
 from ledger.core.handler import FollowUp, Handler
 from ledger.core.ids import new_id
+from ledger.core.periods import delivery_end, iso, to_unix
 from ledger.core.runtime import Runtime
 from ledger.market import grid
 from ledger.market.bids import bids_per_transaction, existing_operation, sync_bid_status
@@ -35,7 +36,6 @@ from ledger.market.common import (
     hex32,
     reasons_hash,
 )
-from ledger.market.periods import delivery_end, iso, to_unix
 from ledger.market.schemas import GridConstraintCreate
 from ledger.market.tables import GridConstraint, MarketBid
 from ledger.market.terms import Direction, DsoOutcome

@@ -36,7 +36,7 @@ from typing import Any
 from eth_utils import keccak
 
 from ledger.core.domain.canonical import canonical_json
-from ledger.market.periods import PERIOD_SECONDS, period_starts
+from ledger.core.periods import PERIOD_SECONDS, period_starts
 from ledger.market.terms import Pricing
 
 

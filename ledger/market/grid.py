@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 
-from ledger.market.periods import iso, period_starts
+from ledger.core.periods import iso, period_starts
 from ledger.market.terms import Direction, DsoOutcome
 
 

@@ -17,11 +17,11 @@ from ledger.core.access import require_role
 from ledger.core.db.models import Organisation, Uvam
 from ledger.core.domain.enums import Role
 from ledger.core.errors import Conflict, NotFound
+from ledger.core.periods import iso
+from ledger.core.units import price_text
 from ledger.market import clearing
 from ledger.market.common import hex32
-from ledger.market.periods import iso
 from ledger.market.tables import MarketBid, MarketNeed
-from ledger.market.units import price_text
 
 
 def merit_order(session: Session, organisation: Organisation, need_id: str) -> dict[str, Any]:

@@ -28,7 +28,9 @@ from ledger.core.domain.enums import Role
 from ledger.core.errors import Conflict, InvalidInput, NotFound
 from ledger.core.handler import FollowUp, Handler
 from ledger.core.ids import chain_key, new_id
+from ledger.core.periods import delivery_end, gate_closes_at, iso, period_starts, to_unix
 from ledger.core.runtime import Runtime
+from ledger.core.units import price_text, price_to_micro
 from ledger.market import clearing
 from ledger.market.bids import product_spec, sync_bid_status
 from ledger.market.common import (
@@ -40,11 +42,9 @@ from ledger.market.common import (
     now,
     tso_of,
 )
-from ledger.market.periods import delivery_end, gate_closes_at, iso, period_starts, to_unix
 from ledger.market.schemas import ClearingMode, NeedCreate
 from ledger.market.tables import MarketAward, MarketBid, MarketNeed
 from ledger.market.terms import Direction, NeedTerms, Pricing
-from ledger.market.units import price_text, price_to_micro
 from ledger.settlement.terms import award_terms
 
 TASK_CLEAR_NEED = "cbp.market.clear_need"

@@ -10,10 +10,10 @@ from typing import Annotated, Any, Self
 
 from pydantic import AfterValidator, AwareDatetime, Field, model_validator
 
+from ledger.core.periods import MAX_PERIODS, PERIOD_SECONDS, to_unix
+from ledger.core.units import MAX_KW, price_to_micro
 from ledger.market.grid import Light, ReasonCode
-from ledger.market.periods import MAX_PERIODS, PERIOD_SECONDS, to_unix
 from ledger.market.terms import Direction, Pricing
-from ledger.market.units import MAX_KW, price_to_micro
 from ledger.registry.schemas import CbpModel
 
 PowerKw = Annotated[int, Field(ge=0, le=MAX_KW)]

@@ -20,7 +20,7 @@ from sqlmodel import Session, col, select
 
 from ledger.core.db.models import Membership
 from ledger.core.errors import InvalidInput
-from ledger.market.periods import PERIOD_SECONDS, gate_closes_at, iso
+from ledger.core.periods import PERIOD_SECONDS, gate_closes_at, iso
 from ledger.market.tables import MarketBid, MarketProduct
 from ledger.measurements import readings
 

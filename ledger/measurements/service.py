@@ -29,6 +29,7 @@ from ledger.core.domain.enums import Role
 from ledger.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ledger.core.handler import FollowUp, Handler
 from ledger.core.ids import chain_key, new_id
+from ledger.core.periods import iso
 from ledger.core.runtime import Runtime
 from ledger.market import merkle
 from ledger.market.common import (
@@ -39,7 +40,6 @@ from ledger.market.common import (
     now,
     settings,
 )
-from ledger.market.periods import iso
 from ledger.market.schemas import MeterKindName
 from ledger.market.tables import MeasurementBatch, MeasurementSeries
 from ledger.market.terms import MeterKind

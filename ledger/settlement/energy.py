@@ -36,7 +36,7 @@ __all__ = [
 #: The market's missing-reading sentinel (``ledger.measurements.readings.GAP``).
 GAP: Final = -(2**31)
 _INT32_MAX: Final = 2**31 - 1
-#: Settlement periods of 15 minutes (``ledger.market.periods.PERIOD_SECONDS``).
+#: Settlement periods of 15 minutes (``ledger.core.periods.PERIOD_SECONDS``).
 PERIOD_SECONDS: Final = 900
 SECONDS_PER_HOUR: Final = 3600
 

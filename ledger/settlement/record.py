@@ -245,7 +245,7 @@ class SettlementRecord:
     recorded as given, in every version; ``None`` for a record without them (schema /2)."""
     holidays: tuple[date, ...] = ()
     """The public holidays among the history days and the settled day (they count as weekend
-    days, :mod:`ledger.settlement.calendar`); listed only when there are some."""
+    days, :mod:`ledger.core.calendar`); listed only when there are some."""
 
     def as_dict(self) -> dict[str, Any]:
         body: dict[str, Any] = {

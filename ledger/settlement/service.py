@@ -35,6 +35,7 @@ from ledger.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ledger.core.handler import FollowUp, Handler
 from ledger.core.ids import new_id, to_bytes32
 from ledger.core.operations import TERMINAL
+from ledger.core.periods import iso
 from ledger.core.runtime import Runtime
 from ledger.core.settings import Settings
 from ledger.market.activations import may_see
@@ -44,7 +45,6 @@ from ledger.market.common import (
     now,
     tso_of,
 )
-from ledger.market.periods import iso
 from ledger.market.tables import MarketActivation
 from ledger.payloads import PAYLOADS, read
 from ledger.payloads.settlement import (

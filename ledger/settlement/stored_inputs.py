@@ -35,13 +35,14 @@ from typing import Any
 import numpy as np
 from sqlmodel import Session, col, select
 
+from ledger.core.calendar import holidays_between
 from ledger.core.db.models import FlexDevice, Membership, Pod
 from ledger.core.domain.canonical import canonical_json
 from ledger.core.errors import Conflict, InvalidInput, NotFound
 from ledger.core.ids import to_bytes32
+from ledger.core.periods import DAY_SECONDS, iso
 from ledger.core.settings import Settings
 from ledger.market.common import now
-from ledger.market.periods import DAY_SECONDS, iso
 from ledger.market.tables import (
     MarketActivation,
     MarketBid,
@@ -74,7 +75,6 @@ from ledger.settlement import (
     devices_to_pods,
     ordered_wh_from_kw,
 )
-from ledger.settlement.calendar import holidays_between
 
 PERIODS_PER_DAY = DAY_SECONDS // PERIOD_SECONDS
 GRID_S = 60

@@ -26,14 +26,14 @@ from sqlmodel import Session, col, select
 
 from ledger.core.domain.canonical import canonical_json
 from ledger.core.errors import InvalidInput, NotFound
+from ledger.core.periods import PERIOD_SECONDS
 from ledger.core.settings import Settings
+from ledger.core.units import micro_to_price, price_to_micro
 from ledger.market.common import hex32
 from ledger.market.config import ProductSettlement
-from ledger.market.periods import PERIOD_SECONDS
 from ledger.market.schemas import NeedSettlement
 from ledger.market.tables import MarketActivation, MarketAward, MarketNeed
 from ledger.market.terms import Pricing
-from ledger.market.units import micro_to_price, price_to_micro
 from ledger.settlement import (
     BaselineMethod,
     MissingDataPolicy,

@@ -21,12 +21,12 @@ from sqlmodel import Session
 
 from ledger.core import operations
 from ledger.core.errors import CbpError
+from ledger.core.periods import delivery_end, iso
 from ledger.core.runtime import Runtime
 from ledger.market import activations as market_activations
 from ledger.market import bids as market
 from ledger.market.common import now, pending_after_commit
 from ledger.market.needs import OPEN, need_gate
-from ledger.market.periods import delivery_end, iso
 from ledger.market.schemas import Acknowledgement, BidCreate
 from ledger.market.tables import MarketNeed
 from ledger.market.terms import Direction

@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ledger.market.periods import PERIOD_SECONDS
+from ledger.core.periods import PERIOD_SECONDS
 from ledger.market.terms import Direction
 from ledger.uftp.rejections import (
     InvalidMessage,

@@ -33,11 +33,11 @@ from sqlmodel import Session, select
 from xsdata.models.datatype import XmlDate, XmlDuration
 
 from ledger.core.db.models import Uvam
+from ledger.core.periods import period_starts
 from ledger.core.settings import Settings
 from ledger.market.bids import QUALIFIED
 from ledger.market.common import now
 from ledger.market.needs import OPEN, need_gate
-from ledger.market.periods import period_starts
 from ledger.market.tables import MarketActivation, MarketAward, MarketBid, MarketNeed
 from ledger.market.terms import ActivationStatus, Direction
 from ledger.settlement.service import RECORDED

@@ -23,7 +23,7 @@ from cli.flows import (  # noqa: F401  (re-exported for the market tests)
 )
 from cli.world import TSO_EIC  # noqa: F401
 from ledger.core import clock
-from ledger.market.periods import PERIOD_SECONDS, iso, next_period, next_period_within_day
+from ledger.core.periods import PERIOD_SECONDS, iso, next_period, next_period_within_day
 
 
 def done(

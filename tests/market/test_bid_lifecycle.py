@@ -12,7 +12,7 @@ import pytest
 from ledger.core.chain.client import Call
 from ledger.core.chain.errors import ContractRevert
 from ledger.core.ids import to_bytes32
-from ledger.market.periods import iso
+from ledger.core.periods import iso
 from tests.market import flows
 from tests.market.conftest import Market
 

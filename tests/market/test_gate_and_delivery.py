@@ -16,7 +16,7 @@ import pytest
 from ledger.core.chain.client import Call
 from ledger.core.chain.errors import ContractRevert
 from ledger.core.ids import to_bytes32
-from ledger.market.periods import PERIOD_SECONDS, iso
+from ledger.core.periods import PERIOD_SECONDS, iso
 from ledger.market.tables import MarketNeed
 from ledger.market.terms import Direction, NeedTerms, Pricing
 from tests.market import flows

@@ -12,9 +12,9 @@ import pytest
 from ledger.core.chain.client import Call
 from ledger.core.chain.errors import ContractRevert
 from ledger.core.ids import to_bytes32
-from ledger.market.periods import iso, next_period
+from ledger.core.periods import iso, next_period
+from ledger.core.units import price_to_micro
 from ledger.market.terms import BidTerms, Direction, market_key
-from ledger.market.units import price_to_micro
 from tests.market import flows
 from tests.market.conftest import Market
 

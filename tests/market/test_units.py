@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from ledger.market.units import energy_mwh, micro_to_price, price_text, price_to_micro
+from ledger.core.units import energy_mwh, micro_to_price, price_text, price_to_micro
 
 
 def test_prices_round_trip_exactly() -> None:

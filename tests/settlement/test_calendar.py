@@ -10,9 +10,9 @@ from datetime import date
 import pytest
 from pydantic import ValidationError
 
+from ledger.core.calendar import holidays_between, parse_calendar
 from ledger.core.settings import Settings
 from ledger.settlement import XOfYBaseline, settle
-from ledger.settlement.calendar import holidays_between, parse_calendar
 from tests.settlement.builders import activation, energy, history, settlement_day
 from tests.settlement.test_baselines import baseline_of
 

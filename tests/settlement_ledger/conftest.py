@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from cli.world import World, build_world
-from ledger.market.periods import iso
+from ledger.core.periods import iso
 from ledger.settlement import day_type
 from tests.market import flows
 from tests.market.flows import advance_past  # noqa: F401  (one home; used by the tests here)

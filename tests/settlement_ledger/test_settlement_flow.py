@@ -20,7 +20,7 @@ from ledger.core import clock
 from ledger.core.chain.client import Call
 from ledger.core.chain.errors import ContractRevert
 from ledger.core.ids import to_bytes32
-from ledger.market.periods import iso
+from ledger.core.periods import iso
 from ledger.market.tables import MarketBid, MeasurementSeries
 from ledger.settlement import service as settlement
 from ledger.settlement.tables import Settlement

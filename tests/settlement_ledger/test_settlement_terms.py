@@ -19,7 +19,7 @@ from sqlmodel import func, select
 from ledger.core import clock
 from ledger.core.domain.canonical import canonical_json
 from ledger.core.ids import to_bytes32
-from ledger.market.periods import iso, next_period_within_day
+from ledger.core.periods import iso, next_period_within_day
 from ledger.market.tables import MarketNeed
 from ledger.settlement.tables import Settlement, SettlementTerms
 from tests.market import flows

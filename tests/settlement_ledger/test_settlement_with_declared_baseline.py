@@ -20,7 +20,7 @@ from sqlmodel import func, select
 
 from ledger.core import clock
 from ledger.core.ids import to_bytes32
-from ledger.market.periods import iso, next_period_within_day
+from ledger.core.periods import iso, next_period_within_day
 from ledger.market.tables import MeasurementBatch, MeasurementSeries
 from ledger.market.terms import MeterKind
 from ledger.settlement import service as settlement

@@ -18,7 +18,7 @@ from eth_utils import keccak
 
 from ledger.core import clock
 from ledger.core.ids import to_bytes32
-from ledger.market.periods import iso, next_period_within_day
+from ledger.core.periods import iso, next_period_within_day
 from tests.indexer.tampering import cli_env, sql_update, verify, verify_names
 from tests.market import flows
 from tests.settlement_ledger.conftest import advance_past, history_day, readings, upload

@@ -7,7 +7,7 @@ import uuid
 from typing import Any
 
 from ledger.core import clock
-from ledger.market.periods import PERIOD_SECONDS, next_period
+from ledger.core.periods import PERIOD_SECONDS, next_period
 from tests.market import flows
 from tests.settlement_ledger.conftest import advance_past
 

@@ -11,8 +11,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from ledger.core import clock
-from ledger.market.periods import iso
-from ledger.settlement.calendar import holidays_between
+from ledger.core.calendar import holidays_between
+from ledger.core.periods import iso
 from tests.market import flows
 from tests.settlement_ledger.conftest import accepted_activation, advance_past, readings, upload
 

@@ -22,7 +22,7 @@ from shapeshifter_uftp import transport
 from sqlmodel import select
 
 from ledger.core.ids import to_bytes32
-from ledger.market.periods import iso
+from ledger.core.periods import iso
 from ledger.uftp.tables import UftpMessage
 from tests.market import flows
 from tests.settlement_ledger.conftest import history_day, readings, upload

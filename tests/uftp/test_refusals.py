@@ -32,7 +32,7 @@ from xsdata.models.datatype import XmlDate, XmlDuration
 
 from cli.main import app
 from ledger.core.db.models import Operation
-from ledger.market.periods import iso
+from ledger.core.periods import iso
 from ledger.market.tables import MarketBid
 from ledger.uftp import isp, keys
 from tests.market import flows

@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ledger.core import operations
+from ledger.core.periods import PERIOD_SECONDS, iso
 from ledger.market import checks as market_checks
-from ledger.market.periods import PERIOD_SECONDS, iso
 from ledger.settlement import day_type
 from tests.integration import flows as reg
 from tests.market import flows

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from ledger.market.periods import iso
+from ledger.core.periods import iso
 from tests.market import flows
 from tests.market.flows import period_after
 from tests.ui.conftest import PHONE

@@ -10,7 +10,7 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from ledger.market.periods import iso
+from ledger.core.periods import iso
 from tests.market import flows
 from tests.ui.conftest import LAPTOP, PHONE
 from tests.ui.market_steps import active_bid_by_api

@@ -3,7 +3,7 @@
 
 from datetime import UTC, datetime
 
-from ledger.market.periods import next_period, next_period_within_day
+from ledger.core.periods import next_period, next_period_within_day
 
 
 def _at(text: str) -> int:

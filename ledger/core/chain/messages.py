@@ -16,9 +16,9 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from ledger.core.domain.enums import Role
-from ledger.market.periods import iso
+from ledger.core.periods import iso
+from ledger.core.units import price_text
 from ledger.market.terms import ActivationStatus, BidStatus
-from ledger.market.units import price_text
 
 __all__ = ["MESSAGES", "explain"]
 

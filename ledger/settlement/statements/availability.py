@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal, localcontext
 from typing import Any
 
-from ledger.market.periods import PERIOD_SECONDS
+from ledger.core.periods import PERIOD_SECONDS
 from ledger.settlement.rounding import MONEY_CONTEXT, round_cents
 from ledger.settlement.statements.period import StatementPeriod
 

@@ -13,7 +13,7 @@ from typing import Any, Final
 
 from fpdf import FPDF
 
-from ledger.market.periods import iso
+from ledger.core.periods import iso
 
 COLUMNS: Final = (
     "section",

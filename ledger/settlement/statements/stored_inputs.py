@@ -12,7 +12,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from ledger.core.db.models import Pod
-from ledger.market.periods import PERIOD_SECONDS
+from ledger.core.periods import PERIOD_SECONDS
 from ledger.market.tables import MarketActivation, MarketAward, MarketNeed
 from ledger.settlement.statements.availability import AwardedCapacity
 from ledger.settlement.statements.period import StatementPeriod
