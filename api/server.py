@@ -9,10 +9,10 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from api.app import create_app
+from ledger.capabilities import CAPABILITIES
 from ledger.core.errors import Unavailable
 from ledger.core.runtime import Runtime
 from ledger.core.settings import Settings
-from ledger.handlers import HANDLERS
 from workers.app import CeleryDispatcher, RedisLocks
 from workers.app import create_app as create_celery
 
@@ -25,7 +25,7 @@ def platform_runtime(settings: Settings) -> Runtime:
         settings=settings,
         rpc_url=settings.rpc_url,
         dispatcher=CeleryDispatcher(create_celery(settings.redis_url, settings.queue)),
-        handlers=HANDLERS,
+        capabilities=CAPABILITIES,
         locks=RedisLocks(settings.redis_url),
     )
 

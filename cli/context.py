@@ -6,11 +6,11 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from ledger.capabilities import CAPABILITIES
 from ledger.core.chain.anvil import AnvilError, wait_for_rpc
 from ledger.core.db.migrate import upgrade
 from ledger.core.runtime import RecordingDispatcher, Runtime
 from ledger.core.settings import Settings
-from ledger.handlers import HANDLERS
 from ledger.local_stack import LocalStack
 
 
@@ -45,7 +45,10 @@ def cli_runtime(settings: Settings) -> Iterator[Runtime]:
         settings = settings.model_copy(update={"rpc_url": rpc_url, "funder_key": funder})
         upgrade(settings.sqlalchemy_url)
         yield Runtime(
-            settings=settings, rpc_url=rpc_url, dispatcher=RecordingDispatcher(), handlers=HANDLERS
+            settings=settings,
+            rpc_url=rpc_url,
+            dispatcher=RecordingDispatcher(),
+            capabilities=CAPABILITIES,
         )
         return
     with LocalStack(settings) as stack:
@@ -57,5 +60,5 @@ def cli_runtime(settings: Settings) -> Iterator[Runtime]:
             settings=settings,
             rpc_url=stack.rpc_url,
             dispatcher=RecordingDispatcher(),
-            handlers=HANDLERS,
+            capabilities=CAPABILITIES,
         )

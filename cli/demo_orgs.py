@@ -15,12 +15,12 @@ from sqlmodel import select
 
 from cli.stack import Platform
 from cli.world import TSO_EIC
+from ledger.capabilities import CAPABILITIES
 from ledger.core.chain.client import ChainClient
 from ledger.core.db.models import Organisation
 from ledger.core.domain.enums import Role
 from ledger.core.domain.identifiers import make_eic
 from ledger.core.runtime import RecordingDispatcher, Runtime
-from ledger.handlers import HANDLERS
 from ledger.registry import organisations
 
 TOKENS_FILE: Final = "demo-tokens.json"
@@ -61,7 +61,7 @@ def ensure_initialised(platform: Platform) -> dict[str, str]:
         settings=settings,
         rpc_url=platform.stack.rpc_url,
         dispatcher=RecordingDispatcher(),
-        handlers=HANDLERS,
+        capabilities=CAPABILITIES,
     )
     changed = False
     with runtime.session() as session:

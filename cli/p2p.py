@@ -394,12 +394,12 @@ def run_window_demo(*, api_url: str, operator_token: str, bsp_token: str, out: C
 def demo() -> None:
     """Start a throwaway platform and run one trading window through its API."""
     from cli.stack import Platform
+    from ledger.capabilities import CAPABILITIES
     from ledger.core.chain.client import ChainClient
     from ledger.core.domain.enums import Role
     from ledger.core.domain.identifiers import make_eic
     from ledger.core.runtime import RecordingDispatcher, Runtime
     from ledger.core.settings import Settings
-    from ledger.handlers import HANDLERS
     from ledger.registry import organisations
 
     with tempfile.TemporaryDirectory(prefix="cbp-p2p-demo-") as folder:
@@ -411,7 +411,7 @@ def demo() -> None:
                 settings=settings,
                 rpc_url=platform.stack.rpc_url,
                 dispatcher=RecordingDispatcher(),
-                handlers=HANDLERS,
+                capabilities=CAPABILITIES,
             )
             tokens = {}
             with runtime.session() as session:

@@ -33,6 +33,7 @@ from pathlib import Path
 from eth_account import Account
 from sqlmodel import Session, select
 
+from ledger.capabilities import CAPABILITIES
 from ledger.core import operations
 from ledger.core.chain.anvil import ANVIL_FUNDER_KEY, AnvilNode
 from ledger.core.chain.client import ChainClient
@@ -43,7 +44,6 @@ from ledger.core.domain.enums import Role
 from ledger.core.domain.identifiers import make_eic
 from ledger.core.runtime import RecordingDispatcher, Runtime
 from ledger.core.settings import Settings
-from ledger.handlers import HANDLERS
 from ledger.p2p import service as p2p
 from ledger.p2p.case_study import CAPACITIES_KWH
 from ledger.p2p.schemas import MAX_TRADES, DepositItem, EvCreate, SessionReportIn, WindowCreate
@@ -128,7 +128,7 @@ def run_p2p_benchmark(
                 settings=settings,
                 rpc_url=node.rpc_url,
                 dispatcher=RecordingDispatcher(),
-                handlers=HANDLERS,
+                capabilities=CAPABILITIES,
             )
             progress(f"ceiling on the fresh chain: {raw_transactions} pre-signed transfers")
             raw_seconds_fresh = raw_ceiling(ChainClient(node.rpc_url), raw_transactions)

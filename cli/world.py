@@ -13,13 +13,13 @@ from typing import Any
 import httpx
 
 from cli.stack import Platform
+from ledger.capabilities import CAPABILITIES
 from ledger.core.chain.client import ChainClient
 from ledger.core.db.models import Organisation
 from ledger.core.domain.enums import Role
 from ledger.core.domain.identifiers import make_eic
 from ledger.core.runtime import RecordingDispatcher, Runtime
 from ledger.core.settings import Settings
-from ledger.handlers import HANDLERS
 from ledger.registry import organisations
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/7"
@@ -108,7 +108,7 @@ def build_world(
             settings=client_settings,
             rpc_url=platform.stack.rpc_url,
             dispatcher=RecordingDispatcher(),
-            handlers=HANDLERS,
+            capabilities=CAPABILITIES,
         )
         tokens: dict[str, str] = {}
         orgs: dict[str, Organisation] = {}

@@ -16,12 +16,12 @@ from celery import Task
 from redis import RedisError
 from sqlalchemy.exc import OperationalError as DatabaseUnreachable
 
+from ledger.capabilities import CAPABILITIES
 from ledger.core import operations, webhooks
 from ledger.core.chain.errors import ChainError
 from ledger.core.errors import Unavailable
 from ledger.core.runtime import DispatchFailed, Runtime
 from ledger.core.settings import Settings
-from ledger.handlers import HANDLERS
 from ledger.registry import pods, reviews, uvams
 from workers.app import CeleryDispatcher, RedisLocks, RedisNonceCounters, app
 
@@ -79,7 +79,7 @@ def runtime() -> Runtime:
         settings=settings,
         rpc_url=rpc_url,
         dispatcher=CeleryDispatcher(app),
-        handlers=HANDLERS,
+        capabilities=CAPABILITIES,
         locks=RedisLocks(redis_url),
         nonces=RedisNonceCounters(redis_url),
     )
@@ -113,7 +113,7 @@ def follower_runtime() -> Runtime:
         settings=base.settings,
         rpc_url=base.rpc_url,
         dispatcher=PatientDispatcher(CeleryDispatcher(app)),
-        handlers=base.handlers,
+        capabilities=base.capabilities,
         locks=base.locks,
         nonces=base.nonces,
     )

@@ -41,12 +41,14 @@ class CallbackSettings(BaseModel):
     response_model=OperationPublic,
     responses=errors(404),
 )
-def get_operation(operation_id: str, org: CurrentOrg, session: SessionDep) -> dict[str, Any]:
+def get_operation(
+    operation_id: str, org: CurrentOrg, session: SessionDep, runtime: RuntimeDep
+) -> dict[str, Any]:
     """Every write answers 202 with an ``operationId``: its status here, from ``accepted`` to
     ``succeeded`` (mined, with its transaction hashes and block) or ``failed`` (with the error).
     An operation is read by its organisation, the TSO and the auditor."""
     operation = operations.get_operation(session, operation_id, organisation=org)
-    return operations.public_views(session, [operation])[0]
+    return operations.public_views(runtime, session, [operation])[0]
 
 
 @router.get(
@@ -58,11 +60,12 @@ def get_operation(operation_id: str, org: CurrentOrg, session: SessionDep) -> di
 def list_operations(
     org: CurrentOrg,
     session: SessionDep,
+    runtime: RuntimeDep,
     status: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Offset = 0,
 ) -> dict[str, Any]:
-    return queries.list_operations(session, org, status=status, limit=limit, offset=offset)
+    return queries.list_operations(runtime, session, org, status=status, limit=limit, offset=offset)
 
 
 @router.get(

@@ -7,9 +7,8 @@ from datetime import UTC, datetime
 from enum import IntEnum
 from typing import Any
 
-from ledger.core.domain.enums import PodStatus, UvamStatus
+from ledger.core.domain.enums import ActivationStatus, BidStatus, PodStatus, UvamStatus
 from ledger.core.domain.identifiers import is_valid_eic
-from ledger.market.terms import ActivationStatus, BidStatus
 
 ZERO_HASH = "0x" + "00" * 32
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from eth_account import Account
 
+from ledger.capabilities import CAPABILITIES
 from ledger.core.chain.anvil import ANVIL_FUNDER_KEY, AnvilNode
 from ledger.core.chain.client import Call, ChainClient
 from ledger.core.chain.deploy import deploy_platform
@@ -23,7 +24,6 @@ from ledger.core.domain.enums import Role
 from ledger.core.domain.identifiers import eic_to_bytes16, make_eic
 from ledger.core.runtime import RecordingDispatcher, Runtime
 from ledger.core.settings import Settings
-from ledger.handlers import HANDLERS
 
 SCRATCH_TSO_EIC = "10X1001A1001A345"
 SCRATCH_DSO_EIC = make_eic("26XSCRATCH-DSO-")
@@ -75,7 +75,7 @@ def scratch_platform(
             settings=settings,
             rpc_url=node.rpc_url,
             dispatcher=RecordingDispatcher(),
-            handlers=HANDLERS,
+            capabilities=CAPABILITIES,
         )
         with runtime.session() as session:
             session.add(

@@ -1,9 +1,13 @@
-"""What a capability gives the operations engine for each kind of operation it owns."""
+"""What the capabilities give the core: a handler for each kind of operation they own, names
+for the targets of operations, and where a callback's outcome is shown on its subject.
+
+The composition root (``ledger/capabilities.py``) builds one :class:`Capabilities` at start-up
+and the runtime carries it, so the core never imports a capability."""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,6 +15,14 @@ from sqlmodel import Session
 
 from ledger.core.chain.client import Call, Receipt
 from ledger.core.db.models import Operation
+
+#: Names what each operation acts on, for people (by operation id; None where it has no name):
+#: ``targetName`` in the operation's public view.
+TargetNames = Callable[[Session, Sequence[Operation]], Mapping[str, str | None]]
+
+#: Shows a callback's latest delivery outcome on the row it is about:
+#: ``(session, subject_id, key, outcome)``, the key naming the receiver and the event.
+CallbackOutcome = Callable[[Session, str, str, str], None]
 
 
 @dataclass(frozen=True)
@@ -37,3 +49,16 @@ class Handler(ABC):
 
     def release(self, session: Session, operation: Operation) -> None:  # noqa: B027
         """Undo what accepting reserved, when the operation ends failed (default: nothing)."""
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """Everything the core is given by the capabilities, once, at start-up."""
+
+    #: Which handler executes which kind of operation.
+    handlers: Mapping[str, Handler]
+    #: Names the targets of operations in their public views.
+    target_names: TargetNames
+    #: By a callback's subject kind (other than ``operation``, which the core shows itself):
+    #: where its delivery outcome is shown.
+    callback_outcomes: Mapping[str, CallbackOutcome]

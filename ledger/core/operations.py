@@ -32,7 +32,6 @@ from ledger.core.errors import CbpError, NotFound, Unavailable
 from ledger.core.handler import FollowUp, Handler
 from ledger.core.ids import new_id
 from ledger.core.runtime import DispatchFailed, Runtime
-from ledger.dashboard import names as ui_names
 
 log = logging.getLogger(__name__)
 
@@ -625,7 +624,7 @@ def _lost(runtime: Runtime, operation: Operation) -> bool:
 
 
 def _handler(runtime: Runtime, operation: Operation) -> Handler:
-    return runtime.handlers[operation.kind]
+    return runtime.capabilities.handlers[operation.kind]
 
 
 def _error_of(session: Session, revert: ContractRevert) -> dict[str, Any]:
@@ -702,7 +701,7 @@ def _finish(
             event_type="operation.finished",
             subject_kind="operation",
             subject_id=operation.id,
-            body=public_views(session, [operation])[0],
+            body=public_views(runtime, session, [operation])[0],
         )
     session.commit()
     for follow_up in follow_ups or []:
@@ -711,15 +710,18 @@ def _finish(
         runtime.dispatcher.enqueue(webhooks.TASK_DELIVER, message_id=callback)
 
 
-def public_views(session: Session, operations: Sequence[Operation]) -> list[dict[str, Any]]:
-    """Operations as the API shows them, their targets named for a page at once."""
-    names = ui_names.operation_target_names(session, operations)
+def public_views(
+    runtime: Runtime, session: Session, operations: Sequence[Operation]
+) -> list[dict[str, Any]]:
+    """Operations as the API shows them, their targets named for a page at once (by the
+    runtime's capabilities)."""
+    names = runtime.capabilities.target_names(session, operations)
     return [public_view(o, target_name=names.get(o.id)) for o in operations]
 
 
 def public_view(operation: Operation, *, target_name: str | None = None) -> dict[str, Any]:
     """The operation as the API shows it; ``target_name`` names its target for people
-    (:func:`ledger.dashboard.names.operation_target_names`, through :func:`public_views`)."""
+    (the runtime's capabilities, through :func:`public_views`)."""
     return {
         "operationId": operation.id,
         "kind": operation.kind,

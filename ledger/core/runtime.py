@@ -7,7 +7,7 @@ services. Nothing here connects at import time.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -20,7 +20,7 @@ from ledger.core.chain.signer import Signer, load_account
 from ledger.core.db.engine import session_scope
 from ledger.core.db.models import Organisation
 from ledger.core.errors import Unavailable
-from ledger.core.handler import Handler
+from ledger.core.handler import Capabilities
 from ledger.core.settings import Settings
 
 
@@ -76,8 +76,9 @@ class Runtime:
     settings: Settings
     rpc_url: str
     dispatcher: Dispatcher
-    #: Which handler executes which kind of operation (``ledger.handlers.HANDLERS``).
-    handlers: Mapping[str, Handler]
+    #: The operation kinds' handlers and what else the capabilities give the core
+    #: (``ledger.capabilities.CAPABILITIES``).
+    capabilities: Capabilities
     locks: AccountLocks = field(default_factory=ThreadLocks)
     nonces: NonceCounters = field(default_factory=LocalNonceCounters)
     _chain: ChainClient | None = field(default=None, init=False, repr=False)

@@ -29,7 +29,6 @@ from ledger.core.db.delivery_models import WebhookAttempt, WebhookMessage, Webho
 from ledger.core.db.models import Operation, Organisation, utcnow
 from ledger.core.ids import new_id
 from ledger.core.runtime import Runtime
-from ledger.market.tables import MarketActivation
 
 TASK_DELIVER = "cbp.webhooks.deliver"
 SECRET_PREFIX = "whsec_"
@@ -166,24 +165,24 @@ def deliver(runtime: Runtime, message_id: str) -> Delivery:
         elif row.attempts >= settings.callback_max_attempts:
             row.status = DeliveryStatus.FAILED
         row.updated_at = utcnow()
-        _mirror_outcome(session, row, outcome[:40])
+        _mirror_outcome(runtime, session, row, outcome[:40])
         if row.status != DeliveryStatus.PENDING:
             return Delivery(outcome)
         backoff = settings.callback_backoff_s * 2 ** (row.attempts - 1)
         return Delivery(outcome, retry_in_s=min(backoff, settings.callback_backoff_max_s))
 
 
-def _mirror_outcome(session: Session, row: WebhookMessage, outcome: str) -> None:
-    """The latest outcome where the API showed it before: on the operation, the activation."""
+def _mirror_outcome(runtime: Runtime, session: Session, row: WebhookMessage, outcome: str) -> None:
+    """The latest outcome where the API showed it before: on the operation, or where the
+    capability of the subject shows it (an activation's ``notifications``)."""
     if row.subject_kind == "operation":
         operation = session.get(Operation, row.subject_id)
         if operation is not None:
             operation.callback_status = outcome
-    elif row.subject_kind == "activation":
-        activation = session.get(MarketActivation, row.subject_id)
-        if activation is not None:
-            key = f"{row.organisation_id}:{row.event_type}"
-            activation.notifications = {**activation.notifications, key: outcome}
+        return
+    show = runtime.capabilities.callback_outcomes.get(row.subject_kind)
+    if show is not None:
+        show(session, row.subject_id, f"{row.organisation_id}:{row.event_type}", outcome)
 
 
 # ------------------------------------------------------------------------- reads

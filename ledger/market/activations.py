@@ -23,7 +23,7 @@ from ledger.core.access import require_role, sees_everything
 from ledger.core.chain.client import Call, Receipt
 from ledger.core.common import bytes32, simulate
 from ledger.core.db.models import Operation, Organisation, utcnow
-from ledger.core.domain.enums import Role
+from ledger.core.domain.enums import ActivationStatus, Role
 from ledger.core.domain.identifiers import eic_from_bytes16
 from ledger.core.errors import Conflict, Forbidden, NotFound
 from ledger.core.handler import FollowUp, Handler
@@ -51,7 +51,6 @@ from ledger.market.schemas import (
     ActivationStop,
 )
 from ledger.market.tables import MarketActivation, MarketAward, MarketBid
-from ledger.market.terms import ActivationStatus
 
 TASK_LAPSE = "cbp.market.lapse_activation"
 LIVE = (ActivationStatus.SENT.label, ActivationStatus.ACCEPTED.label)
@@ -315,6 +314,14 @@ def lapse(runtime: Runtime, activation_id: str) -> str | None:
 
 
 # ------------------------------------------------------------------------- notifications
+
+
+def show_callback_outcome(session: Session, activation_id: str, key: str, outcome: str) -> None:
+    """A callback's latest delivery outcome about an activation, in its ``notifications``
+    (``key``: receiver and event)."""
+    activation = session.get(MarketActivation, activation_id)
+    if activation is not None:
+        activation.notifications = {**activation.notifications, key: outcome}
 
 
 def _notifications(session: Session, row: MarketActivation, event: str) -> list[FollowUp]:

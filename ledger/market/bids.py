@@ -29,7 +29,7 @@ from ledger.core.chain.client import Call, Receipt
 from ledger.core.common import bytes32, chunks, owned_uvam, simulate
 from ledger.core.db.models import Operation, Organisation, Uvam, utcnow
 from ledger.core.domain.canonical import canonical_json
-from ledger.core.domain.enums import Role
+from ledger.core.domain.enums import BidStatus, Role
 from ledger.core.domain.identifiers import eic_to_bytes16
 from ledger.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ledger.core.handler import FollowUp, Handler
@@ -57,7 +57,7 @@ from ledger.market.common import (
 from ledger.market.config import ProductConfig
 from ledger.market.schemas import BidCreate, BidUpdate, ProductUpdate
 from ledger.market.tables import MarketAdmission, MarketAward, MarketBid, MarketProduct
-from ledger.market.terms import BidStatus, BidTerms, Direction, market_key
+from ledger.market.terms import BidTerms, Direction, market_key
 from ledger.registry.uvams import active_members
 
 TASK_DSO_CHECK = "cbp.market.dso_check"

@@ -21,7 +21,7 @@ from ledger.core.chain.client import Call, Receipt
 from ledger.core.common import bytes32, chunks
 from ledger.core.db.models import Operation, Organisation, Pod
 from ledger.core.domain.canonical import canonical_json
-from ledger.core.domain.enums import Role
+from ledger.core.domain.enums import DsoOutcome, Role
 from ledger.core.errors import Forbidden, InvalidInput, NotFound
 from ledger.core.handler import FollowUp, Handler
 from ledger.core.ids import new_id
@@ -38,7 +38,7 @@ from ledger.market.common import (
 )
 from ledger.market.schemas import GridConstraintCreate
 from ledger.market.tables import GridConstraint, MarketBid
-from ledger.market.terms import Direction, DsoOutcome
+from ledger.market.terms import Direction
 from ledger.registry.uvams import active_members
 
 

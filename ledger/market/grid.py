@@ -21,8 +21,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 
+from ledger.core.domain.enums import DsoOutcome
 from ledger.core.periods import iso, period_starts
-from ledger.market.terms import Direction, DsoOutcome
+from ledger.market.terms import Direction
 
 
 class Light(StrEnum):

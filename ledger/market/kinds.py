@@ -1,4 +1,4 @@
-"""The market's operation kinds and their handlers (registered in ``handlers.HANDLERS``)."""
+"""The market's operation kinds and their handlers (composed in ``ledger.capabilities``)."""
 
 from __future__ import annotations
 

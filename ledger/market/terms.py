@@ -54,45 +54,6 @@ class Pricing(StrEnum):
         return 0 if self is Pricing.PAY_AS_BID else 1
 
 
-class _Labelled(IntEnum):
-    @property
-    def label(self) -> str:
-        return "".join(part.capitalize() for part in self.name.split("_"))
-
-
-class BidStatus(_Labelled):
-    """Bid states (InterConnect §3.2.5 plus the platform's): mirrors ``FlexMarket.BidStatus``."""
-
-    NONE = 0
-    RECEIVED = 1
-    ACTIVE = 2
-    SUSPENDED = 3
-    EXPIRED = 4
-    SELECTED = 5
-    REJECTED = 6
-    WITHDRAWN = 7
-    BLOCKED = 8
-
-
-class DsoOutcome(_Labelled):
-    """A DSO's verdict on a bid (traffic light: green, amber, red)."""
-
-    CLEARED = 0
-    CAPPED = 1
-    BLOCKED = 2
-
-
-class ActivationStatus(_Labelled):
-    """Activation states (InterConnect §3.2.6 plus stop and lapse): mirrors the contract."""
-
-    NONE = 0
-    SENT = 1
-    ACCEPTED = 2
-    CANCELLED = 3
-    STOPPED = 4
-    LAPSED = 5
-
-
 class MeterKind(IntEnum):
     """``MeasurementLedger.MeterKind``: behind-the-meter device readings, POD meter readings or a
     BSP's declared baseline of its PODs."""

@@ -1170,15 +1170,17 @@ class TradesReject(_Decision):
     outcome = REJECTED
 
 
-HANDLERS: dict[str, Handler] = {
-    handler.kind: handler
-    for handler in (
-        EvRegister(),
-        DepositHandler(),
-        WindowOpen(),
-        WindowClose(),
-        TradesAdd(),
-        TradesConfirm(),
-        TradesReject(),
-    )
-}
+def handlers() -> dict[str, Handler]:
+    """Every P2P operation kind and its handler."""
+    return {
+        handler.kind: handler
+        for handler in (
+            EvRegister(),
+            DepositHandler(),
+            WindowOpen(),
+            WindowClose(),
+            TradesAdd(),
+            TradesConfirm(),
+            TradesReject(),
+        )
+    }

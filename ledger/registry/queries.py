@@ -22,6 +22,7 @@ from ledger.core.db.models import (
 from ledger.core.domain.enums import Role
 from ledger.core.errors import NotFound
 from ledger.core.operations import public_views
+from ledger.core.runtime import Runtime
 
 MAX_PAGE = 500
 
@@ -167,7 +168,13 @@ def history(session: Session, resource_id: str) -> list[dict[str, Any]]:
 
 
 def list_operations(
-    session: Session, organisation: Organisation, *, status: str | None, limit: int, offset: int
+    runtime: Runtime,
+    session: Session,
+    organisation: Organisation,
+    *,
+    status: str | None,
+    limit: int,
+    offset: int,
 ) -> dict[str, Any]:
     query = select(Operation).where(Operation.organisation_id == organisation.id)
     if status:
@@ -177,7 +184,7 @@ def list_operations(
     rows = session.exec(
         query.order_by(col(Operation.created_at).desc()).offset(offset).limit(limit)
     ).all()
-    return {"data": public_views(session, rows), "count": int(count)}
+    return {"data": public_views(runtime, session, rows), "count": int(count)}
 
 
 def review_queue(session: Session, organisation: Organisation) -> dict[str, Any]:

@@ -33,13 +33,14 @@ from sqlmodel import Session, select
 from xsdata.models.datatype import XmlDate, XmlDuration
 
 from ledger.core.db.models import Uvam
+from ledger.core.domain.enums import ActivationStatus
 from ledger.core.periods import period_starts
 from ledger.core.settings import Settings
 from ledger.market.bids import QUALIFIED
 from ledger.market.common import now
 from ledger.market.needs import OPEN, need_gate
 from ledger.market.tables import MarketActivation, MarketAward, MarketBid, MarketNeed
-from ledger.market.terms import ActivationStatus, Direction
+from ledger.market.terms import Direction
 from ledger.settlement.service import RECORDED
 from ledger.settlement.tables import Settlement
 from ledger.uftp import isp, messages, participants

@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 
+from ledger.capabilities import CAPABILITIES
 from ledger.core import operations
 from ledger.core.db.migrate import upgrade
 from ledger.core.db.models import Operation, Organisation
 from ledger.core.errors import Unavailable
 from ledger.core.runtime import DispatchFailed, RecordingDispatcher, Runtime
 from ledger.core.settings import Settings
-from ledger.handlers import HANDLERS
 
 
 class BrokerDownAfter(RecordingDispatcher):
@@ -34,7 +34,10 @@ def _runtime(tmp_path: Path, dispatcher: RecordingDispatcher) -> Runtime:
     settings = Settings(data_dir=tmp_path)
     upgrade(settings.sqlalchemy_url)
     return Runtime(
-        settings=settings, rpc_url="http://127.0.0.1:9", dispatcher=dispatcher, handlers=HANDLERS
+        settings=settings,
+        rpc_url="http://127.0.0.1:9",
+        dispatcher=dispatcher,
+        capabilities=CAPABILITIES,
     )
 
 

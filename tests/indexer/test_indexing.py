@@ -9,9 +9,9 @@ import pytest
 from sqlmodel import select
 
 from ledger.audit import history, raw_history
+from ledger.capabilities import CAPABILITIES
 from ledger.core.db.models import Pod, StatusChange
 from ledger.core.runtime import RecordingDispatcher, Runtime
-from ledger.handlers import HANDLERS
 from ledger.indexer import follow, index_once, rebuild
 from ledger.indexer.tables import ChainEvent, IndexedBlock
 from tests.conftest import DSO1_EIC
@@ -27,7 +27,7 @@ def fresh_runtime(world) -> Runtime:
         settings=world.runtime.settings,
         rpc_url=world.runtime.rpc_url,
         dispatcher=RecordingDispatcher(),
-        handlers=HANDLERS,
+        capabilities=CAPABILITIES,
     )
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from ledger.core.domain.enums import DsoOutcome
 from ledger.market.grid import Constraint, Light, MemberPod, ReasonCode, check_bid
-from ledger.market.terms import Direction, DsoOutcome
+from ledger.market.terms import Direction
 
 T = 1_800_000_000 - 1_800_000_000 % 900
 DSO, OTHER = "26X00000105128-9", "26XDSO-SECOND-7"

@@ -1,6 +1,6 @@
 """The dashboard's operation tray names every operation kind the backend can produce.
 
-The kinds come from the one table of handlers (``ledger.handlers.HANDLERS``); the
+The kinds come from the one table of handlers (``ledger.capabilities.HANDLERS``); the
 labels from ``KIND_LABELS`` in ``connector_ui/js/operations.js``. A kind added to the backend
 without a label would show in the tray as its raw name: this test fails first.
 """
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 
+from ledger.capabilities import HANDLERS
 from ledger.core.settings import PROJECT_ROOT
-from ledger.handlers import HANDLERS
 
 OPERATIONS_JS = PROJECT_ROOT / "connector_ui" / "js" / "operations.js"
 

@@ -10,6 +10,7 @@ import pytest
 from sqlmodel import select
 
 from ledger import payloads
+from ledger.capabilities import CAPABILITIES, HANDLERS
 from ledger.core import operations
 from ledger.core.common import seal
 from ledger.core.db.migrate import upgrade
@@ -17,7 +18,6 @@ from ledger.core.db.models import Operation, Organisation
 from ledger.core.ids import chain_key
 from ledger.core.runtime import RecordingDispatcher, Runtime
 from ledger.core.settings import Settings
-from ledger.handlers import HANDLERS
 from ledger.payloads import InvalidOperationPayload
 from ledger.payloads.registration import PodDecision, PodRegistration
 
@@ -97,7 +97,7 @@ def test_accepting_an_operation_with_a_bad_payload_stores_nothing(tmp_path: Path
         settings=settings,
         rpc_url="http://127.0.0.1:9",
         dispatcher=RecordingDispatcher(),
-        handlers=HANDLERS,
+        capabilities=CAPABILITIES,
     )
     with runtime.session() as session:
         organisation = Organisation(

@@ -15,10 +15,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
-from ledger.core.domain.enums import Role
+from ledger.core.domain.enums import ActivationStatus, BidStatus, Role
 from ledger.core.periods import iso
 from ledger.core.units import price_text
-from ledger.market.terms import ActivationStatus, BidStatus
 
 __all__ = ["MESSAGES", "explain"]
 

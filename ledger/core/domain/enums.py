@@ -76,6 +76,39 @@ class UvamStatus(_LabelledStatus):
     REJECTED = 5
 
 
+class BidStatus(_LabelledStatus):
+    """Bid states (InterConnect §3.2.5 plus the platform's): mirrors ``FlexMarket.BidStatus``."""
+
+    NONE = 0
+    RECEIVED = 1
+    ACTIVE = 2
+    SUSPENDED = 3
+    EXPIRED = 4
+    SELECTED = 5
+    REJECTED = 6
+    WITHDRAWN = 7
+    BLOCKED = 8
+
+
+class DsoOutcome(_LabelledStatus):
+    """A DSO's verdict on a bid (traffic light: green, amber, red)."""
+
+    CLEARED = 0
+    CAPPED = 1
+    BLOCKED = 2
+
+
+class ActivationStatus(_LabelledStatus):
+    """Activation states (InterConnect §3.2.6 plus stop and lapse): mirrors the contract."""
+
+    NONE = 0
+    SENT = 1
+    ACCEPTED = 2
+    CANCELLED = 3
+    STOPPED = 4
+    LAPSED = 5
+
+
 class Role(StrEnum):
     """The role an organisation holds on the platform (one per chain account)."""
 
