@@ -8,10 +8,10 @@ from contextlib import contextmanager
 
 from ledger.capabilities import CAPABILITIES
 from ledger.core.chain.anvil import AnvilError, wait_for_rpc
-from ledger.core.db.migrate import upgrade
 from ledger.core.runtime import RecordingDispatcher, Runtime
 from ledger.core.settings import Settings
 from ledger.local_stack import LocalStack
+from ledger.schema.migrate import upgrade
 
 
 def endpoints_file(settings: Settings) -> str:

@@ -38,7 +38,6 @@ from ledger.core import operations
 from ledger.core.chain.anvil import ANVIL_FUNDER_KEY, AnvilNode
 from ledger.core.chain.client import ChainClient
 from ledger.core.chain.signer import Signer
-from ledger.core.db.migrate import upgrade
 from ledger.core.db.models import Operation, Organisation
 from ledger.core.domain.enums import Role
 from ledger.core.domain.identifiers import make_eic
@@ -49,6 +48,7 @@ from ledger.p2p.case_study import CAPACITIES_KWH
 from ledger.p2p.schemas import MAX_TRADES, DepositItem, EvCreate, SessionReportIn, WindowCreate
 from ledger.p2p.tables import P2PTrade
 from ledger.registry import organisations
+from ledger.schema.migrate import upgrade
 
 __all__ = ["BenchResult", "raw_ceiling", "run_p2p_benchmark"]
 

@@ -16,10 +16,10 @@ from sqlmodel import select
 
 from ledger.core.chain.anvil import free_port
 from ledger.core.db.engine import session_scope
-from ledger.core.db.migrate import upgrade
 from ledger.core.db.models import Organisation
 from ledger.core.settings import PROJECT_ROOT, Settings
 from ledger.local_stack import LocalStack
+from ledger.schema.migrate import upgrade
 
 log = logging.getLogger(__name__)
 

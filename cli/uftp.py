@@ -14,9 +14,9 @@ from sqlmodel import Session, col, select
 
 from cli.context import running_endpoints
 from ledger.core.db.engine import session_scope
-from ledger.core.db.migrate import upgrade
 from ledger.core.errors import CbpError
 from ledger.core.settings import Settings
+from ledger.schema.migrate import upgrade
 from ledger.uftp import keys, participants
 from ledger.uftp.tables import UftpMessage
 

@@ -18,12 +18,12 @@ from ledger.core.chain.anvil import ANVIL_FUNDER_KEY, AnvilNode
 from ledger.core.chain.client import Call, ChainClient
 from ledger.core.chain.deploy import deploy_platform
 from ledger.core.chain.signer import Signer
-from ledger.core.db.migrate import upgrade
 from ledger.core.db.models import Organisation
 from ledger.core.domain.enums import Role
 from ledger.core.domain.identifiers import eic_to_bytes16, make_eic
 from ledger.core.runtime import RecordingDispatcher, Runtime
 from ledger.core.settings import Settings
+from ledger.schema.migrate import upgrade
 
 SCRATCH_TSO_EIC = "10X1001A1001A345"
 SCRATCH_DSO_EIC = make_eic("26XSCRATCH-DSO-")

@@ -10,11 +10,11 @@ import pytest
 
 from ledger.capabilities import CAPABILITIES
 from ledger.core import operations
-from ledger.core.db.migrate import upgrade
 from ledger.core.db.models import Operation, Organisation
 from ledger.core.errors import Unavailable
 from ledger.core.runtime import DispatchFailed, RecordingDispatcher, Runtime
 from ledger.core.settings import Settings
+from ledger.schema.migrate import upgrade
 
 
 class BrokerDownAfter(RecordingDispatcher):

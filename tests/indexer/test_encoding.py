@@ -11,9 +11,9 @@ from sqlmodel import SQLModel
 
 from ledger.core.chain.abi import ContractAbi
 from ledger.core.db.engine import engine_for
-from ledger.core.db.migrate import upgrade
 from ledger.indexer import tables as index_models
 from ledger.indexer.encoding import id_arguments, json_value
+from ledger.schema.migrate import upgrade
 
 
 def test_json_value_keeps_what_json_can_carry_exactly():

@@ -10,8 +10,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from ledger.core.db.engine import engine_for
-from ledger.core.db.migrate import upgrade
 from ledger.core.db.models import Organisation
+from ledger.schema.migrate import upgrade
 from ledger.settlement.tables import Statement
 
 

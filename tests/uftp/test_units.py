@@ -14,9 +14,9 @@ from alembic.migration import MigrationContext
 from sqlmodel import SQLModel
 
 from ledger.core.db.engine import engine_for
-from ledger.core.db.migrate import upgrade
 from ledger.core.errors import InvalidInput
 from ledger.market.terms import Direction
+from ledger.schema.migrate import upgrade
 from ledger.uftp import isp, keys
 from ledger.uftp import tables as uftp_models
 from ledger.uftp.rejections import (

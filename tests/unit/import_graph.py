@@ -17,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("ledger", "api", "workers", "cli")
 #: Generated migration scripts: loaded by Alembic, imported by nothing.
-SKIPPED = ("ledger/core/db/migrations/versions/", "ledger/core/db/migrations/versions/")
+SKIPPED = ("ledger/schema/migrations/versions/",)
 
 Graph = dict[str, set[str]]
 

@@ -13,13 +13,13 @@ from ledger import payloads
 from ledger.capabilities import CAPABILITIES, HANDLERS
 from ledger.core import operations
 from ledger.core.common import seal
-from ledger.core.db.migrate import upgrade
 from ledger.core.db.models import Operation, Organisation
 from ledger.core.ids import chain_key
 from ledger.core.runtime import RecordingDispatcher, Runtime
 from ledger.core.settings import Settings
 from ledger.payloads import InvalidOperationPayload
 from ledger.payloads.registration import PodDecision, PodRegistration
+from ledger.schema.migrate import upgrade
 
 #: Kinds whose handlers still read their payload as a dict (the market's): typed next. The set
 #: may only shrink.

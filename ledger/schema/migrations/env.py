@@ -1,4 +1,4 @@
-"""Alembic environment: the URL comes from the caller (ledger.core.db.migrate), never from
+"""Alembic environment: the URL comes from the caller (ledger.schema.migrate), never from
 a file."""
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from ledger.uftp import tables as uftp_models  # noqa: F401  (registers the tabl
 
 config = context.config
 url = config.get_main_option("sqlalchemy.url")
-assert url, "ledger.core.db.migrate sets sqlalchemy.url"
+assert url, "ledger.schema.migrate sets sqlalchemy.url"
 
 with engine_for(url).connect() as connection:
     context.configure(
