@@ -129,6 +129,29 @@ def cycles(graph: Mapping[str, set[str]]) -> list[list[str]]:
     return sorted(found)
 
 
+def imports_inside_functions(modules: Mapping[str, Path] | None = None) -> list[str]:
+    """``module:line imported`` for each import of a project module inside a function."""
+    modules = module_files() if modules is None else modules
+    found: list[str] = []
+    for name, path in modules.items():
+        is_package = path.name == "__init__.py"
+        tree = ast.parse(path.read_text(), filename=str(path))
+        for function in ast.walk(tree):
+            if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            for node in ast.walk(function):
+                if isinstance(node, ast.Import | ast.ImportFrom):
+                    targets = {
+                        target
+                        for named in _named(node, name, is_package)
+                        for target in _with_parents(named, modules)
+                        if not name.startswith(target + ".")
+                    }
+                    if targets:
+                        found.append(f"{name}:{node.lineno} {', '.join(sorted(targets))}")
+    return found
+
+
 def one_cycle(graph: Mapping[str, set[str]], component: Iterable[str]) -> list[str]:
     """One closed path through ``component`` (for a readable failure message)."""
     members = set(component)
