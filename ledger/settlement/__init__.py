@@ -1,8 +1,10 @@
 """Settlement of activations against baselines: pure, vectorised, reproducible bit for bit.
 
-No database and no chain: the market layer hands in plain arrays (energies per POD and period,
+The modules exported here use no database and no chain: the service (``service``,
+``stored_inputs``, ``terms``, ``tables``) hands in plain arrays (energies per POD and period,
 calendars, activations, Merkle roots of the committed data) and gets back records whose
-``settlement_hash()`` it commits on chain. See ``docs/settlement.md``.
+``settlement_hash()`` it commits on chain. ``statements`` holds the monthly statements and the
+BRP perimeter corrections. See ``docs/settlement.md``.
 """
 
 from ledger.settlement.baselines import (
