@@ -22,12 +22,14 @@ from sqlmodel import col, select
 from cli.world import World
 from ledger.core.chain.client import Call
 from ledger.core.coalescing import MAX_ITEMS, multicall_of
-from ledger.core.common import bytes32, sync_status_events
-from ledger.core.db.models import Membership, Organisation, Pod, Uvam
+from ledger.core.common import bytes32
+from ledger.core.db.models import Organisation
 from ledger.core.domain.enums import PodStatus
 from ledger.core.ids import chain_key, new_id
+from ledger.registry.common import sync_status_events
 from ledger.registry.reviews import default_constraints, detail_hash
 from ledger.registry.schemas import PodCreate
+from ledger.registry.tables import Membership, Pod, Uvam
 
 __all__ = ["group_pods", "validate_pods"]
 

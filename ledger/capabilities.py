@@ -10,6 +10,7 @@ from ledger.market import kinds as market_kinds
 from ledger.measurements import service as measurements
 from ledger.p2p import service as p2p
 from ledger.registry import kinds as registry_kinds
+from ledger.registry.common import not_editable_context
 from ledger.settlement import service as settlement
 from ledger.settlement.statements import corrections as perimeter
 from ledger.settlement.statements import service as statements
@@ -29,4 +30,5 @@ CAPABILITIES = Capabilities(
     handlers=HANDLERS,
     target_names=operation_target_names,
     callback_outcomes={"activation": activations.show_callback_outcome},
+    refusal_contexts={"RegistryNotEditable": not_editable_context},
 )

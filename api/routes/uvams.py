@@ -16,9 +16,9 @@ from api.models.registry import (
     UvamDetail,
     UvamPublic,
 )
-from ledger.core.common import owned_uvam
 from ledger.core.errors import InvalidInput
 from ledger.registry import attachments, queries, reviews, uvams
+from ledger.registry.common import owned_uvam
 from ledger.registry.schemas import (
     AttachmentCreate,
     AttachmentUpdate,

@@ -15,12 +15,13 @@ from ledger.audit.mismatch import Mismatch
 from ledger.audit.reads import read_many, receipts
 from ledger.audit.render import status_label
 from ledger.core.chain.client import ChainClient
-from ledger.core.db.models import Operation, Organisation, Pod, StatusChange, Uvam
+from ledger.core.db.models import Operation, Organisation
 from ledger.core.domain.enums import Role
 from ledger.core.ids import chain_key
 from ledger.indexer.fetch import headers
 from ledger.indexer.tables import ChainEvent, IndexedBlock, IndexerCursor
 from ledger.registry.reviews import detail_hash
+from ledger.registry.tables import Pod, StatusChange, Uvam
 
 STATUS_EVENTS = {"PodStatusChanged": ("pod", "podId"), "UvamStatusChanged": ("uvam", "uvamId")}
 #: The decisions whose detail a row keeps: status reached -> column (the detail's one key).

@@ -20,7 +20,6 @@ from ledger.audit.accounts import OrganisationAccounts
 from ledger.audit.mismatch import Mismatch, RowCheck, hex_or_none
 from ledger.audit.reads import read_many
 from ledger.core.chain.client import ChainClient
-from ledger.core.db.models import Uvam
 from ledger.core.domain.enums import ActivationStatus, BidStatus
 from ledger.core.ids import to_bytes32
 from ledger.indexer.tables import ChainEvent
@@ -35,6 +34,7 @@ from ledger.market.tables import (
 from ledger.market.terms import BidTerms, Direction, MeterKind, NeedTerms, Pricing
 from ledger.measurements.service import CHAIN_METER_KINDS
 from ledger.p2p.tables import P2PEv, P2PTrade, P2PWindow
+from ledger.registry.tables import Uvam
 from ledger.settlement.tables import Settlement
 
 MARKET, MEASUREMENTS, SETTLEMENTS, P2P = (

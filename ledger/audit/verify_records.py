@@ -17,10 +17,10 @@ from ledger.audit.accounts import OrganisationAccounts
 from ledger.audit.mismatch import Mismatch, RowCheck, hex_or_none
 from ledger.audit.reads import read_many
 from ledger.core.chain.client import ChainClient
-from ledger.core.db.models import Attachment, FlexDevice, Membership, Pod, Uvam
 from ledger.core.domain.enums import PodStatus, UvamStatus
 from ledger.core.ids import to_bytes32
 from ledger.registry import files
+from ledger.registry.tables import Attachment, FlexDevice, Membership, Pod, Uvam
 
 REGISTRY = "ResourceRegistry"
 NOT_ON_CHAIN = "the chain holds no such record"

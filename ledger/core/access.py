@@ -4,17 +4,13 @@
 - A BSP sees its own records; a DSO sees the PODs connected to its grid (by the DSO's EIC).
 - Any other role (an infrastructure operator) sees no registry record.
 
-Services ask these questions here and nowhere else; a refusal names the roles it needs.
+Services ask these questions here and nowhere else; a refusal names the roles it needs. The
+registry's lists apply them to its tables in ``ledger/registry/access.py``.
 """
 
 from __future__ import annotations
 
-from typing import TypeVar
-
-from sqlmodel import col
-from sqlmodel.sql.expression import SelectOfScalar
-
-from ledger.core.db.models import Organisation, Pod, Uvam
+from ledger.core.db.models import Organisation
 from ledger.core.domain.enums import Role
 from ledger.core.errors import Forbidden
 
@@ -23,8 +19,6 @@ SEE_EVERYTHING = frozenset({Role.TSO, Role.AUDITOR})
 
 #: The roles that read other BSPs' PODs and UVAMs (a DSO those of its grid), and so their names.
 BSP_READERS = frozenset({Role.TSO, Role.DSO, Role.AUDITOR})
-
-_Row = TypeVar("_Row")
 
 
 def sees_everything(organisation: Organisation) -> bool:
@@ -49,25 +43,3 @@ def may_see_registry_record(
     if organisation.role == Role.DSO:
         return dso_eic is not None and dso_eic == organisation.eic
     return organisation.id == bsp_id
-
-
-def visible_pods(query: SelectOfScalar[_Row], organisation: Organisation) -> SelectOfScalar[_Row]:
-    """``query`` (over :class:`Pod`) narrowed to the PODs ``organisation`` may see."""
-    if sees_everything(organisation):
-        return query
-    if organisation.role == Role.BSP:
-        return query.where(Pod.bsp_id == organisation.id)
-    if organisation.role == Role.DSO:
-        return query.where(Pod.dso_eic == organisation.eic)
-    return query.where(col(Pod.id).is_(None))
-
-
-def visible_uvams(query: SelectOfScalar[_Row], organisation: Organisation) -> SelectOfScalar[_Row]:
-    """``query`` (over :class:`Uvam`) narrowed to the UVAMs ``organisation`` lists: a BSP its
-    own, the TSO and the auditor all, any other role none (a DSO reaches a UVAM through its
-    PODs)."""
-    if sees_everything(organisation):
-        return query
-    if organisation.role == Role.BSP:
-        return query.where(Uvam.bsp_id == organisation.id)
-    return query.where(col(Uvam.id).is_(None))

@@ -1,5 +1,6 @@
 """What the capabilities give the core: a handler for each kind of operation they own, names
-for the targets of operations, and where a callback's outcome is shown on its subject.
+for the targets of operations, where a callback's outcome is shown on its subject, and the
+context of the contract refusals about their records.
 
 The composition root (``ledger/capabilities.py``) builds one :class:`Capabilities` at start-up
 and the runtime carries it, so the core never imports a capability."""
@@ -14,11 +15,16 @@ from typing import Any
 from sqlmodel import Session
 
 from ledger.core.chain.client import Call, Receipt
+from ledger.core.chain.errors import ContractRevert
 from ledger.core.db.models import Operation
 
 #: Names what each operation acts on, for people (by operation id; None where it has no name):
 #: ``targetName`` in the operation's public view.
 TargetNames = Callable[[Session, Sequence[Operation]], Mapping[str, str | None]]
+
+#: What the sentence of a contract refusal needs beyond the error's own arguments (the status
+#: of the record an error names, say), read from the tables of the capability that owns it.
+RefusalContext = Callable[[Session, ContractRevert], Mapping[str, str]]
 
 #: Shows a callback's latest delivery outcome on the row it is about:
 #: ``(session, subject_id, key, outcome)``, the key naming the receiver and the event.
@@ -62,3 +68,5 @@ class Capabilities:
     #: By a callback's subject kind (other than ``operation``, which the core shows itself):
     #: where its delivery outcome is shown.
     callback_outcomes: Mapping[str, CallbackOutcome]
+    #: By contract error name: the context its sentence needs.
+    refusal_contexts: Mapping[str, RefusalContext]

@@ -190,7 +190,7 @@ def _send_alone(
     try:
         signed = runtime.chain.prepare(signer, calls, nonces=runtime.nonces)
     except ContractRevert as revert:
-        _finish(runtime, session, operation, error=_error_of(session, revert))
+        _finish(runtime, session, operation, error=_error_of(runtime, session, revert))
         return
     try:
         operation.signed_transactions = [_stored(tx) for tx in signed]
@@ -258,9 +258,9 @@ def _confirm_held(
         operation.block_number = max(r.block_number for r in mined)
         operation.gas_used = sum(r.gas_used for r in mined)
         if refusals:
-            error: dict[str, Any] | None = _error_of(session, refusals[0])
+            error: dict[str, Any] | None = _error_of(runtime, session, refusals[0])
         elif failed:
-            error = _error_of(session, runtime.chain.revert_reason(failed[0]))
+            error = _error_of(runtime, session, runtime.chain.revert_reason(failed[0]))
         else:
             error = None
         _finish(runtime, session, operation, error=error, follow_ups=follow_ups)
@@ -395,7 +395,7 @@ def _execute_batch(
             operation.deferred = True
             continue
         if refusal is not None:
-            _finish(runtime, session, operation, error=_error_of(session, refusal))
+            _finish(runtime, session, operation, error=_error_of(runtime, session, refusal))
             continue
         estimate = sum(g for g, _ in mine)
         if estimate > coalescing.MAX_GAS:
@@ -627,8 +627,8 @@ def _handler(runtime: Runtime, operation: Operation) -> Handler:
     return runtime.capabilities.handlers[operation.kind]
 
 
-def _error_of(session: Session, revert: ContractRevert) -> dict[str, Any]:
-    domain = revert.as_domain_error(refusal_context(session, revert))
+def _error_of(runtime: Runtime, session: Session, revert: ContractRevert) -> dict[str, Any]:
+    domain = revert.as_domain_error(refusal_context(runtime, session, revert))
     return {**domain.to_dict(), "httpStatus": domain.http_status}
 
 

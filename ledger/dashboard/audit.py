@@ -14,10 +14,11 @@ from typing import Any
 from sqlmodel import Session, col, func, select
 
 from ledger.core.access import require_role
-from ledger.core.db.models import Organisation, Pod, Uvam
+from ledger.core.db.models import Organisation
 from ledger.core.domain.enums import Role
 from ledger.core.errors import InvalidInput
 from ledger.market.tables import MarketActivation
+from ledger.registry.tables import Pod, Uvam
 from ledger.settlement.tables import Settlement
 
 MAX_MATCHES = 20

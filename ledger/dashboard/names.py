@@ -18,10 +18,11 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from ledger.core.db.models import Operation, Organisation, Pod, Uvam
+from ledger.core.db.models import Operation, Organisation
 from ledger.core.periods import delivery_end, iso
 from ledger.market.tables import MarketActivation, MarketBid
 from ledger.p2p.tables import P2PTrade, P2PWindow
+from ledger.registry.tables import Pod, Uvam
 from ledger.settlement.tables import Settlement, Statement
 
 

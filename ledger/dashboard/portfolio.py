@@ -19,12 +19,14 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from ledger.core.access import sees_everything, visible_pods
-from ledger.core.db.models import Membership, Organisation, Pod, Uvam
+from ledger.core.access import sees_everything
+from ledger.core.db.models import Organisation
 from ledger.core.domain.enums import Role
 from ledger.core.periods import PERIOD_SECONDS, iso
 from ledger.market.common import now
 from ledger.market.tables import GridConstraint, MarketActivation, MarketAward, MarketBid
+from ledger.registry.access import visible_pods
+from ledger.registry.tables import Membership, Pod, Uvam
 from ledger.settlement.tables import Settlement
 
 MAX_PERIODS = 96

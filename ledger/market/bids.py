@@ -26,8 +26,8 @@ from sqlmodel import Session, col, func, select
 from ledger.core import operations
 from ledger.core.access import require_role, sees_everything
 from ledger.core.chain.client import Call, Receipt
-from ledger.core.common import bytes32, chunks, owned_uvam, simulate
-from ledger.core.db.models import Operation, Organisation, Uvam, utcnow
+from ledger.core.common import bytes32, chunks, simulate
+from ledger.core.db.models import Operation, Organisation, utcnow
 from ledger.core.domain.canonical import canonical_json
 from ledger.core.domain.enums import BidStatus, Role
 from ledger.core.domain.identifiers import eic_to_bytes16
@@ -58,6 +58,8 @@ from ledger.market.config import ProductConfig
 from ledger.market.schemas import BidCreate, BidUpdate, ProductUpdate
 from ledger.market.tables import MarketAdmission, MarketAward, MarketBid, MarketProduct
 from ledger.market.terms import BidTerms, Direction, market_key
+from ledger.registry.common import owned_uvam
+from ledger.registry.tables import Uvam
 from ledger.registry.uvams import active_members
 
 TASK_DSO_CHECK = "cbp.market.dso_check"

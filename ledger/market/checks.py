@@ -19,7 +19,7 @@ from ledger.core import operations
 from ledger.core.access import require_role, sees_everything
 from ledger.core.chain.client import Call, Receipt
 from ledger.core.common import bytes32, chunks
-from ledger.core.db.models import Operation, Organisation, Pod
+from ledger.core.db.models import Operation, Organisation
 from ledger.core.domain.canonical import canonical_json
 from ledger.core.domain.enums import DsoOutcome, Role
 from ledger.core.errors import Forbidden, InvalidInput, NotFound
@@ -39,6 +39,7 @@ from ledger.market.common import (
 from ledger.market.schemas import GridConstraintCreate
 from ledger.market.tables import GridConstraint, MarketBid
 from ledger.market.terms import Direction
+from ledger.registry.tables import Pod
 from ledger.registry.uvams import active_members
 
 

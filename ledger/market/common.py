@@ -13,7 +13,7 @@ from ledger.core import clock
 from ledger.core.chain.client import Receipt
 from ledger.core.chain.errors import ContractRevert
 from ledger.core.common import bytes32
-from ledger.core.db.models import Operation, Organisation, Uvam, utcnow
+from ledger.core.db.models import Operation, Organisation, utcnow
 from ledger.core.domain.canonical import canonical_json
 from ledger.core.domain.enums import Role
 from ledger.core.errors import Unavailable
@@ -21,6 +21,7 @@ from ledger.core.operations import TERMINAL, OperationStatus
 from ledger.market.config import MarketSettings, get_market_settings
 from ledger.market.tables import MarketBid, MarketStatusChange
 from ledger.market.terms import BidTerms, Direction
+from ledger.registry.tables import Uvam
 
 MARKET = "FlexMarket"
 METERS = "MeasurementLedger"

@@ -14,7 +14,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from ledger.core.access import require_role
-from ledger.core.db.models import Organisation, Uvam
+from ledger.core.db.models import Organisation
 from ledger.core.domain.enums import Role
 from ledger.core.errors import Conflict, NotFound
 from ledger.core.periods import iso
@@ -22,6 +22,7 @@ from ledger.core.units import price_text
 from ledger.market import clearing
 from ledger.market.common import hex32
 from ledger.market.tables import MarketBid, MarketNeed
+from ledger.registry.tables import Uvam
 
 
 def merit_order(session: Session, organisation: Organisation, need_id: str) -> dict[str, Any]:

@@ -12,10 +12,11 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from ledger.core.access import visible_uvams
-from ledger.core.db.models import Organisation, Uvam
+from ledger.core.db.models import Organisation
 from ledger.market.bids import qualified_powers
 from ledger.market.tables import MarketAdmission
+from ledger.registry.access import visible_uvams
+from ledger.registry.tables import Uvam
 
 QUALIFIED = "Qualified"
 MAX_ROWS = 500

@@ -18,11 +18,11 @@ from collections.abc import Iterable
 
 from sqlmodel import Session, col, select
 
-from ledger.core.db.models import Membership
 from ledger.core.errors import InvalidInput
 from ledger.core.periods import PERIOD_SECONDS, gate_closes_at, iso
 from ledger.market.tables import MarketBid, MarketProduct
 from ledger.measurements import readings
+from ledger.registry.tables import Membership
 
 RESOLUTION_S = PERIOD_SECONDS
 """A declared baseline has one value per 15-minute period."""

@@ -24,7 +24,7 @@ from ledger.core import operations
 from ledger.core.access import sees_everything
 from ledger.core.chain.client import Call, Receipt
 from ledger.core.common import bytes32, simulate
-from ledger.core.db.models import FlexDevice, Operation, Organisation, Pod, utcnow
+from ledger.core.db.models import Operation, Organisation, utcnow
 from ledger.core.domain.enums import Role
 from ledger.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ledger.core.handler import FollowUp, Handler
@@ -44,6 +44,7 @@ from ledger.market.schemas import MeterKindName
 from ledger.market.tables import MeasurementBatch, MeasurementSeries
 from ledger.market.terms import MeterKind
 from ledger.measurements import declared_baselines, readings
+from ledger.registry.tables import FlexDevice, Pod
 
 PENDING, COMMITTED = "pending", "committed"
 

@@ -11,8 +11,8 @@ from sqlmodel import Session
 
 from ledger.core import operations
 from ledger.core.chain.client import Call, Receipt
-from ledger.core.common import bytes32, events_named, owned_pod, owned_uvam, seal, simulate
-from ledger.core.db.models import Attachment, Operation, Organisation, utcnow
+from ledger.core.common import bytes32, events_named, seal, simulate
+from ledger.core.db.models import Operation, Organisation, utcnow
 from ledger.core.domain.errors import field_errors_from_validation
 from ledger.core.errors import Forbidden, InvalidInput, NotFound
 from ledger.core.handler import FollowUp, Handler
@@ -21,7 +21,9 @@ from ledger.core.runtime import Runtime
 from ledger.payloads import read
 from ledger.payloads.registration import AttachmentCreation, AttachmentMetadataUpdate
 from ledger.registry import files
+from ledger.registry.common import owned_pod, owned_uvam
 from ledger.registry.schemas import AttachmentCreate, AttachmentUpdate
+from ledger.registry.tables import Attachment
 
 REGISTRY = "ResourceRegistry"
 ERROR_FIELDS = {

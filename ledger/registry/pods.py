@@ -10,24 +10,8 @@ from sqlmodel import Session, select
 
 from ledger.core import operations
 from ledger.core.chain.client import Call, Receipt
-from ledger.core.common import (
-    add_or_conflict,
-    bytes32,
-    chunks,
-    events_named,
-    owned_pod,
-    seal,
-    simulate,
-    sync_status_events,
-)
-from ledger.core.db.models import (
-    FlexDevice,
-    MeteringPointClaim,
-    Operation,
-    Organisation,
-    Pod,
-    utcnow,
-)
+from ledger.core.common import add_or_conflict, bytes32, chunks, events_named, seal, simulate
+from ledger.core.db.models import Operation, Organisation, utcnow
 from ledger.core.domain.enums import PodStatus, Role
 from ledger.core.domain.errors import FieldError, field_errors_from_validation
 from ledger.core.domain.identifiers import eic_to_bytes16
@@ -42,7 +26,9 @@ from ledger.payloads.registration import (
     PodRegistration,
     PodStatusChange,
 )
+from ledger.registry.common import owned_pod, sync_status_events
 from ledger.registry.schemas import FlexDeviceCreate, PodCreate, PodStatusUpdate, PodUpdate
+from ledger.registry.tables import FlexDevice, MeteringPointClaim, Pod
 
 REGISTRY = "ResourceRegistry"
 TASK_TSO_VERIFY_POD = "cbp.flows.tso_verify_pod"

@@ -8,21 +8,14 @@ from typing import Any
 from sqlalchemy import or_
 from sqlmodel import Session, col, func, select
 
-from ledger.core.access import may_see_registry_record, visible_pods, visible_uvams
-from ledger.core.db.models import (
-    Attachment,
-    FlexDevice,
-    Membership,
-    Operation,
-    Organisation,
-    Pod,
-    StatusChange,
-    Uvam,
-)
+from ledger.core.access import may_see_registry_record
+from ledger.core.db.models import Operation, Organisation
 from ledger.core.domain.enums import Role
 from ledger.core.errors import NotFound
 from ledger.core.operations import public_views
 from ledger.core.runtime import Runtime
+from ledger.registry.access import visible_pods, visible_uvams
+from ledger.registry.tables import Attachment, FlexDevice, Membership, Pod, StatusChange, Uvam
 
 MAX_PAGE = 500
 

@@ -16,8 +16,8 @@ from sqlmodel import Session, func, select
 from ledger.core import operations
 from ledger.core.access import may_see_registry_record
 from ledger.core.chain.client import Call, Receipt
-from ledger.core.common import bytes32, simulate, sync_status_events
-from ledger.core.db.models import Operation, Organisation, Pod, StatusChange, Uvam
+from ledger.core.common import bytes32, simulate
+from ledger.core.db.models import Operation, Organisation
 from ledger.core.domain.canonical import canonical_json
 from ledger.core.domain.enums import PodStatus, Role
 from ledger.core.errors import Forbidden, NotFound
@@ -25,8 +25,10 @@ from ledger.core.handler import FollowUp, Handler
 from ledger.core.runtime import Runtime
 from ledger.payloads import read
 from ledger.payloads.registration import PodDecision, UvamDecision
+from ledger.registry.common import sync_status_events
 from ledger.registry.rules import pod_validation_reasons, uvam_qualification_reasons
 from ledger.registry.schemas import PodCreate, UvamCreate, ValidationDecision
+from ledger.registry.tables import Pod, StatusChange, Uvam
 from ledger.registry.uvams import active_members
 
 REGISTRY = "ResourceRegistry"

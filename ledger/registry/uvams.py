@@ -10,16 +10,8 @@ from sqlmodel import Session, col, select
 
 from ledger.core import operations
 from ledger.core.chain.client import Call, Receipt
-from ledger.core.common import (
-    bytes32,
-    events_named,
-    owned_pod,
-    owned_uvam,
-    seal,
-    simulate,
-    sync_status_events,
-)
-from ledger.core.db.models import Membership, Operation, Organisation, Pod, Uvam, utcnow
+from ledger.core.common import bytes32, events_named, seal, simulate
+from ledger.core.db.models import Operation, Organisation, utcnow
 from ledger.core.domain.enums import UvamStatus
 from ledger.core.domain.errors import field_errors_from_validation
 from ledger.core.errors import Forbidden, InvalidInput, NotFound
@@ -36,6 +28,7 @@ from ledger.payloads.registration import (
     UvamStatusChange,
 )
 from ledger.registry import files
+from ledger.registry.common import owned_pod, owned_uvam, sync_status_events
 from ledger.registry.schemas import (
     ConnectionCreate,
     ConnectionUpdate,
@@ -44,6 +37,7 @@ from ledger.registry.schemas import (
     UvamStatusUpdate,
     UvamUpdate,
 )
+from ledger.registry.tables import Membership, Pod, Uvam
 
 REGISTRY = "ResourceRegistry"
 TASK_TSO_QUALIFY_UVAM = "cbp.flows.tso_qualify_uvam"

@@ -36,7 +36,6 @@ import numpy as np
 from sqlmodel import Session, col, select
 
 from ledger.core.calendar import holidays_between
-from ledger.core.db.models import FlexDevice, Membership, Pod
 from ledger.core.domain.canonical import canonical_json
 from ledger.core.errors import Conflict, InvalidInput, NotFound
 from ledger.core.ids import to_bytes32
@@ -51,6 +50,7 @@ from ledger.market.tables import (
 )
 from ledger.market.terms import Direction
 from ledger.measurements import readings
+from ledger.registry.tables import FlexDevice, Membership, Pod
 from ledger.settlement import (
     CAISO_10_OF_10,
     GAP,

@@ -32,7 +32,6 @@ from shapeshifter_uftp.uftp.enums import AvailableRequested
 from sqlmodel import Session, select
 from xsdata.models.datatype import XmlDate, XmlDuration
 
-from ledger.core.db.models import Uvam
 from ledger.core.domain.enums import ActivationStatus
 from ledger.core.periods import period_starts
 from ledger.core.settings import Settings
@@ -41,6 +40,7 @@ from ledger.market.common import now
 from ledger.market.needs import OPEN, need_gate
 from ledger.market.tables import MarketActivation, MarketAward, MarketBid, MarketNeed
 from ledger.market.terms import Direction
+from ledger.registry.tables import Uvam
 from ledger.settlement.service import RECORDED
 from ledger.settlement.tables import Settlement
 from ledger.uftp import isp, messages, participants

@@ -10,10 +10,10 @@ from sqlmodel import select
 
 from ledger.audit import history, raw_history
 from ledger.capabilities import CAPABILITIES
-from ledger.core.db.models import Pod, StatusChange
 from ledger.core.runtime import RecordingDispatcher, Runtime
 from ledger.indexer import follow, index_once, rebuild
 from ledger.indexer.tables import ChainEvent, IndexedBlock
+from ledger.registry.tables import Pod, StatusChange
 from tests.conftest import DSO1_EIC
 from tests.indexer.helpers import cursor, indexed, on_chain, refs
 from tests.indexer.scenario import Scenario, register_pod

@@ -10,8 +10,8 @@ import pytest
 from sqlmodel import select
 
 from ledger.audit import Mismatch, verify
-from ledger.core.db.models import Attachment, Membership, Pod, StatusChange, Uvam
 from ledger.registry import files
+from ledger.registry.tables import Attachment, Membership, Pod, StatusChange, Uvam
 from tests.indexer.scenario import Scenario
 
 pytestmark = pytest.mark.stack

@@ -15,12 +15,13 @@ from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel, create_engine
 
 from ledger.core.db import models  # noqa: F401
-from ledger.core.db.models import Operation, Organisation, Pod, Uvam
+from ledger.core.db.models import Operation, Organisation
 from ledger.dashboard.names import operation_target_names, period_label
 from ledger.market import tables as market_models  # noqa: F401
 from ledger.market.tables import MarketActivation, MarketBid
 from ledger.p2p import tables as p2p_models  # noqa: F401
 from ledger.p2p.tables import P2PTrade, P2PWindow
+from ledger.registry.tables import Pod, Uvam
 from ledger.settlement import tables as settlement_models  # noqa: F401
 from ledger.settlement.tables import Settlement, Statement
 

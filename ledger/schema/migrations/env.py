@@ -6,16 +6,15 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
-from ledger.core.db import (
-    delivery_models,  # noqa: F401  (registers the tables on SQLModel.metadata)
-    models,  # noqa: F401  (registers the tables on SQLModel.metadata)
-)
+# Every capability's tables, registered on SQLModel.metadata by importing them.
+from ledger.core.db import delivery_models, models  # noqa: F401
 from ledger.core.db.engine import engine_for
-from ledger.indexer import tables as index_models  # noqa: F401  (registers the tables on SQLModel.metadata)
-from ledger.market import tables as market_models  # noqa: F401  (registers the tables on SQLModel.metadata)
-from ledger.p2p import tables as p2p_models  # noqa: F401  (registers the tables on SQLModel.metadata)
-from ledger.settlement import tables as settlement_models  # noqa: F401  (registers the tables on SQLModel.metadata)
-from ledger.uftp import tables as uftp_models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from ledger.indexer import tables as index_tables  # noqa: F401
+from ledger.market import tables as market_tables  # noqa: F401
+from ledger.p2p import tables as p2p_tables  # noqa: F401
+from ledger.registry import tables as registry_tables  # noqa: F401
+from ledger.settlement import tables as settlement_tables  # noqa: F401
+from ledger.uftp import tables as uftp_tables  # noqa: F401
 
 config = context.config
 url = config.get_main_option("sqlalchemy.url")

@@ -11,9 +11,9 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from ledger.core.db.models import Pod
 from ledger.core.periods import PERIOD_SECONDS
 from ledger.market.tables import MarketActivation, MarketAward, MarketNeed
+from ledger.registry.tables import Pod
 from ledger.settlement.statements.availability import AwardedCapacity
 from ledger.settlement.statements.period import StatementPeriod
 from ledger.settlement.statements.statement import SettledActivation
