@@ -1,4 +1,5 @@
-"""Typed dependencies: the runtime, a database session, the calling organisation."""
+"""Typed dependencies: the runtime, its settings and clock, a database session, the calling
+organisation. A test overrides any of them (``app.dependency_overrides``)."""
 
 from __future__ import annotations
 
@@ -10,11 +11,13 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
+from ledger.clock import Clock
 from ledger.db.models import Operation, Organisation
 from ledger.errors import CbpError, Unavailable
 from ledger.runtime import Runtime
 from ledger.services import operations
 from ledger.services.organisations import TokenRefused, authenticate
+from ledger.settings import Settings
 
 
 class Unauthenticated(CbpError):
@@ -35,6 +38,21 @@ def get_runtime(request: Request) -> Runtime:
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+def get_settings(runtime: RuntimeDep) -> Settings:
+    """The settings the API process read once at start-up (``api.server.build``)."""
+    return runtime.settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def get_clock(runtime: RuntimeDep) -> Clock:
+    return runtime.clock
+
+
+ClockDep = Annotated[Clock, Depends(get_clock)]
 
 
 def get_session(runtime: RuntimeDep) -> Iterator[Session]:

@@ -1,7 +1,8 @@
 """The API process entry point: ``uvicorn --factory api.server:build``.
 
-Reads the settings from the environment; ``CBP_RPC_URL`` and ``CBP_REDIS_URL`` are required
-here (``cbp up`` and ``make demo`` set them after starting the local chain and broker).
+Reads the settings from the environment, once, at start-up; ``CBP_RPC_URL`` and
+``CBP_REDIS_URL`` are required here (``cbp up`` and ``make demo`` set them after starting the
+local chain and broker).
 """
 
 from __future__ import annotations
@@ -24,9 +25,9 @@ def platform_runtime(settings: Settings) -> Runtime:
     return Runtime(
         settings=settings,
         rpc_url=settings.rpc_url,
-        dispatcher=CeleryDispatcher(create_celery(settings.redis_url, settings.queue)),
+        dispatcher=CeleryDispatcher(create_celery(settings)),
         handlers=HANDLERS,
-        locks=RedisLocks(settings.redis_url),
+        locks=RedisLocks(settings.redis_url, ttl_s=settings.lock_ttl_s),
     )
 
 

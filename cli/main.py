@@ -280,7 +280,7 @@ def chain_compile(
     """Compile the contracts (solcjs, or CBP_SOLC) into contracts/artifacts."""
     from ledger.chain.compiler import ARTIFACTS_DIR, compile_contracts, write_artifacts
 
-    artifacts = compile_contracts()
+    artifacts = compile_contracts(_settings().solc)
     if check:
         stale = [
             name

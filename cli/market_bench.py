@@ -356,7 +356,7 @@ def run_bids(
             uvams = dict(zip(BSPS, qualified, strict=True))
         product = "BENCH-BIDS"
         _product(api, product, gate_s=0, notice_s=0, ack_s=3600)
-        first = next_period(clock.now(platform.settings.data_dir) + 3600)
+        first = next_period(clock.clock_for(platform.settings).now() + 3600)
 
         def body(bsp: str, number: int) -> dict[str, Any]:
             start = first + 900 * (number % 48)
@@ -613,7 +613,7 @@ def run_activations(
         uvam_id = qualified_uvam(api, bsp, 20, flex_kw=1000)[0]
         product = "BENCH-ACT"
         _product(api, product, gate_s=900, notice_s=0, ack_s=3600)
-        first = next_period(clock.now(platform.settings.data_dir) + 1800)
+        first = next_period(clock.clock_for(platform.settings).now() + 1800)
         bid_id = api.done(
             bsp,
             "POST",

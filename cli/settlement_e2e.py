@@ -56,7 +56,7 @@ from ledger.domain.schemas import PodCreate
 from ledger.ids import to_bytes32
 from ledger.market.periods import iso
 from ledger.market.terms import Direction
-from ledger.settings import PROJECT_ROOT
+from ledger.settings import PROJECT_ROOT, Settings
 from ledger.settlement import (
     Activation,
     MeterBeforeBaseline,
@@ -266,9 +266,9 @@ def _uvams(
     return list(zip(uvam_ids, groups, strict=True))
 
 
-def _settled_day() -> date:
+def _settled_day(settings: Settings) -> date:
     """The UTC day after the platform's today: its activation period is still ahead."""
-    return datetime.fromtimestamp(clock.now(), UTC).date() + timedelta(days=1)
+    return datetime.fromtimestamp(clock.clock_for(settings).now(), UTC).date() + timedelta(days=1)
 
 
 def _day_start(day: date) -> int:
@@ -515,7 +515,7 @@ def run_settlement_e2e(
         pod_ids = _pods(driver, pods, through_api=through_api)
         console.print(f"grouping them into UVAMs of up to {PODS_PER_UVAM} ...")
         uvams = _uvams(driver, pod_ids, through_api=through_api)
-        day = _settled_day()
+        day = _settled_day(world.platform.settings)
         first_period = _day_start(day) + ACTIVATION_HOUR_UTC * 3600
         first_index = ACTIVATION_HOUR_UTC * 4
         console.print(f"bids, need and {len(uvams)} activations on {day} ...")

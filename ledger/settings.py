@@ -3,17 +3,22 @@
 Defaults run everything on one machine from a local data folder: an Anvil node started by the
 project, an SQLite file, and the Redis at ``redis://127.0.0.1:6379/0`` (or an embedded Valkey
 when none answers, see :mod:`ledger.services_runtime`). A real deployment sets the URLs.
+
+Each process reads them once, at start-up (the API's ``api.server.build``, the worker's
+``workers.tasks.worker_settings``, each ``cbp`` command), and passes the :class:`Settings` on in
+its :class:`ledger.runtime.Runtime`; nothing else reads the environment. A bad value stops the
+process with the variable's name and the reason.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
-from functools import lru_cache
 from pathlib import Path
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from ledger.market.config import MarketSettings
 from ledger.settlement.calendar import DEFAULT_CALENDAR, parse_calendar
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -58,11 +63,33 @@ class Settings(BaseSettings):
         description="Blocks on top of a transaction's block before its result counts as final:"
         " 0 on chains with immediate finality (QBFT, IBFT), N on chains that can reorganise.",
     )
+    simulated_time: bool = Field(
+        default=True,
+        description="Follow the simulated time that demos and tests move ahead on a development"
+        " chain (the offset `cbp` keeps in the data folder, ledger/clock.py); false: the wall"
+        " clock alone.",
+    )
     chain_rpc_timeout_s: float = Field(
         default=10.0,
         gt=0,
         description="Longest wait for one JSON-RPC answer; the API answers 503 past it, so a"
         " slow node never holds an API answer longer.",
+    )
+    broker_visibility_timeout_s: int = Field(
+        default=300,
+        ge=1,
+        description="Seconds before the broker hands a task that no worker acknowledged (its"
+        " worker died) to another worker.",
+    )
+    lock_ttl_s: int = Field(
+        default=300,
+        ge=1,
+        description="Longest hold of an account's signing lock: a killed worker's lock frees"
+        " itself after it.",
+    )
+    solc: Path | None = Field(
+        default=None,
+        description="Solidity compiler binary of `cbp chain compile`; unset: the project's solcjs.",
     )
     max_attachment_bytes: int = 5 * 1024 * 1024
     callback_timeout_s: float = 5.0
@@ -169,6 +196,11 @@ class Settings(BaseSettings):
         " to announce, and re-sends undelivered messages.",
     )
 
+    market: MarketSettings = Field(
+        default_factory=MarketSettings,
+        description="Products and limits of the market, from the ``CBP_MARKET_*`` variables.",
+    )
+
     @model_validator(mode="after")
     def _confirmations_need_blocks(self) -> Settings:
         if self.rpc_url is None and self.chain_confirmations > 0 and self.chain_block_time_s == 0:
@@ -202,9 +234,3 @@ class Settings(BaseSettings):
     @property
     def chain_state_file(self) -> Path:
         return self.data_dir / "anvil-state.json"
-
-
-@lru_cache
-def get_settings() -> Settings:
-    """The process-wide settings (tests build their own ``Settings`` and pass them in)."""
-    return Settings()

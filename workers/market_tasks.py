@@ -9,7 +9,6 @@ from typing import Any
 
 from celery import Task
 
-from ledger import clock
 from ledger.services import market, market_activations, market_checks, market_clearing
 from workers.app import app
 from workers.tasks import RETRY, runtime
@@ -27,7 +26,7 @@ def _later(
 ) -> bool:
     """Re-enqueue ``task`` while ``not_before`` lies ahead on the platform's clock (which a demo
     or a test may move ahead of the wall clock, :mod:`ledger.clock`); False once it is time."""
-    remaining = 0 if not_before is None else not_before - clock.now()
+    remaining = 0 if not_before is None else not_before - runtime().clock.now()
     if remaining <= 0:
         return False
     task.apply_async(kwargs=kwargs, countdown=min(remaining, hop_s))

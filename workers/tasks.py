@@ -21,8 +21,14 @@ from ledger.errors import Unavailable
 from ledger.runtime import DispatchFailed, Runtime
 from ledger.services import operations, pods, reviews, uvams, webhooks
 from ledger.services.handlers import HANDLERS
-from ledger.settings import Settings
-from workers.app import CeleryDispatcher, RedisLocks, RedisNonceCounters, app
+from workers.app import (
+    CeleryDispatcher,
+    RedisLocks,
+    RedisNonceCounters,
+    app,
+    broker_url,
+    worker_settings,
+)
 
 RETRY: dict[str, Any] = {
     # RedisError: the broker restarting, or a lock a killed worker held that outlived the wait;
@@ -69,8 +75,8 @@ def riding_out_broker_outage(function: Callable[..., T], *args: Any) -> T:
 
 @lru_cache(maxsize=1)
 def runtime() -> Runtime:
-    settings = Settings()
-    redis_url = app.conf.broker_url
+    settings = worker_settings()
+    redis_url = broker_url(settings)
     rpc_url = settings.rpc_url
     if rpc_url is None:
         raise Unavailable("CBP_RPC_URL is not set for the worker")
@@ -79,7 +85,7 @@ def runtime() -> Runtime:
         rpc_url=rpc_url,
         dispatcher=CeleryDispatcher(app),
         handlers=HANDLERS,
-        locks=RedisLocks(redis_url),
+        locks=RedisLocks(redis_url, ttl_s=settings.lock_ttl_s),
         nonces=RedisNonceCounters(redis_url),
     )
 

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, Query, UploadFile, status
 from sqlmodel import Session
 
-from api.deps import CurrentOrg, Offset, RuntimeDep, SessionDep
+from api.deps import CurrentOrg, Offset, RuntimeDep, SessionDep, SettingsDep
 from api.idempotency import IdempotentRoute
 from api.models.common import Page, errors
 from api.models.market import (
@@ -65,7 +65,7 @@ from ledger.services import (
     measurements,
     operations,
 )
-from ledger.services.market_common import pending_after_commit, settings
+from ledger.services.market_common import pending_after_commit
 
 router = APIRouter(prefix="/market", tags=["Market"], route_class=IdempotentRoute)
 ACCEPTED = status.HTTP_202_ACCEPTED
@@ -503,9 +503,10 @@ async def upload_csv(
     resolution_seconds: Annotated[int, Form(alias="resolutionSeconds", gt=0, le=3600)],
     org: CurrentOrg,
     runtime: RuntimeDep,
+    settings: SettingsDep,
     session: SessionDep,
 ) -> dict[str, Any]:
-    limit = settings().max_upload_bytes
+    limit = settings.market.max_upload_bytes
     data = await file.read(limit + 1)
     if len(data) > limit:
         raise InvalidInput(f"the file exceeds {limit} bytes", field="file")

@@ -18,7 +18,7 @@ from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
-from api.deps import CurrentOrg, RuntimeDep, SessionDep
+from api.deps import ClockDep, CurrentOrg, RuntimeDep, SessionDep
 from api.models.common import Page, errors
 from api.models.ui import (
     Attention,
@@ -37,7 +37,6 @@ from ledger.domain.enums import Role
 from ledger.market.periods import iso
 from ledger.services import attention as attention_service
 from ledger.services import ui_audit, ui_market, ui_merit, ui_p2p, ui_portfolio
-from ledger.services.market_common import now
 from ledger.settings import PROJECT_ROOT
 
 UI_DIR = PROJECT_ROOT / "connector_ui"
@@ -165,10 +164,10 @@ def portfolio(org: CurrentOrg, session: SessionDep) -> dict[str, Any]:
     response_model=Clock,
     responses=errors(),
 )
-def platform_clock(org: CurrentOrg) -> dict[str, Any]:
+def platform_clock(org: CurrentOrg, clock: ClockDep) -> dict[str, Any]:
     """On a local demo chain the platform's clock may run ahead of the wall clock
     (``ledger/clock.py``); the dashboard counts deadlines down on this one."""
-    return {"now": iso(now())}
+    return {"now": iso(clock.now())}
 
 
 def install(app: FastAPI) -> None:

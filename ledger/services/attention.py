@@ -25,7 +25,7 @@ from ledger.db.settlement_models import Settlement
 from ledger.domain.enums import Role
 from ledger.market.periods import PERIOD_SECONDS, iso
 from ledger.services import market, market_activations, market_checks, market_clearing, queries
-from ledger.services.market_common import now as clock
+from ledger.services.market_common import now
 from ledger.services.settlement import DISPUTED, RECORDED, settlement_view
 from ledger.services.ui_names import label_items
 
@@ -160,7 +160,7 @@ def attention(
     gate_horizon_s: int = GATE_HORIZON_S,
 ) -> dict[str, Any]:
     """The groups of items waiting for ``org`` at unix time ``at`` (default: now)."""
-    at = clock() if at is None else at
+    at = now(session) if at is None else at
     groups: dict[str, Any]
     if org.role == Role.BSP:
         groups = _bsp(session, org, at, gate_horizon_s)

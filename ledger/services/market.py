@@ -90,7 +90,7 @@ def product_spec(session: Session, product_id: str) -> ProductConfig | None:
 
 
 def _product_spec(session: Session, product_id: str) -> ProductConfig | None:
-    configured = settings().product(product_id)
+    configured = settings(session).product(product_id)
     row = session.get(MarketProduct, product_id)
     if row is not None:
         return ProductConfig(
@@ -107,7 +107,9 @@ def _product_spec(session: Session, product_id: str) -> ProductConfig | None:
 
 
 def list_products(session: Session) -> dict[str, Any]:
-    ids = {p.id for p in settings().products} | set(session.exec(select(MarketProduct.id)).all())
+    ids = {p.id for p in settings(session).products} | set(
+        session.exec(select(MarketProduct.id)).all()
+    )
     data = []
     for product_id in sorted(ids):
         spec = product_spec(session, product_id)
@@ -169,7 +171,7 @@ def ensure_product(session: Session, product_id: str) -> list[str]:
     """Have the TSO configure the product on chain before its first bid (once)."""
     if session.get(MarketProduct, product_id) is not None:
         return []
-    spec = settings().product(product_id)
+    spec = settings(session).product(product_id)
     if spec is None:
         raise NotFound(f"no market product {product_id}", field="productId")
     return _prerequisite(
@@ -446,11 +448,11 @@ def submit_bids(
 ) -> Operation:
     """Bids of a BSP on its qualified UVAMs, many per call and per transaction."""
     require_role(bsp, Role.BSP, field="bids")
-    if len(bids) > settings().max_bids_per_request:
+    if len(bids) > settings(session).max_bids_per_request:
         raise InvalidInput(
-            f"at most {settings().max_bids_per_request} bids per request", field="bids"
+            f"at most {settings(session).max_bids_per_request} bids per request", field="bids"
         )
-    at = now()
+    at = now(session)
     items = []
     requires: list[str] = []
     checked: set[str] = set()
@@ -523,7 +525,7 @@ def update_bids(
 ) -> Operation:
     """New terms for bids before their gate closes; each goes back to Received (DSO re-check)."""
     require_role(bsp, Role.BSP, field="bids")
-    at = now()
+    at = now(session)
     items = []
     for index, update in enumerate(updates):
         field = f"bids.{index}."
@@ -572,7 +574,7 @@ def withdraw_bids(
 ) -> Operation:
     """Withdraw bids before their gate closes."""
     require_role(bsp, Role.BSP, field="bidIds")
-    at = now()
+    at = now(session)
     for index, bid_id in enumerate(bid_ids):
         _require_open(
             owned_bid(session, bid_id, bsp, field=f"bidIds.{index}"), f"bidIds.{index}", at
@@ -630,7 +632,7 @@ def expire_bids(runtime: Runtime) -> str | None:
         ).first()
         if under_way is not None:
             return None
-        at = now()
+        at = now(session)
         rows = session.exec(
             select(MarketBid).where(
                 col(MarketBid.status).in_(OPEN_STATUSES), MarketBid.valid_until <= at - 1
@@ -699,8 +701,8 @@ def _bid_keys(session: Session, bid_ids: Sequence[str]) -> list[bytes]:
     return keys
 
 
-def bids_per_transaction() -> int:
-    return settings().bids_per_transaction
+def bids_per_transaction(session: Session) -> int:
+    return settings(session).bids_per_transaction
 
 
 class BidSubmit(Handler):
@@ -717,7 +719,7 @@ class BidSubmit(Handler):
                     [_terms_of(item).as_tuple() for item in batch],
                 ),
             )
-            for batch in chunks(operation.payload["bids"], bids_per_transaction())
+            for batch in chunks(operation.payload["bids"], bids_per_transaction(session))
         ]
 
     def apply(
@@ -797,7 +799,7 @@ class BidUpdateHandler(Handler):
                     [_terms_of(item).as_tuple() for item in batch],
                 ),
             )
-            for batch in chunks(operation.payload["bids"], bids_per_transaction())
+            for batch in chunks(operation.payload["bids"], bids_per_transaction(session))
         ]
 
     def apply(

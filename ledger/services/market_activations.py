@@ -77,11 +77,11 @@ class DeliveryOver(Conflict):
     code = "delivery_over"
 
 
-def _require_delivery_not_over(row: MarketActivation, action: str) -> None:
+def _require_delivery_not_over(session: Session, row: MarketActivation, action: str) -> None:
     """Set points of a delivery that is over are what the settlement measures against: they no
     longer change (the contract refuses it too, ``MarketDeliveryOver``)."""
     end = delivery_end(row.first_period, len(row.set_points_kw))
-    if now() >= end:
+    if now(session) >= end:
         raise DeliveryOver(
             f"activation {row.id} delivered until {iso(end)}: it can no longer be {action}"
             " (only an activation whose delivery is not over can be changed or stopped)",
@@ -154,7 +154,7 @@ def send_activation(
     first = to_unix(request.first_period)
     spec = product_spec(session, bid.product_id)
     assert spec is not None
-    earliest = now() + spec.activation_notice_s
+    earliest = now(session) + spec.activation_notice_s
     if first < earliest:
         raise NoticeTooShort(
             f"the first set point starts {iso(first)}, sooner than the notice of"
@@ -204,7 +204,7 @@ def acknowledge(
         raise Forbidden("only the BSP of the activation acknowledges it", field="activationId")
     if row.status != ActivationStatus.SENT.label:
         raise Conflict(f"activation {row.id} is {row.status}", field="accept")
-    if now() > row.ack_deadline:
+    if now(session) > row.ack_deadline:
         raise DeadlinePassed(
             f"the acknowledgement deadline {iso(row.ack_deadline)} has passed", field="accept"
         )
@@ -237,7 +237,7 @@ def change_activation(
     row = _activation(session, tso, activation_id)
     if row.status not in LIVE:
         raise Conflict(f"activation {row.id} is {row.status}", field="activationId")
-    _require_delivery_not_over(row, "changed")
+    _require_delivery_not_over(session, row, "changed")
     if len(change.set_points_kw) != len(row.set_points_kw):
         raise Conflict(
             f"the activation covers {len(row.set_points_kw)} periods", field="setPointsKw"
@@ -276,7 +276,7 @@ def stop_activation(
     row = _activation(session, tso, activation_id)
     if row.status not in LIVE:
         raise Conflict(f"activation {row.id} is {row.status}", field="activationId")
-    _require_delivery_not_over(row, "stopped")
+    _require_delivery_not_over(session, row, "stopped")
     operation = operations.accept(
         session,
         organisation=tso,
@@ -298,7 +298,11 @@ def lapse(runtime: Runtime, activation_id: str) -> str | None:
     """At the deadline: an activation still Sent lapses (the TSO's account sends it)."""
     with runtime.session() as session:
         row = session.get(MarketActivation, activation_id)
-        if row is None or row.status != ActivationStatus.SENT.label or now() <= row.ack_deadline:
+        if (
+            row is None
+            or row.status != ActivationStatus.SENT.label
+            or now(session) <= row.ack_deadline
+        ):
             return None
         operation = operations.accept(
             session,
@@ -525,7 +529,7 @@ class ActivationStopHandler(Handler):
         stopped = events(receipts, "ActivationStatusChanged")
         if row is None or not stopped:
             return []
-        block_time = now()
+        block_time = now(session)
         row.set_points_kw = _released(row, block_time)
         row.reasons = operation.payload["reasons"] or None
         sync_activation_status(session, receipts)

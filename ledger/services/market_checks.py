@@ -249,7 +249,7 @@ class DsoCheckHandler(Handler):
 
     def calls(self, session: Session, operation: Operation) -> list[Call]:
         calls = []
-        for batch in chunks(operation.payload["bids"], bids_per_transaction()):
+        for batch in chunks(operation.payload["bids"], bids_per_transaction(session)):
             keys, verdicts = [], []
             for item in batch:
                 bid = session.get(MarketBid, item["bidId"])

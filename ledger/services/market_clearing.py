@@ -221,7 +221,7 @@ def clear_need(
         raise NotFound(f"no need {need_id}", field="needId")
     if need.status != OPEN:
         raise Conflict(f"need {need_id} is {need.status}", field="needId")
-    at, gate = now(), need_gate(session, need)
+    at, gate = now(session), need_gate(session, need)
     if at < gate:
         raise GateNotClosed(
             f"need {need_id} can be cleared once its gate closes at {iso(gate)} (platform clock"
@@ -266,7 +266,7 @@ def clear_need_task(runtime: Runtime, need_id: str) -> str | None:
     the need's gate closure first)."""
     with runtime.session() as session:
         need = session.get(MarketNeed, need_id)
-        if need is None or need.status != OPEN or now() < need_gate(session, need):
+        if need is None or need.status != OPEN or now(session) < need_gate(session, need):
             return None
         operation = clear_need(
             runtime,

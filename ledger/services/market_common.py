@@ -9,7 +9,6 @@ from eth_utils import keccak
 from sqlalchemy import insert
 from sqlmodel import Session, select
 
-from ledger import clock
 from ledger.chain.client import Receipt
 from ledger.chain.errors import ContractRevert
 from ledger.db.market_models import MarketStatusChange
@@ -17,7 +16,8 @@ from ledger.db.models import Operation, Organisation, utcnow
 from ledger.domain.canonical import canonical_json
 from ledger.domain.enums import Role
 from ledger.errors import Unavailable
-from ledger.market.config import MarketSettings, get_market_settings
+from ledger.market.config import MarketSettings
+from ledger.runtime import runtime_of
 from ledger.services.operations import TERMINAL, OperationStatus
 
 MARKET = "FlexMarket"
@@ -54,14 +54,15 @@ ERROR_FIELDS = {
 }
 
 
-def settings() -> MarketSettings:
-    return get_market_settings()
+def settings(session: Session) -> MarketSettings:
+    """The market settings of the runtime that opened ``session``."""
+    return runtime_of(session).settings.market
 
 
-def now() -> int:
-    """The platform's clock in unix seconds (the chain's block time follows the same clock;
-    :mod:`ledger.clock`)."""
-    return clock.now()
+def now(session: Session) -> int:
+    """The platform's clock in unix seconds, of the runtime that opened ``session`` (the
+    chain's block time follows the same clock; :mod:`ledger.clock`)."""
+    return runtime_of(session).clock.now()
 
 
 def reasons_hash(reasons: Sequence[str]) -> bytes:

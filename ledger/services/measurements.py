@@ -66,7 +66,7 @@ CHAIN_METER_KINDS = {
 def _resources(
     session: Session, uploader: Organisation, kind: MeterKindName, names: Sequence[str]
 ) -> dict[str, readings.Resource]:
-    factor = settings().plausibility_factor
+    factor = settings(session).plausibility_factor
     found: dict[str, readings.Resource] = {}
     if kind is MeterKindName.DEVICE:
         rows = session.exec(select(FlexDevice).where(col(FlexDevice.id).in_(list(names)))).all()
@@ -96,7 +96,9 @@ def _resources(
     return found
 
 
-def _check_uploader(uploader: Organisation, kind: MeterKindName, resolution_s: int) -> None:
+def _check_uploader(
+    session: Session, uploader: Organisation, kind: MeterKindName, resolution_s: int
+) -> None:
     if kind is MeterKindName.DEVICE and uploader.role != Role.BSP:
         raise Forbidden(
             "behind-the-meter readings of flex devices are uploaded by their BSP", field="kind"
@@ -106,8 +108,8 @@ def _check_uploader(uploader: Organisation, kind: MeterKindName, resolution_s: i
     if kind is MeterKindName.BASELINE and uploader.role != Role.BSP:
         raise Forbidden("a declared baseline is uploaded by the POD's BSP", field="kind")
     allowed: Sequence[int] = {
-        MeterKindName.DEVICE: settings().device_resolutions_s,
-        MeterKindName.POD: settings().pod_resolutions_s,
+        MeterKindName.DEVICE: settings(session).device_resolutions_s,
+        MeterKindName.POD: settings(session).pod_resolutions_s,
         MeterKindName.BASELINE: (declared_baselines.RESOLUTION_S,),
     }[kind]
     if resolution_s not in allowed:
@@ -127,7 +129,11 @@ def _checked(
     resources = _resources(session, uploader, kind, list(raw.by_resource))
     baseline = kind is MeterKindName.BASELINE
     checked = readings.check(
-        raw, resources=resources, resolution_s=resolution_s, now=now(), future_allowed=baseline
+        raw,
+        resources=resources,
+        resolution_s=resolution_s,
+        now=now(session),
+        future_allowed=baseline,
     )
     if checked.problems:
         problems = [p.as_dict() for p in checked.problems]
@@ -145,7 +151,7 @@ def _checked(
     if not checked.series:
         raise InvalidReadings("the upload holds no readings", field="readings")
     if baseline:
-        declared_baselines.check_before_gate(session, raw, now())
+        declared_baselines.check_before_gate(session, raw, now(session))
     return checked
 
 
@@ -217,7 +223,7 @@ def upload(
     source: str,
 ) -> tuple[Operation, MeasurementBatch]:
     """Check and store a batch of readings; its root goes on chain through the operation."""
-    _check_uploader(uploader, kind, resolution_s)
+    _check_uploader(session, uploader, kind, resolution_s)
     checked = _checked(session, uploader, kind, resolution_s, raw)
     keys = {
         r.resource_id: r.key

@@ -282,7 +282,7 @@ def resolve(
     probe = Call(
         LEDGER,
         "resettle",
-        (to_bytes32(activation.chain_key), b"\x01" * 32, now() + window),
+        (to_bytes32(activation.chain_key), b"\x01" * 32, now(session) + window),
     )
     simulate(runtime, tso, [probe], error_fields=ERROR_FIELDS)
     return operations.accept(
@@ -406,7 +406,7 @@ class RecordHandler(Handler):
         row = _row(session, operation)
         bsp = session.get(Organisation, row.bsp_id)
         assert bsp is not None
-        deadline = now() + row.answer_window_s
+        deadline = now(session) + row.answer_window_s
         return [
             Call(
                 LEDGER,
@@ -457,7 +457,7 @@ class ResettleHandler(RecordHandler):
                 (
                     to_bytes32(activation_key),
                     to_bytes32(row.settlement_hash),
-                    now() + row.answer_window_s,
+                    now(session) + row.answer_window_s,
                 ),
             )
         ]
@@ -611,7 +611,7 @@ def finalise_lapsed(runtime: Runtime) -> list[str]:
             select(Settlement).where(
                 Settlement.status == RECORDED,
                 col(Settlement.answer_deadline).is_not(None),
-                col(Settlement.answer_deadline) < now(),
+                col(Settlement.answer_deadline) < now(session),
             )
         ).all()
         if not lapsed:

@@ -299,7 +299,7 @@ def check_settleable(
     while the measurement upload window after it is open, while a member POD lacks
     authoritative measurements over the activated periods."""
     end = delivery_end(activation)
-    at = now()
+    at = now(session)
     if at < end:
         raise SettlementRefused(
             f"activation {activation.id} delivers until {iso(end)}: it is settled once its last"

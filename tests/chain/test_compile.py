@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from ledger.chain.compiler import ARTIFACTS_DIR, CONTRACT_NAMES, compile_contracts, load_artifact
+from ledger.settings import Settings
 
 
 def test_fresh_compile_reproduces_committed_artifacts() -> None:
-    artifacts = compile_contracts()
+    artifacts = compile_contracts(Settings().solc)
     assert sorted(artifacts) == sorted(CONTRACT_NAMES)
     committed = sorted(path.stem for path in ARTIFACTS_DIR.glob("*.json"))
     assert committed == sorted(CONTRACT_NAMES)

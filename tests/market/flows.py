@@ -49,7 +49,7 @@ def refused(
 
 def now(world: Any) -> int:
     """The platform's clock (unix s), which tests move ahead of the wall clock."""
-    return clock.now(world.platform.settings.data_dir)
+    return clock.clock_for(world.platform.settings).now()
 
 
 def period_after(world: Any, seconds: int, *, settled_periods: int = 0) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,7 +16,9 @@ from ledger.db import market_models, models, settlement_models  # noqa: F401  (t
 from ledger.db.market_models import GridConstraint, MarketActivation, MarketBid, MarketNeed
 from ledger.db.models import Organisation
 from ledger.db.settlement_models import Settlement
+from ledger.runtime import RecordingDispatcher, Runtime
 from ledger.services.attention import attention
+from ledger.settings import Settings
 
 NOW = 1_800_000_000  # a period start (multiple of 900)
 ORGS = {
@@ -27,12 +30,18 @@ ORGS = {
 
 
 @pytest.fixture
-def session() -> Iterator[Session]:
+def session(tmp_path: Path) -> Iterator[Session]:
     engine = create_engine(
         "sqlite://", connect_args={"check_same_thread": False}, poolclass=StaticPool
     )
     SQLModel.metadata.create_all(engine)
-    with Session(engine) as session:
+    runtime = Runtime(
+        settings=Settings(data_dir=tmp_path),
+        rpc_url="http://127.0.0.1:1",
+        dispatcher=RecordingDispatcher(),
+        handlers={},
+    )
+    with runtime.bind(Session(engine)) as session:
         for number, (slug, (role, eic)) in enumerate(ORGS.items()):
             address = f"0x{number:040x}"
             session.add(Organisation(id=slug, name=slug, role=role, eic=eic, address=address))
