@@ -13,7 +13,7 @@ from api.app import create_app
 from ledger.errors import Unavailable
 from ledger.runtime import Runtime
 from ledger.services.handlers import HANDLERS
-from ledger.settings import Settings
+from ledger.settings import Settings, read_settings
 from workers.app import CeleryDispatcher, RedisLocks
 from workers.app import create_app as create_celery
 
@@ -32,4 +32,4 @@ def platform_runtime(settings: Settings) -> Runtime:
 
 
 def build() -> FastAPI:
-    return create_app(platform_runtime(Settings()))
+    return create_app(platform_runtime(read_settings()))

@@ -55,7 +55,7 @@ from ledger.domain.identifiers import eic_to_bytes16
 from ledger.domain.mass_load import pods_to_csv
 from ledger.domain.schemas import PodCreate
 from ledger.local_stack import DEFAULT_REDIS_URL, redis_answers
-from ledger.settings import PROJECT_ROOT, Settings
+from ledger.settings import PROJECT_ROOT, Settings, read_settings
 
 __all__ = ["DEFAULT_REPORT", "chain_client", "run_registration_benchmark"]
 
@@ -292,7 +292,7 @@ def run_registration_benchmark(
     single_count = min(pods, SINGLE_PODS_MAX)
     tag = f"{secrets.randbelow(10_000):04d}"
     with tempfile.TemporaryDirectory(prefix="cbp-bench-") as tmp:
-        bench_settings = _bench_settings(settings or Settings(), Path(tmp), block_time_s)
+        bench_settings = _bench_settings(settings or read_settings(), Path(tmp), block_time_s)
         block_time = bench_settings.chain_block_time_s
         with Platform(bench_settings, worker_concurrency=WORKER_PROCESSES) as platform:
             console.print(

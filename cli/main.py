@@ -13,7 +13,6 @@ from datetime import timedelta
 from typing import Annotated
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 from sqlmodel import Session, select
@@ -33,7 +32,7 @@ from ledger.domain.enums import Role
 from ledger.errors import CbpError
 from ledger.runtime import Runtime
 from ledger.services import organisations, webhooks
-from ledger.settings import Settings
+from ledger.settings import Settings, SettingsRefused, read_settings
 from loadgen.cli import app as load_app
 
 app = typer.Typer(help="Crowd balancing platform and settlement ledger.", no_args_is_help=True)
@@ -79,11 +78,9 @@ def _settings(block_time: int | None = None) -> Settings:
     if block_time is not None:
         os.environ["CBP_CHAIN_BLOCK_TIME_S"] = str(block_time)
     try:
-        return Settings()
-    except ValidationError as exc:
-        for problem in exc.errors():
-            where = ".".join(str(part) for part in problem["loc"])
-            console.print(f"[red]error{f' ({where})' if where else ''}:[/red] {problem['msg']}")
+        return read_settings()
+    except SettingsRefused as exc:
+        console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(code=2) from None
 
 

@@ -54,7 +54,7 @@ from ledger.ids import to_bytes32
 from ledger.local_stack import DEFAULT_REDIS_URL, redis_answers
 from ledger.market.periods import iso, next_period
 from ledger.market.terms import BidTerms, Direction
-from ledger.settings import PROJECT_ROOT, Settings
+from ledger.settings import PROJECT_ROOT, read_settings
 
 REPORTS = PROJECT_ROOT / "reports"
 BENCH_REDIS_URL = "redis://127.0.0.1:6379/12"
@@ -128,7 +128,7 @@ def bench_platform(
     (``CBP_RPC_URL`` and ``CBP_FUNDER_KEY``, a Ganache or a network), where it deploys contracts
     of its own."""
     with tempfile.TemporaryDirectory(prefix="cbp-market-bench-") as tmp:
-        base = Settings()
+        base = read_settings()
         redis_url = base.redis_url
         if redis_url is None and redis_answers(DEFAULT_REDIS_URL):
             redis_url = BENCH_REDIS_URL

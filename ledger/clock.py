@@ -76,6 +76,14 @@ class SimulatedClock:
     def now(self) -> int:
         return int(time.time()) + self.offset_s()
 
+    def set_offset(self, offset_s: int) -> None:
+        """Replace the offset file (for every process of the platform); :func:`advance` moves
+        the chain along with it."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = self.path.with_suffix(".tmp")
+        temporary.write_text(str(offset_s))
+        temporary.replace(self.path)
+
 
 def clock_for(settings: Settings) -> Clock:
     """The clock of a process configured by ``settings``."""
@@ -103,10 +111,7 @@ def advance(settings: Settings, rpc_url: str, seconds: int) -> int:
         rpc.close()
     clock = SimulatedClock(settings.data_dir)
     offset = clock.offset_s() + seconds
-    clock.path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = clock.path.with_suffix(".tmp")
-    temporary.write_text(str(offset))
-    temporary.replace(clock.path)
+    clock.set_offset(offset)
     return offset
 
 

@@ -7,15 +7,19 @@ when none answers, see :mod:`ledger.services_runtime`). A real deployment sets t
 Each process reads them once, at start-up (the API's ``api.server.build``, the worker's
 ``workers.tasks.worker_settings``, each ``cbp`` command), and passes the :class:`Settings` on in
 its :class:`ledger.runtime.Runtime`; nothing else reads the environment. A bad value stops the
-process with the variable's name and the reason.
+process with the variable's name and the reason (:func:`read_settings`).
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
-from pydantic import Field, field_validator, model_validator
+import pydantic_settings
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ledger.market.config import MarketSettings
@@ -234,3 +238,32 @@ class Settings(BaseSettings):
     @property
     def chain_state_file(self) -> Path:
         return self.data_dir / "anvil-state.json"
+
+
+class SettingsRefused(ValueError):
+    """An environment variable the settings refuse; the message names it and says why."""
+
+
+def read_settings(**overrides: object) -> Settings:
+    """The settings from the ``CBP_*`` environment variables (``overrides`` take precedence):
+    what each process's entry point calls, once. A bad value raises :class:`SettingsError`
+    naming each refused variable and the reason."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        # the market's part fails on its own, as MarketSettings (Settings.market)
+        prefix = "CBP_MARKET_" if exc.title == MarketSettings.__name__ else "CBP_"
+        raise SettingsRefused("; ".join(_problem(prefix, p) for p in exc.errors())) from None
+    except pydantic_settings.SettingsError as exc:  # a value that is not JSON where JSON is due
+        field = re.search(r'field "(\w+)"', str(exc))
+        name = field.group(1) if field else "?"
+        prefix = "CBP_" if name in Settings.model_fields else "CBP_MARKET_"
+        raise SettingsRefused(f"{prefix}{name.upper()}: not valid JSON") from None
+
+
+def _problem(prefix: str, problem: Mapping[str, Any]) -> str:
+    location = [str(part) for part in problem["loc"]]
+    if not location:  # a check of several variables, whose message names them
+        return str(problem["msg"]).removeprefix("Value error, ")
+    inner = f" (at {'.'.join(location[1:])})" if len(location) > 1 else ""
+    return f"{prefix}{location[0].upper()}{inner}: {problem['msg']}"

@@ -20,7 +20,7 @@ from ledger.local_stack import DEFAULT_REDIS_URL
 from ledger.runtime import DispatchFailed
 from ledger.services.market import TASK_EXPIRE_BIDS
 from ledger.services.settlement import TASK_FINALISE_LAPSED
-from ledger.settings import Settings
+from ledger.settings import Settings, read_settings
 
 NONCE_COUNTER_TTL_S = 60
 TASK_MODULES = ["workers.tasks", "workers.market_tasks", "workers.settlement_tasks"]
@@ -28,8 +28,9 @@ TASK_MODULES = ["workers.tasks", "workers.market_tasks", "workers.settlement_tas
 
 @lru_cache(maxsize=1)
 def worker_settings() -> Settings:
-    """The worker process's settings, read from the environment once, on first use."""
-    return Settings()
+    """The worker process's settings, read from the environment once, on first use (a bad
+    value stops the worker with the variable's name)."""
+    return read_settings()
 
 
 def broker_url(settings: Settings) -> str:
