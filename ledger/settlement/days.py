@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from itertools import pairwise
+from typing import TypeVar
 
 from ledger.settlement.energy import PERIOD_SECONDS
 from ledger.settlement.errors import SettlementInputError
@@ -30,6 +31,8 @@ from ledger.settlement.record import (
 )
 
 __all__ = ["join_day_parts", "utc_date", "utc_days"]
+
+T = TypeVar("T")
 
 
 def utc_date(timestamp: int) -> date:
@@ -94,6 +97,8 @@ def _check_same_activation(parts: Sequence[SettlementRecord]) -> None:
     for previous, part in pairwise(parts):
         same = (
             part.activation_id == first.activation_id
+            and part.uvam_id == first.uvam_id
+            and part.direction == first.direction
             and part.version == first.version
             and part.method == first.method
             and part.rules == first.rules
@@ -119,25 +124,26 @@ def _check_same_activation(parts: Sequence[SettlementRecord]) -> None:
         )
 
 
-def _joined_pods(kept: Sequence[tuple[SettlementRecord, list[int]]]) -> PodResults:
-    def table(name: str) -> tuple[tuple[object, ...], ...] | None:
-        tables = [(getattr(part.pods, name), columns) for part, columns in kept]
-        if any(values is None for values, _ in tables):
-            return None
-        rows = len(tables[0][0])
-        return tuple(
-            tuple(values[row][i] for values, columns in tables for i in columns)
-            for row in range(rows)
-        )
+def _columns(
+    tables: Sequence[tuple[tuple[tuple[T, ...], ...], list[int]]],
+) -> tuple[tuple[T, ...], ...]:
+    """Per row (POD), the given columns of each part's table, end to end."""
+    rows = len(tables[0][0])
+    return tuple(
+        tuple(values[row][i] for values, columns in tables for i in columns) for row in range(rows)
+    )
 
-    pods = kept[0][0].pods
+
+def _joined_pods(kept: Sequence[tuple[SettlementRecord, list[int]]]) -> PodResults:
+    other = [(part.pods.other_source_wh, columns) for part, columns in kept]
+    others = [(values, columns) for values, columns in other if values is not None]
     return PodResults(
-        pod_ids=pods.pod_ids,
-        baseline_wh=table("baseline_wh"),  # type: ignore[arg-type]
-        measured_wh=table("measured_wh"),  # type: ignore[arg-type]
-        delivered_wh=table("delivered_wh"),  # type: ignore[arg-type]
-        other_source_wh=table("other_source_wh"),  # type: ignore[arg-type]
-        disagreement=table("disagreement"),  # type: ignore[arg-type]
+        pod_ids=kept[0][0].pods.pod_ids,
+        baseline_wh=_columns([(part.pods.baseline_wh, columns) for part, columns in kept]),
+        measured_wh=_columns([(part.pods.measured_wh, columns) for part, columns in kept]),
+        delivered_wh=_columns([(part.pods.delivered_wh, columns) for part, columns in kept]),
+        other_source_wh=_columns(others) if len(others) == len(other) else None,
+        disagreement=_columns([(part.pods.disagreement, columns) for part, columns in kept]),
         baseline_days=None,
         adjustment=None,
     )
