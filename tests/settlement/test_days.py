@@ -17,6 +17,7 @@ from ledger.settlement import (
     History,
     MeterBeforeBaseline,
     PeriodEnergy,
+    SameDayAdjustment,
     SettlementInputError,
     SettlementRecord,
     XOfYBaseline,
@@ -151,3 +152,26 @@ def test_parts_out_of_order_or_of_another_method_are_refused() -> None:
         join_day_parts([one[1], one[0]])
     with pytest.raises(SettlementInputError, match="same activation"):
         join_day_parts([one[0], other[1]])
+
+
+def test_the_same_day_adjustment_reads_before_the_start_for_both_days() -> None:
+    """The rows of the hand-worked test above, with a same-day adjustment over the 4 periods
+    before the start (Friday 22:30-23:30, gap 0, band [0.5, 2]), where the POD reads 12,000 Wh
+    a period (48,000 Wh). Friday's part: row 6 reads 4 x 10,006 = 40,024 Wh there, factor
+    48,000 / 40,024 = 6,000 / 5,003, baseline 10,006 x 6,000 / 5,003 = 12,000 Wh. Saturday's
+    part: row 1 reads 4 x 10,001 = 40,004 Wh over the same window of its run (its first day),
+    factor 12,000 / 10,001, baseline 20,001 x 12,000 / 10,001 = 23,998.80 -> 23,999 Wh."""
+    history = _window([[10_000 + r] * 96 + [20_000 + r] * 96 for r in range(7)], pods=1)
+    measured = _window([[3_000] * 90 + [12_000] * 4 + [3_000] * 98])
+    method = XOfYBaseline(
+        x=1,
+        y=1,
+        min_days=1,
+        adjustment=SameDayAdjustment(
+            window_periods=4, gap_periods=0, low=Decimal("0.5"), high=Decimal(2)
+        ),
+    )
+    record = join_day_parts(_parts(measured, 94, [500] * 4, method, history))
+    assert [p.baseline_wh for p in record.periods] == [12_000, 12_000, 23_999, 23_999]
+    factors = [part.adjustment for part in record.day_parts]
+    assert factors == [((6_000, 5_003),), ((12_000, 10_001),)]
