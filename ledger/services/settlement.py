@@ -70,7 +70,7 @@ from ledger.services.settlement_terms import (
     terms_of,
 )
 from ledger.settings import Settings
-from ledger.settlement import SettlementInputError, SettlementRecord, settle
+from ledger.settlement import SettlementInputError, SettlementRecord, join_day_parts, settle
 
 LEDGER = "SettlementLedger"
 TASK_SETTLE = "cbp.settlement.settle_activation"
@@ -99,15 +99,21 @@ ERROR_FIELDS = {
 def compute_record(
     session: Session, activation: MarketActivation, inputs: dict[str, Any], version: int
 ) -> SettlementRecord:
-    day, core = build_inputs(session, activation, inputs)
-    return settle(
-        day=day,
-        activations=[core],
-        method=method_from_spec(inputs["method"]),
-        rules=rules_from_inputs(inputs),
-        version=version,
-        terms=inputs.get("terms"),  # absent from versions stored before terms were fixed
-    )[0]
+    """The activation's record: settled once per UTC day it lies on, the parts joined
+    (``ledger.settlement.days``; one part is the record as it is)."""
+    method, rules = method_from_spec(inputs["method"]), rules_from_inputs(inputs)
+    parts = [
+        settle(
+            day=day,
+            activations=[core],
+            method=method,
+            rules=rules,
+            version=version,
+            terms=inputs.get("terms"),  # absent from versions stored before terms were fixed
+        )[0]
+        for day, core in build_inputs(session, activation, inputs)
+    ]
+    return join_day_parts(parts)
 
 
 # ------------------------------------------------------------------------- requests (API side)

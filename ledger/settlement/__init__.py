@@ -20,6 +20,7 @@ from ledger.settlement.baselines import (
     day_type,
     describe,
 )
+from ledger.settlement.days import join_day_parts, utc_date, utc_days
 from ledger.settlement.energy import (
     GAP,
     PERIOD_SECONDS,
@@ -34,7 +35,9 @@ from ledger.settlement.inputs import Activation, History, SettlementDay
 from ledger.settlement.record import (
     RECORD_SCHEMA,
     RECORD_SCHEMA_ACTIVATION_TERMS,
+    RECORD_SCHEMA_DAY_PARTS,
     RECORD_SCHEMA_WITHOUT_TERMS,
+    DayPart,
     DeliveryCheckResult,
     PeriodResult,
     PeriodStatus,
@@ -60,11 +63,13 @@ __all__ = [
     "PERIOD_SECONDS",
     "RECORD_SCHEMA",
     "RECORD_SCHEMA_ACTIVATION_TERMS",
+    "RECORD_SCHEMA_DAY_PARTS",
     "RECORD_SCHEMA_WITHOUT_TERMS",
     "Activation",
     "Baseline",
     "BaselineInputs",
     "BaselineMethod",
+    "DayPart",
     "DayResults",
     "DayType",
     "DeclaredBaseline",
@@ -95,8 +100,11 @@ __all__ = [
     "devices_to_pods",
     "direction_sign",
     "div_round_half_even",
+    "join_day_parts",
     "ordered_wh_from_kw",
     "round_cents",
     "settle",
     "settlement_hashes",
+    "utc_date",
+    "utc_days",
 ]
