@@ -41,7 +41,7 @@ def div_round_half_even(
     ``denominator`` must be positive. Integer arrays are computed in int64 (exact while the
     inputs fit); arrays of ``dtype=object`` holding Python ints are computed with unbounded
     integers. Floor division leaves a remainder ``0 <= r < d``; the quotient moves up when
-    ``2r > d``, or when ``2r == d`` and the floor is odd.
+    ``2r > d``, or when ``2r == d`` and the floor is odd: when ``2r + (q & 1) > d``.
     """
     if isinstance(denominator, int) and isinstance(numerator, np.ndarray):
         if denominator <= 0:
@@ -56,9 +56,9 @@ def div_round_half_even(
         quotient, remainder = num // den, num % den
     else:
         quotient, remainder = np.divmod(num, den)
-    twice = remainder * 2
-    # The parity by a bit test, not a second division (the slowest step on int64 arrays).
-    up = (twice > den) | ((twice == den) & ((quotient & 1) == 1))
+    # 2r + (q & 1) > d: 2r > d, or 2r == d and q odd (the parity by a bit test, not a second
+    # division, the slowest step on int64 arrays).
+    up = remainder * 2 + (quotient & 1) > den
     return np.asarray(quotient + up.astype(np.int64), dtype=quotient.dtype)
 
 

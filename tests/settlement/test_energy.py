@@ -191,12 +191,16 @@ def test_period_energy_is_exact_on_the_int32_and_int64_paths(
     st.lists(st.integers(-(2**31), 2**31 - 1), min_size=1, max_size=40),
     st.sampled_from([1, 2, 7, 60, 240, 900, 3600, 2**30]),
 )
-def test_int32_rounding_equals_the_python_int_rule(values: list[int], denominator: int) -> None:
-    """The int32 path of div_round_half_even (sums of 60 s readings), over the whole int32
-    range: the same quotients as Python integers."""
+def test_array_rounding_equals_the_python_int_rule(values: list[int], denominator: int) -> None:
+    """div_round_half_even's int32 path (sums of 60 s readings) over the whole int32 range, and
+    its int64 path: the same quotients as Python integers."""
+    expected = [int_div_round_half_even(v, denominator) for v in values]
     got = div_round_half_even(np.array(values, dtype=np.int32), denominator)
     assert got.dtype == np.int32
-    assert got.tolist() == [int_div_round_half_even(v, denominator) for v in values]
+    assert got.tolist() == expected
+    wide = np.array(values, dtype=np.int64)  # the int64 path, by a scalar and by an array
+    assert div_round_half_even(wide, np.int64(denominator)).tolist() == expected
+    assert div_round_half_even(wide, np.full(wide.shape, denominator)).tolist() == expected
 
 
 def _row(*values: st.SearchStrategy[int]) -> st.SearchStrategy[list[int]]:
