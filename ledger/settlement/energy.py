@@ -88,8 +88,9 @@ class PeriodEnergy:
 _Sums = NDArray[np.int32] | NDArray[np.int64]
 
 _BLOCK_BYTES: Final = 1 << 20
-"""Readings aggregated per block of rows: 1 MiB stays in the CPU's cache between the passes over
-it (the last-level cache at least), so each reading is read from memory once."""
+"""Readings aggregated per block of rows (1 MiB): the sums and their rounding are small arrays
+reused from block to block (no fresh pages for full-size temporaries, which cost as much as the
+rounding itself), and a reading beyond the int32 bound sends only its block to int64."""
 
 
 @dataclass(frozen=True)
@@ -136,12 +137,12 @@ class PowerSeries:
         that miss a reading, whose values in the blocks are not meaningful, with their sums
         without the gaps and their gap counts.
 
-        One block (about :data:`_BLOCK_BYTES` of readings) is read from memory once: its row
-        minimum (finds the few rows with a gap), its maximum and its sums then run on the copy
-        in the CPU's cache. A block is summed in ``int32`` (SIMD, about as fast as a plain
+        Per block (about :data:`_BLOCK_BYTES` of readings): its row minimum finds the few rows
+        with a gap; the block is summed in ``int32`` (SIMD, about as fast as a plain
         ``numpy.sum``) when none of its period sums can overflow - every reading of its
-        gap-free rows within ``INT32_MAX // steps`` W in magnitude, 143 MW at 60 s - and in
-        ``int64`` otherwise. The rows with a gap are summed apart in ``int64``."""
+        gap-free rows within ``INT32_MAX // steps`` W in magnitude (minimum and maximum), 143 MW
+        at 60 s - and in ``int64`` otherwise. The rows with a gap are summed apart in
+        ``int64``."""
         steps, periods = self.steps_per_period, self.periods
         rows = self.power_w.reshape(-1, self.power_w.shape[-1])
         count = rows.shape[0]
