@@ -25,6 +25,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal, localcontext
 from enum import StrEnum
+from itertools import compress
 from typing import Any, Final
 
 import numpy as np
@@ -461,26 +462,24 @@ def _pod_results(
     days_used = None
     if baseline.days_used is not None:
         used = baseline.days_used[:, slots].T.tolist()
-        days_used = tuple(
-            tuple(d for d, keep in zip(history_dates, flags, strict=True) if keep) for flags in used
-        )
+        days_used = tuple(tuple(compress(history_dates, flags)) for flags in used)
     adjustment = None
     if baseline.factor is not None:
         numerators, denominators = baseline.factor
         adjustment = tuple(
-            (int(n), int(d)) for n, d in zip(numerators[slots], denominators[slots], strict=True)
+            zip(numerators[slots].tolist(), denominators[slots].tolist(), strict=True)
         )
     return PodResults(
-        pod_ids=tuple(results.day.pod_ids[int(row)] for row in rows),
+        pod_ids=tuple(map(results.day.pod_ids.__getitem__, rows.tolist())),
         baseline_wh=_values(baseline.wh[slots, window], baseline.available[slots, window]),
         measured_wh=_values(
             results.measured.wh[slots, window], results.measured.present[slots, window]
         ),
-        delivered_wh=tuple(tuple(row) for row in results.delivered[slots, window].tolist()),
+        delivered_wh=tuple(map(tuple, results.delivered[slots, window].tolist())),
         other_source_wh=None
         if other is None
         else _values(other.wh[slots, window], other.present[slots, window]),
-        disagreement=tuple(tuple(row) for row in results.disagreement[slots, window].tolist()),
+        disagreement=tuple(map(tuple, results.disagreement[slots, window].tolist())),
         baseline_days=days_used,
         adjustment=adjustment,
     )
@@ -489,11 +488,13 @@ def _pod_results(
 def _values(
     values: NDArray[np.int64], present: NDArray[np.bool_]
 ) -> tuple[tuple[int | None, ...], ...]:
+    rows = values.tolist()
     if present.all():
-        return tuple(tuple(row) for row in values.tolist())
+        return tuple(map(tuple, rows))
+    complete: list[bool] = np.asarray(present.all(axis=1)).tolist()
     return tuple(
-        tuple(v if p else None for v, p in zip(row, flags, strict=True))
-        for row, flags in zip(values.tolist(), present.tolist(), strict=True)
+        tuple(row) if whole else tuple(v if p else None for v, p in zip(row, flags, strict=True))
+        for row, flags, whole in zip(rows, present.tolist(), complete, strict=True)
     )
 
 
