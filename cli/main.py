@@ -308,6 +308,7 @@ def chain_follow(
     import threading
 
     from ledger.services.follower import follow
+    from ledger.services.follower_callbacks import DeliveringDispatcher
     from workers.tasks import follower_runtime
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
@@ -316,7 +317,10 @@ def chain_follow(
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     console.print("following the chain's receipts; Ctrl-C stops", style="dim")
-    total = follow(follower_runtime(), stop, poll_s=poll)
+    runtime = follower_runtime()
+    total = follow(runtime, stop, poll_s=poll)
+    if isinstance(runtime.dispatcher, DeliveringDispatcher):
+        runtime.dispatcher.close()  # the callbacks under way are posted and recorded
     console.print(f"stopped; {total} operations confirmed")
 
 
