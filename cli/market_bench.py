@@ -146,6 +146,9 @@ def bench_platform(
             update |= {"rpc_url": None, "funder_key": None}
         if block_time_s is not None:
             update["chain_block_time_s"] = block_time_s
+        if "CBP_QUEUE" not in os.environ:
+            # a queue of its own: two benchmarks on one Redis would take each other's tasks
+            update["queue"] = f"{base.queue}-{secrets.token_hex(4)}"
         settings = base.model_copy(update=update)
         with Platform(settings, worker_concurrency=WORKER_PROCESSES) as platform:
             console.print(
