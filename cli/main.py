@@ -318,6 +318,8 @@ def chain_follow(
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     console.print("following the chain's receipts; Ctrl-C stops", style="dim")
     runtime = follower_runtime()
+    if isinstance(runtime.dispatcher, DeliveringDispatcher):
+        runtime.dispatcher.requeue_unattempted()  # left by a follower stopped while posting
     total = follow(runtime, stop, poll_s=poll)
     if isinstance(runtime.dispatcher, DeliveringDispatcher):
         runtime.dispatcher.close()  # the callbacks under way are posted and recorded

@@ -9,6 +9,8 @@ follower (the one sender, :func:`ledger.services.webhooks.deliver`, signed and r
 always), so a slow receiver never holds up the next block's confirmations. An attempt that
 asks for a retry goes to the task queue with its backoff (``not_before``); an attempt that
 could not run at all (database busy) goes there at once. Every other task passes through.
+A follower stopped while posting leaves those callbacks stored and unattempted: the next one
+queues them when it starts (:meth:`DeliveringDispatcher.requeue_unattempted`).
 """
 
 from __future__ import annotations
@@ -16,8 +18,13 @@ from __future__ import annotations
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from typing import Any
 
+from sqlmodel import select
+
+from ledger.db.delivery_models import WebhookMessage
+from ledger.db.models import utcnow
 from ledger.runtime import Dispatcher, Runtime
 from ledger.services import webhooks
 
@@ -25,6 +32,9 @@ log = logging.getLogger(__name__)
 
 #: Callbacks posted at the same time at most (more wait for a free thread).
 DELIVERY_THREADS = 4
+#: A callback stored this long ago and never attempted was lost by a stopped follower (a
+#: queued one is attempted within seconds).
+UNATTEMPTED_AFTER_S = 60.0
 
 
 class DeliveringDispatcher:
@@ -58,3 +68,18 @@ class DeliveringDispatcher:
     def close(self) -> None:
         """Wait for the attempts under way."""
         self._pool.shutdown(wait=True)
+
+    def requeue_unattempted(self, *, older_than_s: float = UNATTEMPTED_AFTER_S) -> int:
+        """Queue the callbacks stored but never attempted for ``older_than_s`` (a follower
+        stopped while posting them); run when the follower starts. Their number."""
+        cutoff = utcnow() - timedelta(seconds=older_than_s)
+        with self.runtime.session() as session:
+            ids = session.exec(
+                select(WebhookMessage.id)
+                .where(WebhookMessage.status == webhooks.DeliveryStatus.PENDING)
+                .where(WebhookMessage.attempts == 0)
+                .where(WebhookMessage.created_at < cutoff)
+            ).all()
+        for message_id in ids:
+            self.inner.enqueue(webhooks.TASK_DELIVER, message_id=message_id)
+        return len(ids)

@@ -4,10 +4,12 @@ head often), and the follower posting callbacks itself, handing retries to the q
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 from pathlib import Path
 
+from ledger.db.delivery_models import WebhookMessage
 from ledger.db.migrate import upgrade
-from ledger.db.models import Organisation
+from ledger.db.models import Organisation, utcnow
 from ledger.runtime import RecordingDispatcher, Runtime
 from ledger.services import webhooks
 from ledger.services.follower import DUE_WINDOW_S, FollowerState
@@ -77,3 +79,36 @@ def test_the_follower_posts_a_callback_itself_and_queues_its_retry_with_the_back
         attempts = webhooks.list_deliveries(session, bsp, limit=10, offset=0)["data"][0]
     assert len(attempts["attempts"]) == 1  # attempted here, recorded as every attempt
     assert attempts["attempts"][0]["error"]
+
+
+def test_a_callback_left_unattempted_by_a_stopped_follower_is_queued_by_the_next(
+    tmp_path: Path,
+) -> None:
+    queued = RecordingDispatcher()
+    runtime = _runtime(tmp_path, queued)
+    with runtime.session() as session:
+        bsp = Organisation(
+            id="bsp",
+            name="BSP",
+            role="BSP",
+            eic="21XBSP-ALPHA---L",
+            address="0x" + "11" * 20,
+            callback_url="http://127.0.0.1:9/callbacks",
+        )
+        session.add(bsp)
+        session.flush()
+        old, new = (
+            webhooks.message(
+                session, bsp, event_type="activation.sent", subject_kind="x", subject_id=s, body={}
+            )
+            for s in ("a", "b")
+        )
+        session.commit()
+        stored = session.get(WebhookMessage, old)
+        assert stored is not None
+        stored.created_at = utcnow() - timedelta(minutes=5)
+        session.commit()
+    dispatcher = DeliveringDispatcher(queued, runtime)
+    assert dispatcher.requeue_unattempted() == 1
+    assert queued.tasks == [(webhooks.TASK_DELIVER, {"message_id": old})]
+    assert new is not None  # stored a moment ago: its own attempt is under way, not queued again
