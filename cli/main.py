@@ -305,6 +305,7 @@ def chain_follow(
     import threading
 
     from ledger.services.follower import follow
+    from ledger.services.follower_callbacks import DeliveringDispatcher
     from workers.tasks import follower_runtime
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
@@ -313,7 +314,12 @@ def chain_follow(
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     console.print("following the chain's receipts; Ctrl-C stops", style="dim")
-    total = follow(follower_runtime(), stop, poll_s=poll)
+    runtime = follower_runtime()
+    if isinstance(runtime.dispatcher, DeliveringDispatcher):
+        runtime.dispatcher.requeue_unattempted()  # left by a follower stopped while posting
+    total = follow(runtime, stop, poll_s=poll)
+    if isinstance(runtime.dispatcher, DeliveringDispatcher):
+        runtime.dispatcher.close()  # the callbacks under way are posted and recorded
     console.print(f"stopped; {total} operations confirmed")
 
 

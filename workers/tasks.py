@@ -20,6 +20,7 @@ from ledger.chain.errors import ChainError
 from ledger.errors import Unavailable
 from ledger.runtime import DispatchFailed, Runtime
 from ledger.services import operations, pods, reviews, uvams, webhooks
+from ledger.services.follower_callbacks import DeliveringDispatcher
 from ledger.services.handlers import HANDLERS
 from workers.app import (
     CeleryDispatcher,
@@ -114,7 +115,7 @@ class PatientDispatcher:
 def follower_runtime() -> Runtime:
     """The block follower's runtime: the workers' one, with a patient dispatcher."""
     base = runtime()
-    return Runtime(
+    follower = Runtime(
         settings=base.settings,
         rpc_url=base.rpc_url,
         dispatcher=PatientDispatcher(CeleryDispatcher(app)),
@@ -122,6 +123,9 @@ def follower_runtime() -> Runtime:
         locks=base.locks,
         nonces=base.nonces,
     )
+    # callbacks' first attempts are posted by the follower itself: no queue hop after a block
+    follower.dispatcher = DeliveringDispatcher(follower.dispatcher, follower)
+    return follower
 
 
 @app.task(name=operations.TASK_EXECUTE, bind=True, **RETRY)
@@ -150,9 +154,13 @@ def tso_qualify_uvam(self: Task, *, uvam_id: str) -> str | None:
 
 
 @app.task(name=webhooks.TASK_DELIVER, bind=True, acks_late=True)
-def deliver_webhook(self: Task, *, message_id: str) -> str:
+def deliver_webhook(self: Task, *, message_id: str, not_before: float | None = None) -> str:
     """One attempt; the next is scheduled with the backoff the service computed (the number of
-    attempts is counted in the database, so the bound holds across redeliveries)."""
+    attempts is counted in the database, so the bound holds across redeliveries). A retry
+    handed over by the block follower (:mod:`ledger.services.follower_callbacks`) carries its
+    backoff as ``not_before`` (unix seconds)."""
+    if not_before is not None and time.time() < not_before:
+        raise self.retry(countdown=not_before - time.time(), max_retries=None)
     delivery = webhooks.deliver(runtime(), message_id)
     if delivery.retry_in_s is not None:
         raise self.retry(countdown=delivery.retry_in_s, max_retries=None)

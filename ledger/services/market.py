@@ -23,6 +23,7 @@ from eth_utils import keccak
 from sqlalchemy import insert
 from sqlmodel import Session, col, func, select
 
+from ledger import payloads
 from ledger.access import require_role, sees_everything
 from ledger.chain.client import Call, Receipt
 from ledger.db.market_models import MarketAdmission, MarketBid, MarketProduct
@@ -37,6 +38,7 @@ from ledger.market.periods import MAX_PERIODS, delivery_end, gate_closes_at, iso
 from ledger.market.schemas import BidCreate, BidUpdate, ProductUpdate
 from ledger.market.terms import BidStatus, BidTerms, Direction, market_key
 from ledger.market.units import price_text, price_to_micro
+from ledger.payloads import market as payload_models
 from ledger.runtime import Runtime
 from ledger.services import operations
 from ledger.services.common import bytes32, chunks, owned_uvam, simulate
@@ -236,28 +238,28 @@ class ProductHandler(Handler):
     kind = "market.product"
 
     def calls(self, session: Session, operation: Operation) -> list[Call]:
-        p = operation.payload
-        config = (p["gate_closure_s"], p["activation_notice_s"], p["acknowledgement_s"], p["open"])
-        return [Call(MARKET, "configureMarket", (market_key(p["productId"]), config))]
+        p = payloads.read(operation, payload_models.ProductConfiguration)
+        config = (p.gate_closure_s, p.activation_notice_s, p.acknowledgement_s, p.open)
+        return [Call(MARKET, "configureMarket", (market_key(p.product_id), config))]
 
     def apply(
         self, session: Session, operation: Operation, receipts: Sequence[Receipt]
     ) -> list[FollowUp]:
         if not events(receipts, "MarketConfigured"):
             return []
-        p = operation.payload
-        row = session.get(MarketProduct, p["productId"]) or MarketProduct(
-            id=p["productId"],
-            name=p["name"],
-            directions=p["directions"],
+        p = payloads.read(operation, payload_models.ProductConfiguration)
+        row = session.get(MarketProduct, p.product_id) or MarketProduct(
+            id=p.product_id,
+            name=p.name,
+            directions=list(p.directions),
             gate_closure_s=0,
             activation_notice_s=0,
             acknowledgement_s=1,
-            config_hash=p["configHash"],
+            config_hash=p.config_hash,
         )
-        row.name, row.directions, row.open = p["name"], p["directions"], p["open"]
-        row.gate_closure_s, row.activation_notice_s = p["gate_closure_s"], p["activation_notice_s"]
-        row.acknowledgement_s, row.config_hash = p["acknowledgement_s"], p["configHash"]
+        row.name, row.directions, row.open = p.name, list(p.directions), p.open
+        row.gate_closure_s, row.activation_notice_s = p.gate_closure_s, p.activation_notice_s
+        row.acknowledgement_s, row.config_hash = p.acknowledgement_s, p.config_hash
         row.updated_at = utcnow()
         session.add(row)
         operation.result = {"productId": row.id}
@@ -324,16 +326,16 @@ class AdmissionHandler(Handler):
     kind = "market.admit"
 
     def calls(self, session: Session, operation: Operation) -> list[Call]:
-        p = operation.payload
+        p = payloads.read(operation, payload_models.Admission)
         return [
             Call(
                 MARKET,
                 "admitUvams",
                 (
-                    [bytes32(p["uvamKey"])],
-                    [p["upKw"]],
-                    [p["downKw"]],
-                    [[eic_to_bytes16(e) for e in p["dsoEics"]]],
+                    [bytes32(p.uvam_key)],
+                    [p.up_kw],
+                    [p.down_kw],
+                    [[eic_to_bytes16(e) for e in p.dso_eics]],
                 ),
             )
         ]
@@ -344,15 +346,15 @@ class AdmissionHandler(Handler):
         found = events(receipts, "UvamAdmitted")
         if not found:
             return []
-        p = operation.payload
-        row = session.get(MarketAdmission, p["uvamId"]) or MarketAdmission(
-            uvam_id=p["uvamId"],
+        p = payloads.read(operation, payload_models.Admission)
+        row = session.get(MarketAdmission, p.uvam_id) or MarketAdmission(
+            uvam_id=p.uvam_id,
             up_kw=0,
             down_kw=0,
             dso_eics=[],
             transaction_hash="",
         )
-        row.up_kw, row.down_kw, row.dso_eics = p["upKw"], p["downKw"], p["dsoEics"]
+        row.up_kw, row.down_kw, row.dso_eics = p.up_kw, p.down_kw, p.dso_eics
         row.transaction_hash = found[0][1].transaction_hash
         session.add(row)
         return []

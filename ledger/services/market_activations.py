@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from ledger import payloads
 from ledger.access import require_role, sees_everything
 from ledger.chain.client import Call, Receipt
 from ledger.db.market_models import MarketActivation, MarketAward, MarketBid
@@ -34,6 +35,7 @@ from ledger.market.schemas import (
     ActivationStop,
 )
 from ledger.market.terms import ActivationStatus
+from ledger.payloads import market as payload_models
 from ledger.runtime import Runtime
 from ledger.services import operations, webhooks
 from ledger.services.common import bytes32, simulate
@@ -397,21 +399,22 @@ def _released(row: MarketActivation, from_time: int) -> list[int]:
 
 class ActivationSend(Handler):
     kind = "market.activation.send"
+    time_critical = True  # a block's wait matters: never deferred behind the TSO's pending one
 
     def calls(self, session: Session, operation: Operation) -> list[Call]:
-        p = operation.payload
-        bid = session.get(MarketBid, p["bidId"])
+        p = payloads.read(operation, payload_models.ActivationSending)
+        bid = session.get(MarketBid, p.bid_id)
         assert bid is not None
         return [
             Call(
                 MARKET,
                 "sendActivation",
                 (
-                    bytes32(p["chainKey"]),
+                    bytes32(p.chain_key),
                     bytes32(bid.chain_key),
                     bid_terms(session, bid).as_tuple(),
-                    p["firstPeriod"],
-                    p["setPointsKw"],
+                    p.first_period,
+                    p.set_points_kw,
                 ),
             )
         ]
@@ -423,16 +426,16 @@ class ActivationSend(Handler):
         if not sent:
             return []
         args, event = sent[0]
-        p = operation.payload
-        bid = session.get(MarketBid, p["bidId"])
+        p = payloads.read(operation, payload_models.ActivationSending)
+        bid = session.get(MarketBid, p.bid_id)
         assert bid is not None
         row = MarketActivation(
-            id=p["activationId"],
-            chain_key=p["chainKey"],
+            id=p.activation_id,
+            chain_key=p.chain_key,
             bid_id=bid.id,
             uvam_id=bid.uvam_id,
             bsp_id=bid.bsp_id,
-            first_period=p["firstPeriod"],
+            first_period=p.first_period,
             set_points_kw=list(args["setPointsKw"]),
             status="None",
             ack_deadline=args["ackDeadline"],
@@ -453,15 +456,15 @@ class ActivationAck(Handler):
     kind = "market.activation.ack"
 
     def calls(self, session: Session, operation: Operation) -> list[Call]:
-        p = operation.payload
+        p = payloads.read(operation, payload_models.ActivationAcknowledgement)
         return [
             Call(
                 MARKET,
                 "acknowledgeActivation",
                 (
-                    _key(session, p["activationId"]),
-                    p["accept"],
-                    bytes32(p["reasonsHash"]),
+                    _key(session, p.activation_id),
+                    p.accept,
+                    bytes32(p.reasons_hash),
                 ),
             )
         ]
@@ -469,15 +472,15 @@ class ActivationAck(Handler):
     def apply(
         self, session: Session, operation: Operation, receipts: Sequence[Receipt]
     ) -> list[FollowUp]:
-        p = operation.payload
+        p = payloads.read(operation, payload_models.ActivationAcknowledgement)
         sync_activation_status(
-            session, receipts, detail={"reasons": p["reasons"]} if p["reasons"] else None
+            session, receipts, detail={"reasons": p.reasons} if p.reasons else None
         )
-        row = session.get(MarketActivation, p["activationId"])
+        row = session.get(MarketActivation, p.activation_id)
         if row is not None and receipts:
-            if not p["accept"]:
+            if not p.accept:
                 row.set_points_kw = [0] * len(row.set_points_kw)
-                row.reasons = p["reasons"]
+                row.reasons = p.reasons
             row.notifications = {**row.notifications, "acknowledgedAt": utcnow().isoformat()}
             tso = tso_of(session)
             return _notify(session, row, "activation.acknowledged", [tso.id])
@@ -488,16 +491,15 @@ class ActivationChangeHandler(Handler):
     kind = "market.activation.change"
 
     def calls(self, session: Session, operation: Operation) -> list[Call]:
-        p = operation.payload
-        return [
-            Call(MARKET, "changeActivation", (_key(session, p["activationId"]), p["setPointsKw"]))
-        ]
+        p = payloads.read(operation, payload_models.ActivationChange)
+        return [Call(MARKET, "changeActivation", (_key(session, p.activation_id), p.set_points_kw))]
 
     def apply(
         self, session: Session, operation: Operation, receipts: Sequence[Receipt]
     ) -> list[FollowUp]:
         changed = events(receipts, "ActivationChanged")
-        row = session.get(MarketActivation, operation.payload["activationId"])
+        p = payloads.read(operation, payload_models.ActivationChange)
+        row = session.get(MarketActivation, p.activation_id)
         if not changed or row is None:
             return []
         args, _ = changed[0]
@@ -513,25 +515,26 @@ class ActivationStopHandler(Handler):
     kind = "market.activation.stop"
 
     def calls(self, session: Session, operation: Operation) -> list[Call]:
-        p = operation.payload
+        p = payloads.read(operation, payload_models.ActivationStop)
         return [
             Call(
                 MARKET,
                 "stopActivation",
-                (_key(session, p["activationId"]), bytes32(p["reasonsHash"])),
+                (_key(session, p.activation_id), bytes32(p.reasons_hash)),
             )
         ]
 
     def apply(
         self, session: Session, operation: Operation, receipts: Sequence[Receipt]
     ) -> list[FollowUp]:
-        row = session.get(MarketActivation, operation.payload["activationId"])
+        p = payloads.read(operation, payload_models.ActivationStop)
+        row = session.get(MarketActivation, p.activation_id)
         stopped = events(receipts, "ActivationStatusChanged")
         if row is None or not stopped:
             return []
         block_time = now(session)
         row.set_points_kw = _released(row, block_time)
-        row.reasons = operation.payload["reasons"] or None
+        row.reasons = p.reasons or None
         sync_activation_status(session, receipts)
         return _notifications(session, row, "activation.stopped")
 
@@ -540,14 +543,14 @@ class ActivationLapse(Handler):
     kind = "market.activation.lapse"
 
     def calls(self, session: Session, operation: Operation) -> list[Call]:
-        return [
-            Call(MARKET, "lapseActivations", ([_key(session, operation.payload["activationId"])],))
-        ]
+        p = payloads.read(operation, payload_models.ActivationLapse)
+        return [Call(MARKET, "lapseActivations", ([_key(session, p.activation_id)],))]
 
     def apply(
         self, session: Session, operation: Operation, receipts: Sequence[Receipt]
     ) -> list[FollowUp]:
-        row = session.get(MarketActivation, operation.payload["activationId"])
+        p = payloads.read(operation, payload_models.ActivationLapse)
+        row = session.get(MarketActivation, p.activation_id)
         if row is None or not receipts:
             return []
         row.set_points_kw = [0] * len(row.set_points_kw)

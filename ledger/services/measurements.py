@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from ledger import payloads
 from ledger.access import sees_everything
 from ledger.chain.client import Call, Receipt
 from ledger.db.market_models import MeasurementBatch, MeasurementSeries
@@ -31,6 +32,7 @@ from ledger.market import merkle, readings
 from ledger.market.periods import iso
 from ledger.market.schemas import MeterKindName
 from ledger.market.terms import MeterKind
+from ledger.payloads import market as payload_models
 from ledger.runtime import Runtime
 from ledger.services import declared_baselines, operations
 from ledger.services.common import bytes32, simulate
@@ -313,7 +315,10 @@ class MeasurementCommit(Handler):
     kind = "market.measurements.commit"
 
     def calls(self, session: Session, operation: Operation) -> list[Call]:
-        batch = session.get(MeasurementBatch, operation.payload["batchId"])
+        batch = session.get(
+            MeasurementBatch,
+            payloads.read(operation, payload_models.MeasurementCommitment).batch_id,
+        )
         assert batch is not None
         previous = (
             session.get(MeasurementBatch, batch.supersedes_id) if batch.supersedes_id else None
@@ -337,7 +342,10 @@ class MeasurementCommit(Handler):
         self, session: Session, operation: Operation, receipts: Sequence[Receipt]
     ) -> list[FollowUp]:
         committed = [e for r in receipts for e in r.events if e.name == "MeasurementsCommitted"]
-        batch = session.get(MeasurementBatch, operation.payload["batchId"])
+        batch = session.get(
+            MeasurementBatch,
+            payloads.read(operation, payload_models.MeasurementCommitment).batch_id,
+        )
         if not committed or batch is None:
             return []
         event = committed[0]

@@ -66,6 +66,9 @@ class Handler(ABC):
     """Turns one kind of operation into contract calls, and its receipts into database rows."""
 
     kind: str
+    #: Sent at once even while its signer has a transaction pending (with the next nonce,
+    #: behind it), never deferred to the signer's next transaction: an activation.
+    time_critical: bool = False
 
     @abstractmethod
     def calls(self, session: Session, operation: Operation) -> list[Call]: ...
@@ -158,6 +161,7 @@ def execute(runtime: Runtime, operation_id: str, *, behind_pending: bool = False
         signer = runtime.signer_for(organisation)
         chain = runtime.chain
         fresh_calls = None if operation.signed_transactions else handler.calls(session, operation)
+        behind_pending = behind_pending or handler.time_critical
         if (
             fresh_calls is not None
             and not behind_pending
