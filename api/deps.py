@@ -1,4 +1,5 @@
-"""Typed dependencies: the runtime, a database session, the calling organisation."""
+"""Typed dependencies: the runtime, its settings and clock, a database session, the calling
+organisation. A test overrides any of them (``app.dependency_overrides``)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from ledger.core import operations
+from ledger.core.clock import Clock
 from ledger.core.db.models import Operation, Organisation
 from ledger.core.errors import CbpError, Unavailable
 from ledger.core.runtime import Runtime
+from ledger.core.settings import Settings
 from ledger.registry.organisations import TokenRefused, authenticate
 
 
@@ -35,6 +38,21 @@ def get_runtime(request: Request) -> Runtime:
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+def get_settings(runtime: RuntimeDep) -> Settings:
+    """The settings the API process read once at start-up (``api.server.build``)."""
+    return runtime.settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def get_clock(runtime: RuntimeDep) -> Clock:
+    return runtime.clock
+
+
+ClockDep = Annotated[Clock, Depends(get_clock)]
 
 
 def get_session(runtime: RuntimeDep) -> Iterator[Session]:

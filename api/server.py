@@ -1,7 +1,8 @@
 """The API process entry point: ``uvicorn --factory api.server:build``.
 
-Reads the settings from the environment; ``CBP_RPC_URL`` and ``CBP_REDIS_URL`` are required
-here (``cbp up`` and ``make demo`` set them after starting the local chain and broker).
+Reads the settings from the environment, once, at start-up; ``CBP_RPC_URL`` and
+``CBP_REDIS_URL`` are required here (``cbp up`` and ``make demo`` set them after starting the
+local chain and broker).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from api.app import create_app
 from ledger.capabilities import CAPABILITIES
 from ledger.core.errors import Unavailable
 from ledger.core.runtime import Runtime
-from ledger.core.settings import Settings
+from ledger.core.settings import Settings, read_settings
 from workers.app import CeleryDispatcher, RedisLocks
 from workers.app import create_app as create_celery
 
@@ -24,11 +25,11 @@ def platform_runtime(settings: Settings) -> Runtime:
     return Runtime(
         settings=settings,
         rpc_url=settings.rpc_url,
-        dispatcher=CeleryDispatcher(create_celery(settings.redis_url, settings.queue)),
+        dispatcher=CeleryDispatcher(create_celery(settings)),
         capabilities=CAPABILITIES,
-        locks=RedisLocks(settings.redis_url),
+        locks=RedisLocks(settings.redis_url, ttl_s=settings.lock_ttl_s),
     )
 
 
 def build() -> FastAPI:
-    return create_app(platform_runtime(Settings()))
+    return create_app(platform_runtime(read_settings()))

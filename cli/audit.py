@@ -21,7 +21,7 @@ from rich.table import Table
 from cli.context import cli_runtime
 from ledger.audit import EVENT_KINDS, export, history, verify
 from ledger.core.errors import CbpError
-from ledger.core.settings import Settings
+from ledger.core.settings import read_settings
 from ledger.indexer import IndexProgress, follow, index_once, rebuild
 
 audit_app = typer.Typer(
@@ -110,7 +110,7 @@ def index_command(
     batch_blocks: Annotated[int, typer.Option(help="most blocks per eth_getLogs range")] = 2000,
 ) -> None:
     """Index new chain events up to the head (rolling back a reorganisation if there was one)."""
-    with cli_runtime(Settings()) as runtime, _progress_bar("indexing") as on_range:
+    with cli_runtime(read_settings()) as runtime, _progress_bar("indexing") as on_range:
         try:
             progress = index_once(runtime, batch_blocks=batch_blocks, on_range=on_range)
         except CbpError as error:
@@ -125,7 +125,7 @@ def rebuild_command(
     """Wipe the event index and rebuild it from the chain alone."""
     if not yes:
         typer.confirm("Wipe the event index and re-read every event from the chain?", abort=True)
-    with cli_runtime(Settings()) as runtime, _progress_bar("rebuilding") as on_range:
+    with cli_runtime(read_settings()) as runtime, _progress_bar("rebuilding") as on_range:
         try:
             progress = rebuild(runtime, on_range=on_range)
         except CbpError as error:
@@ -141,7 +141,7 @@ def follow_command(
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with cli_runtime(Settings()) as runtime:
+    with cli_runtime(read_settings()) as runtime:
         status.print("following the chain; Ctrl-C stops")
         total = follow(runtime, stop, poll, on_pass=lambda p: _report(p) if p.events else None)
     status.print(f"stopped; {total} events indexed")
@@ -156,7 +156,7 @@ def history_command(
     output: FormatOption = Format.TABLE,
 ) -> None:
     """Every state change of one record, in chain order, with block, time, transaction and actor."""
-    with cli_runtime(Settings()) as runtime:
+    with cli_runtime(read_settings()) as runtime:
         try:
             index_once(runtime)
             with runtime.session() as session:
@@ -186,7 +186,7 @@ def verify_command(output: FormatOption = Format.TABLE) -> None:
     """Check every database row that claims a chain fact against the chain; list mismatches.
 
     Exits with 1 when there is any mismatch."""
-    with cli_runtime(Settings()) as runtime:
+    with cli_runtime(read_settings()) as runtime:
         try:
             mismatches = verify(runtime)
         except CbpError as error:
@@ -227,7 +227,7 @@ def export_command(
 ) -> None:
     """Indexed events filtered by organisation, kind and time range, for a regulator."""
     start, end = _moment(since, "--since"), _moment(until, "--until")
-    with cli_runtime(Settings()) as runtime:
+    with cli_runtime(read_settings()) as runtime:
         try:
             index_once(runtime)
             with runtime.session() as session:
@@ -271,7 +271,7 @@ def prove_command(
     from ledger.core.ids import to_bytes32
     from ledger.measurements.service import proof
 
-    with cli_runtime(Settings()) as runtime:
+    with cli_runtime(read_settings()) as runtime:
         try:
             with runtime.session() as session:
                 tso = session.exec(select(Organisation).where(Organisation.role == "TSO")).one()
@@ -294,7 +294,7 @@ def settlement_command(settlement_id: str) -> None:
     """Recompute a settlement from the committed data and compare with its on-chain hash."""
     from ledger.settlement.service import recompute
 
-    with cli_runtime(Settings()) as runtime:
+    with cli_runtime(read_settings()) as runtime:
         try:
             result = recompute(runtime, settlement_id)
         except CbpError as error:

@@ -52,7 +52,7 @@ from ledger.core.chain.anvil import PRODUCTION_BLOCK_GAS_LIMIT
 from ledger.core.chain.client import ChainClient, Deployment
 from ledger.core.chain.signer import load_account
 from ledger.core.domain.identifiers import eic_to_bytes16
-from ledger.core.settings import PROJECT_ROOT, Settings
+from ledger.core.settings import PROJECT_ROOT, Settings, read_settings
 from ledger.local_stack import DEFAULT_REDIS_URL, redis_answers
 from ledger.registry.mass_load import pods_to_csv
 from ledger.registry.schemas import PodCreate
@@ -292,7 +292,7 @@ def run_registration_benchmark(
     single_count = min(pods, SINGLE_PODS_MAX)
     tag = f"{secrets.randbelow(10_000):04d}"
     with tempfile.TemporaryDirectory(prefix="cbp-bench-") as tmp:
-        bench_settings = _bench_settings(settings or Settings(), Path(tmp), block_time_s)
+        bench_settings = _bench_settings(settings or read_settings(), Path(tmp), block_time_s)
         block_time = bench_settings.chain_block_time_s
         with Platform(bench_settings, worker_concurrency=WORKER_PROCESSES) as platform:
             console.print(

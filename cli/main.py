@@ -13,7 +13,6 @@ from datetime import timedelta
 from typing import Annotated
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 from sqlmodel import Session, select
@@ -33,7 +32,7 @@ from ledger.core.db.models import Organisation, utcnow
 from ledger.core.domain.enums import Role
 from ledger.core.errors import CbpError
 from ledger.core.runtime import Runtime
-from ledger.core.settings import Settings
+from ledger.core.settings import Settings, SettingsRefused, read_settings
 from ledger.registry import organisations
 from loadgen.cli import app as load_app
 
@@ -80,11 +79,9 @@ def _settings(block_time: int | None = None) -> Settings:
     if block_time is not None:
         os.environ["CBP_CHAIN_BLOCK_TIME_S"] = str(block_time)
     try:
-        return Settings()
-    except ValidationError as exc:
-        for problem in exc.errors():
-            where = ".".join(str(part) for part in problem["loc"])
-            console.print(f"[red]error{f' ({where})' if where else ''}:[/red] {problem['msg']}")
+        return read_settings()
+    except SettingsRefused as exc:
+        console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(code=2) from None
 
 
@@ -281,7 +278,7 @@ def chain_compile(
     """Compile the contracts (solcjs, or CBP_SOLC) into contracts/artifacts."""
     from ledger.core.chain.compiler import ARTIFACTS_DIR, compile_contracts, write_artifacts
 
-    artifacts = compile_contracts()
+    artifacts = compile_contracts(_settings().solc)
     if check:
         stale = [
             name
@@ -309,6 +306,7 @@ def chain_follow(
     import threading
 
     from ledger.core.follower import follow
+    from ledger.core.follower_callbacks import DeliveringDispatcher
     from workers.tasks import follower_runtime
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
@@ -317,7 +315,12 @@ def chain_follow(
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     console.print("following the chain's receipts; Ctrl-C stops", style="dim")
-    total = follow(follower_runtime(), stop, poll_s=poll)
+    runtime = follower_runtime()
+    if isinstance(runtime.dispatcher, DeliveringDispatcher):
+        runtime.dispatcher.requeue_unattempted()  # left by a follower stopped while posting
+    total = follow(runtime, stop, poll_s=poll)
+    if isinstance(runtime.dispatcher, DeliveringDispatcher):
+        runtime.dispatcher.close()  # the callbacks under way are posted and recorded
     console.print(f"stopped; {total} operations confirmed")
 
 

@@ -11,6 +11,9 @@ processes), creates the demo organisations, qualifies UVAMs through the public A
 * ``activations``: ``--count`` activations sent one after the other by the TSO
   (``POST /market/activations``); latency from the start of that call until the BSP's callback
   URL (a local HTTP server in this process) receives the activation. Median and 99th percentile.
+  On a block-time chain each call starts at a random moment of the block (a pause of up to one
+  block time before it), and the time is split into the platform's steps
+  (:mod:`cli.activation_breakdown`).
 * ``measurements``: one day of 60 s readings of ``--devices`` flex devices, uploaded as one CSV
   file and as one JSON body of compact series; timed from the upload until the batch's Merkle
   root is confirmed on chain.
@@ -23,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import random
 import secrets
 import statistics
 import tempfile
@@ -39,6 +43,7 @@ import httpx
 from rich.console import Console
 from rich.table import Table
 
+from cli.activation_breakdown import BlockClock, Sent, breakdown, summary
 from cli.bench import chain_client
 from cli.ceiling import (
     Ceiling,
@@ -52,7 +57,7 @@ from ledger.core.chain.anvil import PRODUCTION_BLOCK_GAS_LIMIT
 from ledger.core.chain.signer import load_account
 from ledger.core.ids import to_bytes32
 from ledger.core.periods import iso, next_period
-from ledger.core.settings import PROJECT_ROOT, Settings
+from ledger.core.settings import PROJECT_ROOT, read_settings
 from ledger.local_stack import DEFAULT_REDIS_URL, redis_answers
 from ledger.market.terms import BidTerms, Direction
 
@@ -128,7 +133,7 @@ def bench_platform(
     (``CBP_RPC_URL`` and ``CBP_FUNDER_KEY``, a Ganache or a network), where it deploys contracts
     of its own."""
     with tempfile.TemporaryDirectory(prefix="cbp-market-bench-") as tmp:
-        base = Settings()
+        base = read_settings()
         redis_url = base.redis_url
         if redis_url is None and redis_answers(DEFAULT_REDIS_URL):
             redis_url = BENCH_REDIS_URL
@@ -141,6 +146,9 @@ def bench_platform(
             update |= {"rpc_url": None, "funder_key": None}
         if block_time_s is not None:
             update["chain_block_time_s"] = block_time_s
+        if "CBP_QUEUE" not in os.environ:
+            # a queue of its own: two benchmarks on one Redis would take each other's tasks
+            update["queue"] = f"{base.queue}-{secrets.token_hex(4)}"
         settings = base.model_copy(update=update)
         with Platform(settings, worker_concurrency=WORKER_PROCESSES) as platform:
             console.print(
@@ -356,7 +364,7 @@ def run_bids(
             uvams = dict(zip(BSPS, qualified, strict=True))
         product = "BENCH-BIDS"
         _product(api, product, gate_s=0, notice_s=0, ack_s=3600)
-        first = next_period(clock.now(platform.settings.data_dir) + 3600)
+        first = next_period(clock.clock_for(platform.settings).now() + 3600)
 
         def body(bsp: str, number: int) -> dict[str, Any]:
             start = first + 900 * (number % 48)
@@ -613,7 +621,7 @@ def run_activations(
         uvam_id = qualified_uvam(api, bsp, 20, flex_kw=1000)[0]
         product = "BENCH-ACT"
         _product(api, product, gate_s=900, notice_s=0, ack_s=3600)
-        first = next_period(clock.now(platform.settings.data_dir) + 1800)
+        first = next_period(clock.clock_for(platform.settings).now() + 1800)
         bid_id = api.done(
             bsp,
             "POST",
@@ -655,7 +663,15 @@ def run_activations(
                 f"{count} activations, one after the other, timed to the BSP's callback ..."
             )
             latencies, accepted, confirmed = [], [], []
+            sent: list[Sent] = []
+            blocks = BlockClock(platform.stack.rpc_url)
+            phases = random.Random(11)
             for index in range(count):
+                if block_time:
+                    # a TSO activates at any moment of a block, not right after the previous
+                    # callback (which would keep every call at the same point of the block)
+                    time.sleep(phases.uniform(0, block_time))
+                wall_started = time.time()
                 started = time.perf_counter()
                 answer = api.write(
                     "tso",
@@ -671,7 +687,17 @@ def run_activations(
                 arrived = receiver.wait_for(answer["activationId"])
                 latencies.append(arrived - started)
                 confirmed.append(answer["operationId"])
+                sent.append(
+                    Sent(
+                        answer["operationId"],
+                        answer["activationId"],
+                        wall_started,
+                        wall_started + arrived - started,
+                    )
+                )
             api.wait("tso", confirmed)
+            blocks.close()
+            steps = breakdown(platform.settings.sqlalchemy_url, blocks, sent)
         finally:
             receiver.close()
     ms = [1000 * v for v in latencies]
@@ -684,6 +710,7 @@ def run_activations(
         "latency_min_ms": min(ms),
         "latency_max_ms": max(ms),
         "api_answer_median_ms": median([1000 * v for v in accepted]),
+        "steps_median_ms": {step: median(v) for step, v in steps.items() if v},
     }
     chain = f"{block_time} s blocks" if block_time else "instant Anvil"
     target = f"; target p99 <= {1000 * block_time + 500} ms (a block + 0.5 s)" if block_time else ""
@@ -696,6 +723,7 @@ def run_activations(
             ("p99", f"{figures['latency_p99_ms']:.0f} ms"),
             ("min / max", f"{figures['latency_min_ms']:.0f} / {figures['latency_max_ms']:.0f} ms"),
             ("API answer (202), median", f"{figures['api_answer_median_ms']:.0f} ms"),
+            *summary(steps),
         ],
         console,
     )

@@ -233,7 +233,7 @@ def run_market_journey(
     pods = {bsp: pod for bsp, (_, pod, _) in zip(BSPS, qualified, strict=True)}
     devices = {bsp: found[0] for bsp, (_, _, found) in zip(BSPS, qualified, strict=True)}
     alpha, bravo, charlie = BSPS
-    now = clock.now(platform.settings.data_dir)
+    now = clock.clock_for(platform.settings).now()
     start = next_period_within_day(now + 3600 + 60, 4)  # after MSD's 1 h gate closure
     red = {
         "constraints": [
@@ -347,7 +347,7 @@ def run_market_journey(
     finally:
         receiver.close()
 
-    now = clock.now(platform.settings.data_dir)
+    now = clock.clock_for(platform.settings).now()
     first = now - now % 60 - 86_400
     rows = "\n".join(f"{devices[alpha]},{first + 60 * i},{4000 + i % 500}" for i in range(1440))
     upload = api.done(

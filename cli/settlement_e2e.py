@@ -53,7 +53,7 @@ from cli.world import TSO_EIC, World, build_world
 from ledger.core import clock
 from ledger.core.ids import to_bytes32
 from ledger.core.periods import iso
-from ledger.core.settings import PROJECT_ROOT
+from ledger.core.settings import PROJECT_ROOT, Settings
 from ledger.market.terms import Direction
 from ledger.registry.mass_load import pods_to_csv
 from ledger.registry.schemas import PodCreate
@@ -266,9 +266,9 @@ def _uvams(
     return list(zip(uvam_ids, groups, strict=True))
 
 
-def _settled_day() -> date:
+def _settled_day(settings: Settings) -> date:
     """The UTC day after the platform's today: its activation period is still ahead."""
-    return datetime.fromtimestamp(clock.now(), UTC).date() + timedelta(days=1)
+    return datetime.fromtimestamp(clock.clock_for(settings).now(), UTC).date() + timedelta(days=1)
 
 
 def _day_start(day: date) -> int:
@@ -515,7 +515,7 @@ def run_settlement_e2e(
         pod_ids = _pods(driver, pods, through_api=through_api)
         console.print(f"grouping them into UVAMs of up to {PODS_PER_UVAM} ...")
         uvams = _uvams(driver, pod_ids, through_api=through_api)
-        day = _settled_day()
+        day = _settled_day(world.platform.settings)
         first_period = _day_start(day) + ACTIVATION_HOUR_UTC * 3600
         first_index = ACTIVATION_HOUR_UTC * 4
         console.print(f"bids, need and {len(uvams)} activations on {day} ...")

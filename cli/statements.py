@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 
 from cli.context import running_endpoints
-from ledger.core.settings import Settings
+from ledger.core.settings import read_settings
 
 statement_app = typer.Typer(
     help="Statements per BSP and period, and BRP perimeter corrections.", no_args_is_help=True
@@ -33,7 +33,7 @@ WAIT_S = 120.0
 
 
 def _client(api_url: str | None, token: str) -> httpx.Client:
-    url = api_url or (running_endpoints(Settings()) or {}).get("api_url")
+    url = api_url or (running_endpoints(read_settings()) or {}).get("api_url")
     if not url:
         err_console.print("error (--api-url): no API address: give --api-url or run `cbp up`")
         raise typer.Exit(2)

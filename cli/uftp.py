@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 from cli.context import running_endpoints
 from ledger.core.db.engine import session_scope
 from ledger.core.errors import CbpError
-from ledger.core.settings import Settings
+from ledger.core.settings import Settings, read_settings
 from ledger.schema.migrate import upgrade
 from ledger.uftp import keys, participants
 from ledger.uftp.tables import UftpMessage
@@ -40,7 +40,7 @@ def _session(settings: Settings) -> Iterator[Session]:
 def show_keys() -> None:
     """Print the platform's UFTP domain and public key (made on first use), and the DNS TXT
     record participants look the key up under."""
-    settings = Settings()
+    settings = read_settings()
     pair = keys.load_or_create(settings.uftp_key_file)
     console.print(f"domain      {settings.uftp_domain}", soft_wrap=True)
     console.print("role        DSO", soft_wrap=True)
@@ -61,7 +61,7 @@ def participant_add(
     role: Annotated[str, typer.Option(help="Its USEF role: AGR (a BSP) or DSO")] = "AGR",
 ) -> None:
     """Register a participant: messages signed with its key act as the organisation."""
-    with _session(Settings()) as session:
+    with _session(read_settings()) as session:
         try:
             participants.add_participant(
                 session,
@@ -88,7 +88,7 @@ def participant_update(
     role: Annotated[str, typer.Option(help="Its USEF role")] = "AGR",
 ) -> None:
     """Rotate a participant's key or move its endpoint."""
-    with _session(Settings()) as session:
+    with _session(read_settings()) as session:
         try:
             participants.update_participant(
                 session, domain=domain, role=role, public_key=public_key, endpoint=endpoint
@@ -106,7 +106,7 @@ def participant_remove(
     role: Annotated[str, typer.Option(help="Its USEF role")] = "AGR",
 ) -> None:
     """Stop taking a participant's messages (those recorded stay)."""
-    with _session(Settings()) as session:
+    with _session(read_settings()) as session:
         try:
             participants.remove_participant(session, domain=domain, role=role)
         except CbpError as error:
@@ -123,7 +123,7 @@ def _refuse(error: CbpError) -> NoReturn:
 @participant_app.command("list")
 def participant_list() -> None:
     """Every participant with its organisation, EIC and chain account."""
-    with _session(Settings()) as session:
+    with _session(read_settings()) as session:
         rows = [
             participants.participant_view(p)
             for role in participants.ROLES
@@ -137,7 +137,7 @@ def list_messages(
     limit: Annotated[int, typer.Option(help="How many, newest first")] = 50,
 ) -> None:
     """The UFTP messages taken (in) and sent (out), newest first."""
-    with _session(Settings()) as session:
+    with _session(read_settings()) as session:
         rows = session.exec(
             select(UftpMessage).order_by(col(UftpMessage.id).desc()).limit(limit)
         ).all()
@@ -161,7 +161,7 @@ def serve(
     from api.server import platform_runtime
     from ledger.uftp.endpoint import PATH, PlatformEndpoint
 
-    settings = Settings()
+    settings = read_settings()
     running = running_endpoints(settings) or {}
     settings = settings.model_copy(
         update={

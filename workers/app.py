@@ -1,10 +1,15 @@
-"""The Celery application. Broker and result backend are the platform's Redis."""
+"""The Celery application. Broker and result backend are the platform's Redis.
+
+The worker's :data:`app` exists at import (the tasks register on it) but reads its settings
+only when Celery first needs its configuration: :func:`worker_settings` reads the environment
+once per process, and the worker's runtime (``workers.tasks.runtime``) uses the same settings.
+"""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from typing import Any
 
 import redis
@@ -12,18 +17,28 @@ from celery import Celery
 from kombu.exceptions import OperationalError as BrokerError
 
 from ledger.core.runtime import DispatchFailed
-from ledger.core.settings import Settings
+from ledger.core.settings import Settings, read_settings
 from ledger.local_stack import DEFAULT_REDIS_URL
 from ledger.market.bids import TASK_EXPIRE_BIDS
 from ledger.settlement.service import TASK_FINALISE_LAPSED
 
-CHAIN_QUEUE = "chain"
 NONCE_COUNTER_TTL_S = 60
+TASK_MODULES = ["workers.tasks", "workers.market_tasks", "workers.settlement_tasks"]
 
 
-def beat_schedule() -> dict[str, Any]:
+@lru_cache(maxsize=1)
+def worker_settings() -> Settings:
+    """The worker process's settings, read from the environment once, on first use (a bad
+    value stops the worker with the variable's name)."""
+    return read_settings()
+
+
+def broker_url(settings: Settings) -> str:
+    return settings.redis_url or DEFAULT_REDIS_URL
+
+
+def beat_schedule(settings: Settings) -> dict[str, Any]:
     """Periodic tasks, run by the beat embedded in the platform's worker (``--beat``)."""
-    settings = Settings()  # CBP_SETTLEMENT_FINALISE_EVERY_S, CBP_BID_EXPIRY_EVERY_S
     return {
         "finalise-lapsed-settlements": {
             "task": TASK_FINALISE_LAPSED,
@@ -38,27 +53,22 @@ def restore_sweep_s(visibility_timeout_s: int) -> int:
     return max(1, min(10, visibility_timeout_s // 10))
 
 
-def create_app(redis_url: str | None = None, queue: str | None = None) -> Celery:
-    url = redis_url or os.environ.get("CBP_REDIS_URL") or DEFAULT_REDIS_URL
-    queue = queue or os.environ.get("CBP_QUEUE") or CHAIN_QUEUE
-    visibility_s = int(os.environ.get("CBP_BROKER_VISIBILITY_TIMEOUT_S", "300"))
-    app = Celery(
-        "cbp",
-        broker=url,
-        backend=url,
-        include=["workers.tasks", "workers.market_tasks", "workers.settlement_tasks"],
-    )
-    app.conf.update(
-        task_acks_late=True,
-        task_reject_on_worker_lost=True,
-        worker_prefetch_multiplier=1,
-        task_serializer="json",
-        accept_content=["json"],
-        result_expires=3600,
-        broker_connection_retry_on_startup=True,
+def celery_config(settings: Settings) -> dict[str, Any]:
+    url = broker_url(settings)
+    visibility_s = settings.broker_visibility_timeout_s
+    return {
+        "broker_url": url,
+        "result_backend": url,
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "worker_prefetch_multiplier": 1,
+        "task_serializer": "json",
+        "accept_content": ["json"],
+        "result_expires": 3600,
+        "broker_connection_retry_on_startup": True,
         # Unacknowledged tasks of a worker that died (or that a restarted broker left
         # unacknowledged) go back to the queue after this long ...
-        broker_transport_options={
+        "broker_transport_options": {
             "visibility_timeout": visibility_s,
             # ... once kombu sweeps for them. By default it scans every 10th call of a 10 s
             # timer: up to 100 s after the timeout (the fault tests saw 110 s on a worker
@@ -67,14 +77,23 @@ def create_app(redis_url: str | None = None, queue: str | None = None) -> Celery
             "unacked_restore_interval": restore_sweep_s(visibility_s),
             "unacked_restore_throttle": 1,
         },
-        task_default_queue=queue,
-        worker_hijack_root_logger=False,
-        beat_schedule=beat_schedule(),
-    )
+        "task_default_queue": settings.queue,
+        "worker_hijack_root_logger": False,
+        "beat_schedule": beat_schedule(settings),
+    }
+
+
+def create_app(settings: Settings) -> Celery:
+    """A Celery application configured by ``settings`` (a process that enqueues tasks)."""
+    app = Celery("cbp", include=TASK_MODULES)
+    app.conf.update(celery_config(settings))
     return app
 
 
-app = create_app()
+#: The worker's application (``celery -A workers.tasks worker``): configured from
+#: :func:`worker_settings` when Celery first reads its configuration, not at import.
+app = Celery("cbp", include=TASK_MODULES)
+app.add_defaults(lambda: celery_config(worker_settings()))
 
 
 class CeleryDispatcher:
@@ -117,14 +136,15 @@ class RedisNonceCounters:
 class RedisLocks:
     """Per-account signing locks shared by every worker process through Redis."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, ttl_s: int) -> None:
         self.client = redis.Redis.from_url(url)
+        self.ttl_s = ttl_s
 
     @contextmanager
     def hold(self, address: str) -> Iterator[None]:
         # A worker killed while holding a lock keeps it until it expires: the TTL bounds how
         # long its operations wait for a new worker.
-        ttl = int(os.environ.get("CBP_LOCK_TTL_S", "300"))
+        ttl = self.ttl_s
         # Polled every 10 ms (redis-py's default, 100 ms, adds up along an organisation's queue).
         with self.client.lock(
             f"cbp:signer:{address.lower()}", timeout=ttl, blocking_timeout=ttl, sleep=0.01
@@ -133,8 +153,7 @@ class RedisLocks:
 
     @contextmanager
     def try_hold(self, address: str) -> Iterator[bool]:
-        ttl = int(os.environ.get("CBP_LOCK_TTL_S", "300"))
-        lock = self.client.lock(f"cbp:signer:{address.lower()}", timeout=ttl)
+        lock = self.client.lock(f"cbp:signer:{address.lower()}", timeout=self.ttl_s)
         held = lock.acquire(blocking=False)
         try:
             yield bool(held)

@@ -9,7 +9,6 @@ from typing import Any
 
 from celery import Task
 
-from ledger.core import clock
 from ledger.market import activations as market_activations
 from ledger.market import bids as market
 from ledger.market import checks as market_checks
@@ -30,7 +29,7 @@ def _later(
 ) -> bool:
     """Re-enqueue ``task`` while ``not_before`` lies ahead on the platform's clock (which a demo
     or a test may move ahead of the wall clock, :mod:`ledger.core.clock`); False once it is time."""
-    remaining = 0 if not_before is None else not_before - clock.now()
+    remaining = 0 if not_before is None else not_before - runtime().clock.now()
     if remaining <= 0:
         return False
     task.apply_async(kwargs=kwargs, countdown=min(remaining, hop_s))

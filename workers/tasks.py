@@ -20,10 +20,17 @@ from ledger.capabilities import CAPABILITIES
 from ledger.core import operations, webhooks
 from ledger.core.chain.errors import ChainError
 from ledger.core.errors import Unavailable
+from ledger.core.follower_callbacks import DeliveringDispatcher
 from ledger.core.runtime import DispatchFailed, Runtime
-from ledger.core.settings import Settings
 from ledger.registry import pods, reviews, uvams
-from workers.app import CeleryDispatcher, RedisLocks, RedisNonceCounters, app
+from workers.app import (
+    CeleryDispatcher,
+    RedisLocks,
+    RedisNonceCounters,
+    app,
+    broker_url,
+    worker_settings,
+)
 
 RETRY: dict[str, Any] = {
     # RedisError: the broker restarting, or a lock a killed worker held that outlived the wait;
@@ -70,8 +77,8 @@ def riding_out_broker_outage(function: Callable[..., T], *args: Any) -> T:
 
 @lru_cache(maxsize=1)
 def runtime() -> Runtime:
-    settings = Settings()
-    redis_url = app.conf.broker_url
+    settings = worker_settings()
+    redis_url = broker_url(settings)
     rpc_url = settings.rpc_url
     if rpc_url is None:
         raise Unavailable("CBP_RPC_URL is not set for the worker")
@@ -80,7 +87,7 @@ def runtime() -> Runtime:
         rpc_url=rpc_url,
         dispatcher=CeleryDispatcher(app),
         capabilities=CAPABILITIES,
-        locks=RedisLocks(redis_url),
+        locks=RedisLocks(redis_url, ttl_s=settings.lock_ttl_s),
         nonces=RedisNonceCounters(redis_url),
     )
 
@@ -109,7 +116,7 @@ class PatientDispatcher:
 def follower_runtime() -> Runtime:
     """The block follower's runtime: the workers' one, with a patient dispatcher."""
     base = runtime()
-    return Runtime(
+    follower = Runtime(
         settings=base.settings,
         rpc_url=base.rpc_url,
         dispatcher=PatientDispatcher(CeleryDispatcher(app)),
@@ -117,6 +124,9 @@ def follower_runtime() -> Runtime:
         locks=base.locks,
         nonces=base.nonces,
     )
+    # callbacks' first attempts are posted by the follower itself: no queue hop after a block
+    follower.dispatcher = DeliveringDispatcher(follower.dispatcher, follower)
+    return follower
 
 
 @app.task(name=operations.TASK_EXECUTE, bind=True, **RETRY)
@@ -145,9 +155,13 @@ def tso_qualify_uvam(self: Task, *, uvam_id: str) -> str | None:
 
 
 @app.task(name=webhooks.TASK_DELIVER, bind=True, acks_late=True)
-def deliver_webhook(self: Task, *, message_id: str) -> str:
+def deliver_webhook(self: Task, *, message_id: str, not_before: float | None = None) -> str:
     """One attempt; the next is scheduled with the backoff the service computed (the number of
-    attempts is counted in the database, so the bound holds across redeliveries)."""
+    attempts is counted in the database, so the bound holds across redeliveries). A retry
+    handed over by the block follower (:mod:`ledger.core.follower_callbacks`) carries its
+    backoff as ``not_before`` (unix seconds)."""
+    if not_before is not None and time.time() < not_before:
+        raise self.retry(countdown=not_before - time.time(), max_retries=None)
     delivery = webhooks.deliver(runtime(), message_id)
     if delivery.retry_in_s is not None:
         raise self.retry(countdown=delivery.retry_in_s, max_retries=None)

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, Query, UploadFile, status
 from sqlmodel import Session
 
-from api.deps import CurrentOrg, Offset, RuntimeDep, SessionDep
+from api.deps import CurrentOrg, Offset, RuntimeDep, SessionDep, SettingsDep
 from api.idempotency import IdempotentRoute
 from api.models.common import Page, errors
 from api.models.market import (
@@ -45,7 +45,7 @@ from ledger.market import activations as market_activations
 from ledger.market import bids as market
 from ledger.market import checks as market_checks
 from ledger.market import needs as market_clearing
-from ledger.market.common import pending_after_commit, settings
+from ledger.market.common import pending_after_commit
 from ledger.market.schemas import (
     Acknowledgement,
     ActivationChange,
@@ -501,9 +501,10 @@ async def upload_csv(
     resolution_seconds: Annotated[int, Form(alias="resolutionSeconds", gt=0, le=3600)],
     org: CurrentOrg,
     runtime: RuntimeDep,
+    settings: SettingsDep,
     session: SessionDep,
 ) -> dict[str, Any]:
-    limit = settings().max_upload_bytes
+    limit = settings.market.max_upload_bytes
     data = await file.read(limit + 1)
     if len(data) > limit:
         raise InvalidInput(f"the file exceeds {limit} bytes", field="file")

@@ -9,7 +9,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from api.deps import CurrentOrg, Offset, RuntimeDep, SessionDep
+from api.deps import CurrentOrg, Offset, RuntimeDep, SessionDep, SettingsDep
 from api.idempotency import IdempotentRoute
 from api.models.common import Page, errors
 from api.models.platform import (
@@ -152,10 +152,10 @@ def review_queue(org: CurrentOrg, session: SessionDep) -> dict[str, Any]:
     },
 )
 def attachment_content(
-    attachment_id: str, org: CurrentOrg, session: SessionDep, runtime: RuntimeDep
+    attachment_id: str, org: CurrentOrg, session: SessionDep, settings: SettingsDep
 ) -> Response:
     row = queries.attachment_row(session, org, attachment_id)
-    content = files.load(runtime.settings.attachments_dir, row.content_sha256)
+    content = files.load(settings.attachments_dir, row.content_sha256)
     return Response(content=content, media_type=row.mime_type)
 
 

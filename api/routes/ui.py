@@ -18,7 +18,7 @@ from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
-from api.deps import CurrentOrg, RuntimeDep, SessionDep
+from api.deps import ClockDep, CurrentOrg, RuntimeDep, SessionDep
 from api.models.common import Page, errors
 from api.models.ui import (
     Attention,
@@ -41,7 +41,6 @@ from ledger.dashboard import audit as ui_audit
 from ledger.dashboard import portfolio as ui_portfolio
 from ledger.market import merit as ui_merit
 from ledger.market import views as ui_market
-from ledger.market.common import now
 from ledger.p2p import views as ui_p2p
 
 UI_DIR = PROJECT_ROOT / "connector_ui"
@@ -169,10 +168,10 @@ def portfolio(org: CurrentOrg, session: SessionDep) -> dict[str, Any]:
     response_model=Clock,
     responses=errors(),
 )
-def platform_clock(org: CurrentOrg) -> dict[str, Any]:
+def platform_clock(org: CurrentOrg, clock: ClockDep) -> dict[str, Any]:
     """On a local demo chain the platform's clock may run ahead of the wall clock
     (``ledger/core/clock.py``); the dashboard counts deadlines down on this one."""
-    return {"now": iso(now())}
+    return {"now": iso(clock.now())}
 
 
 def install(app: FastAPI) -> None:

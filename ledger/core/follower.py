@@ -46,6 +46,10 @@ SHORTEST_RHYTHM_S = 0.5
 #: How long before the next block is due deferred operations are flushed (never earlier than
 #: halfway through the interval): time for a worker to simulate, sign and send them.
 FLUSH_LEAD_S = 1.0
+#: While the next block is due (from this long before it, on a steady rhythm) the follower asks
+#: for the head this often, so a block's confirmations and callbacks do not wait for the poll.
+DUE_WINDOW_S = 0.3
+DUE_POLL_S = 0.02
 
 
 @dataclass
@@ -83,6 +87,20 @@ class FollowerState:
             return False
         since = at - self.head_seen_at
         return max(interval / 2, interval - FLUSH_LEAD_S) <= since < 1.5 * interval
+
+    def block_due_in(self, at: float) -> float | None:
+        """Seconds until the next block's due window opens (0: it is open: the block is
+        expected within :data:`DUE_WINDOW_S`, or overdue by less than half an interval);
+        None without a steady rhythm or once the block is overdue by more."""
+        if len(self.intervals) < INTERVALS_NEEDED or self.head_seen_at is None:
+            return None
+        interval = statistics.median(self.intervals)
+        if interval < SHORTEST_RHYTHM_S:
+            return None
+        since = at - self.head_seen_at
+        if since >= 1.5 * interval:
+            return None
+        return max(0.0, interval - DUE_WINDOW_S - since)
 
 
 @dataclass(frozen=True)
@@ -225,5 +243,27 @@ def follow(runtime: Runtime, stop_event: threading.Event, *, poll_s: float | Non
             stop_event.wait(max(poll, 0.5))
             continue
         total += result.confirmed
-        stop_event.wait(poll)
+        _wait_for_next_pass(runtime, state, stop_event, poll)
     return total
+
+
+def _wait_for_next_pass(
+    runtime: Runtime, state: FollowerState, stop_event: threading.Event, poll: float
+) -> None:
+    """Wait ``poll`` seconds, but while a block is due ask for the head every
+    :data:`DUE_POLL_S` and return as soon as it moved."""
+    deadline = time.monotonic() + poll
+    while not stop_event.is_set():
+        now = time.monotonic()
+        if now >= deadline:
+            return
+        due_in = state.block_due_in(now)
+        if due_in is None or due_in > 0:
+            stop_event.wait(min(deadline - now, due_in if due_in else poll))
+            continue
+        try:
+            if runtime.chain.block_number() != state.head:
+                return
+        except ChainError:
+            return  # the pass reports it
+        stop_event.wait(DUE_POLL_S)

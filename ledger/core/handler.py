@@ -43,6 +43,9 @@ class Handler(ABC):
     """Turns one kind of operation into contract calls, and its receipts into database rows."""
 
     kind: str
+    #: Sent at once even while its signer has a transaction pending (with the next nonce,
+    #: behind it), never deferred to the signer's next transaction: an activation.
+    time_critical: bool = False
 
     @abstractmethod
     def calls(self, session: Session, operation: Operation) -> list[Call]: ...

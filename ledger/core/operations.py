@@ -131,6 +131,7 @@ def execute(runtime: Runtime, operation_id: str, *, behind_pending: bool = False
         signer = runtime.signer_for(organisation)
         chain = runtime.chain
         fresh_calls = None if operation.signed_transactions else handler.calls(session, operation)
+        behind_pending = behind_pending or handler.time_critical
         if (
             fresh_calls is not None
             and not behind_pending

@@ -30,8 +30,9 @@ def next_period(timestamp: int) -> int:
 
 def next_period_within_day(timestamp: int, count: int) -> int:
     """Start of the first period after ``timestamp`` from which ``count`` periods end on the same
-    UTC day: settlement takes an activation within one UTC day, so a delivery that would cross
-    midnight starts at the next midnight instead."""
+    UTC day, so a delivery that would cross midnight starts at the next midnight instead: for
+    tests and the demo whose history days assume one day (settlement itself takes an activation
+    over midnight UTC, ``docs/settlement.md``)."""
     first = next_period(timestamp)
     midnight = first - first % DAY_SECONDS + DAY_SECONDS
     return first if first + count * PERIOD_SECONDS <= midnight else midnight

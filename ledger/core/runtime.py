@@ -1,7 +1,9 @@
-"""What a running process needs: settings, the database, the chain, signers, a dispatcher.
+"""What a running process needs: settings, the clock, the database, the chain, signers, a
+dispatcher.
 
 The API process and each worker build one :class:`Runtime` at start-up and pass it to the
-services. Nothing here connects at import time.
+services. A session it opens carries it (:func:`runtime_of`), for the code that is handed a
+session only (an operation's handler). Nothing here connects at import time.
 """
 
 from __future__ import annotations
@@ -17,11 +19,15 @@ from sqlmodel import Session
 from ledger.core.chain.client import ChainClient, Deployment
 from ledger.core.chain.nonces import LocalNonceCounters, NonceCounters
 from ledger.core.chain.signer import Signer, load_account
+from ledger.core.clock import Clock, clock_for
 from ledger.core.db.engine import session_scope
 from ledger.core.db.models import Organisation
 from ledger.core.errors import Unavailable
 from ledger.core.handler import Capabilities
 from ledger.core.settings import Settings
+
+#: Key of the runtime in the ``info`` of the sessions it opens.
+SESSION_RUNTIME = "cbp_runtime"
 
 
 class DispatchFailed(Exception):
@@ -81,14 +87,26 @@ class Runtime:
     capabilities: Capabilities
     locks: AccountLocks = field(default_factory=ThreadLocks)
     nonces: NonceCounters = field(default_factory=LocalNonceCounters)
+    #: The platform's clock, made from the settings (a test may set another).
+    clock: Clock = field(init=False, repr=False)
     _chain: ChainClient | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.clock = clock_for(self.settings)
 
     @property
     def database_url(self) -> str:
         return self.settings.sqlalchemy_url
 
-    def session(self) -> AbstractContextManager[Session]:
-        return session_scope(self.database_url)
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with session_scope(self.database_url) as session:
+            yield self.bind(session)
+
+    def bind(self, session: Session) -> Session:
+        """Have ``session`` carry this runtime (:func:`runtime_of`)."""
+        session.info[SESSION_RUNTIME] = self
+        return session
 
     def connect(self) -> ChainClient:
         """A new chain client configured by the settings (confirmations, answer timeout)."""
@@ -116,6 +134,14 @@ class Runtime:
         path = self.settings.keystores_dir / f"{organisation.id}.json"
         account = load_account(path, self.settings.keystore_password)
         return Signer(account, self.chain.chain_id)
+
+
+def runtime_of(session: Session) -> Runtime:
+    """The runtime whose :meth:`Runtime.session` opened ``session``."""
+    runtime = session.info.get(SESSION_RUNTIME)
+    if not isinstance(runtime, Runtime):
+        raise RuntimeError("this session was not opened by a Runtime (Runtime.session())")
+    return runtime
 
 
 class RecordingDispatcher:

@@ -3,18 +3,27 @@
 Defaults run everything on one machine from a local data folder: an Anvil node started by the
 project, an SQLite file, and the Redis at ``redis://127.0.0.1:6379/0`` (or an embedded Valkey
 when none answers, see :mod:`ledger.services_runtime`). A real deployment sets the URLs.
+
+Each process reads them once, at start-up (the API's ``api.server.build``, the worker's
+``workers.tasks.worker_settings``, each ``cbp`` command), and passes the :class:`Settings` on in
+its :class:`ledger.core.runtime.Runtime`; nothing else reads the environment. A bad value stops the
+process with the variable's name and the reason (:func:`read_settings`).
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from decimal import Decimal
-from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
-from pydantic import Field, field_validator, model_validator
+import pydantic_settings
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ledger.core.calendar import DEFAULT_CALENDAR, parse_calendar
+from ledger.market.config import MarketSettings
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -58,11 +67,33 @@ class Settings(BaseSettings):
         description="Blocks on top of a transaction's block before its result counts as final:"
         " 0 on chains with immediate finality (QBFT, IBFT), N on chains that can reorganise.",
     )
+    simulated_time: bool = Field(
+        default=True,
+        description="Follow the simulated time that demos and tests move ahead on a development"
+        " chain (the offset `cbp` keeps in the data folder, ledger/core/clock.py); false: the wall"
+        " clock alone.",
+    )
     chain_rpc_timeout_s: float = Field(
         default=10.0,
         gt=0,
         description="Longest wait for one JSON-RPC answer; the API answers 503 past it, so a"
         " slow node never holds an API answer longer.",
+    )
+    broker_visibility_timeout_s: int = Field(
+        default=300,
+        ge=1,
+        description="Seconds before the broker hands a task that no worker acknowledged (its"
+        " worker died) to another worker.",
+    )
+    lock_ttl_s: int = Field(
+        default=300,
+        ge=1,
+        description="Longest hold of an account's signing lock: a killed worker's lock frees"
+        " itself after it.",
+    )
+    solc: Path | None = Field(
+        default=None,
+        description="Solidity compiler binary of `cbp chain compile`; unset: the project's solcjs.",
     )
     max_attachment_bytes: int = 5 * 1024 * 1024
     callback_timeout_s: float = 5.0
@@ -169,6 +200,11 @@ class Settings(BaseSettings):
         " to announce, and re-sends undelivered messages.",
     )
 
+    market: MarketSettings = Field(
+        default_factory=MarketSettings,
+        description="Products and limits of the market, from the ``CBP_MARKET_*`` variables.",
+    )
+
     @model_validator(mode="after")
     def _confirmations_need_blocks(self) -> Settings:
         if self.rpc_url is None and self.chain_confirmations > 0 and self.chain_block_time_s == 0:
@@ -204,7 +240,30 @@ class Settings(BaseSettings):
         return self.data_dir / "anvil-state.json"
 
 
-@lru_cache
-def get_settings() -> Settings:
-    """The process-wide settings (tests build their own ``Settings`` and pass them in)."""
-    return Settings()
+class SettingsRefused(ValueError):
+    """An environment variable the settings refuse; the message names it and says why."""
+
+
+def read_settings(**overrides: object) -> Settings:
+    """The settings from the ``CBP_*`` environment variables (``overrides`` take precedence):
+    what each process's entry point calls, once. A bad value raises :class:`SettingsError`
+    naming each refused variable and the reason."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        # the market's part fails on its own, as MarketSettings (Settings.market)
+        prefix = "CBP_MARKET_" if exc.title == MarketSettings.__name__ else "CBP_"
+        raise SettingsRefused("; ".join(_problem(prefix, p) for p in exc.errors())) from None
+    except pydantic_settings.SettingsError as exc:  # a value that is not JSON where JSON is due
+        field = re.search(r'field "(\w+)"', str(exc))
+        name = field.group(1) if field else "?"
+        prefix = "CBP_" if name in Settings.model_fields else "CBP_MARKET_"
+        raise SettingsRefused(f"{prefix}{name.upper()}: not valid JSON") from None
+
+
+def _problem(prefix: str, problem: Mapping[str, Any]) -> str:
+    location = [str(part) for part in problem["loc"]]
+    if not location:  # a check of several variables, whose message names them
+        return str(problem["msg"]).removeprefix("Value error, ")
+    inner = f" (at {'.'.join(location[1:])})" if len(location) > 1 else ""
+    return f"{prefix}{location[0].upper()}{inner}: {problem['msg']}"

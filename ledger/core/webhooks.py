@@ -13,6 +13,7 @@ recorded and the organisation reads them through the API.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import json
@@ -142,7 +143,7 @@ def deliver(runtime: Runtime, message_id: str) -> Delivery:
         http_status: int | None = None
         error: str | None = None
         try:
-            response = httpx.post(
+            response = _client().post(
                 url, content=body, headers=headers, timeout=settings.callback_timeout_s
             )
             http_status = response.status_code
@@ -170,6 +171,13 @@ def deliver(runtime: Runtime, message_id: str) -> Delivery:
             return Delivery(outcome)
         backoff = settings.callback_backoff_s * 2 ** (row.attempts - 1)
         return Delivery(outcome, retry_in_s=min(backoff, settings.callback_backoff_max_s))
+
+
+@functools.cache
+def _client() -> httpx.Client:
+    """One HTTP client per process for every callback: its connections to a receiver are kept
+    and reused, and no attempt pays for setting up a client of its own (thread-safe)."""
+    return httpx.Client()
 
 
 def _mirror_outcome(runtime: Runtime, session: Session, row: WebhookMessage, outcome: str) -> None:

@@ -27,7 +27,7 @@ from ledger.market import activations as market_activations
 from ledger.market import bids as market
 from ledger.market import checks as market_checks
 from ledger.market import needs as market_clearing
-from ledger.market.common import now as clock
+from ledger.market.common import now
 from ledger.market.tables import GridConstraint, MarketActivation, MarketBid, MarketNeed
 from ledger.registry import queries
 from ledger.settlement.service import DISPUTED, RECORDED, settlement_view
@@ -164,7 +164,7 @@ def attention(
     gate_horizon_s: int = GATE_HORIZON_S,
 ) -> dict[str, Any]:
     """The groups of items waiting for ``org`` at unix time ``at`` (default: now)."""
-    at = clock() if at is None else at
+    at = now(session) if at is None else at
     groups: dict[str, Any]
     if org.role == Role.BSP:
         groups = _bsp(session, org, at, gate_horizon_s)

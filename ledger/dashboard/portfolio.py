@@ -139,7 +139,7 @@ def _zones(
         zone["pods"] += 1
         zone["flexUpKw"] += int(pod.record.get("maximumFlexUp") or 0)
         zone["flexDownKw"] += int(pod.record.get("maximumFlexDown") or 0)
-    query = select(GridConstraint).where(GridConstraint.end > now())
+    query = select(GridConstraint).where(GridConstraint.end > now(session))
     if organisation.role == Role.DSO:
         query = query.where(GridConstraint.dso_id == organisation.id)
     for constraint in session.exec(query.limit(MAX_ROWS)):

@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from ledger import payloads
 from ledger.core import operations, webhooks
 from ledger.core.access import require_role, sees_everything
 from ledger.core.chain.client import Call, Receipt
@@ -51,6 +52,7 @@ from ledger.market.schemas import (
     ActivationStop,
 )
 from ledger.market.tables import MarketActivation, MarketAward, MarketBid
+from ledger.payloads import market as payload_models
 
 TASK_LAPSE = "cbp.market.lapse_activation"
 LIVE = (ActivationStatus.SENT.label, ActivationStatus.ACCEPTED.label)
@@ -76,11 +78,11 @@ class DeliveryOver(Conflict):
     code = "delivery_over"
 
 
-def _require_delivery_not_over(row: MarketActivation, action: str) -> None:
+def _require_delivery_not_over(session: Session, row: MarketActivation, action: str) -> None:
     """Set points of a delivery that is over are what the settlement measures against: they no
     longer change (the contract refuses it too, ``MarketDeliveryOver``)."""
     end = delivery_end(row.first_period, len(row.set_points_kw))
-    if now() >= end:
+    if now(session) >= end:
         raise DeliveryOver(
             f"activation {row.id} delivered until {iso(end)}: it can no longer be {action}"
             " (only an activation whose delivery is not over can be changed or stopped)",
@@ -153,7 +155,7 @@ def send_activation(
     first = to_unix(request.first_period)
     spec = product_spec(session, bid.product_id)
     assert spec is not None
-    earliest = now() + spec.activation_notice_s
+    earliest = now(session) + spec.activation_notice_s
     if first < earliest:
         raise NoticeTooShort(
             f"the first set point starts {iso(first)}, sooner than the notice of"
@@ -203,7 +205,7 @@ def acknowledge(
         raise Forbidden("only the BSP of the activation acknowledges it", field="activationId")
     if row.status != ActivationStatus.SENT.label:
         raise Conflict(f"activation {row.id} is {row.status}", field="accept")
-    if now() > row.ack_deadline:
+    if now(session) > row.ack_deadline:
         raise DeadlinePassed(
             f"the acknowledgement deadline {iso(row.ack_deadline)} has passed", field="accept"
         )
@@ -236,7 +238,7 @@ def change_activation(
     row = _activation(session, tso, activation_id)
     if row.status not in LIVE:
         raise Conflict(f"activation {row.id} is {row.status}", field="activationId")
-    _require_delivery_not_over(row, "changed")
+    _require_delivery_not_over(session, row, "changed")
     if len(change.set_points_kw) != len(row.set_points_kw):
         raise Conflict(
             f"the activation covers {len(row.set_points_kw)} periods", field="setPointsKw"
@@ -275,7 +277,7 @@ def stop_activation(
     row = _activation(session, tso, activation_id)
     if row.status not in LIVE:
         raise Conflict(f"activation {row.id} is {row.status}", field="activationId")
-    _require_delivery_not_over(row, "stopped")
+    _require_delivery_not_over(session, row, "stopped")
     operation = operations.accept(
         session,
         organisation=tso,
@@ -297,7 +299,11 @@ def lapse(runtime: Runtime, activation_id: str) -> str | None:
     """At the deadline: an activation still Sent lapses (the TSO's account sends it)."""
     with runtime.session() as session:
         row = session.get(MarketActivation, activation_id)
-        if row is None or row.status != ActivationStatus.SENT.label or now() <= row.ack_deadline:
+        if (
+            row is None
+            or row.status != ActivationStatus.SENT.label
+            or now(session) <= row.ack_deadline
+        ):
             return None
         operation = operations.accept(
             session,
@@ -400,21 +406,22 @@ def _released(row: MarketActivation, from_time: int) -> list[int]:
 
 class ActivationSend(Handler):
     kind = "market.activation.send"
+    time_critical = True  # a block's wait matters: never deferred behind the TSO's pending one
 
     def calls(self, session: Session, operation: Operation) -> list[Call]:
-        p = operation.payload
-        bid = session.get(MarketBid, p["bidId"])
+        p = payloads.read(operation, payload_models.ActivationSending)
+        bid = session.get(MarketBid, p.bid_id)
         assert bid is not None
         return [
             Call(
                 MARKET,
                 "sendActivation",
                 (
-                    bytes32(p["chainKey"]),
+                    bytes32(p.chain_key),
                     bytes32(bid.chain_key),
                     bid_terms(session, bid).as_tuple(),
-                    p["firstPeriod"],
-                    p["setPointsKw"],
+                    p.first_period,
+                    p.set_points_kw,
                 ),
             )
         ]
@@ -426,16 +433,16 @@ class ActivationSend(Handler):
         if not sent:
             return []
         args, event = sent[0]
-        p = operation.payload
-        bid = session.get(MarketBid, p["bidId"])
+        p = payloads.read(operation, payload_models.ActivationSending)
+        bid = session.get(MarketBid, p.bid_id)
         assert bid is not None
         row = MarketActivation(
-            id=p["activationId"],
-            chain_key=p["chainKey"],
+            id=p.activation_id,
+            chain_key=p.chain_key,
             bid_id=bid.id,
             uvam_id=bid.uvam_id,
             bsp_id=bid.bsp_id,
-            first_period=p["firstPeriod"],
+            first_period=p.first_period,
             set_points_kw=list(args["setPointsKw"]),
             status="None",
             ack_deadline=args["ackDeadline"],
@@ -456,15 +463,15 @@ class ActivationAck(Handler):
     kind = "market.activation.ack"
 
     def calls(self, session: Session, operation: Operation) -> list[Call]:
-        p = operation.payload
+        p = payloads.read(operation, payload_models.ActivationAcknowledgement)
         return [
             Call(
                 MARKET,
                 "acknowledgeActivation",
                 (
-                    _key(session, p["activationId"]),
-                    p["accept"],
-                    bytes32(p["reasonsHash"]),
+                    _key(session, p.activation_id),
+                    p.accept,
+                    bytes32(p.reasons_hash),
                 ),
             )
         ]
@@ -472,15 +479,15 @@ class ActivationAck(Handler):
     def apply(
         self, session: Session, operation: Operation, receipts: Sequence[Receipt]
     ) -> list[FollowUp]:
-        p = operation.payload
+        p = payloads.read(operation, payload_models.ActivationAcknowledgement)
         sync_activation_status(
-            session, receipts, detail={"reasons": p["reasons"]} if p["reasons"] else None
+            session, receipts, detail={"reasons": p.reasons} if p.reasons else None
         )
-        row = session.get(MarketActivation, p["activationId"])
+        row = session.get(MarketActivation, p.activation_id)
         if row is not None and receipts:
-            if not p["accept"]:
+            if not p.accept:
                 row.set_points_kw = [0] * len(row.set_points_kw)
-                row.reasons = p["reasons"]
+                row.reasons = p.reasons
             row.notifications = {**row.notifications, "acknowledgedAt": utcnow().isoformat()}
             tso = tso_of(session)
             return _notify(session, row, "activation.acknowledged", [tso.id])
@@ -491,16 +498,15 @@ class ActivationChangeHandler(Handler):
     kind = "market.activation.change"
 
     def calls(self, session: Session, operation: Operation) -> list[Call]:
-        p = operation.payload
-        return [
-            Call(MARKET, "changeActivation", (_key(session, p["activationId"]), p["setPointsKw"]))
-        ]
+        p = payloads.read(operation, payload_models.ActivationChange)
+        return [Call(MARKET, "changeActivation", (_key(session, p.activation_id), p.set_points_kw))]
 
     def apply(
         self, session: Session, operation: Operation, receipts: Sequence[Receipt]
     ) -> list[FollowUp]:
         changed = events(receipts, "ActivationChanged")
-        row = session.get(MarketActivation, operation.payload["activationId"])
+        p = payloads.read(operation, payload_models.ActivationChange)
+        row = session.get(MarketActivation, p.activation_id)
         if not changed or row is None:
             return []
         args, _ = changed[0]
@@ -516,25 +522,26 @@ class ActivationStopHandler(Handler):
     kind = "market.activation.stop"
 
     def calls(self, session: Session, operation: Operation) -> list[Call]:
-        p = operation.payload
+        p = payloads.read(operation, payload_models.ActivationStop)
         return [
             Call(
                 MARKET,
                 "stopActivation",
-                (_key(session, p["activationId"]), bytes32(p["reasonsHash"])),
+                (_key(session, p.activation_id), bytes32(p.reasons_hash)),
             )
         ]
 
     def apply(
         self, session: Session, operation: Operation, receipts: Sequence[Receipt]
     ) -> list[FollowUp]:
-        row = session.get(MarketActivation, operation.payload["activationId"])
+        p = payloads.read(operation, payload_models.ActivationStop)
+        row = session.get(MarketActivation, p.activation_id)
         stopped = events(receipts, "ActivationStatusChanged")
         if row is None or not stopped:
             return []
-        block_time = now()
+        block_time = now(session)
         row.set_points_kw = _released(row, block_time)
-        row.reasons = operation.payload["reasons"] or None
+        row.reasons = p.reasons or None
         sync_activation_status(session, receipts)
         return _notifications(session, row, "activation.stopped")
 
@@ -543,14 +550,14 @@ class ActivationLapse(Handler):
     kind = "market.activation.lapse"
 
     def calls(self, session: Session, operation: Operation) -> list[Call]:
-        return [
-            Call(MARKET, "lapseActivations", ([_key(session, operation.payload["activationId"])],))
-        ]
+        p = payloads.read(operation, payload_models.ActivationLapse)
+        return [Call(MARKET, "lapseActivations", ([_key(session, p.activation_id)],))]
 
     def apply(
         self, session: Session, operation: Operation, receipts: Sequence[Receipt]
     ) -> list[FollowUp]:
-        row = session.get(MarketActivation, operation.payload["activationId"])
+        p = payloads.read(operation, payload_models.ActivationLapse)
+        row = session.get(MarketActivation, p.activation_id)
         if row is None or not receipts:
             return []
         row.set_points_kw = [0] * len(row.set_points_kw)

@@ -23,6 +23,7 @@ from eth_utils import keccak
 from sqlalchemy import insert
 from sqlmodel import Session, col, func, select
 
+from ledger import payloads
 from ledger.core import operations
 from ledger.core.access import require_role, sees_everything
 from ledger.core.chain.client import Call, Receipt
@@ -58,6 +59,7 @@ from ledger.market.config import ProductConfig
 from ledger.market.schemas import BidCreate, BidUpdate, ProductUpdate
 from ledger.market.tables import MarketAdmission, MarketAward, MarketBid, MarketProduct
 from ledger.market.terms import BidTerms, Direction, market_key
+from ledger.payloads import market as payload_models
 from ledger.registry.common import owned_uvam
 from ledger.registry.tables import Uvam
 from ledger.registry.uvams import active_members
@@ -93,7 +95,7 @@ def product_spec(session: Session, product_id: str) -> ProductConfig | None:
 
 
 def _product_spec(session: Session, product_id: str) -> ProductConfig | None:
-    configured = settings().product(product_id)
+    configured = settings(session).product(product_id)
     row = session.get(MarketProduct, product_id)
     if row is not None:
         return ProductConfig(
@@ -110,7 +112,9 @@ def _product_spec(session: Session, product_id: str) -> ProductConfig | None:
 
 
 def list_products(session: Session) -> dict[str, Any]:
-    ids = {p.id for p in settings().products} | set(session.exec(select(MarketProduct.id)).all())
+    ids = {p.id for p in settings(session).products} | set(
+        session.exec(select(MarketProduct.id)).all()
+    )
     data = []
     for product_id in sorted(ids):
         spec = product_spec(session, product_id)
@@ -172,7 +176,7 @@ def ensure_product(session: Session, product_id: str) -> list[str]:
     """Have the TSO configure the product on chain before its first bid (once)."""
     if session.get(MarketProduct, product_id) is not None:
         return []
-    spec = settings().product(product_id)
+    spec = settings(session).product(product_id)
     if spec is None:
         raise NotFound(f"no market product {product_id}", field="productId")
     return _prerequisite(
@@ -237,28 +241,28 @@ class ProductHandler(Handler):
     kind = "market.product"
 
     def calls(self, session: Session, operation: Operation) -> list[Call]:
-        p = operation.payload
-        config = (p["gate_closure_s"], p["activation_notice_s"], p["acknowledgement_s"], p["open"])
-        return [Call(MARKET, "configureMarket", (market_key(p["productId"]), config))]
+        p = payloads.read(operation, payload_models.ProductConfiguration)
+        config = (p.gate_closure_s, p.activation_notice_s, p.acknowledgement_s, p.open)
+        return [Call(MARKET, "configureMarket", (market_key(p.product_id), config))]
 
     def apply(
         self, session: Session, operation: Operation, receipts: Sequence[Receipt]
     ) -> list[FollowUp]:
         if not events(receipts, "MarketConfigured"):
             return []
-        p = operation.payload
-        row = session.get(MarketProduct, p["productId"]) or MarketProduct(
-            id=p["productId"],
-            name=p["name"],
-            directions=p["directions"],
+        p = payloads.read(operation, payload_models.ProductConfiguration)
+        row = session.get(MarketProduct, p.product_id) or MarketProduct(
+            id=p.product_id,
+            name=p.name,
+            directions=list(p.directions),
             gate_closure_s=0,
             activation_notice_s=0,
             acknowledgement_s=1,
-            config_hash=p["configHash"],
+            config_hash=p.config_hash,
         )
-        row.name, row.directions, row.open = p["name"], p["directions"], p["open"]
-        row.gate_closure_s, row.activation_notice_s = p["gate_closure_s"], p["activation_notice_s"]
-        row.acknowledgement_s, row.config_hash = p["acknowledgement_s"], p["configHash"]
+        row.name, row.directions, row.open = p.name, list(p.directions), p.open
+        row.gate_closure_s, row.activation_notice_s = p.gate_closure_s, p.activation_notice_s
+        row.acknowledgement_s, row.config_hash = p.acknowledgement_s, p.config_hash
         row.updated_at = utcnow()
         session.add(row)
         operation.result = {"productId": row.id}
@@ -325,16 +329,16 @@ class AdmissionHandler(Handler):
     kind = "market.admit"
 
     def calls(self, session: Session, operation: Operation) -> list[Call]:
-        p = operation.payload
+        p = payloads.read(operation, payload_models.Admission)
         return [
             Call(
                 MARKET,
                 "admitUvams",
                 (
-                    [bytes32(p["uvamKey"])],
-                    [p["upKw"]],
-                    [p["downKw"]],
-                    [[eic_to_bytes16(e) for e in p["dsoEics"]]],
+                    [bytes32(p.uvam_key)],
+                    [p.up_kw],
+                    [p.down_kw],
+                    [[eic_to_bytes16(e) for e in p.dso_eics]],
                 ),
             )
         ]
@@ -345,15 +349,15 @@ class AdmissionHandler(Handler):
         found = events(receipts, "UvamAdmitted")
         if not found:
             return []
-        p = operation.payload
-        row = session.get(MarketAdmission, p["uvamId"]) or MarketAdmission(
-            uvam_id=p["uvamId"],
+        p = payloads.read(operation, payload_models.Admission)
+        row = session.get(MarketAdmission, p.uvam_id) or MarketAdmission(
+            uvam_id=p.uvam_id,
             up_kw=0,
             down_kw=0,
             dso_eics=[],
             transaction_hash="",
         )
-        row.up_kw, row.down_kw, row.dso_eics = p["upKw"], p["downKw"], p["dsoEics"]
+        row.up_kw, row.down_kw, row.dso_eics = p.up_kw, p.down_kw, p.dso_eics
         row.transaction_hash = found[0][1].transaction_hash
         session.add(row)
         return []
@@ -449,11 +453,11 @@ def submit_bids(
 ) -> Operation:
     """Bids of a BSP on its qualified UVAMs, many per call and per transaction."""
     require_role(bsp, Role.BSP, field="bids")
-    if len(bids) > settings().max_bids_per_request:
+    if len(bids) > settings(session).max_bids_per_request:
         raise InvalidInput(
-            f"at most {settings().max_bids_per_request} bids per request", field="bids"
+            f"at most {settings(session).max_bids_per_request} bids per request", field="bids"
         )
-    at = now()
+    at = now(session)
     items = []
     requires: list[str] = []
     checked: set[str] = set()
@@ -526,7 +530,7 @@ def update_bids(
 ) -> Operation:
     """New terms for bids before their gate closes; each goes back to Received (DSO re-check)."""
     require_role(bsp, Role.BSP, field="bids")
-    at = now()
+    at = now(session)
     items = []
     for index, update in enumerate(updates):
         field = f"bids.{index}."
@@ -575,7 +579,7 @@ def withdraw_bids(
 ) -> Operation:
     """Withdraw bids before their gate closes."""
     require_role(bsp, Role.BSP, field="bidIds")
-    at = now()
+    at = now(session)
     for index, bid_id in enumerate(bid_ids):
         _require_open(
             owned_bid(session, bid_id, bsp, field=f"bidIds.{index}"), f"bidIds.{index}", at
@@ -633,7 +637,7 @@ def expire_bids(runtime: Runtime) -> str | None:
         ).first()
         if under_way is not None:
             return None
-        at = now()
+        at = now(session)
         rows = session.exec(
             select(MarketBid).where(
                 col(MarketBid.status).in_(OPEN_STATUSES), MarketBid.valid_until <= at - 1
@@ -702,8 +706,8 @@ def _bid_keys(session: Session, bid_ids: Sequence[str]) -> list[bytes]:
     return keys
 
 
-def bids_per_transaction() -> int:
-    return settings().bids_per_transaction
+def bids_per_transaction(session: Session) -> int:
+    return settings(session).bids_per_transaction
 
 
 class BidSubmit(Handler):
@@ -720,7 +724,7 @@ class BidSubmit(Handler):
                     [_terms_of(item).as_tuple() for item in batch],
                 ),
             )
-            for batch in chunks(operation.payload["bids"], bids_per_transaction())
+            for batch in chunks(operation.payload["bids"], bids_per_transaction(session))
         ]
 
     def apply(
@@ -800,7 +804,7 @@ class BidUpdateHandler(Handler):
                     [_terms_of(item).as_tuple() for item in batch],
                 ),
             )
-            for batch in chunks(operation.payload["bids"], bids_per_transaction())
+            for batch in chunks(operation.payload["bids"], bids_per_transaction(session))
         ]
 
     def apply(

@@ -15,6 +15,7 @@ from typing import Any
 from eth_utils import keccak
 from sqlmodel import Session, col, select
 
+from ledger import payloads
 from ledger.core import operations
 from ledger.core.access import require_role, sees_everything
 from ledger.core.chain.client import Call, Receipt
@@ -39,6 +40,7 @@ from ledger.market.common import (
 from ledger.market.schemas import GridConstraintCreate
 from ledger.market.tables import GridConstraint, MarketBid
 from ledger.market.terms import Direction
+from ledger.payloads import market as payload_models
 from ledger.registry.tables import Pod
 from ledger.registry.uvams import active_members
 
@@ -250,21 +252,22 @@ class DsoCheckHandler(Handler):
 
     def calls(self, session: Session, operation: Operation) -> list[Call]:
         calls = []
-        for batch in chunks(operation.payload["bids"], bids_per_transaction()):
+        checks = payloads.read(operation, payload_models.DsoChecks)
+        for batch in chunks(checks.bids, bids_per_transaction(session)):
             keys, verdicts = [], []
             for item in batch:
-                bid = session.get(MarketBid, item["bidId"])
+                bid = session.get(MarketBid, item.bid_id)
                 assert bid is not None
-                outcome = _outcome(item["outcome"])
-                capped = item["allowedKw"] if outcome is DsoOutcome.CAPPED else []
+                outcome = _outcome(item.outcome)
+                capped = item.allowed_kw if outcome is DsoOutcome.CAPPED else []
                 keys.append(bytes32(bid.chain_key))
                 verdicts.append(
                     (
                         bid_terms(session, bid).as_tuple(),
                         int(outcome),
                         capped,
-                        item["reasonCode"],
-                        bytes32(item["reasonsHash"]),
+                        item.reason_code,
+                        bytes32(item.reasons_hash),
                     )
                 )
             calls.append(Call(MARKET, "checkBids", (keys, verdicts)))
@@ -273,8 +276,9 @@ class DsoCheckHandler(Handler):
     def apply(
         self, session: Session, operation: Operation, receipts: Sequence[Receipt]
     ) -> list[FollowUp]:
-        by_id = {item["bidId"]: item for item in operation.payload["bids"]}
-        eic = operation.payload["dsoEic"]
+        checks = payloads.read(operation, payload_models.DsoChecks)
+        by_id = {item.bid_id: item for item in checks.bids}
+        eic = checks.dso_eic
         rows = session.exec(select(MarketBid).where(col(MarketBid.id).in_(list(by_id)))).all()
         bids = {row.chain_key: row for row in rows}
         for args, event in events(receipts, "BidChecked"):
@@ -293,10 +297,10 @@ class DsoCheckHandler(Handler):
                     "dso": operation.organisation_id,
                     "dsoEic": eic,
                     "outcome": outcome.label,
-                    "allowedKw": item["allowedKw"],
-                    "reasons": item["reasons"],
-                    "reasonCode": grid.ReasonCode(item["reasonCode"]).name.lower(),
-                    "reasonsHash": item["reasonsHash"],
+                    "allowedKw": item.allowed_kw,
+                    "reasons": item.reasons,
+                    "reasonCode": grid.ReasonCode(item.reason_code).name.lower(),
+                    "reasonsHash": item.reasons_hash,
                     "transactionHash": event.transaction_hash,
                 },
             ]

@@ -9,7 +9,6 @@ from eth_utils import keccak
 from sqlalchemy import insert
 from sqlmodel import Session, select
 
-from ledger.core import clock
 from ledger.core.chain.client import Receipt
 from ledger.core.chain.errors import ContractRevert
 from ledger.core.common import bytes32
@@ -18,7 +17,8 @@ from ledger.core.domain.canonical import canonical_json
 from ledger.core.domain.enums import Role
 from ledger.core.errors import Unavailable
 from ledger.core.operations import TERMINAL, OperationStatus
-from ledger.market.config import MarketSettings, get_market_settings
+from ledger.core.runtime import runtime_of
+from ledger.market.config import MarketSettings
 from ledger.market.tables import MarketBid, MarketStatusChange
 from ledger.market.terms import BidTerms, Direction
 from ledger.registry.tables import Uvam
@@ -57,14 +57,15 @@ ERROR_FIELDS = {
 }
 
 
-def settings() -> MarketSettings:
-    return get_market_settings()
+def settings(session: Session) -> MarketSettings:
+    """The market settings of the runtime that opened ``session``."""
+    return runtime_of(session).settings.market
 
 
-def now() -> int:
-    """The platform's clock in unix seconds (the chain's block time follows the same clock;
-    :mod:`ledger.core.clock`)."""
-    return clock.now()
+def now(session: Session) -> int:
+    """The platform's clock in unix seconds, of the runtime that opened ``session`` (the
+    chain's block time follows the same clock; :mod:`ledger.core.clock`)."""
+    return runtime_of(session).clock.now()
 
 
 def reasons_hash(reasons: Sequence[str]) -> bytes:

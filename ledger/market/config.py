@@ -10,7 +10,6 @@ the API (``PUT /market/products/{id}``), which records the change on chain too.
 from __future__ import annotations
 
 from decimal import Decimal
-from functools import lru_cache
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -84,6 +83,9 @@ DEFAULT_PRODUCTS = [
 
 
 class MarketSettings(BaseSettings):
+    """Read with the platform's settings, of which it is the ``market`` part
+    (``ledger.core.settings.Settings.market``)."""
+
     model_config = SettingsConfigDict(env_prefix="CBP_MARKET_", extra="ignore")
 
     products: list[ProductConfig] = Field(default_factory=lambda: list(DEFAULT_PRODUCTS))
@@ -100,8 +102,3 @@ class MarketSettings(BaseSettings):
 
     def product(self, product_id: str) -> ProductConfig | None:
         return next((p for p in self.products if p.id == product_id), None)
-
-
-@lru_cache(maxsize=1)
-def get_market_settings() -> MarketSettings:
-    return MarketSettings()

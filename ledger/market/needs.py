@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlmodel import Session, col, func, select
 
+from ledger import payloads
 from ledger.core import operations
 from ledger.core.access import require_role, sees_everything
 from ledger.core.chain.client import Call, Receipt
@@ -45,6 +46,7 @@ from ledger.market.common import (
 from ledger.market.schemas import ClearingMode, NeedCreate
 from ledger.market.tables import MarketAward, MarketBid, MarketNeed
 from ledger.market.terms import Direction, NeedTerms, Pricing
+from ledger.payloads import market as payload_models
 from ledger.settlement.terms import award_terms
 
 TASK_CLEAR_NEED = "cbp.market.clear_need"
@@ -130,9 +132,13 @@ class NeedPublish(Handler):
     kind = "market.need.publish"
 
     def calls(self, session: Session, operation: Operation) -> list[Call]:
-        p = operation.payload
+        p = payloads.read(operation, payload_models.NeedPublication)
         return [
-            Call(MARKET, "publishNeed", (bytes32(p["chainKey"]), _terms_from_payload(p).as_tuple()))
+            Call(
+                MARKET,
+                "publishNeed",
+                (bytes32(p.chain_key), _terms_from_payload(operation.payload).as_tuple()),
+            )
         ]
 
     def apply(
@@ -142,29 +148,29 @@ class NeedPublish(Handler):
         if not published:
             return []
         args, _ = published[0]
-        p = operation.payload
+        p = payloads.read(operation, payload_models.NeedPublication)
         session.add(
             MarketNeed(
-                id=p["needId"],
-                chain_key=p["chainKey"],
-                product_id=p["productId"],
-                direction=p["direction"],
-                delivery_start=p["deliveryStart"],
-                quantities_kw=p["quantitiesKw"],
-                price_limit_micro=p["priceLimitMicro"],
-                pricing=p["pricing"],
-                clearing=p["clearing"],
+                id=p.need_id,
+                chain_key=p.chain_key,
+                product_id=p.product_id,
+                direction=p.direction,
+                delivery_start=p.delivery_start,
+                quantities_kw=p.quantities_kw,
+                price_limit_micro=p.price_limit_micro,
+                pricing=p.pricing,
+                clearing=p.clearing,
                 status=OPEN,
-                terms_hash=p["termsHash"],
+                terms_hash=p.terms_hash,
                 gate_closes_at=args["gateClosesAt"],
-                settlement_terms=p.get("settlementTerms"),
+                settlement_terms=p.settlement_terms,
             )
         )
-        operation.result = {"needId": p["needId"], "gateClosesAt": iso(args["gateClosesAt"])}
-        if p["clearing"] == ClearingMode.IMMEDIATE.value:
+        operation.result = {"needId": p.need_id, "gateClosesAt": iso(args["gateClosesAt"])}
+        if p.clearing == ClearingMode.IMMEDIATE.value:
             return [
                 FollowUp(
-                    TASK_CLEAR_NEED, {"need_id": p["needId"], "not_before": args["gateClosesAt"]}
+                    TASK_CLEAR_NEED, {"need_id": p.need_id, "not_before": args["gateClosesAt"]}
                 )
             ]
         return []
@@ -221,7 +227,7 @@ def clear_need(
         raise NotFound(f"no need {need_id}", field="needId")
     if need.status != OPEN:
         raise Conflict(f"need {need_id} is {need.status}", field="needId")
-    at, gate = now(), need_gate(session, need)
+    at, gate = now(session), need_gate(session, need)
     if at < gate:
         raise GateNotClosed(
             f"need {need_id} can be cleared once its gate closes at {iso(gate)} (platform clock"
@@ -266,7 +272,7 @@ def clear_need_task(runtime: Runtime, need_id: str) -> str | None:
     the need's gate closure first)."""
     with runtime.session() as session:
         need = session.get(MarketNeed, need_id)
-        if need is None or need.status != OPEN or now() < need_gate(session, need):
+        if need is None or need.status != OPEN or now(session) < need_gate(session, need):
             return None
         operation = clear_need(
             runtime,
@@ -283,11 +289,11 @@ class NeedClear(Handler):
     kind = "market.need.clear"
 
     def calls(self, session: Session, operation: Operation) -> list[Call]:
-        p = operation.payload
-        need = session.get(MarketNeed, p["needId"])
+        p = payloads.read(operation, payload_models.NeedClearing)
+        need = session.get(MarketNeed, p.need_id)
         assert need is not None
         awards = []
-        for award in p["result"]["awards"]:
+        for award in p.result["awards"]:
             bid = session.get(MarketBid, award["bidId"])
             assert bid is not None
             awards.append(
@@ -299,7 +305,7 @@ class NeedClear(Handler):
                 )
             )
         rejected = []
-        for bid_id in p["result"]["rejected"]:
+        for bid_id in p.result["rejected"]:
             bid = session.get(MarketBid, bid_id)
             assert bid is not None
             rejected.append(bytes32(bid.chain_key))
@@ -310,8 +316,8 @@ class NeedClear(Handler):
                 (
                     bytes32(need.chain_key),
                     _need_terms(need).as_tuple(),
-                    bytes32(p["inputsHash"]),
-                    bytes32(p["resultHash"]),
+                    bytes32(p.inputs_hash),
+                    bytes32(p.result_hash),
                     awards,
                     rejected,
                 ),
@@ -324,15 +330,15 @@ class NeedClear(Handler):
         cleared = events(receipts, "NeedCleared")
         if not cleared:
             return []
-        p = operation.payload
-        need = session.get(MarketNeed, p["needId"])
+        p = payloads.read(operation, payload_models.NeedClearing)
+        need = session.get(MarketNeed, p.need_id)
         assert need is not None
-        need.status = CLEARED if p["result"]["awards"] else UNFILLED
-        need.inputs, need.inputs_hash = p["inputs"], p["inputsHash"]
-        need.result, need.result_hash = p["result"], p["resultHash"]
+        need.status = CLEARED if p.result["awards"] else UNFILLED
+        need.inputs, need.inputs_hash = p.inputs, p.inputs_hash
+        need.result, need.result_hash = p.result, p.result_hash
         need.clear_transaction_hash = cleared[0][1].transaction_hash
         need.cleared_at = utcnow()
-        for award in p["result"]["awards"]:
+        for award in p.result["awards"]:
             bid = session.get(MarketBid, award["bidId"])
             assert bid is not None
             bid.need_id = need.id
@@ -347,13 +353,13 @@ class NeedClear(Handler):
                     prices_micro=award["pricesMicro"],
                 )
             )
-        for bid_id in p["result"]["rejected"]:
+        for bid_id in p.result["rejected"]:
             bid = session.get(MarketBid, bid_id)
             assert bid is not None
             bid.need_id = need.id
         session.flush()
         sync_bid_status(session, receipts, detail={"needId": need.id})
-        operation.result = {"needId": need.id, "resultHash": p["resultHash"]}
+        operation.result = {"needId": need.id, "resultHash": p.result_hash}
         return []
 
 

@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from ledger import payloads
 from ledger.core import operations
 from ledger.core.access import sees_everything
 from ledger.core.chain.client import Call, Receipt
@@ -44,6 +45,7 @@ from ledger.market.schemas import MeterKindName
 from ledger.market.tables import MeasurementBatch, MeasurementSeries
 from ledger.market.terms import MeterKind
 from ledger.measurements import declared_baselines, readings
+from ledger.payloads import market as payload_models
 from ledger.registry.tables import FlexDevice, Pod
 
 PENDING, COMMITTED = "pending", "committed"
@@ -68,7 +70,7 @@ CHAIN_METER_KINDS = {
 def _resources(
     session: Session, uploader: Organisation, kind: MeterKindName, names: Sequence[str]
 ) -> dict[str, readings.Resource]:
-    factor = settings().plausibility_factor
+    factor = settings(session).plausibility_factor
     found: dict[str, readings.Resource] = {}
     if kind is MeterKindName.DEVICE:
         rows = session.exec(select(FlexDevice).where(col(FlexDevice.id).in_(list(names)))).all()
@@ -98,7 +100,9 @@ def _resources(
     return found
 
 
-def _check_uploader(uploader: Organisation, kind: MeterKindName, resolution_s: int) -> None:
+def _check_uploader(
+    session: Session, uploader: Organisation, kind: MeterKindName, resolution_s: int
+) -> None:
     if kind is MeterKindName.DEVICE and uploader.role != Role.BSP:
         raise Forbidden(
             "behind-the-meter readings of flex devices are uploaded by their BSP", field="kind"
@@ -108,8 +112,8 @@ def _check_uploader(uploader: Organisation, kind: MeterKindName, resolution_s: i
     if kind is MeterKindName.BASELINE and uploader.role != Role.BSP:
         raise Forbidden("a declared baseline is uploaded by the POD's BSP", field="kind")
     allowed: Sequence[int] = {
-        MeterKindName.DEVICE: settings().device_resolutions_s,
-        MeterKindName.POD: settings().pod_resolutions_s,
+        MeterKindName.DEVICE: settings(session).device_resolutions_s,
+        MeterKindName.POD: settings(session).pod_resolutions_s,
         MeterKindName.BASELINE: (declared_baselines.RESOLUTION_S,),
     }[kind]
     if resolution_s not in allowed:
@@ -129,7 +133,11 @@ def _checked(
     resources = _resources(session, uploader, kind, list(raw.by_resource))
     baseline = kind is MeterKindName.BASELINE
     checked = readings.check(
-        raw, resources=resources, resolution_s=resolution_s, now=now(), future_allowed=baseline
+        raw,
+        resources=resources,
+        resolution_s=resolution_s,
+        now=now(session),
+        future_allowed=baseline,
     )
     if checked.problems:
         problems = [p.as_dict() for p in checked.problems]
@@ -147,7 +155,7 @@ def _checked(
     if not checked.series:
         raise InvalidReadings("the upload holds no readings", field="readings")
     if baseline:
-        declared_baselines.check_before_gate(session, raw, now())
+        declared_baselines.check_before_gate(session, raw, now(session))
     return checked
 
 
@@ -219,7 +227,7 @@ def upload(
     source: str,
 ) -> tuple[Operation, MeasurementBatch]:
     """Check and store a batch of readings; its root goes on chain through the operation."""
-    _check_uploader(uploader, kind, resolution_s)
+    _check_uploader(session, uploader, kind, resolution_s)
     checked = _checked(session, uploader, kind, resolution_s, raw)
     keys = {
         r.resource_id: r.key
@@ -309,7 +317,10 @@ class MeasurementCommit(Handler):
     kind = "market.measurements.commit"
 
     def calls(self, session: Session, operation: Operation) -> list[Call]:
-        batch = session.get(MeasurementBatch, operation.payload["batchId"])
+        batch = session.get(
+            MeasurementBatch,
+            payloads.read(operation, payload_models.MeasurementCommitment).batch_id,
+        )
         assert batch is not None
         previous = (
             session.get(MeasurementBatch, batch.supersedes_id) if batch.supersedes_id else None
@@ -333,7 +344,10 @@ class MeasurementCommit(Handler):
         self, session: Session, operation: Operation, receipts: Sequence[Receipt]
     ) -> list[FollowUp]:
         committed = [e for r in receipts for e in r.events if e.name == "MeasurementsCommitted"]
-        batch = session.get(MeasurementBatch, operation.payload["batchId"])
+        batch = session.get(
+            MeasurementBatch,
+            payloads.read(operation, payload_models.MeasurementCommitment).batch_id,
+        )
         if not committed or batch is None:
             return []
         event = committed[0]

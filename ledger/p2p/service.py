@@ -32,7 +32,7 @@ from eth_utils import keccak
 from sqlalchemy import or_
 from sqlmodel import Session, col, func, select
 
-from ledger.core import clock, operations
+from ledger.core import operations
 from ledger.core.access import sees_everything
 from ledger.core.chain.client import Call, Receipt
 from ledger.core.common import bytes32, chunks, events_named, seal, simulate
@@ -218,7 +218,7 @@ def open_window(
     Several reports of one EV: the latest counts, the others are set aside with the window.
     """
     reports = _window_sessions(session, operator, request.session_ids)
-    now = clock.now(runtime.settings.data_dir)
+    now = runtime.clock.now()
     closes_at = (
         now + DEFAULT_WINDOW_S if request.closes_at is None else int(request.closes_at.timestamp())
     )
@@ -635,9 +635,7 @@ def _unix(value: datetime) -> int:
 def window_closed(runtime: Runtime, window: P2PWindow) -> bool:
     """Whether the window's close time has come on the platform's clock (which the chain's
     block time follows): from then on the contract refuses its trades."""
-    return window.closes_at is not None and clock.now(runtime.settings.data_dir) >= _unix(
-        window.closes_at
-    )
+    return window.closes_at is not None and runtime.clock.now() >= _unix(window.closes_at)
 
 
 def _open_window(runtime: Runtime, session: Session, window_id: str) -> P2PWindow:

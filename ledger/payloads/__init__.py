@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from ledger.core.errors import InvalidInput
 from ledger.payloads.base import OperationPayload
+from ledger.payloads.market import MARKET_PAYLOADS
 from ledger.payloads.p2p import P2P_PAYLOADS
 from ledger.payloads.registration import REGISTRATION_PAYLOADS
 from ledger.payloads.settlement import SETTLEMENT_PAYLOADS
@@ -36,6 +37,7 @@ PAYLOADS: Mapping[str, type[OperationPayload]] = {
     **P2P_PAYLOADS,
     **SETTLEMENT_PAYLOADS,
     **STATEMENT_PAYLOADS,
+    **MARKET_PAYLOADS,
 }
 
 P = TypeVar("P", bound=OperationPayload)

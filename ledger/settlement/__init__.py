@@ -22,6 +22,7 @@ from ledger.settlement.baselines import (
     day_type,
     describe,
 )
+from ledger.settlement.days import join_day_parts, utc_date, utc_days
 from ledger.settlement.energy import (
     GAP,
     PERIOD_SECONDS,
@@ -36,7 +37,9 @@ from ledger.settlement.inputs import Activation, History, SettlementDay
 from ledger.settlement.record import (
     RECORD_SCHEMA,
     RECORD_SCHEMA_ACTIVATION_TERMS,
+    RECORD_SCHEMA_DAY_PARTS,
     RECORD_SCHEMA_WITHOUT_TERMS,
+    DayPart,
     DeliveryCheckResult,
     PeriodResult,
     PeriodStatus,
@@ -62,11 +65,13 @@ __all__ = [
     "PERIOD_SECONDS",
     "RECORD_SCHEMA",
     "RECORD_SCHEMA_ACTIVATION_TERMS",
+    "RECORD_SCHEMA_DAY_PARTS",
     "RECORD_SCHEMA_WITHOUT_TERMS",
     "Activation",
     "Baseline",
     "BaselineInputs",
     "BaselineMethod",
+    "DayPart",
     "DayResults",
     "DayType",
     "DeclaredBaseline",
@@ -97,8 +102,11 @@ __all__ = [
     "devices_to_pods",
     "direction_sign",
     "div_round_half_even",
+    "join_day_parts",
     "ordered_wh_from_kw",
     "round_cents",
     "settle",
     "settlement_hashes",
+    "utc_date",
+    "utc_days",
 ]

@@ -15,6 +15,7 @@ made of many devices is not rounded once per device.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
@@ -84,6 +85,27 @@ class PeriodEnergy:
         return PeriodEnergy(np.take(self.wh, index, axis=-2), np.take(self.present, index, axis=-2))
 
 
+_Sums = NDArray[np.int32] | NDArray[np.int64]
+
+_BLOCK_BYTES: Final = 1 << 20
+"""Readings aggregated per block of rows (1 MiB): the sums and their rounding are small arrays
+reused from block to block (no fresh pages for full-size temporaries, which cost as much as the
+rounding itself), and a reading beyond the int32 bound sends only its block to int64."""
+
+
+@dataclass(frozen=True)
+class _Gapped:
+    """The rows that miss a reading, their per-period sums without the gaps and gap counts."""
+
+    rows: NDArray[np.intp]
+    sums: NDArray[np.int64]
+    gaps: NDArray[np.int64]
+
+
+def _rows(shape: tuple[int, ...]) -> int:
+    return int(np.prod(shape[:-1], dtype=np.int64))
+
+
 @dataclass(frozen=True, eq=False)
 class PowerSeries:
     """Average power readings in W, shape ``[..., steps]``, at ``resolution_s`` seconds per step;
@@ -109,49 +131,58 @@ class PowerSeries:
     def periods(self) -> int:
         return int(self.power_w.shape[-1]) // self.steps_per_period
 
-    def _period_sums(
-        self,
-    ) -> tuple[
-        NDArray[np.int32] | NDArray[np.int64],
-        NDArray[np.intp],
-        NDArray[np.int64],
-        NDArray[np.int64],
-    ]:
-        """Per-period sums of the readings in W, ``[rows, periods]``, exact, with the rows that
-        miss a reading (``lacking``), their sums without the gaps and their gap counts.
+    def _period_sums(self, write: Callable[[slice, _Sums], None]) -> _Gapped:
+        """Per-period sums of the readings in W, exact, handed to ``write(rows, sums)`` one block
+        of rows at a time (``[rows, periods]``, valid until the next block); returns the rows
+        that miss a reading, whose values in the blocks are not meaningful, with their sums
+        without the gaps and their gap counts.
 
-        Summed in ``int32`` (SIMD, about as fast as a plain ``numpy.sum``) when no period sum
-        can overflow - every present reading within ``INT32_MAX // steps`` W in magnitude,
-        143 MW at 60 s - and in ``int64`` otherwise. The rows of ``lacking`` are summed in
-        ``int64`` apart: their values in the first array are not meaningful."""
-        steps = self.steps_per_period
+        Per block (about :data:`_BLOCK_BYTES` of readings): its row minimum finds the few rows
+        with a gap; the block is summed in ``int32`` (SIMD, about as fast as a plain
+        ``numpy.sum``) when none of its period sums can overflow - every reading of its
+        gap-free rows within ``INT32_MAX // steps`` W in magnitude (minimum and maximum), 143 MW
+        at 60 s - and in ``int64`` otherwise. The rows with a gap are summed apart in
+        ``int64``."""
+        steps, periods = self.steps_per_period, self.periods
         rows = self.power_w.reshape(-1, self.power_w.shape[-1])
-        grouped = rows.reshape(rows.shape[0], self.periods, steps)
-        if not rows.size:
-            empty = np.zeros((rows.shape[0], self.periods), dtype=np.int64)
-            return empty, np.zeros(0, dtype=np.intp), empty[:0], empty[:0]
-        row_min = rows.min(axis=-1)  # one fast pass finds the few rows with a gap
+        count = rows.shape[0]
+        row_min = np.zeros(count, dtype=rows.dtype)
+        bound = _INT32_MAX // steps
+        block = max(1, _BLOCK_BYTES // max(1, rows.shape[1] * rows.itemsize))
+        scratch = np.empty((min(block, count), periods), dtype=np.int32)
+        for first in range(0, count, block):
+            part = rows[first : first + block]
+            where = slice(first, first + len(part))
+            low = part.min(axis=-1, out=row_min[where]) if part.size else row_min[where]
+            whole = low[low != GAP]
+            grouped = part.reshape(len(part), periods, steps)
+            if (
+                rows.dtype == np.int32
+                and part.size
+                and (not whole.size or int(whole.min()) >= -bound)
+                and int(part.max()) <= bound
+            ):
+                write(where, np.einsum("ijk->ij", grouped, out=scratch[: len(part)]))
+            else:
+                write(where, grouped.sum(axis=-1, dtype=np.int64))
         lacking = np.flatnonzero(row_min == GAP)
-        whole = row_min[row_min != GAP]
-        low = int(whole.min()) if whole.size else 0
-        sums: NDArray[np.int32] | NDArray[np.int64]
-        if rows.dtype == np.int32 and max(-low, int(rows.max())) <= _INT32_MAX // steps:
-            sums = np.einsum("ijk->ij", grouped)
-        else:
-            sums = grouped.sum(axis=-1, dtype=np.int64)
-        gapped = grouped[lacking]
+        gapped = rows[lacking].reshape(len(lacking), periods, steps)
         gaps = (gapped == GAP).sum(axis=-1, dtype=np.int64)
-        return sums, lacking, gapped.sum(axis=-1, dtype=np.int64) - gaps * GAP, gaps
+        return _Gapped(lacking, gapped.sum(axis=-1, dtype=np.int64) - gaps * GAP, gaps)
 
     def energy_ws(self) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
         """Exact energy per period in W.s (missing readings count as 0), and the number of
         missing readings per period."""
-        sums, lacking, lacking_sums, gaps = self._period_sums()
-        total_w = sums.astype(np.int64)
-        total_w[lacking] = lacking_sums
-        missing = np.zeros(total_w.shape, dtype=np.int64)
-        missing[lacking] = gaps
         shape = (*self.power_w.shape[:-1], self.periods)
+        total_w = np.empty((_rows(shape), self.periods), dtype=np.int64)
+
+        def keep(where: slice, sums: _Sums) -> None:
+            total_w[where] = sums
+
+        gapped = self._period_sums(keep)
+        total_w[gapped.rows] = gapped.sums
+        missing = np.zeros(total_w.shape, dtype=np.int64)
+        missing[gapped.rows] = gapped.gaps
         return total_w.reshape(shape) * self.resolution_s, missing.reshape(shape)
 
     def period_energy(self) -> PeriodEnergy:
@@ -159,7 +190,7 @@ class PowerSeries:
 
         ``sum(W) x resolution / 3600`` is ``sum(W) / (3600 / resolution)`` when the resolution
         divides an hour (60 s: ``sum(W) / 60``), the same rational, rounded once, computed in
-        the sums' own dtype."""
+        the sums' own dtype, block by block."""
         shape = (*self.power_w.shape[:-1], self.periods)
         if SECONDS_PER_HOUR % self.resolution_s:
             energy_ws, missing = self.energy_ws()
@@ -167,13 +198,17 @@ class PowerSeries:
             wh = div_round_half_even(energy_ws, SECONDS_PER_HOUR)
             return PeriodEnergy(np.where(present, wh, 0), present)
         per_wh = SECONDS_PER_HOUR // self.resolution_s
-        sums, lacking, lacking_sums, gaps = self._period_sums()
-        wh = div_round_half_even(sums, per_wh).astype(np.int64)
+        wh = np.empty((_rows(shape), self.periods), dtype=np.int64)
+
+        def rounded(where: slice, sums: _Sums) -> None:
+            wh[where] = div_round_half_even(sums, per_wh)
+
+        gapped = self._period_sums(rounded)
         present = np.ones(wh.shape, dtype=np.bool_)
-        if lacking.size:
-            complete = gaps == 0
-            present[lacking] = complete
-            wh[lacking] = np.where(complete, div_round_half_even(lacking_sums, per_wh), 0)
+        if gapped.rows.size:
+            complete = gapped.gaps == 0
+            present[gapped.rows] = complete
+            wh[gapped.rows] = np.where(complete, div_round_half_even(gapped.sums, per_wh), 0)
         return PeriodEnergy(wh.reshape(shape), present.reshape(shape))
 
     def steps(
@@ -208,6 +243,8 @@ def devices_to_pods(devices: PowerSeries, device_pod: NDArray[np.intp], pods: in
         # At most one device per POD: its own rounded energy is the POD's (same single
         # rounding of the same sum), placed on the POD's row.
         own = devices.period_energy()
+        if pods == owner.size and np.array_equal(owner, np.arange(pods)):
+            return own  # device i is POD i: already the POD rows, in order
         wh = np.zeros((pods, devices.periods), dtype=np.int64)
         present = np.zeros((pods, devices.periods), dtype=np.bool_)
         wh[owner], present[owner] = own.wh, own.present

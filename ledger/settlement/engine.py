@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import chain
 
 import numpy as np
 from numpy.typing import NDArray
@@ -127,7 +128,7 @@ def compute(
     offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.intp)
     starts = offsets[:-1]
     slot_rows = np.fromiter(
-        (row for a in activations for row in a.pod_rows), dtype=np.intp, count=int(offsets[-1])
+        chain.from_iterable(a.pod_rows for a in activations), dtype=np.intp, count=int(offsets[-1])
     )
     first = np.array([a.first_period for a in activations], dtype=np.intp)
     last = first + np.array([a.periods for a in activations], dtype=np.intp)
@@ -170,8 +171,14 @@ def compute(
         other_delivered = np.where(other_assessed, sign[:, None] * (baseline.wh - other.wh), 0)
         other_missing = event & ~other_assessed
 
+    # Every slot value summed per UVAM is 0 outside its activation's periods: only the span of
+    # periods some activation covers is summed.
+    span = slice(int(first.min()), int(last.max()))
+
     def per_uvam(values: NDArray[np.generic]) -> NDArray[np.int64]:
-        return np.add.reduceat(values.astype(np.int64), starts, axis=0)
+        sums = np.zeros((len(activations), periods), dtype=np.int64)
+        sums[:, span] = np.add.reduceat(values[:, span], starts, axis=0, dtype=np.int64)
+        return sums
 
     ordered = np.zeros((len(activations), periods), dtype=np.int64)
     for index, activation in enumerate(activations):

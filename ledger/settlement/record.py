@@ -25,6 +25,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal, localcontext
 from enum import StrEnum
+from itertools import compress
 from typing import Any, Final
 
 import numpy as np
@@ -42,6 +43,8 @@ from ledger.settlement.rules import MissingDataPolicy
 __all__ = [
     "RECORD_SCHEMA",
     "RECORD_SCHEMA_ACTIVATION_TERMS",
+    "RECORD_SCHEMA_DAY_PARTS",
+    "DayPart",
     "DeliveryCheckResult",
     "PeriodResult",
     "PeriodStatus",
@@ -50,6 +53,7 @@ __all__ = [
     "Totals",
     "build_records",
     "record_schema",
+    "totals_of",
 ]
 
 RECORD_SCHEMA: Final = "cbp.settlement/4"
@@ -63,12 +67,17 @@ request, before issue 14), so that it recomputes to the same bytes."""
 RECORD_SCHEMA_WITHOUT_TERMS: Final = "cbp.settlement/2"
 """What a record given no terms still says, so that settlements made before the terms were
 fixed recompute to the same bytes."""
+RECORD_SCHEMA_DAY_PARTS: Final = "cbp.settlement/5"
+"""What a record of an activation over more than one UTC day says: /4 with ``dayParts`` (the
+baseline of each UTC day's periods, :mod:`ledger.settlement.days`)."""
 _WH_PER_MWH: Final = Decimal(1_000_000)
 
 
-def record_schema(terms: Mapping[str, Any] | None) -> str:
+def record_schema(terms: Mapping[str, Any] | None, *, day_parts: bool = False) -> str:
     """The schema a record with these terms says: /2 without terms, /3 with terms that name no
-    award, /4 with terms frozen at award."""
+    award, /4 with terms frozen at award, /5 when the activation spans UTC days."""
+    if day_parts:
+        return RECORD_SCHEMA_DAY_PARTS
     if terms is None:
         return RECORD_SCHEMA_WITHOUT_TERMS
     return RECORD_SCHEMA if "award" in terms else RECORD_SCHEMA_ACTIVATION_TERMS
@@ -174,6 +183,28 @@ class PodResults:
 
 
 @dataclass(frozen=True)
+class DayPart:
+    """The periods of an activation that lie on one UTC day, and what their baseline was made
+    of (an activation over midnight, :mod:`ledger.settlement.days`)."""
+
+    day: date
+    periods: int
+    """How many of the activation's periods lie on ``day`` (consecutive, in order)."""
+    baseline_days: tuple[tuple[date, ...], ...] | None
+    """X-of-Y: per POD, the history days averaged for this day's periods."""
+    adjustment: tuple[tuple[int, int], ...] | None
+    """X-of-Y with same-day adjustment: per POD, the factor applied to this day's periods."""
+
+    def as_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"day": self.day, "periods": self.periods}
+        if self.baseline_days is not None:
+            body["baselineDays"] = [[day.isoformat() for day in row] for row in self.baseline_days]
+        if self.adjustment is not None:
+            body["adjustment"] = self.adjustment
+        return body
+
+
+@dataclass(frozen=True)
 class DeliveryCheckResult:
     passed: bool
     reached_after_s: int | None
@@ -246,10 +277,13 @@ class SettlementRecord:
     holidays: tuple[date, ...] = ()
     """The public holidays among the history days and the settled day (they count as weekend
     days, :mod:`ledger.core.calendar`); listed only when there are some."""
+    day_parts: tuple[DayPart, ...] = ()
+    """An activation over more than one UTC day: one part per day, in order (the pods' tables
+    then give no ``baselineDays`` nor ``adjustment``: each part does)."""
 
     def as_dict(self) -> dict[str, Any]:
         body: dict[str, Any] = {
-            "schema": record_schema(self.terms),
+            "schema": record_schema(self.terms, day_parts=bool(self.day_parts)),
             "activationId": self.activation_id,
             "uvamId": self.uvam_id,
             "direction": self.direction,
@@ -268,6 +302,8 @@ class SettlementRecord:
             body["terms"] = dict(self.terms)
         if self.holidays:
             body["holidays"] = list(self.holidays)
+        if self.day_parts:
+            body["dayParts"] = [part.as_dict() for part in self.day_parts]
         return body
 
     def canonical_json(self) -> bytes:
@@ -368,20 +404,7 @@ def _record(
             )
         )
 
-    assessed = [p for p in periods if p.status is not PeriodStatus.NOT_ASSESSED]
-    totals = Totals(
-        ordered_wh=sum(p.ordered_wh for p in periods),
-        delivered_wh=sum(p.delivered_wh for p in periods),
-        remunerated_wh=sum(p.remunerated_wh or 0 for p in assessed),
-        deficiency_wh=sum(p.deficiency_wh or 0 for p in assessed),
-        surplus_wh=sum(p.surplus_wh or 0 for p in assessed),
-        remuneration_eur=sum((p.remuneration_eur for p in periods), Decimal(0)),
-        penalty_eur=sum((p.penalty_eur for p in periods), Decimal(0)),
-        net_eur=sum((p.net_eur for p in periods), Decimal(0)),
-        assessed_periods=len(assessed),
-        flagged_periods=sum(1 for p in periods if p.status is not PeriodStatus.SETTLED),
-        disagreements=sum(p.disagreeing_pods for p in periods),
-    )
+    totals = totals_of(periods)
     return SettlementRecord(
         activation_id=activation.activation_id,
         uvam_id=activation.uvam_id,
@@ -399,7 +422,26 @@ def _record(
             resolution_s=results.check_resolution_s,
         ),
         totals=totals,
-        complete=len(assessed) == len(periods),
+        complete=totals.assessed_periods == len(periods),
+    )
+
+
+def totals_of(periods: Sequence[PeriodResult]) -> Totals:
+    """The totals of an activation's periods: sums of the period values (the money already
+    rounded per period), assessed energies over the assessed periods only."""
+    assessed = [p for p in periods if p.status is not PeriodStatus.NOT_ASSESSED]
+    return Totals(
+        ordered_wh=sum(p.ordered_wh for p in periods),
+        delivered_wh=sum(p.delivered_wh for p in periods),
+        remunerated_wh=sum(p.remunerated_wh or 0 for p in assessed),
+        deficiency_wh=sum(p.deficiency_wh or 0 for p in assessed),
+        surplus_wh=sum(p.surplus_wh or 0 for p in assessed),
+        remuneration_eur=sum((p.remuneration_eur for p in periods), Decimal(0)),
+        penalty_eur=sum((p.penalty_eur for p in periods), Decimal(0)),
+        net_eur=sum((p.net_eur for p in periods), Decimal(0)),
+        assessed_periods=len(assessed),
+        flagged_periods=sum(1 for p in periods if p.status is not PeriodStatus.SETTLED),
+        disagreements=sum(p.disagreeing_pods for p in periods),
     )
 
 
@@ -420,26 +462,24 @@ def _pod_results(
     days_used = None
     if baseline.days_used is not None:
         used = baseline.days_used[:, slots].T.tolist()
-        days_used = tuple(
-            tuple(d for d, keep in zip(history_dates, flags, strict=True) if keep) for flags in used
-        )
+        days_used = tuple(tuple(compress(history_dates, flags)) for flags in used)
     adjustment = None
     if baseline.factor is not None:
         numerators, denominators = baseline.factor
         adjustment = tuple(
-            (int(n), int(d)) for n, d in zip(numerators[slots], denominators[slots], strict=True)
+            zip(numerators[slots].tolist(), denominators[slots].tolist(), strict=True)
         )
     return PodResults(
-        pod_ids=tuple(results.day.pod_ids[int(row)] for row in rows),
+        pod_ids=tuple(map(results.day.pod_ids.__getitem__, rows.tolist())),
         baseline_wh=_values(baseline.wh[slots, window], baseline.available[slots, window]),
         measured_wh=_values(
             results.measured.wh[slots, window], results.measured.present[slots, window]
         ),
-        delivered_wh=tuple(tuple(row) for row in results.delivered[slots, window].tolist()),
+        delivered_wh=tuple(map(tuple, results.delivered[slots, window].tolist())),
         other_source_wh=None
         if other is None
         else _values(other.wh[slots, window], other.present[slots, window]),
-        disagreement=tuple(tuple(row) for row in results.disagreement[slots, window].tolist()),
+        disagreement=tuple(map(tuple, results.disagreement[slots, window].tolist())),
         baseline_days=days_used,
         adjustment=adjustment,
     )
@@ -448,11 +488,13 @@ def _pod_results(
 def _values(
     values: NDArray[np.int64], present: NDArray[np.bool_]
 ) -> tuple[tuple[int | None, ...], ...]:
+    rows = values.tolist()
     if present.all():
-        return tuple(tuple(row) for row in values.tolist())
+        return tuple(map(tuple, rows))
+    complete: list[bool] = np.asarray(present.all(axis=1)).tolist()
     return tuple(
-        tuple(v if p else None for v, p in zip(row, flags, strict=True))
-        for row, flags in zip(values.tolist(), present.tolist(), strict=True)
+        tuple(row) if whole else tuple(v if p else None for v, p in zip(row, flags, strict=True))
+        for row, flags, whole in zip(rows, present.tolist(), complete, strict=True)
     )
 
 

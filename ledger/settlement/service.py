@@ -54,7 +54,7 @@ from ledger.payloads.settlement import (
     SettlementRequest,
     SettlementStep,
 )
-from ledger.settlement import SettlementInputError, SettlementRecord, settle
+from ledger.settlement import SettlementInputError, SettlementRecord, join_day_parts, settle
 from ledger.settlement.stored_inputs import (
     build_inputs,
     check_settleable,
@@ -100,15 +100,21 @@ ERROR_FIELDS = {
 def compute_record(
     session: Session, activation: MarketActivation, inputs: dict[str, Any], version: int
 ) -> SettlementRecord:
-    day, core = build_inputs(session, activation, inputs)
-    return settle(
-        day=day,
-        activations=[core],
-        method=method_from_spec(inputs["method"]),
-        rules=rules_from_inputs(inputs),
-        version=version,
-        terms=inputs.get("terms"),  # absent from versions stored before terms were fixed
-    )[0]
+    """The activation's record: settled once per UTC day it lies on, the parts joined
+    (``ledger.settlement.days``; one part is the record as it is)."""
+    method, rules = method_from_spec(inputs["method"]), rules_from_inputs(inputs)
+    parts = [
+        settle(
+            day=day,
+            activations=[core],
+            method=method,
+            rules=rules,
+            version=version,
+            terms=inputs.get("terms"),  # absent from versions stored before terms were fixed
+        )[0]
+        for day, core in build_inputs(session, activation, inputs)
+    ]
+    return join_day_parts(parts)
 
 
 # ------------------------------------------------------------------------- requests (API side)
@@ -283,7 +289,7 @@ def resolve(
     probe = Call(
         LEDGER,
         "resettle",
-        (to_bytes32(activation.chain_key), b"\x01" * 32, now() + window),
+        (to_bytes32(activation.chain_key), b"\x01" * 32, now(session) + window),
     )
     simulate(runtime, tso, [probe], error_fields=ERROR_FIELDS)
     return operations.accept(
@@ -407,7 +413,7 @@ class RecordHandler(Handler):
         row = _row(session, operation)
         bsp = session.get(Organisation, row.bsp_id)
         assert bsp is not None
-        deadline = now() + row.answer_window_s
+        deadline = now(session) + row.answer_window_s
         return [
             Call(
                 LEDGER,
@@ -458,7 +464,7 @@ class ResettleHandler(RecordHandler):
                 (
                     to_bytes32(activation_key),
                     to_bytes32(row.settlement_hash),
-                    now() + row.answer_window_s,
+                    now(session) + row.answer_window_s,
                 ),
             )
         ]
@@ -612,7 +618,7 @@ def finalise_lapsed(runtime: Runtime) -> list[str]:
             select(Settlement).where(
                 Settlement.status == RECORDED,
                 col(Settlement.answer_deadline).is_not(None),
-                col(Settlement.answer_deadline) < now(),
+                col(Settlement.answer_deadline) < now(session),
             )
         ).all()
         if not lapsed:

@@ -21,7 +21,9 @@
   batches over earlier ones, with each batch's Merkle root recomputed from the stored series
   read (the batch's other series by their stored roots).
 
-Days are UTC days; an activation is settled within the UTC day of its first period.
+Days are UTC days. An activation over midnight UTC is settled once per UTC day it touches
+(:mod:`ledger.settlement.days`): every part covers the activation's days, with the X-of-Y history
+of its own day's type, and keeps the periods of its day.
 """
 
 from __future__ import annotations
@@ -74,9 +76,9 @@ from ledger.settlement import (
     XOfYBaseline,
     devices_to_pods,
     ordered_wh_from_kw,
+    utc_days,
 )
 
-PERIODS_PER_DAY = DAY_SECONDS // PERIOD_SECONDS
 GRID_S = 60
 STEPS_PER_DAY = DAY_SECONDS // GRID_S
 MAX_HISTORY_DAYS = 28
@@ -299,7 +301,7 @@ def check_settleable(
     while the measurement upload window after it is open, while a member POD lacks
     authoritative measurements over the activated periods."""
     end = delivery_end(activation)
-    at = now()
+    at = now(session)
     if at < end:
         raise SettlementRefused(
             f"activation {activation.id} delivers until {iso(end)}: it is settled once its last"
@@ -349,7 +351,7 @@ def fresh_inputs(
     pods = members(session, activation)
     if not pods:
         raise SettlementInputError("the UVAM has no member POD", field="activationId")
-    day_start, day_end = _day_bounds(activation)
+    day_start, day_end = _days_bounds(activation)
     start = day_start - _history_days(method) * DAY_SECONDS
     authoritative = authoritative_source(session, activation, pods)
     devices = devices_of(session, pods)
@@ -372,25 +374,31 @@ def fresh_inputs(
         "deviceBatchIds": batches_in_use(session, "device", device_ids, device_from, day_end),
         "rules": {"authoritative": str(authoritative)},
         **declared,
-        **_holidays(terms, start, day_start),
+        **_holidays(terms, start, day_end - DAY_SECONDS),
     }
 
 
-def _holidays(terms: dict[str, Any], start: int, day_start: int) -> dict[str, Any]:
-    """The public holidays from the first history day to the settled day, of the calendar the
-    terms name (none before issue 14); stored, so the audit does not ask the library again."""
+def _holidays(terms: dict[str, Any], start: int, last_day_start: int) -> dict[str, Any]:
+    """The public holidays from the first history day to the last settled day, of the calendar
+    the terms name (none before issue 14); stored, so the audit does not ask the library again."""
     calendar = terms.get("holidayCalendar")
     if calendar is None:
         return {}
-    first, day = (datetime.fromtimestamp(t, UTC).date() for t in (start, day_start))
-    dates = holidays_between(calendar, first, day)
+    first, last = (datetime.fromtimestamp(t, UTC).date() for t in (start, last_day_start))
+    dates = holidays_between(calendar, first, last)
     return {"holidays": {"calendar": calendar, "dates": [d.isoformat() for d in dates]}}
 
 
-def _day_bounds(activation: MarketActivation) -> tuple[int, int]:
-    day = datetime.fromtimestamp(activation.first_period, UTC).date()
-    day_start = int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp())
-    return day_start, day_start + DAY_SECONDS
+def _days(activation: MarketActivation) -> tuple[date, ...]:
+    """The UTC days the activation's periods lie on (two when it runs over midnight)."""
+    return utc_days(activation.first_period, len(activation.set_points_kw))
+
+
+def _days_bounds(activation: MarketActivation) -> tuple[int, int]:
+    """Start of the first and end of the last UTC day the activation lies on."""
+    days = _days(activation)
+    first = int(datetime(days[0].year, days[0].month, days[0].day, tzinfo=UTC).timestamp())
+    return first, first + len(days) * DAY_SECONDS
 
 
 def _grid(
@@ -444,22 +452,23 @@ def _grid(
 
 
 def _event_days(
-    session: Session, activation: MarketActivation, dates: Sequence[date], pods: int
+    session: Session, activation: MarketActivation, spans: Sequence[tuple[int, int]], pods: int
 ) -> np.ndarray:
-    """``[days, pods]``: days with another accepted activation of the same UVAM."""
-    flags = np.zeros((len(dates), pods), dtype=bool)
+    """``[rows, pods]``: history rows (each ``[start, end)`` in unix seconds) during which
+    another accepted activation of the same UVAM delivered."""
+    flags = np.zeros((len(spans), pods), dtype=bool)
     others = session.exec(
         select(MarketActivation).where(
             MarketActivation.uvam_id == activation.uvam_id, MarketActivation.id != activation.id
         )
     ).all()
-    index = {d: i for i, d in enumerate(dates)}
     for other in others:
         if other.status not in {"Accepted", "Stopped"}:
             continue
-        d = datetime.fromtimestamp(other.first_period, UTC).date()
-        if d in index:
-            flags[index[d], :] = True
+        begin, end = other.first_period, delivery_end(other)
+        for row, (start, stop) in enumerate(spans):
+            if begin < stop and end > start:
+                flags[row, :] = True
     return flags
 
 
@@ -482,18 +491,30 @@ def _per_day(grid: np.ndarray, days: int, pods: int, owner: np.ndarray | None) -
     return PeriodEnergy(np.stack([p.wh for p in parts]), np.stack([p.present for p in parts]))
 
 
+def _consecutive(values: PeriodEnergy, first: int, rows: int, span: int) -> PeriodEnergy:
+    """``[rows, pods, span x periods]`` from ``[days, pods, periods]``: row ``r`` is the days
+    ``first + r`` to ``first + r + span - 1`` end to end."""
+    return PeriodEnergy(
+        np.concatenate([values.wh[first + t : first + t + rows] for t in range(span)], axis=2),
+        np.concatenate([values.present[first + t : first + t + rows] for t in range(span)], axis=2),
+    )
+
+
 def build_inputs(
     session: Session, activation: MarketActivation, inputs: dict[str, Any]
-) -> tuple[SettlementDay, Activation]:
-    """The core's inputs for one activation, from its stored ``inputs``."""
+) -> list[tuple[SettlementDay, Activation]]:
+    """The core's inputs for one activation, from its stored ``inputs``: one
+    ``(SettlementDay, Activation)`` per UTC day the activation lies on, in day order (one for
+    an activation within a day). Each covers all the activation's days; the part of day ``i``
+    has that day's type (``day``) and X-of-Y history: the same days' runs shifted back by whole
+    days, labelled by the date that stands where day ``i`` stands (``ledger.settlement.days``)."""
     method = method_from_spec(inputs["method"])
     rules = rules_from_inputs(inputs)
-    day_start, end = _day_bounds(activation)
-    day = datetime.fromtimestamp(day_start, UTC).date()
+    days = _days(activation)
+    span = len(days)
+    day_start, end = _days_bounds(activation)
     first_index = (activation.first_period - day_start) // PERIOD_SECONDS
     periods = len(activation.set_points_kw)
-    if first_index + periods > PERIODS_PER_DAY:
-        raise SettlementInputError("the activation crosses midnight UTC", field="activationId")
     history_days = _history_days(method)
     start = day_start - history_days * DAY_SECONDS
     pod_ids = list(inputs["podIds"])
@@ -507,10 +528,10 @@ def build_inputs(
     device_grid, device_roots = _grid(
         session, inputs.get("deviceBatchIds", []), device_ids, start, end
     )
-    days = history_days + 1
+    per_day = history_days + span
     energy = {
-        MeterSource.DSO_POD_METER: _per_day(pod_grid, days, pods, None),
-        MeterSource.BSP_DEVICES: _per_day(device_grid, days, pods, owner) if devices else None,
+        MeterSource.DSO_POD_METER: _per_day(pod_grid, per_day, pods, None),
+        MeterSource.BSP_DEVICES: _per_day(device_grid, per_day, pods, owner) if devices else None,
     }
     authoritative = rules.authoritative
     other = (
@@ -523,23 +544,26 @@ def build_inputs(
         raise SettlementInputError("no device of the PODs to settle with", field="podIds")
     if not inputs.get("deviceBatchIds" if other is MeterSource.BSP_DEVICES else "batchIds"):
         energy[other] = None  # the other source has no data: nothing to compare
-    history = None
-    if history_days:
-        dates = tuple(day - timedelta(days=history_days - i) for i in range(history_days))
-        history = History(
-            energy=PeriodEnergy(primary.wh[:history_days], primary.present[:history_days]),
-            dates=dates,
-            event_days=_event_days(session, activation, dates, pods),
-            holidays=frozenset(
-                date.fromisoformat(d) for d in (inputs.get("holidays") or {}).get("dates", [])
-            ),
-        )
 
-    def today(source: MeterSource) -> PeriodEnergy | None:
+    history_rows: PeriodEnergy | None = None
+    event_days: np.ndarray | None = None
+    if history_days:
+        history_rows = _consecutive(primary, 0, history_days, span)
+        spans = [
+            (day_start - (history_days - r) * DAY_SECONDS, end - (history_days - r) * DAY_SECONDS)
+            for r in range(history_days)
+        ]
+        event_days = _event_days(session, activation, spans, pods)
+    holidays = frozenset(
+        date.fromisoformat(d) for d in (inputs.get("holidays") or {}).get("dates", [])
+    )
+
+    def settled(source: MeterSource) -> PeriodEnergy | None:
         values = energy[source]
         if values is None:
             return None
-        return PeriodEnergy(values.wh[history_days], values.present[history_days])
+        joined = _consecutive(values, history_days, 1, span)
+        return PeriodEnergy(joined.wh[0], joined.present[0])
 
     # The delivery check on the 60 s POD meter readings when it is authoritative; on the
     # period energies otherwise (stricter, docs/settlement.md).
@@ -553,21 +577,11 @@ def build_inputs(
         declared, declared_roots = declared_energy(
             session, inputs["declaredBatchIds"], pod_ids, day_start, end
         )
-    settlement_day = SettlementDay(
-        day=day,
-        day_start=day_start,
-        pod_ids=tuple(pod_ids),
-        dso=today(MeterSource.DSO_POD_METER),
-        bsp=today(MeterSource.BSP_DEVICES),
-        check_series=check,
-        history=history,
-        declared=declared,
-        data_roots={
-            **{f"{MeterSource.DSO_POD_METER}:{key}": root for key, root in pod_roots.items()},
-            **{f"{MeterSource.BSP_DEVICES}:{key}": root for key, root in device_roots.items()},
-            **{f"{DECLARED_ROOT}:{key}": root for key, root in declared_roots.items()},
-        },
-    )
+    data_roots = {
+        **{f"{MeterSource.DSO_POD_METER}:{key}": root for key, root in pod_roots.items()},
+        **{f"{MeterSource.BSP_DEVICES}:{key}": root for key, root in device_roots.items()},
+        **{f"{DECLARED_ROOT}:{key}": root for key, root in declared_roots.items()},
+    }
     terms = terms_from_inputs(inputs)
     sanction = Decimal(terms["sanctionEurMwh"])
     core = Activation(
@@ -580,4 +594,27 @@ def build_inputs(
         sanction_eur_mwh=(sanction,) * periods,
         pod_rows=tuple(range(pods)),
     )
-    return settlement_day, core
+    dso, bsp = settled(MeterSource.DSO_POD_METER), settled(MeterSource.BSP_DEVICES)
+    parts = []
+    for day in days:
+        history = None
+        if history_rows is not None and event_days is not None:
+            history = History(
+                energy=history_rows,
+                dates=tuple(day - timedelta(days=history_days - r) for r in range(history_days)),
+                event_days=event_days,
+                holidays=holidays,
+            )
+        part = SettlementDay(
+            day=day,
+            day_start=day_start,
+            pod_ids=tuple(pod_ids),
+            dso=dso,
+            bsp=bsp,
+            check_series=check,
+            history=history,
+            declared=declared,
+            data_roots=data_roots,
+        )
+        parts.append((part, core))
+    return parts

@@ -169,7 +169,7 @@ def _requested(session: Session, participant: Participant, offer: Any) -> tuple[
         )
     need = session.get(MarketNeed, row.links["needId"])
     assert need is not None
-    if need.status != OPEN or now() >= need_gate(session, need):
+    if need.status != OPEN or now(session) >= need_gate(session, need):
         raise ReferenceMessageExpired(
             f"the FlexRequest expired at {request.expiration_date_time} (the need's gate closure)"
         )

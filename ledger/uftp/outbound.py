@@ -111,7 +111,7 @@ def flex_request(settings: Settings, session: Session, need: MarketNeed, uvam_id
 
 
 def _announce_needs(settings: Settings, session: Session, aggregators: list[Participant]) -> int:
-    at = now()
+    at = now(session)
     composed = 0
     needs = session.exec(select(MarketNeed).where(MarketNeed.status == OPEN)).all()
     for need in needs:

@@ -33,7 +33,7 @@ def test_a_restarted_local_chain_follows_the_moved_platform_clock(tmp_path: Path
     settings = Settings(data_dir=tmp_path, redis_url="redis://127.0.0.1:1/0")
     with LocalStack(settings) as stack:
         clock.advance(settings, stack.rpc_url, AHEAD_S)
-        assert _block_time(stack.rpc_url) >= clock.now(tmp_path) - 60
+        assert _block_time(stack.rpc_url) >= clock.clock_for(settings).now() - 60
     with LocalStack(settings) as stack:  # restarted from its state file
         # the chain's clock is the platform's again, not the wall clock two hours behind it
-        assert abs(_block_time(stack.rpc_url) - clock.now(tmp_path)) < AHEAD_S // 2
+        assert abs(_block_time(stack.rpc_url) - clock.clock_for(settings).now()) < AHEAD_S // 2

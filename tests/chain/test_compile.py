@@ -8,10 +8,11 @@ from ledger.core.chain.compiler import (
     compile_contracts,
     load_artifact,
 )
+from ledger.core.settings import Settings
 
 
 def test_fresh_compile_reproduces_committed_artifacts() -> None:
-    artifacts = compile_contracts()
+    artifacts = compile_contracts(Settings().solc)
     assert sorted(artifacts) == sorted(CONTRACT_NAMES)
     committed = sorted(path.stem for path in ARTIFACTS_DIR.glob("*.json"))
     assert committed == sorted(CONTRACT_NAMES)

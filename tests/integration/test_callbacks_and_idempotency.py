@@ -143,7 +143,7 @@ def test_a_redelivered_execute_task_does_not_register_twice(world):
     answer = succeeded(world, "bsp1", client.post("/pods", json=body))
     detail = client.get(f"/pods/{answer['podId']}").json()
     block = world.chain.block_number()
-    celery = create_app(world.platform.stack.redis_url, world.platform.settings.queue)
+    celery = create_app(world.platform.settings_for_clients())
 
     try:
         result = celery.send_task(
@@ -186,7 +186,7 @@ def test_a_task_delivered_several_times_at_once_registers_once(world):
     broker's visibility timeout passed): the executions must not both act."""
     client = world.client("bsp1")
     body = payloads.pod_body(world.eic("bsp1"), world.eic("dso1"))
-    celery = create_app(world.platform.stack.redis_url, world.platform.settings.queue)
+    celery = create_app(world.platform.settings_for_clients())
     operations_before = count(world, "bsp1", "/operations")
 
     try:

@@ -49,14 +49,15 @@ def refused(
 
 def now(world: Any) -> int:
     """The platform's clock (unix s), which tests move ahead of the wall clock."""
-    return clock.now(world.platform.settings.data_dir)
+    return clock.clock_for(world.platform.settings).now()
 
 
 def period_after(world: Any, seconds: int, *, settled_periods: int = 0) -> int:
     """Start of the first 15-minute period beginning after now + ``seconds`` on the platform's
     clock. With ``settled_periods``, a delivery of that many periods that a test settles: it
-    must end on the day it starts (settlement refuses an activation crossing midnight UTC), so
-    near midnight it starts at the next midnight."""
+    ends on the day it starts (the tests' history days assume one UTC day; an activation over
+    midnight has its own test, ``test_x_of_y_over_midnight.py``), so near midnight it starts at
+    the next midnight."""
     if settled_periods:
         return next_period_within_day(now(world) + seconds, settled_periods)
     return next_period(now(world) + seconds)

@@ -26,3 +26,13 @@ def test_benchmark_prints(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert "readings/s" in out
     assert "numpy.sum" in out
+
+
+def test_benchmark_prints_the_share_beside_the_floor_by_cpu_time(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    main(["--pods", "100", "--days-history", "5", "--repeat", "1", "--cpu-time"])
+    out = capsys.readouterr().out
+    assert "vs numpy.sum" in out
+    assert "(floor 0.2x: " in out
+    assert "CPU time" in out

@@ -19,6 +19,7 @@ from ledger.settlement import (
     ordered_wh_from_kw,
     round_cents,
 )
+from ledger.settlement import energy as energy_module
 from ledger.settlement.rounding import int_div_round_half_even
 from tests.settlement.builders import series
 
@@ -183,3 +184,59 @@ def test_period_energy_is_exact_on_the_int32_and_int64_paths(
     pods = devices_to_pods(PowerSeries(array, resolution_s), reverse, len(rows))
     assert np.array_equal(pods.wh[reverse], energy.wh)
     assert np.array_equal(pods.present[reverse], energy.present)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.integers(-(2**31), 2**31 - 1), min_size=1, max_size=40),
+    st.sampled_from([1, 2, 7, 60, 240, 900, 3600, 2**30]),
+)
+def test_array_rounding_equals_the_python_int_rule(values: list[int], denominator: int) -> None:
+    """div_round_half_even's int32 path (sums of 60 s readings) over the whole int32 range, and
+    its int64 path: the same quotients as Python integers."""
+    expected = [int_div_round_half_even(v, denominator) for v in values]
+    got = div_round_half_even(np.array(values, dtype=np.int32), denominator)
+    assert got.dtype == np.int32
+    assert got.tolist() == expected
+    wide = np.array(values, dtype=np.int64)  # the int64 path, by a scalar and by an array
+    assert div_round_half_even(wide, np.int64(denominator)).tolist() == expected
+    assert div_round_half_even(wide, np.full(wide.shape, denominator)).tolist() == expected
+
+
+def _row(*values: st.SearchStrategy[int]) -> st.SearchStrategy[list[int]]:
+    return st.lists(st.one_of(*values), min_size=30, max_size=30)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            _row(st.integers(-_BOUND, _BOUND)),  # int32
+            _row(st.integers(-_BOUND, 2**31 - 1)),  # only the maximum tells int64
+            _row(st.integers(-(2**31) + 1, _BOUND)),  # only the minimum tells int64
+            _row(st.integers(-(2**31) + 1, 2**31 - 1)),
+            _row(st.integers(-(2**31) + 1, 2**31 - 1), st.just(GAP)),
+        ),
+        min_size=2,
+        max_size=7,
+    ),
+    st.integers(1, 3),
+)
+def test_blocks_of_rows_each_take_their_own_path(rows: list[list[int]], block_rows: int) -> None:
+    """Aggregated a few rows per block (1 MiB in production), some blocks in int32 and some in
+    int64, gaps anywhere: the same energies as Python integers, in Wh and in W.s."""
+    array = np.array(rows, dtype=np.int32)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(energy_module, "_BLOCK_BYTES", block_rows * array.shape[1] * 4)
+        energy = PowerSeries(array, 60).period_energy()
+        energy_ws, missing = PowerSeries(array, 60).energy_ws()
+    expected = [_reference_wh(row, 60) for row in rows]
+    got = [
+        [int(wh) if ok else None for wh, ok in zip(whs, oks, strict=True)]
+        for whs, oks in zip(energy.wh.tolist(), energy.present.tolist(), strict=True)
+    ]
+    assert got == expected
+    assert energy_ws.tolist() == [
+        [sum(v for v in row[p : p + 15] if v != GAP) * 60 for p in (0, 15)] for row in rows
+    ]
+    assert missing.tolist() == [[row[p : p + 15].count(GAP) for p in (0, 15)] for row in rows]

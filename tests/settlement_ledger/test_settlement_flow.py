@@ -98,7 +98,7 @@ def setup(world: Any) -> dict[str, Any]:
                         to_bytes32(key),
                         b"\x01" * 32,
                         world.organisations["bsp1"].address,
-                        clock.now(world.platform.settings.data_dir) + 600,
+                        clock.clock_for(world.platform.settings).now() + 600,
                     ),
                 )
             ],

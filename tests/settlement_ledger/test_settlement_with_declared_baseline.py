@@ -64,7 +64,7 @@ def setup(world: Any) -> dict[str, Any]:
     product = flows.product(
         world, flows.unique_product("DECL"), gate_closure_s=GATE_S, notice_s=15, ack_s=120
     )
-    t1 = next_period_within_day(clock.now(settings.data_dir) + 420, 4)
+    t1 = next_period_within_day(clock.clock_for(settings).now() + 420, 4)
     response = world.client("bsp1").post(
         "/market/bids", json={"bids": [flows.bid(uvam_id, product, t1, [20, 20], "50.00")]}
     )

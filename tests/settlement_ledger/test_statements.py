@@ -55,7 +55,7 @@ def setup(world: Any) -> dict[str, Any]:
     product = flows.product(
         world, flows.unique_product("STMT"), gate_closure_s=GATE_S, notice_s=60, ack_s=120
     )
-    t1 = next_period_within_day(clock.now(world.platform.settings.data_dir) + 420, 4)
+    t1 = next_period_within_day(clock.clock_for(world.platform.settings).now() + 420, 4)
     response = world.client("bsp2").post(
         "/market/bids", json={"bids": [flows.bid(uvam_id, product, t1, [SET_POINT_KW], "50")]}
     )

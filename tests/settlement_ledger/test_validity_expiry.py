@@ -19,7 +19,7 @@ def test_a_bid_past_its_validity_is_expired_by_the_worker(world: Any) -> None:
     )
     flows.succeeded(world, "tso", world.client("tso").post(f"/market/admissions/{uvam_id}"))
     product = flows.product(world, flows.unique_product("EXPIRY"), gate_closure_s=60)
-    start = next_period(clock.now(settings.data_dir) + 300)
+    start = next_period(clock.clock_for(settings).now() + 300)
     bids = [
         flows.bid(uvam_id, product, start, [10], "40.00"),  # valid to the end of its period
         flows.bid(uvam_id, product, start, [10, 10, 10], "41.00"),  # valid two periods longer

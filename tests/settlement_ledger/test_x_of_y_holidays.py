@@ -42,7 +42,7 @@ def test_the_day_after_a_holiday_is_settled_against_the_weekday_before_it(world:
     holiday and 12 kW during the activation of 10 kW the day after. X-of-Y 1 of 1: the holiday
     counts as a weekend day, so the baseline is 20 kW x 15 min = 5,000 Wh (not 7,500 Wh),
     measured 3,000 Wh, delivered 2,000 Wh of the 2,500 Wh ordered."""
-    now = clock.now(world.platform.settings.data_dir)
+    now = clock.clock_for(world.platform.settings).now()
     holiday = _weekday_holiday_after(datetime.fromtimestamp(now, UTC).date())
     before = holiday - timedelta(days=1)
     t1 = _midnight(holiday + timedelta(days=1)) + 10 * 3600

@@ -38,6 +38,15 @@ def test_isp_numbers_count_from_local_midnight() -> None:
     assert isp.isps_in(date(2026, 10, 25), ROME) == 100  # clocks back
 
 
+def test_an_activation_over_midnight_utc_is_within_one_local_day() -> None:
+    """5 December 2026 23:30Z to 6 December 00:30Z (a settlement over midnight UTC) is 00:30 to
+    01:30 in Rome: ISPs 3 to 6 of 6 December, one FlexOrderSettlement ``Period``."""
+    starts = [1_796_511_600 + 1800 + i * 900 for i in range(4)]
+    assert [isp.isp_of(start, ROME) for start in starts] == [
+        (date(2026, 12, 6), number) for number in (3, 4, 5, 6)
+    ]
+
+
 def test_frame_checks() -> None:
     isp.check_frame(
         isp_duration="PT15M", time_zone="Europe/Amsterdam", day=date(2026, 12, 6), market_zone=ROME

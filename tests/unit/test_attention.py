@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel, create_engine
 
+from ledger.capabilities import CAPABILITIES
 from ledger.core.db import models  # noqa: F401  (the tables)
 from ledger.core.db.models import Organisation
+from ledger.core.runtime import RecordingDispatcher, Runtime
+from ledger.core.settings import Settings
 from ledger.dashboard.attention import attention
 from ledger.market import tables as market_models  # noqa: F401  (the tables)
 from ledger.market.tables import GridConstraint, MarketActivation, MarketBid, MarketNeed
@@ -29,12 +33,18 @@ ORGS = {
 
 
 @pytest.fixture
-def session() -> Iterator[Session]:
+def session(tmp_path: Path) -> Iterator[Session]:
     engine = create_engine(
         "sqlite://", connect_args={"check_same_thread": False}, poolclass=StaticPool
     )
     SQLModel.metadata.create_all(engine)
-    with Session(engine) as session:
+    runtime = Runtime(
+        settings=Settings(data_dir=tmp_path),
+        rpc_url="http://127.0.0.1:1",
+        dispatcher=RecordingDispatcher(),
+        capabilities=CAPABILITIES,
+    )
+    with runtime.bind(Session(engine)) as session:
         for number, (slug, (role, eic)) in enumerate(ORGS.items()):
             address = f"0x{number:040x}"
             session.add(Organisation(id=slug, name=slug, role=role, eic=eic, address=address))

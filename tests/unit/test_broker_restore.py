@@ -6,15 +6,16 @@ from __future__ import annotations
 
 import pytest
 
+from ledger.core.settings import Settings
 from workers.app import create_app, restore_sweep_s
 
 
 @pytest.mark.parametrize(("visibility_s", "sweep_s"), [(300, 10), (20, 2), (5, 1), (3600, 10)])
-def test_the_sweep_follows_the_visibility_timeout(
-    monkeypatch: pytest.MonkeyPatch, visibility_s: int, sweep_s: int
-) -> None:
-    monkeypatch.setenv("CBP_BROKER_VISIBILITY_TIMEOUT_S", str(visibility_s))
-    options = create_app("redis://127.0.0.1:6379/7", "unit").conf.broker_transport_options
+def test_the_sweep_follows_the_visibility_timeout(visibility_s: int, sweep_s: int) -> None:
+    settings = Settings(
+        redis_url="redis://127.0.0.1:6379/7", queue="unit", broker_visibility_timeout_s=visibility_s
+    )
+    options = create_app(settings).conf.broker_transport_options
     assert options["visibility_timeout"] == visibility_s
     assert options["unacked_restore_interval"] == sweep_s == restore_sweep_s(visibility_s)
     assert options["unacked_restore_throttle"] == 1

@@ -21,10 +21,6 @@ from ledger.payloads import InvalidOperationPayload
 from ledger.payloads.registration import PodDecision, PodRegistration
 from ledger.schema.migrate import upgrade
 
-#: Kinds whose handlers still read their payload as a dict (the market's): typed next. The set
-#: may only shrink.
-NOT_YET_TYPED = {kind for kind in HANDLERS if kind.startswith("market.")}
-
 
 def _pod_item(code: str = "IT001E00000001") -> dict[str, object]:
     record = {
@@ -35,10 +31,8 @@ def _pod_item(code: str = "IT001E00000001") -> dict[str, object]:
     return {"id": "pod-1", "chainKey": chain_key("pod", "pod-1"), **seal(record)}
 
 
-def test_every_kind_of_operation_has_a_payload_model_or_is_listed_as_not_yet_typed() -> None:
-    assert set(payloads.PAYLOADS) <= set(HANDLERS)
-    untyped = set(HANDLERS) - set(payloads.PAYLOADS)
-    assert untyped == NOT_YET_TYPED, sorted(untyped ^ NOT_YET_TYPED)
+def test_every_kind_of_operation_has_a_payload_model() -> None:
+    assert set(payloads.PAYLOADS) == set(HANDLERS), sorted(set(payloads.PAYLOADS) ^ set(HANDLERS))
 
 
 def test_a_stored_payload_is_read_as_built_and_stays_as_built() -> None:

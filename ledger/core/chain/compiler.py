@@ -9,7 +9,6 @@ test checks that a fresh compile reproduces them byte for byte.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,22 +67,22 @@ class Artifact:
         return json.dumps(document, indent=2, sort_keys=True) + "\n"
 
 
-def solc_binary() -> Path:
-    """The compiler to use: ``CBP_SOLC`` when set, else the solcjs shim."""
-    configured = os.environ.get("CBP_SOLC")
-    binary = Path(configured) if configured else SOLCJS_SHIM
+def solc_binary(configured: Path | None) -> Path:
+    """The compiler to use: ``configured`` (``CBP_SOLC``) when set, else the solcjs shim."""
+    binary = configured or SOLCJS_SHIM
     if not configured and not (PROJECT_ROOT / "local_chain/node_modules/solc/solc.js").exists():
         raise CompilerError("solcjs is not installed: run `npm ci` in local_chain/ (make setup)")
     return binary
 
 
-def compile_contracts() -> dict[str, Artifact]:
-    """Compile every ``contracts/*.sol`` file and return the project's contracts by name."""
+def compile_contracts(solc: Path | None = None) -> dict[str, Artifact]:
+    """Compile every ``contracts/*.sol`` file (with ``solc``, by default the solcjs shim) and
+    return the project's contracts by name."""
     sources = {
         path.name: {"content": path.read_text(encoding="utf-8")}
         for path in sorted(CONTRACTS_DIR.glob("*.sol"))
     }
-    binary = solc_binary()
+    binary = solc_binary(solc)
     standard_input = {"language": "Solidity", "sources": sources, "settings": COMPILER_SETTINGS}
     try:
         output = solcx.compile_standard(standard_input, solc_binary=binary)

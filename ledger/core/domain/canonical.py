@@ -41,6 +41,7 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import Enum
+from itertools import chain
 from typing import Any, Final
 from uuid import UUID
 
@@ -99,6 +100,11 @@ def _plain(value: object) -> Any:
         return value if -SAFE_INTEGER <= value <= SAFE_INTEGER else str(value)
     if type(value) in _AS_IS:
         return value
+    # Exact types first, no isinstance chain (Mapping's is an ABC check).
+    if type(value) is dict:
+        return _plain_mapping(value)
+    if type(value) is tuple or type(value) is list:
+        return _plain_rows(value)
     if type(value) is date:  # exactly a date (a datetime is one too, and takes the long way)
         return value.isoformat()
     if type(value) is Decimal:
@@ -130,14 +136,19 @@ def _plain(value: object) -> Any:
     if isinstance(value, Mapping):
         return _plain_mapping(value)
     if isinstance(value, list | tuple):
-        # Settlement records hold long lists and tables of plain ints: checked in one sweep
-        # and passed on as they are (json encodes a tuple as an array), nothing copied.
-        if _is_plain_row(value):
-            return value
-        if set(map(type, value)) <= _ROWS and all(map(_is_plain_row, value)):
-            return value
-        return [_plain(item) for item in value]
+        return _plain_rows(value)
     raise TypeError(f"cannot serialise {type(value).__name__} canonically")
+
+
+def _plain_rows(value: list[Any] | tuple[Any, ...]) -> Any:
+    """A list or tuple reduced. Settlement records hold long lists and tables of plain ints:
+    checked in one sweep (a table over its rows' items chained) and passed on as they are
+    (json encodes a tuple as an array), nothing copied."""
+    if _is_plain_row(value):
+        return value
+    if set(map(type, value)) <= _ROWS and _is_plain_row(list(chain.from_iterable(value))):
+        return value
+    return [_plain(item) for item in value]
 
 
 def _is_plain_row(row: list[Any] | tuple[Any, ...]) -> bool:
@@ -147,21 +158,26 @@ def _is_plain_row(row: list[Any] | tuple[Any, ...]) -> bool:
         return False
     if int not in types:
         return True
-    if types == {int}:
-        return bool(min(row) >= -SAFE_INTEGER and max(row) <= SAFE_INTEGER)
-    return all(-SAFE_INTEGER <= item <= SAFE_INTEGER for item in row if type(item) is int)
+    if types != {int}:
+        row = [item for item in row if type(item) is int]
+    return bool(min(row) >= -SAFE_INTEGER and max(row) <= SAFE_INTEGER)
 
 
 def _plain_mapping(mapping: Mapping[Any, Any]) -> dict[str, Any]:
     plain: dict[str, Any] = {}
     for key, item in mapping.items():
-        name = key.value if isinstance(key, Enum) else key
-        if not isinstance(name, str):
-            raise TypeError(f"mapping keys must be str, got {type(key).__name__}")
+        name = key if type(key) is str else _key_text(key)
         if name in plain:
             raise ValueError(f"duplicate key {name!r}")
-        plain[str.__str__(name)] = _plain(item)
+        plain[name] = _plain(item)
     return plain
+
+
+def _key_text(key: object) -> str:
+    name = key.value if isinstance(key, Enum) else key
+    if not isinstance(name, str):
+        raise TypeError(f"mapping keys must be str, got {type(key).__name__}")
+    return str.__str__(name)
 
 
 def _decimal_text(value: Decimal) -> str:
