@@ -20,7 +20,7 @@ from datetime import UTC
 from enum import StrEnum
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, select, update
 
 from ledger import payloads
 from ledger.access import sees_everything
@@ -152,6 +152,12 @@ def execute(runtime: Runtime, operation_id: str, *, behind_pending: bool = False
             raise NotFound(f"no operation {operation_id}")
         if operation.status in TERMINAL:
             return operation
+        if (
+            operation.status == OperationStatus.SUBMITTED
+            and not behind_pending
+            and _in_flight(runtime, operation)
+        ):
+            return operation
         organisation = session.get(Organisation, operation.organisation_id)
         assert organisation is not None
         handler = _handler(runtime, operation)
@@ -208,6 +214,19 @@ def execute(runtime: Runtime, operation_id: str, *, behind_pending: bool = False
                         return operation
                 _send_alone(runtime, session, operation, signer, calls)
         return operation
+
+
+def _in_flight(runtime: Runtime, operation: Operation) -> bool:
+    """True when a submitted operation's transactions are known to the node and not stuck:
+    nothing for a worker to do (the task of an operation that another worker's multicall
+    carried, or a copy of a task already run). The block follower confirms it."""
+    signed = current_transactions(operation)
+    if not signed:
+        return False
+    chain = runtime.chain
+    if len(chain.known([tx.tx_hash for tx in signed])) < len(signed):
+        return False
+    return not is_stuck(runtime, operation, head=chain.block_number())
 
 
 def _send_alone(
@@ -364,13 +383,16 @@ def _coalesce(
     runtime: Runtime, session: Session, operation: Operation, calls: list[Call], contract: str
 ) -> list[tuple[Operation, list[Call]]] | None:
     """The operation with the organisation's other operations waiting for its next
-    transaction to the same contract, oldest first; None when it goes alone."""
+    transaction to the same contract, oldest first; None when it goes alone.
+
+    Waiting are the deferred operations and also the accepted ones whose own task has not run
+    yet (one-record requests queued behind this one): taking them now spares each its own
+    simulation, signing and transaction (:func:`claim_borrowed` before signing)."""
     waiting = session.exec(
         select(Operation)
         .where(Operation.organisation_id == operation.organisation_id)
         .where(Operation.status == OperationStatus.ACCEPTED)
         .where(Operation.id != operation.id)
-        .where(Operation.deferred == True)  # noqa: E712
         .order_by(col(Operation.created_at))
         .limit(coalescing.MAX_ITEMS)
     ).all()
@@ -382,6 +404,8 @@ def _coalesce(
         except Unavailable:
             continue  # waits for an operation still running: a later transaction takes it
         except CbpError as exc:
+            if not other.deferred:
+                continue  # its own task ends it
             _finish(runtime, session, other, error={**exc.to_dict(), "httpStatus": exc.http_status})
             continue
         if coalescing.multicall_contract(other_calls) != contract:
@@ -391,6 +415,27 @@ def _coalesce(
         batch.append((other, other_calls))
         items += len(other_calls)
     return batch if len(batch) > 1 else None
+
+
+def claim_borrowed(session: Session, borrowed: Sequence[Operation]) -> set[str]:
+    """Take accepted operations whose own task has not run yet into this transaction; the ids
+    claimed. One conditional update marks them deferred while still accepted, so an operation
+    the API abandons at the same moment (its task could not be enqueued, :func:`abandon`) is
+    either abandoned or sent, never both; committed at once (a worker dying before it sends
+    them leaves them deferred: the block follower starts them again)."""
+    if not borrowed:
+        return set()
+    claimed = session.execute(
+        update(Operation)
+        .where(col(Operation.id).in_([o.id for o in borrowed]))
+        .where(col(Operation.status) == OperationStatus.ACCEPTED)
+        .values(deferred=True)
+        .returning(col(Operation.id)),
+        execution_options={"synchronize_session": False},
+    )
+    ids = {row[0] for row in claimed}
+    session.commit()
+    return ids
 
 
 def _execute_batch(
@@ -410,14 +455,18 @@ def _execute_batch(
     (its refusal is final only when simulated with nothing pending)."""
     chain = runtime.chain
     verdicts = chain.estimate_each(signer.address, [c for _, calls in batch for c in calls])
-    kept: list[tuple[Operation, list[Call]]] = []
+    kept: list[tuple[Operation, list[Call], int]] = []
     oversized: tuple[Operation, list[Call]] | None = None
+    # accepted operations whose own task has not run: left alone unless sent now
+    borrowed = {o.id for o, _ in batch[1:] if not o.deferred}
     position = 0
     gas = 0
     for operation, calls in batch:
         mine = verdicts[position : position + len(calls)]
         position += len(calls)
         refusal = next((r for _, r in mine if r is not None), None)
+        if refusal is not None and operation.id in borrowed:
+            continue  # its own task simulates it again (it may wait for one sent before it)
         if refusal is not None and behind_pending:
             operation.deferred = True
             continue
@@ -428,19 +477,22 @@ def _execute_batch(
         if estimate > coalescing.MAX_GAS:
             # Too large for one multicall (a block might not hold it): its calls go as
             # transactions of their own, one such operation per pass.
-            if oversized is None:
+            if oversized is None and operation.id not in borrowed:
                 oversized = (operation, calls)
             continue
         if kept and gas + estimate > coalescing.MAX_GAS:
             continue  # stays deferred: the next transaction takes it
-        kept.append((operation, calls))
+        kept.append((operation, calls, estimate))
         gas += estimate
+    claimed = claim_borrowed(session, [o for o, _, _ in kept if o.id in borrowed])
+    kept = [entry for entry in kept if entry[0].id not in borrowed or entry[0].id in claimed]
+    gas = sum(estimate for _, _, estimate in kept)
     if oversized is not None:
         _send_alone(runtime, session, signer=signer, operation=oversized[0], calls=oversized[1])
     if not kept:
         session.commit()
         return
-    flat = [c for _, calls in kept for c in calls]
+    flat = [c for _, calls, _ in kept for c in calls]
     # The items' own estimates, summed: the multicall's estimate alone may leave an item
     # short of gas (its failure is caught, so the estimate does not see it).
     [signed] = chain.prepare(
@@ -449,10 +501,10 @@ def _execute_batch(
         nonces=runtime.nonces,
         min_gas=gas,
     )
-    members = [operation.id for operation, _ in kept]
+    members = [operation.id for operation, _, _ in kept]
     start = 0
     try:
-        for operation, calls in kept:
+        for operation, calls, _ in kept:
             items = list(range(start, start + len(calls)))
             start += len(calls)
             operation.signed_transactions = [
@@ -581,7 +633,12 @@ def _replay_forgotten(
     stored transaction (a nonce reserved and never stored) is reseeded from the node.
     """
     chain = runtime.chain
-    confirmed = int(chain.rpc.call("eth_getTransactionCount", [address, "latest"]), 16)
+    confirmed, pending = coalescing.transaction_counts(chain, address)
+    counter = runtime.nonces.get(address)
+    if counter is not None and pending == counter:
+        # The node holds every nonce the counter handed out (a node that forgot transactions
+        # counts fewer): nothing to replay, no gap.
+        return
     recent = session.exec(
         select(Operation)
         .where(Operation.organisation_id == organisation.id)
@@ -594,7 +651,6 @@ def _replay_forgotten(
         for tx in current_transactions(stored):
             if tx.nonce >= confirmed:
                 by_nonce.setdefault(tx.nonce, []).append(tx)
-    counter = runtime.nonces.get(address)
     if counter is not None and any(n not in by_nonce for n in range(confirmed, counter)):
         # A nonce was reserved and never stored (a worker died in between): reseed from the
         # node, or every later transaction would wait behind the gap.
@@ -659,14 +715,31 @@ def _error_of(session: Session, revert: ContractRevert) -> dict[str, Any]:
     return {**domain.to_dict(), "httpStatus": domain.http_status}
 
 
-def abandon(runtime: Runtime, session: Session, operation: Operation, *, reason: str) -> None:
+def abandon(runtime: Runtime, session: Session, operation: Operation, *, reason: str) -> bool:
     """Mark an accepted operation failed before it ran (its task could not be enqueued), and
-    release what accepting reserved, so that nothing stays half-written."""
-    operation.status = OperationStatus.FAILED
-    operation.error = {"code": "unavailable", "message": reason, "httpStatus": 503}
-    operation.updated_at = utcnow()
+    release what accepting reserved, so that nothing stays half-written; False (nothing
+    changed) when a worker's transaction took it meanwhile (:func:`claim_borrowed`): it then
+    ends as every sent operation does. One conditional update decides which of the two won."""
+    abandoned = session.execute(
+        update(Operation)
+        .where(col(Operation.id) == operation.id)
+        .where(col(Operation.status) == OperationStatus.ACCEPTED)
+        .where(col(Operation.deferred) == False)  # noqa: E712
+        .values(
+            status=OperationStatus.FAILED,
+            error={"code": "unavailable", "message": reason, "httpStatus": 503},
+            updated_at=utcnow(),
+        )
+        .returning(col(Operation.id)),
+        execution_options={"synchronize_session": False},
+    ).first()
+    if abandoned is None:
+        session.rollback()
+        return False
+    session.expire(operation)
     _handler(runtime, operation).release(session, operation)
     session.commit()
+    return True
 
 
 def commit_and_enqueue(
@@ -694,8 +767,9 @@ def commit_and_enqueue(
             waiting = session.get(Operation, waiting_id)
             if waiting is not None:
                 abandon(runtime, session, waiting, reason=reason)
-        abandon(runtime, session, operation, reason=reason)
-        raise Unavailable(f"{reason}; retry later") from exc
+        if abandon(runtime, session, operation, reason=reason):
+            raise Unavailable(f"{reason}; retry later") from exc
+        # else a worker's multicall carries it already: it ends as any other operation
 
 
 def fail(
