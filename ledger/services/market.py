@@ -703,6 +703,12 @@ def bids_per_transaction() -> int:
     return settings().bids_per_transaction
 
 
+def _dso_check(bid_ids: list[str]) -> list[FollowUp]:
+    """The DSO check of these bids, one task for the bids of every operation confirmed
+    together (:attr:`FollowUp.merge_on`)."""
+    return [FollowUp(TASK_DSO_CHECK, {"bid_ids": bid_ids}, merge_on="bid_ids")] if bid_ids else []
+
+
 class BidSubmit(Handler):
     kind = "market.bids.submit"
 
@@ -781,7 +787,7 @@ class BidSubmit(Handler):
             )
         sync_bid_status(session, receipts)
         operation.result = {"bidIds": [item["id"] for item in operation.payload["bids"]]}
-        return [FollowUp(TASK_DSO_CHECK, {"bid_ids": created})] if created else []
+        return _dso_check(created)
 
 
 class BidUpdateHandler(Handler):
@@ -821,7 +827,7 @@ class BidUpdateHandler(Handler):
             updated.append(bid.id)
         session.flush()
         sync_bid_status(session, receipts)
-        return [FollowUp(TASK_DSO_CHECK, {"bid_ids": updated})] if updated else []
+        return _dso_check(updated)
 
 
 class BidWithdraw(Handler):

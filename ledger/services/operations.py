@@ -15,7 +15,8 @@ import logging
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from contextlib import ExitStack
+from dataclasses import dataclass, field, replace
 from datetime import UTC
 from enum import StrEnum
 from typing import Any
@@ -60,6 +61,10 @@ class FollowUp:
 
     task: str
     kwargs: dict[str, Any] = field(default_factory=dict)
+    #: A list argument along which the follow-ups of this task enqueued together (by the
+    #: operations one multicall carried) become one task: the DSO checks of 50 one-bid
+    #: requests are one check of 50 bids, not 50 checks.
+    merge_on: str | None = None
 
 
 class Handler(ABC):
@@ -262,55 +267,83 @@ def confirm(
     original or a fee-bumped replacement) and the last of them has ``chain_confirmations``
     blocks on top at ``head``. Idempotent: an operation already finished is left alone.
     """
-    with runtime.locks.try_hold(f"operation:{operation_id}") as held:
-        if not held:
-            return None
-        return _confirm_held(runtime, operation_id, receipts, head=head)
+    return confirm_together(runtime, [operation_id], receipts, head=head)[operation_id]
 
 
-def _confirm_held(
-    runtime: Runtime, operation_id: str, receipts: Mapping[str, Receipt], *, head: int
-) -> bool:
-    with runtime.session() as session:
-        operation = session.get(Operation, operation_id)
-        if operation is None or operation.status != OperationStatus.SUBMITTED:
-            return False
-        mined = mined_receipts(operation.signed_transactions or [], receipts)
-        if mined is None:
-            return False
-        confirmations = runtime.settings.chain_confirmations
-        if max(r.block_number for r in mined) + confirmations > head:
-            return False
-        handler = _handler(runtime, operation)
-        items = {
-            entry["hash"]: entry["items"]
-            for entry in operation.signed_transactions or []
-            if "items" in entry
-        }
-        refusals: list[ContractRevert] = []
-        own: list[Receipt] = []
-        for receipt in mined:
-            if receipt.transaction_hash in items:  # one multicall shared with other operations
-                part, refusal = coalescing.split_receipt(
-                    runtime.chain, receipt, items[receipt.transaction_hash]
-                )
-                own.append(part)
-                refusals += [refusal] if refusal is not None else []
+def confirm_together(
+    runtime: Runtime, operation_ids: Sequence[str], receipts: Mapping[str, Receipt], *, head: int
+) -> dict[str, bool | None]:
+    """:func:`confirm` for operations mined in one transaction (the one-record requests one
+    multicall carried), in one database transaction: one commit for all of them, then their
+    follow-ups and callbacks. Each still ends on its own, with its own error and callback."""
+    outcomes: dict[str, bool | None] = {}
+    after: list[FollowUp] = []
+    with ExitStack() as held_locks:
+        held = []
+        for operation_id in operation_ids:
+            if held_locks.enter_context(runtime.locks.try_hold(f"operation:{operation_id}")):
+                held.append(operation_id)
             else:
-                own.append(receipt)
-        follow_ups = handler.apply(session, operation, [r for r in own if r.succeeded])
-        failed = [r for r in own if not r.succeeded]
-        operation.transaction_hashes = [r.transaction_hash for r in mined]
-        operation.block_number = max(r.block_number for r in mined)
-        operation.gas_used = sum(r.gas_used for r in mined)
-        if refusals:
-            error: dict[str, Any] | None = _error_of(session, refusals[0])
-        elif failed:
-            error = _error_of(session, runtime.chain.revert_reason(failed[0]))
+                outcomes[operation_id] = None
+        if held:
+            with runtime.session() as session:
+                for operation_id in held:
+                    ended = _apply_receipts(runtime, session, operation_id, receipts, head=head)
+                    outcomes[operation_id] = ended is not None
+                    after += ended or []
+                session.commit()
+    _dispatch(runtime, after)
+    return {operation_id: outcomes[operation_id] for operation_id in operation_ids}
+
+
+def _apply_receipts(
+    runtime: Runtime,
+    session: Session,
+    operation_id: str,
+    receipts: Mapping[str, Receipt],
+    *,
+    head: int,
+) -> list[FollowUp] | None:
+    """End a due operation from its receipts, uncommitted; what to enqueue after the commit
+    (None: not due, or not submitted)."""
+    operation = session.get(Operation, operation_id)
+    if operation is None or operation.status != OperationStatus.SUBMITTED:
+        return None
+    mined = mined_receipts(operation.signed_transactions or [], receipts)
+    if mined is None:
+        return None
+    confirmations = runtime.settings.chain_confirmations
+    if max(r.block_number for r in mined) + confirmations > head:
+        return None
+    handler = _handler(runtime, operation)
+    items = {
+        entry["hash"]: entry["items"]
+        for entry in operation.signed_transactions or []
+        if "items" in entry
+    }
+    refusals: list[ContractRevert] = []
+    own: list[Receipt] = []
+    for receipt in mined:
+        if receipt.transaction_hash in items:  # one multicall shared with other operations
+            part, refusal = coalescing.split_receipt(
+                runtime.chain, receipt, items[receipt.transaction_hash]
+            )
+            own.append(part)
+            refusals += [refusal] if refusal is not None else []
         else:
-            error = None
-        _finish(runtime, session, operation, error=error, follow_ups=follow_ups)
-        return True
+            own.append(receipt)
+    follow_ups = handler.apply(session, operation, [r for r in own if r.succeeded])
+    failed = [r for r in own if not r.succeeded]
+    operation.transaction_hashes = [r.transaction_hash for r in mined]
+    operation.block_number = max(r.block_number for r in mined)
+    operation.gas_used = sum(r.gas_used for r in mined)
+    if refusals:
+        error: dict[str, Any] | None = _error_of(session, refusals[0])
+    elif failed:
+        error = _error_of(session, runtime.chain.revert_reason(failed[0]))
+    else:
+        error = None
+    return _end(runtime, session, operation, error=error, follow_ups=follow_ups)
 
 
 def run(runtime: Runtime, operation_id: str, *, timeout_s: float | None = None) -> Operation:
@@ -788,16 +821,31 @@ def _finish(
     error: dict[str, Any] | None,
     follow_ups: list[FollowUp] | None = None,
 ) -> None:
+    after = _end(runtime, session, operation, error=error, follow_ups=follow_ups)
+    session.commit()
+    _dispatch(runtime, after)
+
+
+def _end(
+    runtime: Runtime,
+    session: Session,
+    operation: Operation,
+    *,
+    error: dict[str, Any] | None,
+    follow_ups: list[FollowUp] | None = None,
+) -> list[FollowUp]:
+    """End the operation (uncommitted), its callback stored; the follow-ups and the
+    callback's delivery, to enqueue once committed (:func:`_dispatch`)."""
+    from ledger.services import webhooks
+
     operation.status = OperationStatus.FAILED if error else OperationStatus.SUCCEEDED
     operation.error = error
     if error:
         _handler(runtime, operation).release(session, operation)
     operation.updated_at = utcnow()
     organisation = session.get(Organisation, operation.organisation_id)
-    callback = None
+    after = list(follow_ups or [])
     if organisation is not None:
-        from ledger.services import webhooks
-
         callback = webhooks.message(
             session,
             organisation,
@@ -806,13 +854,36 @@ def _finish(
             subject_id=operation.id,
             body=public_views(session, [operation])[0],
         )
-    session.commit()
-    for follow_up in follow_ups or []:
-        runtime.dispatcher.enqueue(follow_up.task, **follow_up.kwargs)
-    if callback is not None:
-        from ledger.services import webhooks
+        if callback is not None:
+            after.append(FollowUp(webhooks.TASK_DELIVER, {"message_id": callback}))
+    return after
 
-        runtime.dispatcher.enqueue(webhooks.TASK_DELIVER, message_id=callback)
+
+def _dispatch(runtime: Runtime, after: Sequence[FollowUp]) -> None:
+    for follow_up in merged(after):
+        runtime.dispatcher.enqueue(follow_up.task, **follow_up.kwargs)
+
+
+def merged(follow_ups: Sequence[FollowUp]) -> list[FollowUp]:
+    """The follow-ups, those of one task with a ``merge_on`` argument (and the same other
+    arguments) made one, their lists joined in order; the others as they are."""
+    result: list[FollowUp] = []
+    position: dict[tuple[str, str, str], int] = {}
+    for follow_up in follow_ups:
+        on = follow_up.merge_on
+        if on is None:
+            result.append(follow_up)
+            continue
+        others = repr(sorted((k, v) for k, v in follow_up.kwargs.items() if k != on))
+        key = (follow_up.task, on, others)
+        if key not in position:
+            position[key] = len(result)
+            result.append(follow_up)
+            continue
+        first = result[position[key]]
+        joined = [*first.kwargs[on], *follow_up.kwargs[on]]
+        result[position[key]] = replace(first, kwargs={**first.kwargs, on: joined})
+    return result
 
 
 def public_views(session: Session, operations: Sequence[Operation]) -> list[dict[str, Any]]:
