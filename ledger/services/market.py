@@ -486,16 +486,18 @@ def submit_bids(
             checked.add(uvam.id)
         bid_id = new_id()
         items.append({"id": bid_id, "chainKey": chain_key("bid", bid_id), **item})
-    operation = operations.accept(
+    payload = {"bids": items, "requires": sorted(set(requires))}
+    if not requires:
+        # dry-run before the operation is written (no lock held while the node answers)
+        draft = Operation(id="draft", organisation_id=bsp.id, kind=BidSubmit.kind, payload=payload)
+        simulate(runtime, bsp, BidSubmit().calls(session, draft), error_fields=ERROR_FIELDS)
+    return operations.accept(
         session,
         organisation=bsp,
-        kind="market.bids.submit",
+        kind=BidSubmit.kind,
         target_id=items[0]["id"] if len(items) == 1 else None,
-        payload={"bids": items, "requires": sorted(set(requires))},
+        payload=payload,
     )
-    if not requires:
-        simulate(runtime, bsp, BidSubmit().calls(session, operation), error_fields=ERROR_FIELDS)
-    return operation
 
 
 def owned_bid(session: Session, bid_id: str, bsp: Organisation, field: str = "bidId") -> MarketBid:

@@ -149,6 +149,19 @@ def execute(runtime: Runtime, operation_id: str, *, behind_pending: bool = False
     though its previous transaction is still pending; one refused in simulation stays deferred,
     since the pending transaction may be what it waits for.
     """
+    # The task of an operation another worker's multicall carried (or the block follower is
+    # confirming right now): nothing to sign, so no need to wait for the operation's lock.
+    with runtime.session() as session:
+        found = session.get(Operation, operation_id)
+        if found is not None and (
+            found.status in TERMINAL
+            or (
+                found.status == OperationStatus.SUBMITTED
+                and not behind_pending
+                and _in_flight(runtime, found)
+            )
+        ):
+            return found
     # One execution per operation at a time: a copy of the task delivered while another runs
     # waits here, then finds the operation submitted or finished instead of signing again.
     with runtime.locks.hold(f"operation:{operation_id}"), runtime.session() as session:
@@ -156,12 +169,6 @@ def execute(runtime: Runtime, operation_id: str, *, behind_pending: bool = False
         if operation is None:
             raise NotFound(f"no operation {operation_id}")
         if operation.status in TERMINAL:
-            return operation
-        if (
-            operation.status == OperationStatus.SUBMITTED
-            and not behind_pending
-            and _in_flight(runtime, operation)
-        ):
             return operation
         organisation = session.get(Organisation, operation.organisation_id)
         assert organisation is not None
