@@ -266,6 +266,8 @@ def _bench_settings(base: Settings, data_dir: Path, block_time_s: int | None) ->
         "rpc_url": None,
         "funder_key": None,
         "redis_url": redis_url,
+        # a queue of its own: two benchmarks on one Redis must not take each other's tasks
+        "queue": f"chain-bench-{secrets.token_hex(4)}",
     }
     if block_time_s is not None:
         update["chain_block_time_s"] = block_time_s

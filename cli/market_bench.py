@@ -141,6 +141,8 @@ def bench_platform(
             "data_dir": Path(tmp),
             "database_url": None,
             "redis_url": redis_url,
+            # a queue of its own: two benchmarks on one Redis must not take each other's tasks
+            "queue": f"chain-bench-{secrets.token_hex(4)}",
         }
         if not configured_chain:
             update |= {"rpc_url": None, "funder_key": None}

@@ -37,6 +37,12 @@ def multicall_contract(calls: Sequence[Call]) -> str | None:
 
 def signer_busy(chain: ChainClient, address: str) -> bool:
     """True while the node holds a transaction of ``address`` not yet mined."""
+    latest, pending = transaction_counts(chain, address)
+    return pending > latest
+
+
+def transaction_counts(chain: ChainClient, address: str) -> tuple[int, int]:
+    """The node's ``latest`` (mined) and ``pending`` transaction counts of ``address``."""
     answers = chain.rpc.batch(
         [
             ("eth_getTransactionCount", [address, "latest"]),
@@ -47,7 +53,7 @@ def signer_busy(chain: ChainClient, address: str) -> bool:
         if error is not None:
             raise RpcError("eth_getTransactionCount", error)
     latest, pending = (int(result, 16) for result, _ in answers)
-    return pending > latest
+    return latest, pending
 
 
 def multicall_of(chain: ChainClient, contract: str, calls: Sequence[Call]) -> Call:

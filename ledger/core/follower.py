@@ -19,6 +19,7 @@ instead of one block apart.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import statistics
 import threading
@@ -142,13 +143,18 @@ def follow_once(runtime: Runtime, state: FollowerState) -> PassResult:
             last = max(mined, key=lambda r: (r.block_number, r.transaction_index))
             due.append(((last.block_number, last.transaction_index), operation_id))
     confirmed = 0
-    for _, operation_id in sorted(due):  # chain order: a POD's registration before its status
-        outcome = operations.confirm(runtime, operation_id, receipts, head=head)
-        if outcome:
-            confirmed += 1
-        elif outcome is False:
-            state.seen_at_head.add(operation_id)  # confirmations not reached yet
-        # None: a worker holds it this moment; looked at again at the next pass
+    # chain order: a POD's registration before its status; the operations one multicall
+    # carried (same last transaction) are confirmed together, in one database transaction
+    for _, group in itertools.groupby(sorted(due), key=lambda entry: entry[0]):
+        ids = [operation_id for _, operation_id in group]
+        for operation_id, outcome in operations.confirm_together(
+            runtime, ids, receipts, head=head
+        ).items():
+            if outcome:
+                confirmed += 1
+            elif outcome is False:
+                state.seen_at_head.add(operation_id)  # confirmations not reached yet
+            # None: a worker holds it this moment; looked at again at the next pass
     state.seen_at_head.update(waiting)
     redriven = _redrive_stuck(runtime, state, waiting, head=head)
     return PassResult(head, len(todo), confirmed, redriven + started)

@@ -37,6 +37,10 @@ class FollowUp:
 
     task: str
     kwargs: dict[str, Any] = field(default_factory=dict)
+    #: A list argument along which the follow-ups of this task enqueued together (by the
+    #: operations one multicall carried) become one task: the DSO checks of 50 one-bid
+    #: requests are one check of 50 bids, not 50 checks.
+    merge_on: str | None = None
 
 
 class Handler(ABC):

@@ -14,11 +14,13 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping, Sequence
+from contextlib import ExitStack
+from dataclasses import replace
 from datetime import UTC
 from enum import StrEnum
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, select, update
 
 from ledger import payloads
 from ledger.core import coalescing, webhooks
@@ -117,6 +119,19 @@ def execute(runtime: Runtime, operation_id: str, *, behind_pending: bool = False
     though its previous transaction is still pending; one refused in simulation stays deferred,
     since the pending transaction may be what it waits for.
     """
+    # The task of an operation another worker's multicall carried (or the block follower is
+    # confirming right now): nothing to sign, so no need to wait for the operation's lock.
+    with runtime.session() as session:
+        found = session.get(Operation, operation_id)
+        if found is not None and (
+            found.status in TERMINAL
+            or (
+                found.status == OperationStatus.SUBMITTED
+                and not behind_pending
+                and _in_flight(runtime, found)
+            )
+        ):
+            return found
     # One execution per operation at a time: a copy of the task delivered while another runs
     # waits here, then finds the operation submitted or finished instead of signing again.
     with runtime.locks.hold(f"operation:{operation_id}"), runtime.session() as session:
@@ -184,6 +199,19 @@ def execute(runtime: Runtime, operation_id: str, *, behind_pending: bool = False
         return operation
 
 
+def _in_flight(runtime: Runtime, operation: Operation) -> bool:
+    """True when a submitted operation's transactions are known to the node and not stuck:
+    nothing for a worker to do (the task of an operation that another worker's multicall
+    carried, or a copy of a task already run). The block follower confirms it."""
+    signed = current_transactions(operation)
+    if not signed:
+        return False
+    chain = runtime.chain
+    if len(chain.known([tx.tx_hash for tx in signed])) < len(signed):
+        return False
+    return not is_stuck(runtime, operation, head=chain.block_number())
+
+
 def _send_alone(
     runtime: Runtime, session: Session, operation: Operation, signer: Signer, calls: list[Call]
 ) -> None:
@@ -217,55 +245,83 @@ def confirm(
     original or a fee-bumped replacement) and the last of them has ``chain_confirmations``
     blocks on top at ``head``. Idempotent: an operation already finished is left alone.
     """
-    with runtime.locks.try_hold(f"operation:{operation_id}") as held:
-        if not held:
-            return None
-        return _confirm_held(runtime, operation_id, receipts, head=head)
+    return confirm_together(runtime, [operation_id], receipts, head=head)[operation_id]
 
 
-def _confirm_held(
-    runtime: Runtime, operation_id: str, receipts: Mapping[str, Receipt], *, head: int
-) -> bool:
-    with runtime.session() as session:
-        operation = session.get(Operation, operation_id)
-        if operation is None or operation.status != OperationStatus.SUBMITTED:
-            return False
-        mined = mined_receipts(operation.signed_transactions or [], receipts)
-        if mined is None:
-            return False
-        confirmations = runtime.settings.chain_confirmations
-        if max(r.block_number for r in mined) + confirmations > head:
-            return False
-        handler = _handler(runtime, operation)
-        items = {
-            entry["hash"]: entry["items"]
-            for entry in operation.signed_transactions or []
-            if "items" in entry
-        }
-        refusals: list[ContractRevert] = []
-        own: list[Receipt] = []
-        for receipt in mined:
-            if receipt.transaction_hash in items:  # one multicall shared with other operations
-                part, refusal = coalescing.split_receipt(
-                    runtime.chain, receipt, items[receipt.transaction_hash]
-                )
-                own.append(part)
-                refusals += [refusal] if refusal is not None else []
+def confirm_together(
+    runtime: Runtime, operation_ids: Sequence[str], receipts: Mapping[str, Receipt], *, head: int
+) -> dict[str, bool | None]:
+    """:func:`confirm` for operations mined in one transaction (the one-record requests one
+    multicall carried), in one database transaction: one commit for all of them, then their
+    follow-ups and callbacks. Each still ends on its own, with its own error and callback."""
+    outcomes: dict[str, bool | None] = {}
+    after: list[FollowUp] = []
+    with ExitStack() as held_locks:
+        held = []
+        for operation_id in operation_ids:
+            if held_locks.enter_context(runtime.locks.try_hold(f"operation:{operation_id}")):
+                held.append(operation_id)
             else:
-                own.append(receipt)
-        follow_ups = handler.apply(session, operation, [r for r in own if r.succeeded])
-        failed = [r for r in own if not r.succeeded]
-        operation.transaction_hashes = [r.transaction_hash for r in mined]
-        operation.block_number = max(r.block_number for r in mined)
-        operation.gas_used = sum(r.gas_used for r in mined)
-        if refusals:
-            error: dict[str, Any] | None = _error_of(runtime, session, refusals[0])
-        elif failed:
-            error = _error_of(runtime, session, runtime.chain.revert_reason(failed[0]))
+                outcomes[operation_id] = None
+        if held:
+            with runtime.session() as session:
+                for operation_id in held:
+                    ended = _apply_receipts(runtime, session, operation_id, receipts, head=head)
+                    outcomes[operation_id] = ended is not None
+                    after += ended or []
+                session.commit()
+    _dispatch(runtime, after)
+    return {operation_id: outcomes[operation_id] for operation_id in operation_ids}
+
+
+def _apply_receipts(
+    runtime: Runtime,
+    session: Session,
+    operation_id: str,
+    receipts: Mapping[str, Receipt],
+    *,
+    head: int,
+) -> list[FollowUp] | None:
+    """End a due operation from its receipts, uncommitted; what to enqueue after the commit
+    (None: not due, or not submitted)."""
+    operation = session.get(Operation, operation_id)
+    if operation is None or operation.status != OperationStatus.SUBMITTED:
+        return None
+    mined = mined_receipts(operation.signed_transactions or [], receipts)
+    if mined is None:
+        return None
+    confirmations = runtime.settings.chain_confirmations
+    if max(r.block_number for r in mined) + confirmations > head:
+        return None
+    handler = _handler(runtime, operation)
+    items = {
+        entry["hash"]: entry["items"]
+        for entry in operation.signed_transactions or []
+        if "items" in entry
+    }
+    refusals: list[ContractRevert] = []
+    own: list[Receipt] = []
+    for receipt in mined:
+        if receipt.transaction_hash in items:  # one multicall shared with other operations
+            part, refusal = coalescing.split_receipt(
+                runtime.chain, receipt, items[receipt.transaction_hash]
+            )
+            own.append(part)
+            refusals += [refusal] if refusal is not None else []
         else:
-            error = None
-        _finish(runtime, session, operation, error=error, follow_ups=follow_ups)
-        return True
+            own.append(receipt)
+    follow_ups = handler.apply(session, operation, [r for r in own if r.succeeded])
+    failed = [r for r in own if not r.succeeded]
+    operation.transaction_hashes = [r.transaction_hash for r in mined]
+    operation.block_number = max(r.block_number for r in mined)
+    operation.gas_used = sum(r.gas_used for r in mined)
+    if refusals:
+        error: dict[str, Any] | None = _error_of(runtime, session, refusals[0])
+    elif failed:
+        error = _error_of(runtime, session, runtime.chain.revert_reason(failed[0]))
+    else:
+        error = None
+    return _end(runtime, session, operation, error=error, follow_ups=follow_ups)
 
 
 def run(runtime: Runtime, operation_id: str, *, timeout_s: float | None = None) -> Operation:
@@ -338,13 +394,16 @@ def _coalesce(
     runtime: Runtime, session: Session, operation: Operation, calls: list[Call], contract: str
 ) -> list[tuple[Operation, list[Call]]] | None:
     """The operation with the organisation's other operations waiting for its next
-    transaction to the same contract, oldest first; None when it goes alone."""
+    transaction to the same contract, oldest first; None when it goes alone.
+
+    Waiting are the deferred operations and also the accepted ones whose own task has not run
+    yet (one-record requests queued behind this one): taking them now spares each its own
+    simulation, signing and transaction (:func:`claim_borrowed` before signing)."""
     waiting = session.exec(
         select(Operation)
         .where(Operation.organisation_id == operation.organisation_id)
         .where(Operation.status == OperationStatus.ACCEPTED)
         .where(Operation.id != operation.id)
-        .where(Operation.deferred == True)  # noqa: E712
         .order_by(col(Operation.created_at))
         .limit(coalescing.MAX_ITEMS)
     ).all()
@@ -356,6 +415,8 @@ def _coalesce(
         except Unavailable:
             continue  # waits for an operation still running: a later transaction takes it
         except CbpError as exc:
+            if not other.deferred:
+                continue  # its own task ends it
             _finish(runtime, session, other, error={**exc.to_dict(), "httpStatus": exc.http_status})
             continue
         if coalescing.multicall_contract(other_calls) != contract:
@@ -365,6 +426,27 @@ def _coalesce(
         batch.append((other, other_calls))
         items += len(other_calls)
     return batch if len(batch) > 1 else None
+
+
+def claim_borrowed(session: Session, borrowed: Sequence[Operation]) -> set[str]:
+    """Take accepted operations whose own task has not run yet into this transaction; the ids
+    claimed. One conditional update marks them deferred while still accepted, so an operation
+    the API abandons at the same moment (its task could not be enqueued, :func:`abandon`) is
+    either abandoned or sent, never both; committed at once (a worker dying before it sends
+    them leaves them deferred: the block follower starts them again)."""
+    if not borrowed:
+        return set()
+    claimed = session.execute(
+        update(Operation)
+        .where(col(Operation.id).in_([o.id for o in borrowed]))
+        .where(col(Operation.status) == OperationStatus.ACCEPTED)
+        .values(deferred=True)
+        .returning(col(Operation.id)),
+        execution_options={"synchronize_session": False},
+    )
+    ids = {row[0] for row in claimed}
+    session.commit()
+    return ids
 
 
 def _execute_batch(
@@ -384,14 +466,18 @@ def _execute_batch(
     (its refusal is final only when simulated with nothing pending)."""
     chain = runtime.chain
     verdicts = chain.estimate_each(signer.address, [c for _, calls in batch for c in calls])
-    kept: list[tuple[Operation, list[Call]]] = []
+    kept: list[tuple[Operation, list[Call], int]] = []
     oversized: tuple[Operation, list[Call]] | None = None
+    # accepted operations whose own task has not run: left alone unless sent now
+    borrowed = {o.id for o, _ in batch[1:] if not o.deferred}
     position = 0
     gas = 0
     for operation, calls in batch:
         mine = verdicts[position : position + len(calls)]
         position += len(calls)
         refusal = next((r for _, r in mine if r is not None), None)
+        if refusal is not None and operation.id in borrowed:
+            continue  # its own task simulates it again (it may wait for one sent before it)
         if refusal is not None and behind_pending:
             operation.deferred = True
             continue
@@ -402,19 +488,22 @@ def _execute_batch(
         if estimate > coalescing.MAX_GAS:
             # Too large for one multicall (a block might not hold it): its calls go as
             # transactions of their own, one such operation per pass.
-            if oversized is None:
+            if oversized is None and operation.id not in borrowed:
                 oversized = (operation, calls)
             continue
         if kept and gas + estimate > coalescing.MAX_GAS:
             continue  # stays deferred: the next transaction takes it
-        kept.append((operation, calls))
+        kept.append((operation, calls, estimate))
         gas += estimate
+    claimed = claim_borrowed(session, [o for o, _, _ in kept if o.id in borrowed])
+    kept = [entry for entry in kept if entry[0].id not in borrowed or entry[0].id in claimed]
+    gas = sum(estimate for _, _, estimate in kept)
     if oversized is not None:
         _send_alone(runtime, session, signer=signer, operation=oversized[0], calls=oversized[1])
     if not kept:
         session.commit()
         return
-    flat = [c for _, calls in kept for c in calls]
+    flat = [c for _, calls, _ in kept for c in calls]
     # The items' own estimates, summed: the multicall's estimate alone may leave an item
     # short of gas (its failure is caught, so the estimate does not see it).
     [signed] = chain.prepare(
@@ -423,10 +512,10 @@ def _execute_batch(
         nonces=runtime.nonces,
         min_gas=gas,
     )
-    members = [operation.id for operation, _ in kept]
+    members = [operation.id for operation, _, _ in kept]
     start = 0
     try:
-        for operation, calls in kept:
+        for operation, calls, _ in kept:
             items = list(range(start, start + len(calls)))
             start += len(calls)
             operation.signed_transactions = [
@@ -555,7 +644,12 @@ def _replay_forgotten(
     stored transaction (a nonce reserved and never stored) is reseeded from the node.
     """
     chain = runtime.chain
-    confirmed = int(chain.rpc.call("eth_getTransactionCount", [address, "latest"]), 16)
+    confirmed, pending = coalescing.transaction_counts(chain, address)
+    counter = runtime.nonces.get(address)
+    if counter is not None and pending == counter:
+        # The node holds every nonce the counter handed out (a node that forgot transactions
+        # counts fewer): nothing to replay, no gap.
+        return
     recent = session.exec(
         select(Operation)
         .where(Operation.organisation_id == organisation.id)
@@ -568,7 +662,6 @@ def _replay_forgotten(
         for tx in current_transactions(stored):
             if tx.nonce >= confirmed:
                 by_nonce.setdefault(tx.nonce, []).append(tx)
-    counter = runtime.nonces.get(address)
     if counter is not None and any(n not in by_nonce for n in range(confirmed, counter)):
         # A nonce was reserved and never stored (a worker died in between): reseed from the
         # node, or every later transaction would wait behind the gap.
@@ -633,14 +726,31 @@ def _error_of(runtime: Runtime, session: Session, revert: ContractRevert) -> dic
     return {**domain.to_dict(), "httpStatus": domain.http_status}
 
 
-def abandon(runtime: Runtime, session: Session, operation: Operation, *, reason: str) -> None:
+def abandon(runtime: Runtime, session: Session, operation: Operation, *, reason: str) -> bool:
     """Mark an accepted operation failed before it ran (its task could not be enqueued), and
-    release what accepting reserved, so that nothing stays half-written."""
-    operation.status = OperationStatus.FAILED
-    operation.error = {"code": "unavailable", "message": reason, "httpStatus": 503}
-    operation.updated_at = utcnow()
+    release what accepting reserved, so that nothing stays half-written; False (nothing
+    changed) when a worker's transaction took it meanwhile (:func:`claim_borrowed`): it then
+    ends as every sent operation does. One conditional update decides which of the two won."""
+    abandoned = session.execute(
+        update(Operation)
+        .where(col(Operation.id) == operation.id)
+        .where(col(Operation.status) == OperationStatus.ACCEPTED)
+        .where(col(Operation.deferred) == False)  # noqa: E712
+        .values(
+            status=OperationStatus.FAILED,
+            error={"code": "unavailable", "message": reason, "httpStatus": 503},
+            updated_at=utcnow(),
+        )
+        .returning(col(Operation.id)),
+        execution_options={"synchronize_session": False},
+    ).first()
+    if abandoned is None:
+        session.rollback()
+        return False
+    session.expire(operation)
     _handler(runtime, operation).release(session, operation)
     session.commit()
+    return True
 
 
 def commit_and_enqueue(
@@ -668,8 +778,9 @@ def commit_and_enqueue(
             waiting = session.get(Operation, waiting_id)
             if waiting is not None:
                 abandon(runtime, session, waiting, reason=reason)
-        abandon(runtime, session, operation, reason=reason)
-        raise Unavailable(f"{reason}; retry later") from exc
+        if abandon(runtime, session, operation, reason=reason):
+            raise Unavailable(f"{reason}; retry later") from exc
+        # else a worker's multicall carries it already: it ends as any other operation
 
 
 def fail(
@@ -688,13 +799,28 @@ def _finish(
     error: dict[str, Any] | None,
     follow_ups: list[FollowUp] | None = None,
 ) -> None:
+    after = _end(runtime, session, operation, error=error, follow_ups=follow_ups)
+    session.commit()
+    _dispatch(runtime, after)
+
+
+def _end(
+    runtime: Runtime,
+    session: Session,
+    operation: Operation,
+    *,
+    error: dict[str, Any] | None,
+    follow_ups: list[FollowUp] | None = None,
+) -> list[FollowUp]:
+    """End the operation (uncommitted), its callback stored; the follow-ups and the
+    callback's delivery, to enqueue once committed (:func:`_dispatch`)."""
     operation.status = OperationStatus.FAILED if error else OperationStatus.SUCCEEDED
     operation.error = error
     if error:
         _handler(runtime, operation).release(session, operation)
     operation.updated_at = utcnow()
     organisation = session.get(Organisation, operation.organisation_id)
-    callback = None
+    after = list(follow_ups or [])
     if organisation is not None:
         callback = webhooks.message(
             session,
@@ -704,11 +830,36 @@ def _finish(
             subject_id=operation.id,
             body=public_views(runtime, session, [operation])[0],
         )
-    session.commit()
-    for follow_up in follow_ups or []:
+        if callback is not None:
+            after.append(FollowUp(webhooks.TASK_DELIVER, {"message_id": callback}))
+    return after
+
+
+def _dispatch(runtime: Runtime, after: Sequence[FollowUp]) -> None:
+    for follow_up in merged(after):
         runtime.dispatcher.enqueue(follow_up.task, **follow_up.kwargs)
-    if callback is not None:
-        runtime.dispatcher.enqueue(webhooks.TASK_DELIVER, message_id=callback)
+
+
+def merged(follow_ups: Sequence[FollowUp]) -> list[FollowUp]:
+    """The follow-ups, those of one task with a ``merge_on`` argument (and the same other
+    arguments) made one, their lists joined in order; the others as they are."""
+    result: list[FollowUp] = []
+    position: dict[tuple[str, str, str], int] = {}
+    for follow_up in follow_ups:
+        on = follow_up.merge_on
+        if on is None:
+            result.append(follow_up)
+            continue
+        others = repr(sorted((k, v) for k, v in follow_up.kwargs.items() if k != on))
+        key = (follow_up.task, on, others)
+        if key not in position:
+            position[key] = len(result)
+            result.append(follow_up)
+            continue
+        first = result[position[key]]
+        joined = [*first.kwargs[on], *follow_up.kwargs[on]]
+        result[position[key]] = replace(first, kwargs={**first.kwargs, on: joined})
+    return result
 
 
 def public_views(

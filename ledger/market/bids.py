@@ -493,16 +493,18 @@ def submit_bids(
             checked.add(uvam.id)
         bid_id = new_id()
         items.append({"id": bid_id, "chainKey": chain_key("bid", bid_id), **item})
-    operation = operations.accept(
+    payload = {"bids": items, "requires": sorted(set(requires))}
+    if not requires:
+        # dry-run before the operation is written (no lock held while the node answers)
+        draft = Operation(id="draft", organisation_id=bsp.id, kind=BidSubmit.kind, payload=payload)
+        simulate(runtime, bsp, BidSubmit().calls(session, draft), error_fields=ERROR_FIELDS)
+    return operations.accept(
         session,
         organisation=bsp,
-        kind="market.bids.submit",
+        kind=BidSubmit.kind,
         target_id=items[0]["id"] if len(items) == 1 else None,
-        payload={"bids": items, "requires": sorted(set(requires))},
+        payload=payload,
     )
-    if not requires:
-        simulate(runtime, bsp, BidSubmit().calls(session, operation), error_fields=ERROR_FIELDS)
-    return operation
 
 
 def owned_bid(session: Session, bid_id: str, bsp: Organisation, field: str = "bidId") -> MarketBid:
@@ -710,6 +712,12 @@ def bids_per_transaction(session: Session) -> int:
     return settings(session).bids_per_transaction
 
 
+def _dso_check(bid_ids: list[str]) -> list[FollowUp]:
+    """The DSO check of these bids, one task for the bids of every operation confirmed
+    together (:attr:`FollowUp.merge_on`)."""
+    return [FollowUp(TASK_DSO_CHECK, {"bid_ids": bid_ids}, merge_on="bid_ids")] if bid_ids else []
+
+
 class BidSubmit(Handler):
     kind = "market.bids.submit"
 
@@ -788,7 +796,7 @@ class BidSubmit(Handler):
             )
         sync_bid_status(session, receipts)
         operation.result = {"bidIds": [item["id"] for item in operation.payload["bids"]]}
-        return [FollowUp(TASK_DSO_CHECK, {"bid_ids": created})] if created else []
+        return _dso_check(created)
 
 
 class BidUpdateHandler(Handler):
@@ -828,7 +836,7 @@ class BidUpdateHandler(Handler):
             updated.append(bid.id)
         session.flush()
         sync_bid_status(session, receipts)
-        return [FollowUp(TASK_DSO_CHECK, {"bid_ids": updated})] if updated else []
+        return _dso_check(updated)
 
 
 class BidWithdraw(Handler):

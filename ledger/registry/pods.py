@@ -84,17 +84,22 @@ def register_pods(
     items = []
     for pod in pods:
         pod_id = new_id()
-        _claim(session, pod.metering_point_id, pod_id)
         items.append({"id": pod_id, "chainKey": chain_key("pod", pod_id), **seal(pod_record(pod))})
-    operation = operations.accept(
+    # Dry-run before writing anything: the node's answer is not waited for while this
+    # request holds the database's write lock (SQLite) or its rows' locks.
+    draft = Operation(
+        id="draft", organisation_id=bsp.id, kind="pod.register", payload={"pods": items}
+    )
+    simulate(runtime, bsp, PodRegister().calls(session, draft), error_fields=POD_ERROR_FIELDS)
+    for pod, item in zip(pods, items, strict=True):
+        _claim(session, pod.metering_point_id, item["id"])
+    return operations.accept(
         session,
         organisation=bsp,
         kind="pod.register",
         payload={"pods": items},
         target_id=items[0]["id"] if len(items) == 1 else None,
     )
-    simulate(runtime, bsp, PodRegister().calls(session, operation), error_fields=POD_ERROR_FIELDS)
-    return operation
 
 
 def update_pod(

@@ -6,6 +6,7 @@ restarts from an older state loses nothing."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from sqlmodel import select
@@ -38,6 +39,13 @@ def _stored(world: World, operation_id: str) -> Operation:
         operation = session.get(Operation, operation_id)
         assert operation is not None
         return operation
+
+
+def _until(condition: Callable[[], bool], timeout_s: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        time.sleep(0.05)
 
 
 def test_an_operation_is_applied_only_once_confirmations_are_on_top(block_world: World) -> None:
@@ -98,7 +106,10 @@ def test_a_refused_item_does_not_sink_the_others_in_its_transaction(block_world:
         answer: dict[str, Any] = response.json()
         return answer
 
-    _post_pod(block_world)  # keeps the BSP's transaction pending for a moment
+    # keeps the BSP's transaction pending for a moment; sent before the openings arrive
+    # (a worker still to run it would take accepted operations into its own transaction)
+    pending = _post_pod(block_world)["operationId"]
+    _until(lambda: _stored(block_world, pending).status != "accepted")
     requests = [open_pod(first["podId"]), open_pod(first["podId"]), open_pod(second["podId"])]
     outcomes = [block_world.wait("bsp1", r["operationId"], timeout_s=90) for r in requests]
 

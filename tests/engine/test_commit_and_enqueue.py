@@ -105,3 +105,34 @@ def test_a_queued_operation_is_committed_before_its_task(tmp_path: Path) -> None
         prerequisite_id,
         operation_id,
     ]
+
+
+def test_an_operation_a_workers_multicall_took_is_not_abandoned(tmp_path: Path) -> None:
+    """A one-record operation taken into another operation's multicall before its own task
+    could be enqueued is sent, not abandoned: the API answers 202, and it ends as any other."""
+    runtime = _runtime(tmp_path, BrokerDownAfter(0))
+    first_id, _ = _accept_two(runtime)
+    with runtime.session() as session:
+        first = session.get(Operation, first_id)
+        assert first is not None
+        assert operations.claim_borrowed(session, [first]) == {first_id}
+    with runtime.session() as session:
+        first = session.get(Operation, first_id)
+        assert first is not None
+        operations.commit_and_enqueue(runtime, session, first)  # no 503
+        assert (first.status, first.deferred) == ("accepted", True)
+
+
+def test_an_abandoned_operation_is_not_taken_into_a_multicall(tmp_path: Path) -> None:
+    runtime = _runtime(tmp_path, BrokerDownAfter(0))
+    first_id, _ = _accept_two(runtime)
+    with runtime.session() as session:
+        first = session.get(Operation, first_id)
+        assert first is not None
+        with pytest.raises(Unavailable):
+            operations.commit_and_enqueue(runtime, session, first)
+    with runtime.session() as session:
+        first = session.get(Operation, first_id)
+        assert first is not None
+        assert operations.claim_borrowed(session, [first]) == set()
+        assert first.status == "failed"
