@@ -14,7 +14,7 @@ and enums, checksummed ``str`` for addresses, tuples as dicts keyed by component
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from typing import Any
@@ -43,10 +43,6 @@ _CODEC = _WEB3.codec
 checksum_address = lru_cache(maxsize=65536)(to_checksum_address)
 
 
-def _types(params: Sequence[Any]) -> tuple[str, ...]:
-    return tuple(collapse_if_tuple(p) for p in params)
-
-
 def _normalise(param: AbiEntry, value: Any) -> Any:
     kind: str = param["type"]
     if kind.endswith("[]"):
@@ -61,27 +57,42 @@ def _normalise(param: AbiEntry, value: Any) -> Any:
     return value
 
 
-def _decode_named(params: list[AbiEntry], types: tuple[str, ...], data: bytes) -> dict[str, Any]:
-    values = _CODEC.decode(types, data)
-    return {p["name"]: _normalise(p, v) for p, v in zip(params, values, strict=True)}
+@dataclass(frozen=True)
+class _Params:
+    """Parameters of an ABI element with their canonical types, worked out once."""
+
+    params: tuple[AbiEntry, ...]
+    types: tuple[str, ...]
+
+    @classmethod
+    def of(cls, params: Iterable[Any]) -> _Params:
+        params = tuple(params)
+        return cls(params, tuple(collapse_if_tuple(p) for p in params))
+
+    def encode(self, args: Sequence[Any]) -> bytes:
+        return _CODEC.encode(self.types, args)
+
+    def decode(self, data: bytes) -> list[Any]:
+        values = _CODEC.decode(self.types, data)
+        return [_normalise(p, v) for p, v in zip(self.params, values, strict=True)]
+
+    def decode_named(self, data: bytes) -> dict[str, Any]:
+        return dict(zip((p["name"] for p in self.params), self.decode(data), strict=True))
 
 
 @dataclass(frozen=True)
-class _FunctionLayout:
-    entry: AbiEntry
+class _Function:
     selector: bytes
-    input_types: tuple[str, ...]
-    output_types: tuple[str, ...]
+    inputs: _Params
+    outputs: _Params
 
 
 @dataclass(frozen=True)
-class _EventLayout:
-    """An event's ABI entry with its indexed and data parameters split once."""
-
-    entry: AbiEntry
-    indexed: tuple[tuple[AbiEntry, str], ...]
-    plain: list[AbiEntry]
-    plain_types: tuple[str, ...]
+class _Event:
+    name: str
+    names: tuple[str, ...]
+    indexed: tuple[_Params, ...]
+    plain: _Params
 
 
 @dataclass(frozen=True)
@@ -111,39 +122,35 @@ class ContractAbi:
         return cls(name, load_artifact(name)["abi"])
 
     @cached_property
-    def _functions(self) -> dict[str, _FunctionLayout]:
-        layouts = {}
-        for function in self.contract.all_functions():
-            entry: AbiEntry = dict(function.abi)
-            layouts[function.fn_name] = _FunctionLayout(
-                entry=entry,
+    def _functions(self) -> dict[str, _Function]:
+        return {
+            function.fn_name: _Function(
                 selector=function_signature_to_4byte_selector(function.signature),
-                input_types=_types(entry["inputs"]),
-                output_types=_types(entry["outputs"]),
+                inputs=_Params.of(function.abi["inputs"]),
+                outputs=_Params.of(function.abi["outputs"]),
             )
-        return layouts
+            for function in self.contract.all_functions()
+        }
 
     @cached_property
-    def _events_by_topic(self) -> dict[str, _EventLayout]:
+    def _events_by_topic(self) -> dict[str, _Event]:
         """Keyed by the topic as JSON-RPC spells it (0x + lowercase hex)."""
-        layouts = {}
-        for event in self.contract.all_events():
-            entry: AbiEntry = dict(event.abi)
-            plain = [p for p in entry["inputs"] if not p["indexed"]]
-            layouts[event.topic.lower()] = _EventLayout(
-                entry=entry,
-                indexed=tuple((p, collapse_if_tuple(p)) for p in entry["inputs"] if p["indexed"]),
-                plain=plain,
-                plain_types=_types(plain),
+        return {
+            event.topic.lower(): _Event(
+                name=event.event_name,
+                names=tuple(p["name"] for p in event.abi["inputs"]),
+                indexed=tuple(_Params.of([p]) for p in event.abi["inputs"] if p["indexed"]),
+                plain=_Params.of(p for p in event.abi["inputs"] if not p["indexed"]),
             )
-        return layouts
+            for event in self.contract.all_events()
+        }
 
     @cached_property
-    def errors_by_selector(self) -> dict[bytes, tuple[AbiEntry, tuple[str, ...]]]:
+    def errors_by_selector(self) -> dict[bytes, tuple[str, _Params]]:
         return {
             function_signature_to_4byte_selector(abi_to_signature(entry)): (
-                dict(entry),
-                _types(entry["inputs"]),
+                entry["name"],
+                _Params.of(entry["inputs"]),
             )
             for entry in filter_abi_by_type("error", self.contract.abi)
         }
@@ -153,7 +160,7 @@ class ContractAbi:
 
     def encode_call(self, function: str, *args: Any) -> bytes:
         layout = self._functions[function]
-        return layout.selector + _CODEC.encode(layout.input_types, list(args))
+        return layout.selector + layout.inputs.encode(args)
 
     def encode_constructor(self, bytecode: str, *args: Any) -> bytes:
         """The deployment code with the constructor's arguments appended."""
@@ -162,32 +169,23 @@ class ContractAbi:
         return bytes.fromhex(data.removeprefix("0x"))
 
     def decode_output(self, function: str, data: bytes) -> Any:
-        layout = self._functions[function]
-        values = _CODEC.decode(layout.output_types, data)
-        outputs = layout.entry["outputs"]
-        decoded = [_normalise(p, v) for p, v in zip(outputs, values, strict=True)]
+        decoded = self._functions[function].outputs.decode(data)
         return decoded[0] if len(decoded) == 1 else tuple(decoded)
 
     def decode_log(self, log: dict[str, Any]) -> DecodedEvent | None:
         """Decode a raw JSON-RPC log; ``None`` when it is not one of this contract's events."""
         topics: list[str] = log["topics"]
-        layout = self._events_by_topic.get(topics[0].lower()) if topics else None
-        if layout is None:
+        event = self._events_by_topic.get(topics[0].lower()) if topics else None
+        if event is None:
             return None
-        entry = layout.entry
         values: dict[str, Any] = {}
-        for (param, kind), topic in zip(layout.indexed, topics[1:], strict=True):
-            values[param["name"]] = _normalise(
-                param, _CODEC.decode([kind], bytes.fromhex(topic[2:]))[0]
-            )
-        values.update(
-            _decode_named(layout.plain, layout.plain_types, bytes.fromhex(log["data"][2:]))
-        )
-        ordered = {p["name"]: values[p["name"]] for p in entry["inputs"]}
+        for params, topic in zip(event.indexed, topics[1:], strict=True):
+            values |= params.decode_named(bytes.fromhex(topic[2:]))
+        values |= event.plain.decode_named(bytes.fromhex(log["data"][2:]))
         return DecodedEvent(
             contract=self.name,
-            name=entry["name"],
-            args=ordered,
+            name=event.name,
+            args={name: values[name] for name in event.names},
             address=checksum_address(log["address"]),
             block_number=int(log["blockNumber"], 16),
             block_hash=log["blockHash"],
@@ -209,8 +207,8 @@ def decode_revert(data: bytes, abis: list[ContractAbi]) -> ContractRevert:
     for contract in abis:
         found = contract.errors_by_selector.get(selector)
         if found is not None:
-            entry, types = found
-            return ContractRevert(entry["name"], _decode_named(entry["inputs"], types, body))
+            name, params = found
+            return ContractRevert(name, params.decode_named(body))
     builtin = _BUILTIN_ERRORS.get(selector)
     if builtin is not None:
         name, argument, kind = builtin
