@@ -1,4 +1,12 @@
-"""Encode calls and decode results, events and custom errors from the committed artifacts.
+"""The project contracts as web3.py contract objects: calls encoded, and results, events and
+custom errors decoded, with web3.py's ABI codec.
+
+The contract object names every function, event and error with its canonical types, selector
+and topic; each one's types are worked out once per contract, and the values go through
+``Web3.codec`` directly. ``Contract.encode_abi`` and ``ContractEvent.process_log`` check and
+normalise the whole ABI element on every call, several times slower (``python -m
+cli.chain_codec_bench``), and every multicall item and every log of every receipt passes here.
+The constructor, on the cold path of a deployment, is encoded by web3.py's contract object.
 
 Everything leaving this module is plain Python: ``bytes`` for fixed bytes, ``int`` for integers
 and enums, checksummed ``str`` for addresses, tuples as dicts keyed by component name.
@@ -6,55 +14,33 @@ and enums, checksummed ``str`` for addresses, tuples as dicts keyed by component
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from typing import Any
 
-from eth_abi import decode, encode
-from eth_utils import keccak, to_checksum_address
+from eth_utils import to_checksum_address
+from eth_utils.abi import (
+    abi_to_signature,
+    collapse_if_tuple,
+    filter_abi_by_type,
+    function_signature_to_4byte_selector,
+)
+from web3 import Web3
+from web3.contract import Contract
 
 from ledger.core.chain.compiler import load_artifact
 from ledger.core.chain.errors import ContractRevert
 
 AbiEntry = dict[str, Any]
 
-
-def abi_type(param: AbiEntry) -> str:
-    """The canonical type string of a parameter, expanding tuples (structs)."""
-    kind: str = param["type"]
-    if kind.startswith("tuple"):
-        inner = ",".join(abi_type(component) for component in param["components"])
-        return f"({inner}){kind[len('tuple') :]}"
-    return kind
-
-
-def signature(entry: AbiEntry) -> str:
-    return f"{entry['name']}({','.join(abi_type(p) for p in entry['inputs'])})"
-
+#: No provider is ever asked: the contract objects and the codec work offline.
+_WEB3 = Web3()
+_CODEC = _WEB3.codec
 
 #: The same few addresses (contracts, organisations) recur in every log: checksumming them is
 #: a Keccak hash each time, the largest cost of decoding before this cache.
 checksum_address = lru_cache(maxsize=65536)(to_checksum_address)
-
-
-@dataclass(frozen=True)
-class _EventLayout:
-    """An event's ABI entry with its indexed and data parameters split once."""
-
-    entry: AbiEntry
-    indexed: tuple[tuple[AbiEntry, str], ...]
-    plain: tuple[AbiEntry, ...]
-    plain_types: tuple[str, ...]
-
-    @classmethod
-    def of(cls, entry: AbiEntry) -> _EventLayout:
-        plain = tuple(p for p in entry["inputs"] if not p["indexed"])
-        return cls(
-            entry=entry,
-            indexed=tuple((p, abi_type(p)) for p in entry["inputs"] if p["indexed"]),
-            plain=plain,
-            plain_types=tuple(abi_type(p) for p in plain),
-        )
 
 
 def _normalise(param: AbiEntry, value: Any) -> Any:
@@ -72,6 +58,44 @@ def _normalise(param: AbiEntry, value: Any) -> Any:
 
 
 @dataclass(frozen=True)
+class _Params:
+    """Parameters of an ABI element with their canonical types, worked out once."""
+
+    params: tuple[AbiEntry, ...]
+    types: tuple[str, ...]
+
+    @classmethod
+    def of(cls, params: Iterable[Any]) -> _Params:
+        params = tuple(params)
+        return cls(params, tuple(collapse_if_tuple(p) for p in params))
+
+    def encode(self, args: Sequence[Any]) -> bytes:
+        return _CODEC.encode(self.types, args)
+
+    def decode(self, data: bytes) -> list[Any]:
+        values = _CODEC.decode(self.types, data)
+        return [_normalise(p, v) for p, v in zip(self.params, values, strict=True)]
+
+    def decode_named(self, data: bytes) -> dict[str, Any]:
+        return dict(zip((p["name"] for p in self.params), self.decode(data), strict=True))
+
+
+@dataclass(frozen=True)
+class _Function:
+    selector: bytes
+    inputs: _Params
+    outputs: _Params
+
+
+@dataclass(frozen=True)
+class _Event:
+    name: str
+    names: tuple[str, ...]
+    indexed: tuple[_Params, ...]
+    plain: _Params
+
+
+@dataclass(frozen=True)
 class DecodedEvent:
     """One log of a project contract, decoded."""
 
@@ -86,74 +110,82 @@ class DecodedEvent:
 
 
 class ContractAbi:
-    """The ABI of one compiled contract."""
+    """One compiled contract, as a web3.py contract object with its encodings cached."""
 
     def __init__(self, name: str, abi: list[AbiEntry]) -> None:
         self.name = name
         self.abi = abi
+        self.contract: type[Contract] = _WEB3.eth.contract(abi=abi)
 
     @classmethod
     def load(cls, name: str) -> ContractAbi:
         return cls(name, load_artifact(name)["abi"])
 
     @cached_property
-    def _functions(self) -> dict[str, AbiEntry]:
-        return {e["name"]: e for e in self.abi if e["type"] == "function"}
+    def _functions(self) -> dict[str, _Function]:
+        return {
+            function.fn_name: _Function(
+                selector=function_signature_to_4byte_selector(function.signature),
+                inputs=_Params.of(function.abi["inputs"]),
+                outputs=_Params.of(function.abi["outputs"]),
+            )
+            for function in self.contract.all_functions()
+        }
 
     @cached_property
-    def _events_by_topic(self) -> dict[bytes, AbiEntry]:
-        return {keccak(text=signature(e)): e for e in self.abi if e["type"] == "event"}
-
-    @cached_property
-    def _layouts_by_topic(self) -> dict[str, _EventLayout]:
+    def _events_by_topic(self) -> dict[str, _Event]:
         """Keyed by the topic as JSON-RPC spells it (0x + lowercase hex)."""
-        return {"0x" + t.hex(): _EventLayout.of(e) for t, e in self._events_by_topic.items()}
+        return {
+            event.topic.lower(): _Event(
+                name=event.event_name,
+                names=tuple(p["name"] for p in event.abi["inputs"]),
+                indexed=tuple(_Params.of([p]) for p in event.abi["inputs"] if p["indexed"]),
+                plain=_Params.of(p for p in event.abi["inputs"] if not p["indexed"]),
+            )
+            for event in self.contract.all_events()
+        }
 
     @cached_property
-    def errors_by_selector(self) -> dict[bytes, AbiEntry]:
-        return {keccak(text=signature(e))[:4]: e for e in self.abi if e["type"] == "error"}
+    def errors_by_selector(self) -> dict[bytes, tuple[str, _Params]]:
+        return {
+            function_signature_to_4byte_selector(abi_to_signature(entry)): (
+                entry["name"],
+                _Params.of(entry["inputs"]),
+            )
+            for entry in filter_abi_by_type("error", self.contract.abi)
+        }
 
     def event_topic(self, name: str) -> bytes:
-        for topic, entry in self._events_by_topic.items():
-            if entry["name"] == name:
-                return topic
-        raise KeyError(f"{self.name} has no event {name}")
+        return bytes.fromhex(self.contract.events[name].topic.removeprefix("0x"))
 
     def encode_call(self, function: str, *args: Any) -> bytes:
-        entry = self._functions[function]
-        types = [abi_type(p) for p in entry["inputs"]]
-        return keccak(text=signature(entry))[:4] + encode(types, list(args))
+        layout = self._functions[function]
+        return layout.selector + layout.inputs.encode(args)
 
     def encode_constructor(self, bytecode: str, *args: Any) -> bytes:
-        entry: AbiEntry = next((e for e in self.abi if e["type"] == "constructor"), {"inputs": []})
-        return bytes.fromhex(bytecode.removeprefix("0x")) + encode(
-            [abi_type(p) for p in entry["inputs"]], list(args)
-        )
+        """The deployment code with the constructor's arguments appended."""
+        contract = _WEB3.eth.contract(abi=self.abi, bytecode=bytecode)
+        data = contract.constructor(*args).data_in_transaction
+        return bytes.fromhex(data.removeprefix("0x"))
 
     def decode_output(self, function: str, data: bytes) -> Any:
-        outputs = self._functions[function]["outputs"]
-        values = decode([abi_type(p) for p in outputs], data)
-        decoded = [_normalise(p, v) for p, v in zip(outputs, values, strict=True)]
+        decoded = self._functions[function].outputs.decode(data)
         return decoded[0] if len(decoded) == 1 else tuple(decoded)
 
     def decode_log(self, log: dict[str, Any]) -> DecodedEvent | None:
         """Decode a raw JSON-RPC log; ``None`` when it is not one of this contract's events."""
         topics: list[str] = log["topics"]
-        layout = self._layouts_by_topic.get(topics[0].lower()) if topics else None
-        if layout is None:
+        event = self._events_by_topic.get(topics[0].lower()) if topics else None
+        if event is None:
             return None
-        entry = layout.entry
         values: dict[str, Any] = {}
-        for (param, kind), topic in zip(layout.indexed, topics[1:], strict=True):
-            values[param["name"]] = _normalise(param, decode([kind], bytes.fromhex(topic[2:]))[0])
-        data = bytes.fromhex(log["data"][2:])
-        for param, value in zip(layout.plain, decode(layout.plain_types, data), strict=True):
-            values[param["name"]] = _normalise(param, value)
-        ordered = {p["name"]: values[p["name"]] for p in entry["inputs"]}
+        for params, topic in zip(event.indexed, topics[1:], strict=True):
+            values |= params.decode_named(bytes.fromhex(topic[2:]))
+        values |= event.plain.decode_named(bytes.fromhex(log["data"][2:]))
         return DecodedEvent(
             contract=self.name,
-            name=entry["name"],
-            args=ordered,
+            name=event.name,
+            args={name: values[name] for name in event.names},
             address=checksum_address(log["address"]),
             block_number=int(log["blockNumber"], 16),
             block_hash=log["blockHash"],
@@ -162,19 +194,23 @@ class ContractAbi:
         )
 
 
+#: Reverts of Solidity itself: ``require(…, "text")`` and failed checks (overflow, assert).
+_BUILTIN_ERRORS = {
+    function_signature_to_4byte_selector("Error(string)"): ("Error", "message", "string"),
+    function_signature_to_4byte_selector("Panic(uint256)"): ("Panic", "code", "uint256"),
+}
+
+
 def decode_revert(data: bytes, abis: list[ContractAbi]) -> ContractRevert:
     """Turn revert data into a :class:`ContractRevert` naming the custom error."""
     selector, body = data[:4], data[4:]
     for contract in abis:
-        entry = contract.errors_by_selector.get(selector)
-        if entry is not None:
-            values = decode([abi_type(p) for p in entry["inputs"]], body)
-            arguments = {
-                p["name"]: _normalise(p, v) for p, v in zip(entry["inputs"], values, strict=True)
-            }
-            return ContractRevert(entry["name"], arguments)
-    if selector == keccak(text="Error(string)")[:4]:
-        return ContractRevert("Error", {"message": decode(["string"], body)[0]})
-    if selector == keccak(text="Panic(uint256)")[:4]:
-        return ContractRevert("Panic", {"code": decode(["uint256"], body)[0]})
+        found = contract.errors_by_selector.get(selector)
+        if found is not None:
+            name, params = found
+            return ContractRevert(name, params.decode_named(body))
+    builtin = _BUILTIN_ERRORS.get(selector)
+    if builtin is not None:
+        name, argument, kind = builtin
+        return ContractRevert(name, {argument: _CODEC.decode([kind], body)[0]})
     return ContractRevert("UnknownRevert", {"data": "0x" + data.hex()})

@@ -15,8 +15,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import rlp
-from eth_utils import keccak, to_checksum_address
+from eth_typing import HexAddress, HexStr
+from eth_utils import to_checksum_address
+from web3.types import Nonce
+from web3.utils.address import get_create_address
 
 from ledger.core.chain.abi import ContractAbi, DecodedEvent, decode_revert
 from ledger.core.chain.errors import (
@@ -394,7 +396,10 @@ class ChainClient:
         must not call them (their code is not there yet when the gas is estimated).
         """
         first = int(self.rpc.call("eth_getTransactionCount", [signer.address, "pending"]), 16)
-        addresses = [create_address(signer.address, first + i) for i in range(len(plans))]
+        addresses: list[str] = [
+            get_create_address(HexAddress(HexStr(signer.address)), Nonce(first + i))
+            for i in range(len(plans))
+        ]
         payloads = [
             self.abis[contract].encode_constructor(bytecode, *arguments(addresses[:index]))
             for index, (contract, bytecode, arguments) in enumerate(plans)
@@ -427,7 +432,7 @@ class ChainClient:
                 raise ChainError(f"deployment of {contract} failed in {receipt.transaction_hash}")
             if receipt.contract_address.lower() != address.lower():
                 raise ChainError(f"{contract} landed at {receipt.contract_address}, not {address}")
-        return [to_checksum_address(address) for address in addresses]
+        return addresses
 
     def transfer(self, signer: Signer, to: str, wei: int) -> Receipt:
         """Send ether (gas money) from ``signer`` to ``to``."""
@@ -522,10 +527,3 @@ def _already_known(error: dict[str, Any]) -> bool:
 
 def _nonce_too_low(error: dict[str, Any]) -> bool:
     return "nonce too low" in str(error.get("message", "")).lower()
-
-
-def create_address(sender: str, nonce: int) -> str:
-    """The address of the contract ``sender`` creates with its transaction number ``nonce``:
-    the last 20 bytes of keccak256(rlp([sender, nonce]))."""
-    encoded = rlp.encode([bytes.fromhex(sender.removeprefix("0x")), nonce])
-    return to_checksum_address(keccak(encoded)[12:])
