@@ -21,11 +21,11 @@ from eth_abi import encode
 from eth_typing import HexStr
 from web3 import Web3
 
-from ledger.chain.abi import ContractAbi
-from ledger.chain.anvil import ANVIL_FUNDER_KEY, AnvilNode
-from ledger.chain.client import ChainClient
-from ledger.chain.rpc import RpcClient
-from ledger.chain.signer import Signer
+from ledger.core.chain.abi import ContractAbi
+from ledger.core.chain.anvil import ANVIL_FUNDER_KEY, AnvilNode
+from ledger.core.chain.client import ChainClient
+from ledger.core.chain.rpc import RpcClient
+from ledger.core.chain.signer import Signer
 
 BID_TERMS = "(bytes32,bytes32,uint8,uint40,uint40,int64,bool,uint32[])"
 RECEIPTS_PER_BATCH = 500

@@ -6,7 +6,7 @@ each request's raw answer. Its high-level ``Web3.batch_requests()`` would format
 (a receipt into an ``AttributeDict``), 16 to 29 times slower for receipts (``python -m
 cli.chain_codec_bench``), and raise at the first refused request: a batch of gas estimates must
 give each call its own outcome. The receipts and logs are turned into the project's own
-dataclasses by :mod:`ledger.chain.client`.
+dataclasses by :mod:`ledger.core.chain.client`.
 """
 
 from __future__ import annotations
