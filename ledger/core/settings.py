@@ -2,7 +2,7 @@
 
 Defaults run everything on one machine from a local data folder: an Anvil node started by the
 project, an SQLite file, and the Redis at ``redis://127.0.0.1:6379/0`` (or an embedded Valkey
-when none answers, see :mod:`ledger.services_runtime`). A real deployment sets the URLs.
+when none answers, see :mod:`ledger.local_stack`). A real deployment sets the URLs.
 
 Each process reads them once, at start-up (the API's ``api.server.build``, the worker's
 ``workers.tasks.worker_settings``, each ``cbp`` command), and passes the :class:`Settings` on in
