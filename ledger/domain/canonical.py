@@ -56,6 +56,7 @@ __all__ = [
     "CheckedTable",
     "bool_table",
     "canonical_json",
+    "date_table",
     "int_table",
     "new_salt",
     "record_hash",
@@ -144,6 +145,16 @@ def bool_table(flags: NDArray[np.bool_]) -> CheckedTable:
     if flags.ndim != 2 or flags.dtype != np.bool_:
         raise TypeError(f"a flag table is a 2-D bool array, got {flags.dtype} {flags.shape}")
     return CheckedTable(map(tuple, flags.tolist()))
+
+
+def date_table(rows: Iterable[Iterable[date]]) -> tuple[tuple[Any, ...], ...]:
+    """The rows of dates as their ISO 8601 text (``date.isoformat``), each distinct date
+    written once: a :class:`CheckedTable` of ``str``."""
+    table = [tuple(row) for row in rows]
+    iso = {day: day.isoformat() for day in set(chain.from_iterable(table))}
+    if not all(type(text) is str for text in iso.values()):
+        return tuple(tuple(iso[day] for day in row) for row in table)
+    return CheckedTable(tuple(map(iso.__getitem__, row)) for row in table)
 
 
 _AS_IS: Final = frozenset({int, str, bool, type(None)})

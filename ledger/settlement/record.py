@@ -31,7 +31,7 @@ from typing import Any, Final
 import numpy as np
 from eth_utils.crypto import keccak
 
-from ledger.domain.canonical import bool_table, canonical_json, int_table
+from ledger.domain.canonical import bool_table, canonical_json, date_table, int_table
 from ledger.market.terms import Direction
 from ledger.settlement.baselines import describe
 from ledger.settlement.energy import PERIOD_SECONDS
@@ -173,9 +173,7 @@ class PodResults:
             "disagreement": self.disagreement,
         }
         if self.baseline_days is not None:
-            # ISO text once per distinct day: the same few dates recur for every POD.
-            iso = {day: day.isoformat() for day in {d for row in self.baseline_days for d in row}}
-            body["baselineDays"] = [[iso[day] for day in row] for row in self.baseline_days]
+            body["baselineDays"] = date_table(self.baseline_days)
         if self.adjustment is not None:
             body["adjustment"] = self.adjustment
         return body
@@ -197,7 +195,7 @@ class DayPart:
     def as_dict(self) -> dict[str, Any]:
         body: dict[str, Any] = {"day": self.day, "periods": self.periods}
         if self.baseline_days is not None:
-            body["baselineDays"] = [[day.isoformat() for day in row] for row in self.baseline_days]
+            body["baselineDays"] = date_table(self.baseline_days)
         if self.adjustment is not None:
             body["adjustment"] = self.adjustment
         return body

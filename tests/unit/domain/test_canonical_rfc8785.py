@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from ledger.domain.canonical import (
     CheckedTable,
     bool_table,
     canonical_json,
+    date_table,
     int_table,
     rfc8785_json,
 )
@@ -144,6 +146,14 @@ def test_checked_tables_have_the_bytes_of_the_values_they_hold(
             == canonical_json({"t": plain})
             == rfc8785_json({"t": plain})
         )
+
+
+@given(st.lists(st.lists(st.dates(), max_size=4), max_size=4))
+def test_date_tables_have_the_bytes_of_their_iso_text(rows: list[list[date]]) -> None:
+    table = date_table(rows)
+    assert type(table) is CheckedTable
+    iso = [[day.isoformat() for day in row] for row in rows]
+    assert canonical_json(table) == canonical_json(iso) == rfc8785_json(iso)
 
 
 def test_only_tables_checked_within_the_exact_range_are_trusted() -> None:
