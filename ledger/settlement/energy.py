@@ -184,9 +184,14 @@ class PowerSeries:
             else:
                 write(where, grouped.sum(axis=-1, dtype=np.int64))
         lacking = np.flatnonzero(row_min == GAP)
-        gapped = rows[lacking].reshape(len(lacking), periods, steps)
-        gaps = (gapped == GAP).sum(axis=-1, dtype=np.int64)
-        return _Gapped(lacking, gapped.sum(axis=-1, dtype=np.int64) - gaps * GAP, gaps)
+        gapped = rows[lacking].reshape(len(lacking), periods, steps)  # a copy: gaps become 0
+        is_gap = gapped == GAP
+        gapped[is_gap] = 0
+        return _Gapped(
+            lacking,
+            np.einsum("ijk->ij", gapped, dtype=np.int64),
+            np.einsum("ijk->ij", is_gap, dtype=np.int64),
+        )
 
     def energy_ws(self) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
         """Exact energy per period in W.s (missing readings count as 0), and the number of
