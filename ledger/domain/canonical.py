@@ -76,7 +76,11 @@ MIN_SALT_BYTES: Final = 16
 def canonical_json(value: object) -> bytes:
     """The canonical UTF-8 JSON encoding of ``value`` (RFC 8785; see the module docstring)."""
     plain = _plain(value)
-    text = json.dumps(plain, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    # No cycle reaches json: _plain rebuilds every container that holds a container (a cycle
+    # never ends there) and passes on only rows of scalars and checked tables of them.
+    text = json.dumps(
+        plain, sort_keys=True, separators=(",", ":"), ensure_ascii=False, check_circular=False
+    )
     if text.isascii() or _UTF16_MAY_DIFFER.search(text) is None:
         return text.encode("utf-8")
     return rfc8785.dumps(plain)

@@ -185,3 +185,14 @@ def test_docs_show_no_hash_of_canonical_json_but_the_merkle_example(page: Path) 
     text = page.read_text("utf-8").replace(GANACHE_FUNDER_KEY, "the well-known Ganache key")
     if HASH.search(text):
         assert page.name == "merkle.md", f"{page} shows a hash: recompute it in a test"
+
+
+def test_a_cycle_is_refused_before_json_writes_anything() -> None:
+    """json writes without its own cycle check: _plain meets every cycle first."""
+    mapping: dict[str, Any] = {"x": 1}
+    mapping["self"] = mapping
+    rows: list[Any] = [1]
+    rows.append(rows)
+    for value in (mapping, rows, {"table": [rows]}):
+        with pytest.raises(RecursionError):
+            canonical_json(value)
