@@ -120,7 +120,7 @@ def int_table(
     ``present`` is false: a :class:`CheckedTable` when every value lies within
     +-:data:`SAFE_INTEGER` (checked here by NumPy, once for the array), else plain rows that
     canonical JSON checks value by value (and writes the larger ones as digits)."""
-    if values.ndim != 2 or not np.issubdtype(values.dtype, np.integer):
+    if values.ndim != 2 or values.dtype.kind not in "iu":  # signed or unsigned integers
         raise TypeError(
             f"an integer table is a 2-D integer array, got {values.dtype} {values.shape}"
         )
