@@ -26,6 +26,12 @@ from ledger.market.merkle import merkle_root, reading_leaf
 
 GAP: Final = -(2**31)
 INT32_MAX: Final = 2**31 - 1
+MAX_READING_W: Final = INT32_MAX // 15
+"""The largest reading accepted, in magnitude, whatever the resource's contracted power:
+143,165,576 W. The 15 readings of a 15-minute period on the settlement's 60 s grid (a 900 s
+reading fills its 15 steps) then sum exactly in ``int32``, which the settlement relies on
+(``ledger.settlement.energy.PowerSeries.bounded``)."""
+_LARGEST: Final = " (the largest reading the platform accepts)"
 CSV_COLUMNS: Final = ("resourceId", "timestamp", "powerW")
 MAX_PROBLEMS: Final = 50
 
@@ -297,7 +303,7 @@ def check(
             )
             continue
         seen: dict[int, int] = {}
-        bound = min(resource.max_abs_w, INT32_MAX)
+        bound = min(resource.max_abs_w, MAX_READING_W)
         for row, timestamp, value in rows:
             if timestamp % resolution_s:
                 report(
@@ -334,7 +340,8 @@ def check(
                 report(
                     Problem(
                         ReadingProblemKind.IMPLAUSIBLE,
-                        f"{value} W is beyond the plausible +/-{bound} W for {resource_id}",
+                        f"powerW {value} W is beyond the plausible +/-{bound} W for"
+                        f" {resource_id}{_LARGEST if bound == MAX_READING_W else ''}",
                         resource_id=resource_id,
                         timestamp=timestamp,
                         row=row,

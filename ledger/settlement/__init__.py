@@ -30,6 +30,7 @@ from ledger.settlement.energy import (
     PowerSeries,
     devices_to_pods,
     ordered_wh_from_kw,
+    within_reading_bound,
 )
 from ledger.settlement.engine import DayResults, compute, direction_sign
 from ledger.settlement.errors import SettlementInputError
@@ -109,4 +110,5 @@ __all__ = [
     "settlement_hashes",
     "utc_date",
     "utc_days",
+    "within_reading_bound",
 ]

@@ -22,6 +22,7 @@ from typing import Final
 import numpy as np
 from numpy.typing import NDArray
 
+from ledger.measurements.readings import MAX_READING_W
 from ledger.settlement.rounding import div_round_half_even, int_div_round_half_even
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "PowerSeries",
     "devices_to_pods",
     "ordered_wh_from_kw",
+    "within_reading_bound",
 ]
 
 #: The market's missing-reading sentinel (``ledger.measurements.readings.GAP``).
@@ -102,6 +104,15 @@ class _Gapped:
     gaps: NDArray[np.int64]
 
 
+def within_reading_bound(power_w: NDArray[np.integer]) -> bool:
+    """Whether every reading of ``power_w`` but :data:`GAP` lies within +-``MAX_READING_W``
+    (``ledger.measurements.readings``), the bound every upload is checked against."""
+    readings = power_w[power_w != GAP]
+    return not readings.size or bool(
+        readings.min() >= -MAX_READING_W and readings.max() <= MAX_READING_W
+    )
+
+
 def _rows(shape: tuple[int, ...]) -> int:
     return int(np.prod(shape[:-1], dtype=np.int64))
 
@@ -114,6 +125,11 @@ class PowerSeries:
 
     power_w: NDArray[np.int32] | NDArray[np.int64]
     resolution_s: int
+    bounded: bool = False
+    """Every reading but :data:`GAP` is known to lie within +-``MAX_READING_W``: read from
+    storage (uploads are refused beyond it) and checked there (:func:`within_reading_bound`,
+    ``ledger.settlement.stored_inputs``). A period's ``int32`` sum is then exact without
+    looking for the largest reading; otherwise (the default) each block is checked."""
 
     def __post_init__(self) -> None:
         if self.resolution_s <= 0 or PERIOD_SECONDS % self.resolution_s:
@@ -141,13 +157,15 @@ class PowerSeries:
         with a gap; the block is summed in ``int32`` (SIMD, about as fast as a plain
         ``numpy.sum``) when none of its period sums can overflow - every reading of its
         gap-free rows within ``INT32_MAX // steps`` W in magnitude (minimum and maximum), 143 MW
-        at 60 s - and in ``int64`` otherwise. The rows with a gap are summed apart in
+        at 60 s, known for readings :attr:`bounded` and checked otherwise - and in ``int64``
+        otherwise. The rows with a gap are summed apart in
         ``int64``."""
         steps, periods = self.steps_per_period, self.periods
         rows = self.power_w.reshape(-1, self.power_w.shape[-1])
         count = rows.shape[0]
         row_min = np.zeros(count, dtype=rows.dtype)
         bound = _INT32_MAX // steps
+        known = self.bounded and bound >= MAX_READING_W
         block = max(1, _BLOCK_BYTES // max(1, rows.shape[1] * rows.itemsize))
         scratch = np.empty((min(block, count), periods), dtype=np.int32)
         for first in range(0, count, block):
@@ -159,16 +177,21 @@ class PowerSeries:
             if (
                 rows.dtype == np.int32
                 and part.size
-                and (not whole.size or int(whole.min()) >= -bound)
-                and int(part.max()) <= bound
+                and (known or not whole.size or int(whole.min()) >= -bound)
+                and (known or int(part.max()) <= bound)
             ):
                 write(where, np.einsum("ijk->ij", grouped, out=scratch[: len(part)]))
             else:
                 write(where, grouped.sum(axis=-1, dtype=np.int64))
         lacking = np.flatnonzero(row_min == GAP)
-        gapped = rows[lacking].reshape(len(lacking), periods, steps)
-        gaps = (gapped == GAP).sum(axis=-1, dtype=np.int64)
-        return _Gapped(lacking, gapped.sum(axis=-1, dtype=np.int64) - gaps * GAP, gaps)
+        gapped = rows[lacking].reshape(len(lacking), periods, steps)  # a copy: gaps become 0
+        is_gap = gapped == GAP
+        gapped[is_gap] = 0
+        return _Gapped(
+            lacking,
+            np.einsum("ijk->ij", gapped, dtype=np.int64),
+            np.einsum("ijk->ij", is_gap, dtype=np.int64),
+        )
 
     def energy_ws(self) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
         """Exact energy per period in W.s (missing readings count as 0), and the number of

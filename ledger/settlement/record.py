@@ -30,9 +30,8 @@ from typing import Any, Final
 
 import numpy as np
 from eth_utils.crypto import keccak
-from numpy.typing import NDArray
 
-from ledger.core.domain.canonical import canonical_json
+from ledger.core.domain.canonical import bool_table, canonical_json, date_table, int_table
 from ledger.market.terms import Direction
 from ledger.settlement.baselines import describe
 from ledger.settlement.energy import PERIOD_SECONDS
@@ -174,9 +173,7 @@ class PodResults:
             "disagreement": self.disagreement,
         }
         if self.baseline_days is not None:
-            # ISO text once per distinct day: the same few dates recur for every POD.
-            iso = {day: day.isoformat() for day in {d for row in self.baseline_days for d in row}}
-            body["baselineDays"] = [[iso[day] for day in row] for row in self.baseline_days]
+            body["baselineDays"] = date_table(self.baseline_days)
         if self.adjustment is not None:
             body["adjustment"] = self.adjustment
         return body
@@ -198,7 +195,7 @@ class DayPart:
     def as_dict(self) -> dict[str, Any]:
         body: dict[str, Any] = {"day": self.day, "periods": self.periods}
         if self.baseline_days is not None:
-            body["baselineDays"] = [[day.isoformat() for day in row] for row in self.baseline_days]
+            body["baselineDays"] = date_table(self.baseline_days)
         if self.adjustment is not None:
             body["adjustment"] = self.adjustment
         return body
@@ -466,35 +463,20 @@ def _pod_results(
     adjustment = None
     if baseline.factor is not None:
         numerators, denominators = baseline.factor
-        adjustment = tuple(
-            zip(numerators[slots].tolist(), denominators[slots].tolist(), strict=True)
-        )
+        adjustment = int_table(np.stack((numerators[slots], denominators[slots]), axis=1))
     return PodResults(
         pod_ids=tuple(map(results.day.pod_ids.__getitem__, rows.tolist())),
-        baseline_wh=_values(baseline.wh[slots, window], baseline.available[slots, window]),
-        measured_wh=_values(
+        baseline_wh=int_table(baseline.wh[slots, window], baseline.available[slots, window]),
+        measured_wh=int_table(
             results.measured.wh[slots, window], results.measured.present[slots, window]
         ),
-        delivered_wh=tuple(map(tuple, results.delivered[slots, window].tolist())),
+        delivered_wh=int_table(results.delivered[slots, window]),
         other_source_wh=None
         if other is None
-        else _values(other.wh[slots, window], other.present[slots, window]),
-        disagreement=tuple(map(tuple, results.disagreement[slots, window].tolist())),
+        else int_table(other.wh[slots, window], other.present[slots, window]),
+        disagreement=bool_table(results.disagreement[slots, window]),
         baseline_days=days_used,
         adjustment=adjustment,
-    )
-
-
-def _values(
-    values: NDArray[np.int64], present: NDArray[np.bool_]
-) -> tuple[tuple[int | None, ...], ...]:
-    rows = values.tolist()
-    if present.all():
-        return tuple(map(tuple, rows))
-    complete: list[bool] = np.asarray(present.all(axis=1)).tolist()
-    return tuple(
-        tuple(row) if whole else tuple(v if p else None for v, p in zip(row, flags, strict=True))
-        for row, flags, whole in zip(rows, present.tolist(), complete, strict=True)
     )
 
 

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -77,6 +78,7 @@ from ledger.settlement import (
     devices_to_pods,
     ordered_wh_from_kw,
     utc_days,
+    within_reading_bound,
 )
 
 GRID_S = 60
@@ -255,13 +257,13 @@ def _measured(
         grid, _ = _grid(
             session, batches_in_use(session, "pod", pod_ids, start, end), pod_ids, start, end
         )
-        return PowerSeries(grid, GRID_S).period_energy()
+        return grid.period_energy()
     devices = devices_of(session, pod_ids)
     ids = [device for device, _ in devices]
     grid, _ = _grid(session, batches_in_use(session, "device", ids, start, end), ids, start, end)
     row = {pod: index for index, pod in enumerate(pod_ids)}
     owner = np.array([row[pod] for _, pod in devices], dtype=np.intp)
-    return devices_to_pods(PowerSeries(grid, GRID_S), owner, len(pod_ids))
+    return devices_to_pods(grid, owner, len(pod_ids))
 
 
 def declared_energy(
@@ -270,7 +272,7 @@ def declared_energy(
     """The declared baseline ``[pods, periods]`` of ``[start, end)`` from these batches (later
     over earlier), and each batch's recomputed Merkle root."""
     grid, roots = _grid(session, batch_ids, pod_ids, start, end)
-    return PowerSeries(grid, GRID_S).period_energy(), roots
+    return grid.period_energy(), roots
 
 
 def _check_declared(session: Session, activation: MarketActivation, pod_ids: Sequence[str]) -> None:
@@ -403,18 +405,20 @@ def _days_bounds(activation: MarketActivation) -> tuple[int, int]:
 
 def _grid(
     session: Session, batch_ids: Sequence[str], resource_ids: Sequence[str], start: int, end: int
-) -> tuple[np.ndarray, dict[str, bytes]]:
+) -> tuple[PowerSeries, dict[str, bytes]]:
     """The resources' readings of the batches on a 60 s grid ``[resources, steps]`` (GAP where
-    missing), later batches over earlier ones; and each batch's Merkle root, recomputed from the
-    readings of the series read here (the other series of the batch, other PODs' readings that
-    this settlement does not use, enter with their stored roots: a batch of 10,000 PODs is not
-    rehashed for each UVAM's settlement)."""
+    missing), later batches over earlier ones, :attr:`~PowerSeries.bounded` when every stored
+    reading read here lies within the upload bound (readings stored before it may not); and
+    each batch's Merkle root, recomputed from the readings of the series read here (the other
+    series of the batch, other PODs' readings that this settlement does not use, enter with
+    their stored roots: a batch of 10,000 PODs is not rehashed for each UVAM's settlement)."""
     steps = (end - start) // GRID_S
     grid = np.full((len(resource_ids), steps), GAP, dtype=np.int32)
     row_of = {resource_id: index for index, resource_id in enumerate(resource_ids)}
     roots: dict[str, bytes] = {}
+    bounded = True
     if not batch_ids:
-        return grid, roots
+        return PowerSeries(grid, GRID_S, bounded=bounded), roots
     batches = session.exec(
         select(MeasurementBatch)
         .where(col(MeasurementBatch.id).in_(list(batch_ids)))
@@ -438,6 +442,7 @@ def _grid(
             if row.resolution_s % GRID_S:
                 continue
             values = np.frombuffer(row.values, dtype=np.int32)
+            bounded = bounded and within_reading_bound(values)
             expanded = np.repeat(values, row.resolution_s // GRID_S)
             first = (row.start - start) // GRID_S
             lo, hi = max(0, first), min(steps, first + expanded.size)
@@ -448,7 +453,7 @@ def _grid(
             present = chunk != GAP
             target[present] = chunk[present]
         roots[batch.chain_key] = readings.batch_root(pairs)
-    return grid, roots
+    return PowerSeries(grid, GRID_S, bounded=bounded), roots
 
 
 def _event_days(
@@ -472,16 +477,20 @@ def _event_days(
     return flags
 
 
-def _per_day(grid: np.ndarray, days: int, pods: int, owner: np.ndarray | None) -> PeriodEnergy:
+def _per_day(grid: PowerSeries, days: int, pods: int, owner: np.ndarray | None) -> PeriodEnergy:
     """``[days, pods, periods]`` energies of the first ``days`` days of a grid: its rows are
     PODs, or devices summed per POD row ``owner``."""
+    power: np.ndarray = grid.power_w
     if owner is None:
-        shaped = grid[:, : days * STEPS_PER_DAY].reshape(pods, days, STEPS_PER_DAY)
-        return PowerSeries(np.ascontiguousarray(shaped.transpose(1, 0, 2)), GRID_S).period_energy()
+        shaped = power[:, : days * STEPS_PER_DAY].reshape(pods, days, STEPS_PER_DAY)
+        return replace(
+            grid, power_w=np.ascontiguousarray(shaped.transpose(1, 0, 2))
+        ).period_energy()
     parts = [
         devices_to_pods(
-            PowerSeries(
-                np.ascontiguousarray(grid[:, d * STEPS_PER_DAY : (d + 1) * STEPS_PER_DAY]), GRID_S
+            replace(
+                grid,
+                power_w=np.ascontiguousarray(power[:, d * STEPS_PER_DAY : (d + 1) * STEPS_PER_DAY]),
             ),
             owner,
             pods,
@@ -569,8 +578,8 @@ def build_inputs(
     # period energies otherwise (stricter, docs/settlement.md).
     check = None
     if authoritative is MeterSource.DSO_POD_METER:
-        day_grid = pod_grid[:, history_days * STEPS_PER_DAY :]
-        check = PowerSeries(np.ascontiguousarray(day_grid), GRID_S)
+        day_grid: np.ndarray = pod_grid.power_w[:, history_days * STEPS_PER_DAY :]
+        check = replace(pod_grid, power_w=np.ascontiguousarray(day_grid))
     declared: PeriodEnergy | None = None
     declared_roots: dict[str, bytes] = {}
     if "declaredBatchIds" in inputs:

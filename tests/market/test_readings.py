@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from ledger.measurements.readings import (
+    INT32_MAX,
+    MAX_READING_W,
     ReadingProblemKind,
     Resource,
     Series,
@@ -95,3 +97,24 @@ def test_pack_unpack_and_overlay() -> None:
     assert fixed.values == [1, 7, -3, 2**31 - 1]
     assert fixed.gaps() == []
     assert fixed.root(KEY) != series.root(KEY)
+
+
+def test_no_reading_beyond_the_platforms_largest_whatever_the_contracted_power() -> None:
+    """A resource contracted for 1 TW still has its readings bounded by ``MAX_READING_W``, so a
+    15-minute period of them on the 60 s grid sums exactly in ``int32`` (the settlement's
+    aggregation relies on it); the refusal names the field and the bound."""
+    assert 15 * MAX_READING_W <= INT32_MAX < 15 * (MAX_READING_W + 1)
+    huge = {"plant": Resource("plant", KEY, 10**12, entitled=True)}
+    values = [MAX_READING_W, -MAX_READING_W, MAX_READING_W + 1, -MAX_READING_W - 1]
+    data = "resourceId,timestamp,powerW\n" + "".join(
+        f"plant,{START + 60 * i},{value}\n" for i, value in enumerate(values)
+    )
+    batch = check(parse_csv(data.encode()), resources=huge, resolution_s=60, now=NOW)
+    assert [(p.kind, p.row) for p in batch.problems] == [
+        (ReadingProblemKind.IMPLAUSIBLE, 4),
+        (ReadingProblemKind.IMPLAUSIBLE, 5),
+    ]
+    assert batch.problems[0].message == (
+        f"powerW {MAX_READING_W + 1} W is beyond the plausible +/-{MAX_READING_W} W for plant"
+        " (the largest reading the platform accepts)"
+    )

@@ -92,8 +92,8 @@ def test_a_day_without_history_of_its_type_has_no_baseline() -> None:
         (FRIDAY, 2),
         (FRIDAY + timedelta(days=1), 2),
     ]
-    assert body["dayParts"][0]["baselineDays"] == [["2025-03-06"]]
-    assert body["dayParts"][1]["baselineDays"] == [[]]
+    assert body["dayParts"][0]["baselineDays"] == (("2025-03-06",),)
+    assert body["dayParts"][1]["baselineDays"] == ((),)
     assert "baselineDays" not in body["pods"]
 
 

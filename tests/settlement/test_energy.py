@@ -18,6 +18,7 @@ from ledger.settlement import (
     div_round_half_even,
     ordered_wh_from_kw,
     round_cents,
+    within_reading_bound,
 )
 from ledger.settlement import energy as energy_module
 from ledger.settlement.rounding import int_div_round_half_even
@@ -132,6 +133,46 @@ def test_energy_in_watt_seconds_counts_missing_readings_as_zero() -> None:
 
 
 _BOUND = (2**31 - 1) // 15  # the largest |W| the int32 fast path sums at 60 s
+
+
+def test_the_upload_bound_is_the_int32_bound_of_a_period_at_60_s() -> None:
+    assert readings.MAX_READING_W == _BOUND
+    assert within_reading_bound(np.array([[_BOUND, -_BOUND, GAP]], dtype=np.int32))
+    assert within_reading_bound(np.array([[GAP]], dtype=np.int32))
+    assert not within_reading_bound(np.array([[_BOUND + 1, 0]], dtype=np.int32))
+    assert not within_reading_bound(np.array([[GAP, -_BOUND - 1]], dtype=np.int32))
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.lists(st.one_of(st.integers(-_BOUND, _BOUND), st.just(GAP)), min_size=30, max_size=30),
+        min_size=1,
+        max_size=4,
+    ),
+    st.sampled_from([60, 180, 900]),
+)
+def test_bounded_readings_give_the_same_energies(rows: list[list[int]], resolution_s: int) -> None:
+    """Readings known within the upload bound (``bounded``, no look for the largest) at the
+    resolutions where a period of them sums within int32: the Python-int rule."""
+    steps = 900 // resolution_s
+    width = len(rows[0]) // steps * steps
+    array = np.array([row[:width] for row in rows], dtype=np.int32)
+    energy = PowerSeries(array, resolution_s, bounded=True).period_energy()
+    expected = [_reference_wh(row[:width], resolution_s) for row in rows]
+    got = [
+        [int(wh) if ok else None for wh, ok in zip(whs, oks, strict=True)]
+        for whs, oks in zip(energy.wh.tolist(), energy.present.tolist(), strict=True)
+    ]
+    assert got == expected
+
+
+def test_bounded_readings_at_one_second_still_take_the_exact_path() -> None:
+    """At 1 s a period holds 900 readings: the upload bound does not keep their sum within
+    int32, so ``bounded`` does not skip the check there."""
+    array = np.full((1, 900), _BOUND, dtype=np.int32)
+    energy = PowerSeries(array, 1, bounded=True).period_energy()
+    assert energy.wh.tolist() == [[int_div_round_half_even(900 * _BOUND, 3600)]]
 
 
 def _reference_wh(row: list[int], resolution_s: int) -> list[int | None]:

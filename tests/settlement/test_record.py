@@ -171,7 +171,7 @@ def test_x_of_y_records_its_days_and_factor() -> None:
     assert record.pods.adjustment == ((11, 10),)
     assert record.pods.baseline_wh == ((121, 121),)
     body = record.as_dict()
-    assert body["pods"]["baselineDays"] == [[d.isoformat() for d in dates]]
+    assert body["pods"]["baselineDays"] == (tuple(d.isoformat() for d in dates),)
     assert json.loads(record.canonical_json())["pods"]["baselineDays"] == [
         ["2025-03-03", "2025-03-04"]
     ]

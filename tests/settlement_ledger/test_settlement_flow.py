@@ -22,7 +22,9 @@ from ledger.core.chain.errors import ContractRevert
 from ledger.core.ids import to_bytes32
 from ledger.core.periods import iso
 from ledger.market.tables import MarketBid, MeasurementSeries
+from ledger.measurements.readings import MAX_READING_W
 from ledger.settlement import service as settlement
+from ledger.settlement import stored_inputs as settlement_inputs
 from ledger.settlement.tables import Settlement
 from tests.indexer.tampering import cli_env, named_column, sql_update, verify, verify_names
 from tests.market import flows
@@ -316,6 +318,43 @@ def test_meters_agree_worked_by_hand_then_dispute_resettle_accept_audit(
             session.add(row)
             session.commit()
     assert settlement.recompute(world.runtime, v1["id"])["matches"] is True
+
+
+def test_readings_stored_beyond_the_upload_bound_are_still_summed_exactly(
+    world: Any, setup: dict[str, Any]
+) -> None:
+    """A stored reading beyond ``MAX_READING_W`` (stored before uploads were bounded) leaves the
+    grid read from storage not ``bounded``: its period's sum, beyond ``int32``, is still exact
+    (15 x 143,165,577 W over 60 s is 35,791,394.25 Wh). Within the bound it is ``bounded``."""
+    pod = setup["pods"][0]
+    start = history_day(setup["t1"])
+    with world.runtime.session() as session:
+        row = session.exec(
+            select(MeasurementSeries).where(
+                MeasurementSeries.batch_id == setup["batch"], MeasurementSeries.resource_id == pod
+            )
+        ).one()
+        series_id, original = row.id, row.values
+        beyond = (MAX_READING_W + 1).to_bytes(4, "little", signed=True)
+        row.values = beyond * 15 + original[60:]
+        session.add(row)
+        session.commit()
+    try:
+        with world.runtime.session() as session:
+            grid, _ = settlement_inputs._grid(session, [setup["batch"]], [pod], start, start + P)
+        assert grid.bounded is False
+        assert grid.period_energy().wh.tolist() == [[35_791_394]]
+    finally:
+        with world.runtime.session() as session:
+            row = session.get(MeasurementSeries, series_id)
+            assert row is not None
+            row.values = original
+            session.add(row)
+            session.commit()
+    with world.runtime.session() as session:
+        grid, _ = settlement_inputs._grid(session, [setup["batch"]], [pod], start, start + P)
+    assert grid.bounded is True
+    assert grid.period_energy().wh.tolist() == [[5_000]]  # 20 kW over 15 minutes
 
 
 def test_meters_disagree_beyond_the_tolerance_flagged(world: Any, setup: dict[str, Any]) -> None:

@@ -91,7 +91,7 @@ def test_an_activation_from_friday_2330_to_saturday_0030_is_settled_and_audited(
     Meter-before (2 periods, no gap): the mean of Friday 23:00-23:30, 3,750 Wh, held through
     midnight. Delivered 750 and 1,500 Wh; paid 0.0375 -> 0.04 and 0.075 -> 0.08; short 1,750
     and 1,000 Wh: 0.21 and 0.12. Totals 0.24 paid, 0.66 penalty, -0.42 net."""
-    now = clock.now(world.platform.settings.data_dir)
+    now = clock.clock_for(world.platform.settings).now()
     friday = _quiet_friday_after(datetime.fromtimestamp(now, UTC).date())
     saturday = friday + timedelta(days=1)
     t1 = _midnight(friday) + 23 * 3600 + 1800  # Friday 23:30 UTC

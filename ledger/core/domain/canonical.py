@@ -37,7 +37,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import Enum
@@ -45,11 +45,22 @@ from itertools import chain
 from typing import Any, Final
 from uuid import UUID
 
+import numpy as np
 import rfc8785
 from eth_utils.crypto import keccak
+from numpy.typing import NDArray
 from pydantic import BaseModel
 
-__all__ = ["MIN_SALT_BYTES", "canonical_json", "new_salt", "record_hash"]
+__all__ = [
+    "MIN_SALT_BYTES",
+    "CheckedTable",
+    "bool_table",
+    "canonical_json",
+    "date_table",
+    "int_table",
+    "new_salt",
+    "record_hash",
+]
 
 #: The largest integer an RFC 8785 number holds exactly (2**53 - 1).
 SAFE_INTEGER: Final = 2**53 - 1
@@ -65,7 +76,11 @@ MIN_SALT_BYTES: Final = 16
 def canonical_json(value: object) -> bytes:
     """The canonical UTF-8 JSON encoding of ``value`` (RFC 8785; see the module docstring)."""
     plain = _plain(value)
-    text = json.dumps(plain, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    # No cycle reaches json: _plain rebuilds every container that holds a container (a cycle
+    # never ends there) and passes on only rows of scalars and checked tables of them.
+    text = json.dumps(
+        plain, sort_keys=True, separators=(",", ":"), ensure_ascii=False, check_circular=False
+    )
     if text.isascii() or _UTF16_MAY_DIFFER.search(text) is None:
         return text.encode("utf-8")
     return rfc8785.dumps(plain)
@@ -89,6 +104,63 @@ def new_salt() -> bytes:
     return secrets.token_bytes(MIN_SALT_BYTES)
 
 
+class CheckedTable(tuple[tuple[Any, ...], ...]):
+    """Rows of JSON scalars checked on the NumPy array they come from (:func:`int_table`,
+    :func:`bool_table`): :func:`canonical_json` writes them as they are, without looking at each
+    value again. Build one only with those functions; a plain tuple or list of rows is checked
+    value by value, with the same bytes."""
+
+    __slots__ = ()
+
+
+def int_table(
+    values: NDArray[np.integer], present: NDArray[np.bool_] | None = None
+) -> tuple[tuple[Any, ...], ...]:
+    """The rows of the 2-D integer array ``values`` as tuples of ``int``, ``None`` where
+    ``present`` is false: a :class:`CheckedTable` when every value lies within
+    +-:data:`SAFE_INTEGER` (checked here by NumPy, once for the array), else plain rows that
+    canonical JSON checks value by value (and writes the larger ones as digits)."""
+    if values.ndim != 2 or values.dtype.kind not in "iu":  # signed or unsigned integers
+        raise TypeError(
+            f"an integer table is a 2-D integer array, got {values.dtype} {values.shape}"
+        )
+    if present is not None and (present.shape != values.shape or present.dtype != np.bool_):
+        raise TypeError(f"present must be a bool array of shape {values.shape}")
+    rows = values.tolist()
+    table: Iterable[tuple[Any, ...]]
+    if present is None or present.all():
+        table = map(tuple, rows)
+    else:
+        complete: list[bool] = np.asarray(present.all(axis=1)).tolist()
+        table = (
+            tuple(row)
+            if whole
+            else tuple(v if p else None for v, p in zip(row, flags, strict=True))
+            for row, flags, whole in zip(rows, present.tolist(), complete, strict=True)
+        )
+    exact = not values.size or (
+        int(values.min()) >= -SAFE_INTEGER and int(values.max()) <= SAFE_INTEGER
+    )
+    return CheckedTable(table) if exact else tuple(table)
+
+
+def bool_table(flags: NDArray[np.bool_]) -> CheckedTable:
+    """The rows of the 2-D bool array ``flags`` as tuples of ``bool``."""
+    if flags.ndim != 2 or flags.dtype != np.bool_:
+        raise TypeError(f"a flag table is a 2-D bool array, got {flags.dtype} {flags.shape}")
+    return CheckedTable(map(tuple, flags.tolist()))
+
+
+def date_table(rows: Iterable[Iterable[date]]) -> tuple[tuple[Any, ...], ...]:
+    """The rows of dates as their ISO 8601 text (``date.isoformat``), each distinct date
+    written once: a :class:`CheckedTable` of ``str``."""
+    table = [tuple(row) for row in rows]
+    iso = {day: day.isoformat() for day in set(chain.from_iterable(table))}
+    if not all(type(text) is str for text in iso.values()):
+        return tuple(tuple(iso[day] for day in row) for row in table)
+    return CheckedTable(tuple(map(iso.__getitem__, row)) for row in table)
+
+
 _AS_IS: Final = frozenset({int, str, bool, type(None)})
 """Exact types that are already JSON's (their subclasses, e.g. enums, take the long way)."""
 _ROWS: Final = frozenset({list, tuple})
@@ -101,6 +173,8 @@ def _plain(value: object) -> Any:
     if type(value) in _AS_IS:
         return value
     # Exact types first, no isinstance chain (Mapping's is an ABC check).
+    if type(value) is CheckedTable:
+        return value
     if type(value) is dict:
         return _plain_mapping(value)
     if type(value) is tuple or type(value) is list:

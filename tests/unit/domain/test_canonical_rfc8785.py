@@ -9,15 +9,25 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import date
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from ledger.core.chain.ganache import GANACHE_FUNDER_KEY
-from ledger.core.domain.canonical import SAFE_INTEGER, canonical_json, rfc8785_json
+from ledger.core.domain.canonical import (
+    SAFE_INTEGER,
+    CheckedTable,
+    bool_table,
+    canonical_json,
+    date_table,
+    int_table,
+    rfc8785_json,
+)
 from ledger.core.settings import PROJECT_ROOT
 from tests.settlement.test_record import PINNED_HASH, sample_record
 
@@ -98,6 +108,69 @@ def test_integers_beyond_the_exact_range_are_written_as_digits() -> None:
     )
 
 
+tables = st.integers(0, 5).flatmap(
+    lambda rows: st.integers(0, 5).flatmap(
+        lambda columns: st.tuples(
+            st.lists(
+                st.integers(-(2**63), 2**63 - 1), min_size=rows * columns, max_size=rows * columns
+            ),
+            st.lists(st.booleans(), min_size=rows * columns, max_size=rows * columns),
+            st.just((rows, columns)),
+        )
+    )
+)
+
+
+@given(tables)
+def test_checked_tables_have_the_bytes_of_the_values_they_hold(
+    table: tuple[list[int], list[bool], tuple[int, int]],
+) -> None:
+    """Tables the records build from NumPy arrays (checked there, written as they are) give the
+    bytes of the same rows given as plain values, checked one by one: integers of any int64,
+    ``None`` where absent, flags."""
+    numbers, flags, shape = table
+    values = np.array(numbers, dtype=np.int64).reshape(shape)
+    present = np.array(flags, dtype=np.bool_).reshape(shape)
+    rows = [
+        [v if p else None for v, p in zip(row, mask, strict=True)]
+        for row, mask in zip(values.tolist(), present.tolist(), strict=True)
+    ]
+    for built, plain in (
+        (int_table(values, present), rows),
+        (int_table(values), values.tolist()),
+        (bool_table(present), present.tolist()),
+    ):
+        assert [list(row) for row in built] == plain
+        assert (
+            canonical_json({"t": built})
+            == canonical_json({"t": plain})
+            == rfc8785_json({"t": plain})
+        )
+
+
+@given(st.lists(st.lists(st.dates(), max_size=4), max_size=4))
+def test_date_tables_have_the_bytes_of_their_iso_text(rows: list[list[date]]) -> None:
+    table = date_table(rows)
+    assert type(table) is CheckedTable
+    iso = [[day.isoformat() for day in row] for row in rows]
+    assert canonical_json(table) == canonical_json(iso) == rfc8785_json(iso)
+
+
+def test_only_tables_checked_within_the_exact_range_are_trusted() -> None:
+    """A value beyond +-(2**53 - 1) leaves the table to the value-by-value check, which writes
+    it as digits; the checked table is passed through as it is."""
+    inside = int_table(np.array([[SAFE_INTEGER, -SAFE_INTEGER]], dtype=np.int64))
+    beyond = int_table(np.array([[SAFE_INTEGER + 1, 0]], dtype=np.int64))
+    assert type(inside) is CheckedTable
+    assert type(beyond) is not CheckedTable
+    assert canonical_json(beyond) == b'[["9007199254740992",0]]'
+    assert canonical_json(inside) == b"[[9007199254740991,-9007199254740991]]"
+    with pytest.raises(TypeError, match="integer table"):
+        int_table(np.zeros((2, 2), dtype=np.float64))  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="flag table"):
+        bool_table(np.zeros((2, 2), dtype=np.int64))  # type: ignore[arg-type]
+
+
 def test_the_pinned_settlement_hash_is_unchanged() -> None:
     record = sample_record()
     assert canonical_json(record.as_dict()) == rfc8785_json(record.as_dict())
@@ -112,3 +185,14 @@ def test_docs_show_no_hash_of_canonical_json_but_the_merkle_example(page: Path) 
     text = page.read_text("utf-8").replace(GANACHE_FUNDER_KEY, "the well-known Ganache key")
     if HASH.search(text):
         assert page.name == "merkle.md", f"{page} shows a hash: recompute it in a test"
+
+
+def test_a_cycle_is_refused_before_json_writes_anything() -> None:
+    """json writes without its own cycle check: _plain meets every cycle first."""
+    mapping: dict[str, Any] = {"x": 1}
+    mapping["self"] = mapping
+    rows: list[Any] = [1]
+    rows.append(rows)
+    for value in (mapping, rows, {"table": [rows]}):
+        with pytest.raises(RecursionError):
+            canonical_json(value)
