@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
 from sqlalchemy import create_engine, text
 
 from cli.world import (  # noqa: F401  (re-exported for the test packages)
@@ -25,6 +26,13 @@ from cli.world import (  # noqa: F401  (re-exported for the test packages)
 )
 
 POSTGRES_URL = os.environ.get("CBP_TEST_POSTGRES_URL")
+
+# Properties are checked on what they compute, not on how long a 2-core machine shared with
+# platforms and chains takes to generate or run an example: no per-example deadline.
+settings.register_profile(
+    "cbp", deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True
+)
+settings.load_profile("cbp")
 
 
 def _database_urls() -> list[Any]:
