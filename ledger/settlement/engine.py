@@ -57,7 +57,8 @@ class DayResults:
 
     Slot arrays are ``[slots, periods]`` over the whole day; the slots of activation ``a`` are
     ``offsets[a]:offsets[a + 1]``. UVAM arrays are ``[activations, periods]``. Outside an
-    activation's periods every slot and UVAM value is 0 / false.
+    activation's periods every slot and UVAM value is 0 / false; the baseline is computed over
+    the span of periods the activations cover (``BaselineInputs.read``), 0 outside it.
     """
 
     day: SettlementDay
