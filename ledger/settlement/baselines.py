@@ -103,6 +103,9 @@ class BaselineInputs:
     history_eligible: NDArray[np.bool_] | None = None
     """``[days, slots]``: the day has the event day's type and is not an event day of the
     slot's POD. Days with a missing value in the periods a method needs are dropped on top."""
+    read: slice | None = None
+    """The periods whose baseline is read (every slot's event within them); a method may
+    leave the others at 0. ``None``: the whole day."""
 
     @property
     def slots(self) -> int:
@@ -283,34 +286,46 @@ class XOfYBaseline:
             used = candidates & (position >= days - keep[None, :])
 
         available = count >= self.min_days
-        total = np.einsum("dsp,ds->sp", history.wh, used.astype(np.int64))
+        # Summed only over the periods read and those the same-day factor needs before them.
+        read = inputs.read or slice(0, inputs.periods)
+        first = min(int(needed_start.min()), read.start) if needed_start.size else read.start
+        total = np.einsum("dsp,ds->sp", history.wh[:, :, first : read.stop], used.astype(np.int64))
         divisor = np.maximum(keep, 1).astype(np.int64)
         numerator: NDArray[Any] = np.ones(inputs.slots, dtype=np.int64)
         denominator: NDArray[Any] = divisor
         if self.adjustment is not None:
-            numerator, denominator = self._factor(inputs, total, divisor)
-        wh = _scaled(total, numerator, denominator)
-        wh = np.where(available[:, None], wh, 0)
+            numerator, denominator = self._factor(inputs, total, first, divisor)
         shape = inputs.measured.wh.shape
+        wh = np.zeros(shape, dtype=np.int64)
+        scaled = _scaled(total[:, read.start - first :], numerator, denominator)
+        wh[:, read] = np.where(available[:, None], scaled, 0)
         return Baseline(
-            wh=wh.astype(np.int64),
+            wh=wh,
             available=np.broadcast_to(available[:, None], shape).copy(),
             days_used=used & available[None, :],
             factor=None if self.adjustment is None else _reduced(numerator * divisor, denominator),
         )
 
     def _factor(
-        self, inputs: BaselineInputs, total: NDArray[np.int64], divisor: NDArray[np.int64]
+        self,
+        inputs: BaselineInputs,
+        total: NDArray[np.int64],
+        first: int,
+        divisor: NDArray[np.int64],
     ) -> tuple[NDArray[Any], NDArray[Any]]:
         """Per slot ``(N, M)`` with baseline = ``total * N / M``: ``(1, k)`` unadjusted,
         ``(A, S)`` within the band, ``(low, k)`` or ``(high, k)`` when clipped, where ``A`` is
-        the actual and ``S`` the summed selected days' energy over the adjustment window."""
+        the actual and ``S`` the summed selected days' energy over the adjustment window
+        (``total`` holds the periods from ``first``, at or before every window's start)."""
         assert self.adjustment is not None
         adjustment = self.adjustment
         window_end = inputs.event_start - adjustment.gap_periods
         window_start = window_end - adjustment.window_periods
         actual, missing = _window_sums(inputs.measured, np.maximum(window_start, 0), window_end)
-        reference = _between(_cumulative(total), np.maximum(window_start, 0), window_end)
+        start = np.maximum(window_start, 0)
+        reference = _between(
+            _cumulative(total), start - first, np.maximum(window_end, start) - first
+        )
         usable = (window_start >= 0) & (missing == 0) & (reference != 0)
         sign = np.where(reference < 0, -1, 1)
         actual, reference = actual * sign, reference * sign

@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import chain
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -56,7 +57,8 @@ class DayResults:
 
     Slot arrays are ``[slots, periods]`` over the whole day; the slots of activation ``a`` are
     ``offsets[a]:offsets[a + 1]``. UVAM arrays are ``[activations, periods]``. Outside an
-    activation's periods every slot and UVAM value is 0 / false.
+    activation's periods every slot and UVAM value is 0 / false; the baseline is computed over
+    the span of periods the activations cover (``BaselineInputs.read``), 0 outside it.
     """
 
     day: SettlementDay
@@ -137,6 +139,9 @@ def compute(
     period_index = np.arange(periods)
     event = (period_index >= event_start[:, None]) & (period_index < event_end[:, None])
 
+    # Every slot value below is 0 outside its activation's periods: only the span of periods
+    # some activation covers is computed (the rest stays 0), and summed per UVAM.
+    span = slice(int(first.min()), int(last.max()))
     measured = primary.rows(slot_rows)
     baseline = method.compute(
         BaselineInputs(
@@ -146,38 +151,51 @@ def compute(
             declared=None if day.declared is None else day.declared.rows(slot_rows),
             history=None if day.history is None else day.history.energy.rows(slot_rows),
             history_eligible=_eligible_days(day, slot_rows),
+            read=span,
         )
     )
     if baseline.wh.shape != measured.wh.shape:
         raise SettlementInputError(f"baseline {method.name} returned the wrong shape")
 
-    missing = event & ~(measured.present & baseline.available)
-    assessed = event & ~missing
-    delivered = np.where(assessed, sign[:, None] * (baseline.wh - measured.wh), 0)
+    on_span = event[:, span]
+    baseline_wh, baseline_available = baseline.wh[:, span], baseline.available[:, span]
+
+    def spanned(values: NDArray[Any]) -> NDArray[Any]:
+        """``values`` (the span's columns) in a day of slots, 0 outside the span."""
+        day_values = np.zeros(event.shape, dtype=values.dtype)
+        day_values[:, span] = values
+        return day_values
+
+    missing = spanned(on_span & ~(measured.present[:, span] & baseline_available))
+    assessed = on_span & ~missing[:, span]
+    delivered = spanned(np.where(assessed, sign[:, None] * (baseline_wh - measured.wh[:, span]), 0))
 
     disagreement = np.zeros_like(event)
     other = None
     other_delivered = other_missing = None
     if secondary is not None:
         other = secondary.rows(slot_rows)
+        other_wh, other_present = other.wh[:, span], other.present[:, span]
+        measured_wh = measured.wh[:, span]
         tolerance = fraction_of(rules.tolerance.relative)
-        gap = np.abs(measured.wh - other.wh) * tolerance.denominator
+        gap = np.abs(measured_wh - other_wh) * tolerance.denominator
         allowed = (
-            np.abs(measured.wh) * tolerance.numerator
+            np.abs(measured_wh) * tolerance.numerator
             + rules.tolerance.absolute_wh * tolerance.denominator
         )
-        disagreement = event & measured.present & other.present & (gap > allowed)
-        other_assessed = event & other.present & baseline.available
-        other_delivered = np.where(other_assessed, sign[:, None] * (baseline.wh - other.wh), 0)
-        other_missing = event & ~other_assessed
-
-    # Every slot value summed per UVAM is 0 outside its activation's periods: only the span of
-    # periods some activation covers is summed.
-    span = slice(int(first.min()), int(last.max()))
+        disagreement = spanned(
+            on_span & measured.present[:, span] & other_present & (gap > allowed)
+        )
+        other_assessed = on_span & other_present & baseline_available
+        other_delivered = spanned(
+            np.where(other_assessed, sign[:, None] * (baseline_wh - other_wh), 0)
+        )
+        other_missing = on_span & ~other_assessed
 
     def per_uvam(values: NDArray[np.generic]) -> NDArray[np.int64]:
+        """Per activation, the sum of its slots' ``values`` (the span's columns)."""
         sums = np.zeros((len(activations), periods), dtype=np.int64)
-        sums[:, span] = np.add.reduceat(values[:, span], starts, axis=0, dtype=np.int64)
+        sums[:, span] = np.add.reduceat(values, starts, axis=0, dtype=np.int64)
         return sums
 
     ordered = np.zeros((len(activations), periods), dtype=np.int64)
@@ -185,15 +203,15 @@ def compute(
         ordered[index, activation.first_period : activation.first_period + activation.periods] = (
             activation.ordered_wh
         )
-    uvam_delivered = per_uvam(delivered)
-    uvam_missing = per_uvam(missing)
+    uvam_delivered = per_uvam(delivered[:, span])
+    uvam_missing = per_uvam(missing[:, span])
     threshold = fraction_of(rules.delivery_check.threshold)
     met = (
         (uvam_missing == 0)
         & (ordered > 0)
         & (uvam_delivered * threshold.denominator >= ordered * threshold.numerator)
     )
-    met &= per_uvam(event) > 0
+    met &= per_uvam(event[:, span]) > 0
 
     check = _RampCheck(day, rules, slot_rows, event_start, event_end, sign, baseline, starts)
     if day.check_series is not None:
@@ -216,13 +234,17 @@ def compute(
         missing=missing,
         disagreement=disagreement,
         other_delivered=other_delivered,
-        uvam_other_delivered=None if other_delivered is None else per_uvam(other_delivered),
+        uvam_other_delivered=None
+        if other_delivered is None
+        else per_uvam(other_delivered[:, span]),
         uvam_other_missing=None if other_missing is None else per_uvam(other_missing),
-        uvam_baseline=per_uvam(np.where(event & baseline.available, baseline.wh, 0)),
-        uvam_measured=per_uvam(np.where(event & measured.present, measured.wh, 0)),
+        uvam_baseline=per_uvam(np.where(on_span & baseline_available, baseline_wh, 0)),
+        uvam_measured=per_uvam(
+            np.where(on_span & measured.present[:, span], measured.wh[:, span], 0)
+        ),
         uvam_delivered=uvam_delivered,
         uvam_missing=uvam_missing,
-        uvam_disagreement=per_uvam(disagreement),
+        uvam_disagreement=per_uvam(disagreement[:, span]),
         ordered=ordered,
         met=met,
         reached_after_s=reached,

@@ -31,7 +31,13 @@ from typing import Any, Final
 import numpy as np
 from eth_utils.crypto import keccak
 
-from ledger.core.domain.canonical import bool_table, canonical_json, date_table, int_table
+from ledger.core.domain.canonical import (
+    bool_table,
+    canonical_json,
+    date_table,
+    int_table,
+    within_safe_integers,
+)
 from ledger.market.terms import Direction
 from ledger.settlement.baselines import describe
 from ledger.settlement.energy import PERIOD_SECONDS
@@ -325,9 +331,10 @@ def build_records(
     history_dates = history.dates if history is not None else ()
     window = {*history_dates, results.day.day}
     holidays = tuple(sorted(d for d in history.holidays if d in window)) if history else ()
+    checked = _CheckedSources.of(results)
     return [
         replace(
-            _record(results, index, version, method, rules, roots, history_dates),
+            _record(results, index, version, method, rules, roots, history_dates, checked),
             terms=terms,
             holidays=holidays,
         )
@@ -343,6 +350,7 @@ def _record(
     rules: dict[str, Any],
     roots: tuple[tuple[str, bytes], ...],
     history_dates: Sequence[date],
+    checked: _CheckedSources,
 ) -> SettlementRecord:
     activation = results.activations[index]
     window = slice(activation.first_period, activation.first_period + activation.periods)
@@ -412,7 +420,7 @@ def _record(
         rules=rules,
         data_roots=roots,
         periods=tuple(periods),
-        pods=_pod_results(results, index, slots, window, history_dates),
+        pods=_pod_results(results, index, slots, window, history_dates, checked),
         delivery_check=DeliveryCheckResult(
             passed=passed,
             reached_after_s=reached if passed else None,
@@ -450,30 +458,66 @@ def _other_source(results: DayResults, index: int, period: int) -> dict[str, Any
     return {"other_source": True, "other_source_delivered_wh": delivered if complete else None}
 
 
+@dataclass(frozen=True)
+class _CheckedSources:
+    """Which of the day's slot arrays lie within canonical JSON's exact integers, checked once
+    for all records (each record's tables are cut from them)."""
+
+    baseline: bool
+    measured: bool
+    delivered: bool
+    secondary: bool
+
+    @classmethod
+    def of(cls, results: DayResults) -> _CheckedSources:
+        other = results.secondary
+        return cls(
+            baseline=within_safe_integers(results.baseline.wh),
+            measured=within_safe_integers(results.measured.wh),
+            delivered=within_safe_integers(results.delivered),
+            secondary=other is not None and within_safe_integers(other.wh),
+        )
+
+
 def _pod_results(
-    results: DayResults, index: int, slots: slice, window: slice, history_dates: Sequence[date]
+    results: DayResults,
+    index: int,
+    slots: slice,
+    window: slice,
+    history_dates: Sequence[date],
+    checked: _CheckedSources,
 ) -> PodResults:
     baseline = results.baseline
     rows = results.slot_rows[slots]
     other = results.secondary
     days_used = None
     if baseline.days_used is not None:
-        used = baseline.days_used[:, slots].T.tolist()
-        days_used = tuple(tuple(compress(history_dates, flags)) for flags in used)
+        # Most slots share their days: each distinct row of flags is turned into dates once.
+        used = list(map(tuple, baseline.days_used[:, slots].T.tolist()))
+        dates_of = {flags: tuple(compress(history_dates, flags)) for flags in set(used)}
+        days_used = tuple(map(dates_of.__getitem__, used))
     adjustment = None
     if baseline.factor is not None:
         numerators, denominators = baseline.factor
         adjustment = int_table(np.stack((numerators[slots], denominators[slots]), axis=1))
     return PodResults(
         pod_ids=tuple(map(results.day.pod_ids.__getitem__, rows.tolist())),
-        baseline_wh=int_table(baseline.wh[slots, window], baseline.available[slots, window]),
-        measured_wh=int_table(
-            results.measured.wh[slots, window], results.measured.present[slots, window]
+        baseline_wh=int_table(
+            baseline.wh[slots, window],
+            baseline.available[slots, window],
+            checked=checked.baseline,
         ),
-        delivered_wh=int_table(results.delivered[slots, window]),
+        measured_wh=int_table(
+            results.measured.wh[slots, window],
+            results.measured.present[slots, window],
+            checked=checked.measured,
+        ),
+        delivered_wh=int_table(results.delivered[slots, window], checked=checked.delivered),
         other_source_wh=None
         if other is None
-        else int_table(other.wh[slots, window], other.present[slots, window]),
+        else int_table(
+            other.wh[slots, window], other.present[slots, window], checked=checked.secondary
+        ),
         disagreement=bool_table(results.disagreement[slots, window]),
         baseline_days=days_used,
         adjustment=adjustment,

@@ -60,6 +60,7 @@ __all__ = [
     "int_table",
     "new_salt",
     "record_hash",
+    "within_safe_integers",
 ]
 
 #: The largest integer an RFC 8785 number holds exactly (2**53 - 1).
@@ -113,13 +114,25 @@ class CheckedTable(tuple[tuple[Any, ...], ...]):
     __slots__ = ()
 
 
+def within_safe_integers(values: NDArray[np.integer]) -> bool:
+    """Every value of the integer array lies within +-:data:`SAFE_INTEGER` (by NumPy, once)."""
+    return not values.size or (
+        int(values.min()) >= -SAFE_INTEGER and int(values.max()) <= SAFE_INTEGER
+    )
+
+
 def int_table(
-    values: NDArray[np.integer], present: NDArray[np.bool_] | None = None
+    values: NDArray[np.integer],
+    present: NDArray[np.bool_] | None = None,
+    *,
+    checked: bool = False,
 ) -> tuple[tuple[Any, ...], ...]:
     """The rows of the 2-D integer array ``values`` as tuples of ``int``, ``None`` where
     ``present`` is false: a :class:`CheckedTable` when every value lies within
-    +-:data:`SAFE_INTEGER` (checked here by NumPy, once for the array), else plain rows that
-    canonical JSON checks value by value (and writes the larger ones as digits)."""
+    +-:data:`SAFE_INTEGER` (checked here by NumPy, once for the array, unless ``checked``: the
+    caller found :func:`within_safe_integers` true for the array ``values`` is cut from), else
+    plain rows that canonical JSON checks value by value (and writes the larger ones as
+    digits)."""
     if values.ndim != 2 or values.dtype.kind not in "iu":  # signed or unsigned integers
         raise TypeError(
             f"an integer table is a 2-D integer array, got {values.dtype} {values.shape}"
@@ -138,9 +151,7 @@ def int_table(
             else tuple(v if p else None for v, p in zip(row, flags, strict=True))
             for row, flags, whole in zip(rows, present.tolist(), complete, strict=True)
         )
-    exact = not values.size or (
-        int(values.min()) >= -SAFE_INTEGER and int(values.max()) <= SAFE_INTEGER
-    )
+    exact = checked or within_safe_integers(values)
     return CheckedTable(table) if exact else tuple(table)
 
 
@@ -152,13 +163,16 @@ def bool_table(flags: NDArray[np.bool_]) -> CheckedTable:
 
 
 def date_table(rows: Iterable[Iterable[date]]) -> tuple[tuple[Any, ...], ...]:
-    """The rows of dates as their ISO 8601 text (``date.isoformat``), each distinct date
-    written once: a :class:`CheckedTable` of ``str``."""
+    """The rows of dates as their ISO 8601 text (``date.isoformat``), each distinct date and
+    each distinct row written once: a :class:`CheckedTable` of ``str``."""
     table = [tuple(row) for row in rows]
-    iso = {day: day.isoformat() for day in set(chain.from_iterable(table))}
+    written: dict[tuple[Any, ...], tuple[Any, ...]] = dict.fromkeys(table, ())
+    iso = {day: day.isoformat() for day in set(chain.from_iterable(written))}
     if not all(type(text) is str for text in iso.values()):
         return tuple(tuple(iso[day] for day in row) for row in table)
-    return CheckedTable(tuple(map(iso.__getitem__, row)) for row in table)
+    for row in written:
+        written[row] = tuple(map(iso.__getitem__, row))
+    return CheckedTable(map(written.__getitem__, table))
 
 
 _AS_IS: Final = frozenset({int, str, bool, type(None)})
