@@ -222,11 +222,9 @@ def _send_alone(
         _finish(runtime, session, operation, error=_error_of(runtime, session, revert))
         return
     try:
-        operation.signed_transactions = [_stored(tx) for tx in signed]
-        operation.transaction_hashes = [tx.tx_hash for tx in signed]
-        operation.status = OperationStatus.SUBMITTED
-        operation.deferred = False
-        _mark_sent(runtime, operation)
+        _submitted(
+            runtime, operation, [_stored(tx) for tx in signed], [tx.tx_hash for tx in signed]
+        )
         session.commit()
     except Exception:
         # Reserved nonces that were never stored would leave a gap: reseed.
@@ -518,19 +516,25 @@ def _execute_batch(
         for operation, calls, _ in kept:
             items = list(range(start, start + len(calls)))
             start += len(calls)
-            operation.signed_transactions = [
-                {**_stored(signed), "items": items, "operations": members}
-            ]
-            operation.transaction_hashes = [signed.tx_hash]
-            operation.status = OperationStatus.SUBMITTED
-            operation.deferred = False
-            _mark_sent(runtime, operation)
+            stored = {**_stored(signed), "items": items, "operations": members}
+            _submitted(runtime, operation, [stored], [signed.tx_hash])
         session.commit()
     except Exception:
         runtime.nonces.forget(signer.address)
         raise
     log.info("%d operations of %s coalesced into %s", len(kept), signer.address, signed.tx_hash)
     _send(runtime, signer.address, [signed])
+
+
+def _submitted(
+    runtime: Runtime, operation: Operation, stored: list[dict[str, Any]], hashes: list[str]
+) -> None:
+    """Record ``operation`` as sent in the transactions ``stored`` (not yet committed)."""
+    operation.signed_transactions = stored
+    operation.transaction_hashes = hashes
+    operation.status = OperationStatus.SUBMITTED
+    operation.deferred = False
+    _mark_sent(runtime, operation)
 
 
 def _mark_sent(runtime: Runtime, operation: Operation) -> None:
