@@ -737,7 +737,7 @@ def run_demo(settings: Settings, *, pods: int, console: Console, market: bool = 
     ok = failure is None and bool(scenario.checks) and all(c.ok for c in scenario.checks)
     if ok and market:
         console.rule("Market journey")
-        ok = run_market_demo(console) == 0
+        ok = run_market_demo(console, settings) == 0
     if failure:
         console.print(f"[red]demo stopped:[/red] {failure}")
     console.print(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import signal
 import sys
@@ -75,11 +74,10 @@ BlockTimeOption = Annotated[
 
 def _settings(block_time: int | None = None) -> Settings:
     """The settings from the environment, with ``--block-time`` for every platform this
-    command starts (the market journey builds its own from the environment too)."""
-    if block_time is not None:
-        os.environ["CBP_CHAIN_BLOCK_TIME_S"] = str(block_time)
+    command starts."""
+    overrides = {} if block_time is None else {"chain_block_time_s": block_time}
     try:
-        return read_settings()
+        return read_settings(**overrides)
     except SettingsRefused as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(code=2) from None

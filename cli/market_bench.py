@@ -57,7 +57,7 @@ from ledger.core.chain.anvil import PRODUCTION_BLOCK_GAS_LIMIT
 from ledger.core.chain.signer import load_account
 from ledger.core.ids import to_bytes32
 from ledger.core.periods import iso, next_period
-from ledger.core.settings import PROJECT_ROOT, read_settings
+from ledger.core.settings import PROJECT_ROOT, Settings, read_settings
 from ledger.local_stack import DEFAULT_REDIS_URL, redis_answers
 from ledger.market.terms import BidTerms, Direction
 
@@ -124,7 +124,11 @@ class Api:
 
 @contextlib.contextmanager
 def bench_platform(
-    console: Console, *, configured_chain: bool = False, block_time_s: int | None = None
+    console: Console,
+    base: Settings | None = None,
+    *,
+    configured_chain: bool = False,
+    block_time_s: int | None = None,
 ) -> Iterator[tuple[Platform, Api]]:
     """A fresh platform (its own data folder, SQLite) and its organisations' API clients.
 
@@ -133,7 +137,7 @@ def bench_platform(
     (``CBP_RPC_URL`` and ``CBP_FUNDER_KEY``, a Ganache or a network), where it deploys contracts
     of its own."""
     with tempfile.TemporaryDirectory(prefix="cbp-market-bench-") as tmp:
-        base = read_settings()
+        base = base or read_settings()
         redis_url = base.redis_url
         if redis_url is None and redis_answers(DEFAULT_REDIS_URL):
             redis_url = BENCH_REDIS_URL
@@ -142,15 +146,12 @@ def bench_platform(
             "database_url": None,
             "redis_url": redis_url,
             # a queue of its own: two benchmarks on one Redis must not take each other's tasks
-            "queue": f"chain-bench-{secrets.token_hex(4)}",
+            "queue": f"{base.queue}-bench-{secrets.token_hex(4)}",
         }
         if not configured_chain:
             update |= {"rpc_url": None, "funder_key": None}
         if block_time_s is not None:
             update["chain_block_time_s"] = block_time_s
-        if "CBP_QUEUE" not in os.environ:
-            # a queue of its own: two benchmarks on one Redis would take each other's tasks
-            update["queue"] = f"{base.queue}-{secrets.token_hex(4)}"
         settings = base.model_copy(update=update)
         with Platform(settings, worker_concurrency=WORKER_PROCESSES) as platform:
             console.print(

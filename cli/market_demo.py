@@ -31,6 +31,7 @@ from ledger.core import clock
 from ledger.core.chain.client import ChainClient, Deployment
 from ledger.core.ids import to_bytes32
 from ledger.core.periods import iso, next_period_within_day
+from ledger.core.settings import Settings
 from ledger.settlement import day_type
 
 PRODUCT = "MSD-TERTIARY-UP"
@@ -191,16 +192,17 @@ def _settle(
     console.print(table)
 
 
-def run_market_demo(console: Console) -> int:
-    """The market journey on a fresh platform of its own, on the chain the environment names
-    (a local Anvil unless ``CBP_RPC_URL`` is set); 0 when every step gave what was expected."""
+def run_market_demo(console: Console, settings: Settings | None = None) -> int:
+    """The market journey on a fresh platform of its own, on the chain ``settings`` name
+    (default: the environment's; a local Anvil unless ``CBP_RPC_URL`` is set); 0 when every
+    step gave what was expected."""
     checks: list[tuple[str, bool, str]] = []
 
     def check(what: str, ok: bool, detail: str) -> None:
         checks.append((what, ok, detail))
         console.print(f"{'[green]ok[/green]' if ok else '[red]FAILED[/red]'} {what}: {detail}")
 
-    with bench_platform(console, configured_chain=True) as (platform, api):
+    with bench_platform(console, settings, configured_chain=True) as (platform, api):
         run_market_journey(platform, api, check, console)
 
     table = Table(title="Market journey")

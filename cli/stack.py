@@ -49,35 +49,14 @@ class Platform:
         return f"http://127.0.0.1:{self.api_port}"
 
     def environment(self) -> dict[str, str]:
-        env = dict(os.environ)
-        env.update(
-            {
-                "CBP_DATA_DIR": str(self.settings.data_dir),
-                "CBP_RPC_URL": self.stack.rpc_url,
-                "CBP_REDIS_URL": self.stack.redis_url,
-                "CBP_QUEUE": self.settings.queue,
-                "CBP_DATABASE_URL": self.settings.sqlalchemy_url,
-                "CBP_KEYSTORE_PASSWORD": self.settings.keystore_password,
-                "CBP_AUTO_REVIEW": "true" if self.settings.auto_review else "false",
-                "CBP_MINIMUM_UVAM_QUALIFIED_KW": str(self.settings.minimum_uvam_qualified_kw),
-                "CBP_SETTLEMENT_GRACE_S": str(self.settings.settlement_grace_s),
-                "CBP_SETTLEMENT_TOLERANCE_RELATIVE": str(
-                    self.settings.settlement_tolerance_relative
-                ),
-                "CBP_SETTLEMENT_TOLERANCE_WH": str(self.settings.settlement_tolerance_wh),
-                "CBP_SETTLEMENT_FINALISE_EVERY_S": str(self.settings.settlement_finalise_every_s),
-                "CBP_BID_EXPIRY_EVERY_S": str(self.settings.bid_expiry_every_s),
-                "CBP_CHAIN_BLOCK_TIME_S": str(self.settings.chain_block_time_s),
-                "CBP_CHAIN_CONFIRMATIONS": str(self.settings.chain_confirmations),
-                "CBP_CHAIN_RPC_TIMEOUT_S": str(self.settings.chain_rpc_timeout_s),
-                "CBP_RECEIPT_TIMEOUT_S": str(self.settings.receipt_timeout_s),
-                "CBP_STUCK_AFTER_BLOCKS": str(self.settings.stuck_after_blocks),
-                "PYTHONPATH": str(PROJECT_ROOT),
-            }
+        """The environment of the platform's processes: this platform's settings, on its local
+        chain and broker, in place of any ``CBP_*`` variable this process was started with."""
+        inherited = {k: v for k, v in os.environ.items() if not k.startswith("CBP_")}
+        return (
+            inherited
+            | self.settings_for_clients().environment()
+            | {"PYTHONPATH": str(PROJECT_ROOT)}
         )
-        if self.stack.funder_key:
-            env["CBP_FUNDER_KEY"] = self.stack.funder_key
-        return env
 
     def start_services(self) -> Platform:
         """Chain and broker, and the database schema."""

@@ -12,6 +12,7 @@ process with the variable's name and the reason (:func:`read_settings`).
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from decimal import Decimal
@@ -214,6 +215,14 @@ class Settings(BaseSettings):
             )
         return self
 
+    def environment(self) -> dict[str, str]:
+        """These settings as the ``CBP_*`` (and ``CBP_MARKET_*``) variables from which
+        :func:`read_settings` reads equal settings back: what a process started with them is
+        given (``cli.stack.Platform``). Unset fields are left out."""
+        return _variables("CBP_", self, exclude={"market"}) | _variables(
+            "CBP_MARKET_", self.market, exclude=set()
+        )
+
     @property
     def sqlalchemy_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'cbp.sqlite3'}"
@@ -238,6 +247,15 @@ class Settings(BaseSettings):
     @property
     def chain_state_file(self) -> Path:
         return self.data_dir / "anvil-state.json"
+
+
+def _variables(prefix: str, settings: BaseSettings, *, exclude: set[str]) -> dict[str, str]:
+    variables = {}
+    for name, value in settings.model_dump(mode="json", exclude=exclude).items():
+        if value is not None:
+            text = value if isinstance(value, str) else json.dumps(value)
+            variables[f"{prefix}{name.upper()}"] = text
+    return variables
 
 
 class SettingsRefused(ValueError):

@@ -4,10 +4,13 @@ platform reads the environment."""
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import subprocess
 import sys
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -17,6 +20,7 @@ from ledger.capabilities import CAPABILITIES
 from ledger.core.runtime import RecordingDispatcher, Runtime
 from ledger.core.settings import PROJECT_ROOT, SettingsRefused, read_settings
 from ledger.market.bids import bids_per_transaction
+from ledger.market.config import MarketSettings
 from workers.app import worker_settings
 
 PRODUCT = (
@@ -115,3 +119,31 @@ def test_nothing_but_the_settings_reads_the_environment() -> None:
         if readers.search(path.read_text(encoding="utf-8"))
     ]
     assert found == []
+
+
+def test_a_started_process_reads_back_the_settings_it_was_given(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """``Settings.environment()`` is what ``cli.stack.Platform`` gives its API, worker and
+    followers: every field, the market's included, must come back equal, not only the ones
+    someone remembered to copy."""
+    given = read_settings(
+        data_dir=tmp_path,
+        database_url="postgresql+psycopg://u@h/db",
+        queue="q-1",
+        chain_block_time_s=2,
+        chain_confirmations=1,
+        lock_ttl_s=43,
+        simulated_time=False,
+        settlement_tolerance_relative=Decimal("0.025"),
+        holiday_calendar="IT-BZ",
+        market=MarketSettings(products=json.loads(PRODUCT), bids_per_transaction=7),
+    )
+    for name in list(os.environ):
+        if name.startswith("CBP_"):
+            monkeypatch.delenv(name)
+    for name, value in given.environment().items():
+        monkeypatch.setenv(name, value)
+    assert read_settings() == given
+    assert given.environment()["CBP_SIMULATED_TIME"] == "false"
+    assert "CBP_SOLC" not in given.environment()  # unset: left out, read back as unset
