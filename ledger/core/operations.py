@@ -166,7 +166,7 @@ def execute(runtime: Runtime, operation_id: str, *, behind_pending: bool = False
             session.refresh(operation)
             if operation.status in TERMINAL:
                 return operation
-            _replay_forgotten(runtime, session, organisation, signer.address)
+            busy = _replay_forgotten(runtime, session, organisation, signer.address)
             signed = current_transactions(operation)
             if signed and not _keep_in_flight(runtime, session, operation, signer, signed):
                 signed = []  # never reached the node and its nonce was reused: sign anew
@@ -174,7 +174,6 @@ def execute(runtime: Runtime, operation_id: str, *, behind_pending: bool = False
                 calls = fresh_calls or handler.calls(session, operation)
                 contract = coalescing.multicall_contract(calls)
                 if contract is not None:
-                    busy = coalescing.signer_busy(chain, signer.address)
                     if busy and not behind_pending:
                         # Its previous transaction is pending: this one goes into the next,
                         # which the block follower flushes before the next block is due or
@@ -666,7 +665,7 @@ def _keep_in_flight(
 
 def _replay_forgotten(
     runtime: Runtime, session: Session, organisation: Organisation, address: str
-) -> None:
+) -> bool:
     """Resend, in nonce order, this account's stored transactions the node no longer knows.
 
     A node restarted from an older state (Anvil killed between two state writes) forgets
@@ -674,6 +673,8 @@ def _replay_forgotten(
     to new transactions and the finished operations would be lost from the chain. Called with
     the account's lock held, before any new nonce is taken. A nonce counter ahead of every
     stored transaction (a nonce reserved and never stored) is reseeded from the node.
+    True when the account has a transaction pending afterwards (replayed or not): the node's
+    counts, asked once here, also tell the caller whether its signer is busy.
     """
     chain = runtime.chain
     confirmed, pending = coalescing.transaction_counts(chain, address)
@@ -681,7 +682,7 @@ def _replay_forgotten(
     if counter is not None and pending == counter:
         # The node holds every nonce the counter handed out (a node that forgot transactions
         # counts fewer): nothing to replay, no gap.
-        return
+        return pending > confirmed
     recent = session.exec(
         select(Operation)
         .where(Operation.organisation_id == organisation.id)
@@ -700,7 +701,7 @@ def _replay_forgotten(
         log.warning("nonce gap below %s for %s; reseeding from the node", counter, address)
         runtime.nonces.forget(address)
     if not by_nonce:
-        return
+        return pending > confirmed
     candidates = [tx for nonce in sorted(by_nonce) for tx in by_nonce[nonce]]
     # a multicall shared by several operations is stored on each of them: ask once
     known = chain.known(list(dict.fromkeys(tx.tx_hash for tx in candidates)))
@@ -711,12 +712,14 @@ def _replay_forgotten(
         if not any(tx.tx_hash in known for tx in by_nonce[nonce])
     ]
     if not forgotten:
-        return
+        return pending > confirmed
     log.warning("replaying %d transactions of %s the node forgot", len(forgotten), address)
     try:
         chain.send(forgotten)
     except RpcError as exc:
         log.warning("replay of forgotten transactions refused: %s", exc)
+        return pending > confirmed
+    return True
 
 
 def _resend_unknown(
