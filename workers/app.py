@@ -7,7 +7,8 @@ once per process, and the worker's runtime (``workers.tasks.runtime``) uses the 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import secrets
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
@@ -23,6 +24,10 @@ from ledger.market.bids import TASK_EXPIRE_BIDS
 from ledger.settlement.service import TASK_FINALISE_LAPSED
 
 NONCE_COUNTER_TTL_S = 60
+RELEASE_SCRIPT = """
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
+return 0
+"""
 TASK_MODULES = ["workers.tasks", "workers.market_tasks", "workers.settlement_tasks"]
 
 
@@ -103,8 +108,10 @@ class CeleryDispatcher:
         self.celery = celery
 
     def enqueue(self, task: str, **kwargs: Any) -> None:
+        # Nobody waits for a ledger task's return value (its outcome is in the database): no
+        # subscription to its result by the sender, and no result stored by the worker.
         try:
-            self.celery.send_task(task, kwargs=kwargs)
+            self.celery.send_task(task, kwargs=kwargs, ignore_result=True)
         except (BrokerError, redis.RedisError) as exc:
             raise DispatchFailed(f"{task} could not be queued: {exc}") from exc
 
@@ -139,6 +146,8 @@ class RedisLocks:
     def __init__(self, url: str, *, ttl_s: int) -> None:
         self.client = redis.Redis.from_url(url)
         self.ttl_s = ttl_s
+        # deletes a lock only while it still holds its holder's token (as redis-py's Lock does)
+        self._release = self.client.register_script(RELEASE_SCRIPT)
 
     @contextmanager
     def hold(self, address: str) -> Iterator[None]:
@@ -152,11 +161,22 @@ class RedisLocks:
             yield
 
     @contextmanager
-    def try_hold(self, address: str) -> Iterator[bool]:
-        lock = self.client.lock(f"cbp:signer:{address.lower()}", timeout=self.ttl_s)
-        held = lock.acquire(blocking=False)
+    def try_hold(self, names: Sequence[str]) -> Iterator[set[str]]:
+        """The locks of ``names`` that are free, taken in one round trip and released in one
+        (the block follower holds those of all the operations one multicall carried). Each is
+        the lock :meth:`hold` takes: a key set only if absent, to a token of its holder."""
+        keys = {name: f"cbp:signer:{name.lower()}" for name in names}
+        token = secrets.token_hex(16)
+        with self.client.pipeline(transaction=False) as pipe:
+            for key in keys.values():
+                pipe.set(key, token, nx=True, px=self.ttl_s * 1000)
+            taken = pipe.execute()
+        held = {name for name, ok in zip(keys, taken, strict=True) if ok}
         try:
-            yield bool(held)
+            yield held
         finally:
             if held:
-                lock.release()
+                with self.client.pipeline(transaction=False) as pipe:
+                    for name in held:
+                        self._release(keys=[keys[name]], args=[token], client=pipe)
+                    pipe.execute()

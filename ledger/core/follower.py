@@ -28,7 +28,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from sqlalchemy.exc import OperationalError
-from sqlmodel import select
+from sqlmodel import col, select
 
 from ledger.core import coalescing, operations
 from ledger.core.chain.errors import ChainError
@@ -120,16 +120,27 @@ def follow_once(runtime: Runtime, state: FollowerState) -> PassResult:
         state.saw_head(head, time.monotonic())
         state.seen_at_head.clear()
     with runtime.session() as session:
-        rows = session.exec(
-            select(Operation.id, Operation.signed_transactions)
+        submitted = session.exec(
+            select(Operation.id)
             .where(Operation.status == operations.OperationStatus.SUBMITTED)
             .order_by(Operation.created_at)  # type: ignore[arg-type]
             .limit(PASS_LIMIT)
         ).all()
+        # the stored transactions (large: signed multicalls) only of those not looked at yet
+        unseen = [i for i in submitted if i not in state.seen_at_head]
+        stored = dict(
+            session.exec(
+                select(Operation.id, Operation.signed_transactions).where(
+                    col(Operation.id).in_(unseen)
+                )
+            ).all()
+            if unseen
+            else []
+        )
     started = _start_deferred(runtime, state, head=head)
-    submitted = {operation_id for operation_id, _ in rows}
-    state.redriven = {k: v for k, v in state.redriven.items() if k in submitted}
-    todo = [(i, txs or []) for i, txs in rows if i not in state.seen_at_head]
+    still = set(submitted)
+    state.redriven = {k: v for k, v in state.redriven.items() if k in still}
+    todo = [(i, stored[i] or []) for i in unseen if i in stored]
     if not todo:
         return PassResult(head, 0, 0, started)
     receipts = chain.receipts([entry["hash"] for _, txs in todo for entry in txs])
@@ -209,9 +220,11 @@ def _redrive_stuck(runtime: Runtime, state: FollowerState, waiting: list[str], *
     stuck_blocks = getattr(settings, "stuck_after_blocks", 3)
     count = 0
     with runtime.session() as session:
-        for operation_id in waiting:
-            operation = session.get(Operation, operation_id)
-            if operation is None or not operations.is_stuck(runtime, operation, head=head):
+        found = session.exec(select(Operation).where(col(Operation.id).in_(waiting))).all()
+        position = {operation_id: n for n, operation_id in enumerate(waiting)}
+        for operation in sorted(found, key=lambda o: position[o.id]):
+            operation_id = operation.id
+            if not operations.is_stuck(runtime, operation, head=head):
                 continue
             last = state.redriven.get(operation_id)
             if last is not None and (

@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping, Sequence
-from contextlib import ExitStack
 from dataclasses import replace
 from datetime import UTC
 from enum import StrEnum
@@ -128,7 +127,7 @@ def execute(runtime: Runtime, operation_id: str, *, behind_pending: bool = False
             or (
                 found.status == OperationStatus.SUBMITTED
                 and not behind_pending
-                and _in_flight(runtime, found)
+                and (_carried(found) or _in_flight(runtime, found))
             )
         ):
             return found
@@ -167,7 +166,7 @@ def execute(runtime: Runtime, operation_id: str, *, behind_pending: bool = False
             session.refresh(operation)
             if operation.status in TERMINAL:
                 return operation
-            _replay_forgotten(runtime, session, organisation, signer.address)
+            busy = _replay_forgotten(runtime, session, organisation, signer.address)
             signed = current_transactions(operation)
             if signed and not _keep_in_flight(runtime, session, operation, signer, signed):
                 signed = []  # never reached the node and its nonce was reused: sign anew
@@ -175,7 +174,6 @@ def execute(runtime: Runtime, operation_id: str, *, behind_pending: bool = False
                 calls = fresh_calls or handler.calls(session, operation)
                 contract = coalescing.multicall_contract(calls)
                 if contract is not None:
-                    busy = coalescing.signer_busy(chain, signer.address)
                     if busy and not behind_pending:
                         # Its previous transaction is pending: this one goes into the next,
                         # which the block follower flushes before the next block is due or
@@ -197,6 +195,19 @@ def execute(runtime: Runtime, operation_id: str, *, behind_pending: bool = False
                         return operation
                 _send_alone(runtime, session, operation, signer, calls)
         return operation
+
+
+def _carried(operation: Operation) -> bool:
+    """True when a submitted operation went in a multicall that another operation's execution
+    sent (it is not the multicall's first member): the task of one such borrowed operation
+    has nothing to do, and nothing to ask the node. Keeping that multicall moving (resending
+    it, replacing it with a higher fee) falls to its first member, handed back to a worker by
+    the block follower with the others once it is stuck, and to a redelivered copy of that
+    member's task after a worker died between storing and sending it."""
+    signed = operation.signed_transactions or []
+    return bool(signed) and all(
+        entry.get("operations", [operation.id])[0] != operation.id for entry in signed
+    )
 
 
 def _in_flight(runtime: Runtime, operation: Operation) -> bool:
@@ -223,7 +234,10 @@ def _send_alone(
         return
     try:
         _submitted(
-            runtime, operation, [_stored(tx) for tx in signed], [tx.tx_hash for tx in signed]
+            operation,
+            [_stored(tx) for tx in signed],
+            [tx.tx_hash for tx in signed],
+            head=runtime.chain.block_number(),
         )
         session.commit()
     except Exception:
@@ -254,19 +268,29 @@ def confirm_together(
     follow-ups and callbacks. Each still ends on its own, with its own error and callback."""
     outcomes: dict[str, bool | None] = {}
     after: list[FollowUp] = []
-    with ExitStack() as held_locks:
-        held = []
-        for operation_id in operation_ids:
-            if held_locks.enter_context(runtime.locks.try_hold(f"operation:{operation_id}")):
-                held.append(operation_id)
-            else:
-                outcomes[operation_id] = None
+    names = {operation_id: f"operation:{operation_id}" for operation_id in operation_ids}
+    with runtime.locks.try_hold(list(names.values())) as locked:
+        held = [operation_id for operation_id, name in names.items() if name in locked]
+        outcomes = {
+            operation_id: None for operation_id in operation_ids if operation_id not in held
+        }
         if held:
             with runtime.session() as session:
+                found = session.exec(select(Operation).where(col(Operation.id).in_(held))).all()
+                by_id = {operation.id: operation for operation in found}
+                ended = []
                 for operation_id in held:
-                    ended = _apply_receipts(runtime, session, operation_id, receipts, head=head)
-                    outcomes[operation_id] = ended is not None
-                    after += ended or []
+                    operation = by_id.get(operation_id)
+                    follow_ups = (
+                        None
+                        if operation is None
+                        else _apply_receipts(runtime, session, operation, receipts, head=head)
+                    )
+                    outcomes[operation_id] = follow_ups is not None
+                    if operation is not None and follow_ups is not None:
+                        ended.append(operation)
+                        after += follow_ups
+                after += _callbacks(runtime, session, ended)
                 session.commit()
     _dispatch(runtime, after)
     return {operation_id: outcomes[operation_id] for operation_id in operation_ids}
@@ -275,15 +299,14 @@ def confirm_together(
 def _apply_receipts(
     runtime: Runtime,
     session: Session,
-    operation_id: str,
+    operation: Operation,
     receipts: Mapping[str, Receipt],
     *,
     head: int,
 ) -> list[FollowUp] | None:
-    """End a due operation from its receipts, uncommitted; what to enqueue after the commit
-    (None: not due, or not submitted)."""
-    operation = session.get(Operation, operation_id)
-    if operation is None or operation.status != OperationStatus.SUBMITTED:
+    """End a due operation from its receipts, uncommitted, its callback not yet stored; its
+    follow-ups, to enqueue after the commit (None: not due, or not submitted)."""
+    if operation.status != OperationStatus.SUBMITTED:
         return None
     mined = mined_receipts(operation.signed_transactions or [], receipts)
     if mined is None:
@@ -319,7 +342,8 @@ def _apply_receipts(
         error = _error_of(runtime, session, runtime.chain.revert_reason(failed[0]))
     else:
         error = None
-    return _end(runtime, session, operation, error=error, follow_ups=follow_ups)
+    _close(runtime, session, operation, error=error)
+    return follow_ups
 
 
 def run(runtime: Runtime, operation_id: str, *, timeout_s: float | None = None) -> Operation:
@@ -513,11 +537,12 @@ def _execute_batch(
     members = [operation.id for operation, _, _ in kept]
     start = 0
     try:
+        head = chain.block_number()
         for operation, calls, _ in kept:
             items = list(range(start, start + len(calls)))
             start += len(calls)
             stored = {**_stored(signed), "items": items, "operations": members}
-            _submitted(runtime, operation, [stored], [signed.tx_hash])
+            _submitted(operation, [stored], [signed.tx_hash], head=head)
         session.commit()
     except Exception:
         runtime.nonces.forget(signer.address)
@@ -527,18 +552,20 @@ def _execute_batch(
 
 
 def _submitted(
-    runtime: Runtime, operation: Operation, stored: list[dict[str, Any]], hashes: list[str]
+    operation: Operation, stored: list[dict[str, Any]], hashes: list[str], *, head: int
 ) -> None:
-    """Record ``operation`` as sent in the transactions ``stored`` (not yet committed)."""
+    """Record ``operation`` as sent in the transactions ``stored`` at chain head ``head``
+    (not yet committed)."""
     operation.signed_transactions = stored
     operation.transaction_hashes = hashes
     operation.status = OperationStatus.SUBMITTED
     operation.deferred = False
-    _mark_sent(runtime, operation)
+    _mark_sent(operation, head=head)
 
 
-def _mark_sent(runtime: Runtime, operation: Operation) -> None:
-    operation.sent_block = runtime.chain.block_number()
+def _mark_sent(operation: Operation, *, head: int) -> None:
+    """Note when the operation was (re)sent: the chain's head then, and the time."""
+    operation.sent_block = head
     operation.sent_at = utcnow()
     operation.updated_at = utcnow()
 
@@ -597,7 +624,7 @@ def _keep_in_flight(
                 "transactions of operation %s lost their nonces; signing anew", operation.id
             )
             return False
-        _mark_sent(runtime, operation)
+        _mark_sent(operation, head=chain.block_number())
         session.commit()
         return True
     head = chain.block_number()
@@ -624,21 +651,21 @@ def _keep_in_flight(
             if other is not None and other.status == OperationStatus.SUBMITTED:
                 _record_replacements(other, replaced)
         _record_replacements(operation, replaced)
-        _mark_sent(runtime, operation)
+        _mark_sent(operation, head=head)
         session.commit()
         try:
             chain.send(replacements)
         except RpcError as exc:  # mined meanwhile ("nonce too low"): the original confirms
             log.info("replacement of operation %s refused: %s", operation.id, exc)
         return True
-    _mark_sent(runtime, operation)
+    _mark_sent(operation, head=head)
     session.commit()
     return True
 
 
 def _replay_forgotten(
     runtime: Runtime, session: Session, organisation: Organisation, address: str
-) -> None:
+) -> bool:
     """Resend, in nonce order, this account's stored transactions the node no longer knows.
 
     A node restarted from an older state (Anvil killed between two state writes) forgets
@@ -646,6 +673,8 @@ def _replay_forgotten(
     to new transactions and the finished operations would be lost from the chain. Called with
     the account's lock held, before any new nonce is taken. A nonce counter ahead of every
     stored transaction (a nonce reserved and never stored) is reseeded from the node.
+    True when the account has a transaction pending afterwards (replayed or not): the node's
+    counts, asked once here, also tell the caller whether its signer is busy.
     """
     chain = runtime.chain
     confirmed, pending = coalescing.transaction_counts(chain, address)
@@ -653,7 +682,7 @@ def _replay_forgotten(
     if counter is not None and pending == counter:
         # The node holds every nonce the counter handed out (a node that forgot transactions
         # counts fewer): nothing to replay, no gap.
-        return
+        return pending > confirmed
     recent = session.exec(
         select(Operation)
         .where(Operation.organisation_id == organisation.id)
@@ -672,7 +701,7 @@ def _replay_forgotten(
         log.warning("nonce gap below %s for %s; reseeding from the node", counter, address)
         runtime.nonces.forget(address)
     if not by_nonce:
-        return
+        return pending > confirmed
     candidates = [tx for nonce in sorted(by_nonce) for tx in by_nonce[nonce]]
     # a multicall shared by several operations is stored on each of them: ask once
     known = chain.known(list(dict.fromkeys(tx.tx_hash for tx in candidates)))
@@ -683,12 +712,14 @@ def _replay_forgotten(
         if not any(tx.tx_hash in known for tx in by_nonce[nonce])
     ]
     if not forgotten:
-        return
+        return pending > confirmed
     log.warning("replaying %d transactions of %s the node forgot", len(forgotten), address)
     try:
         chain.send(forgotten)
     except RpcError as exc:
         log.warning("replay of forgotten transactions refused: %s", exc)
+        return pending > confirmed
+    return True
 
 
 def _resend_unknown(
@@ -818,21 +849,45 @@ def _end(
 ) -> list[FollowUp]:
     """End the operation (uncommitted), its callback stored; the follow-ups and the
     callback's delivery, to enqueue once committed (:func:`_dispatch`)."""
+    _close(runtime, session, operation, error=error)
+    return [*(follow_ups or []), *_callbacks(runtime, session, [operation])]
+
+
+def _close(
+    runtime: Runtime, session: Session, operation: Operation, *, error: dict[str, Any] | None
+) -> None:
+    """Mark the operation ended (uncommitted), released if it failed."""
     operation.status = OperationStatus.FAILED if error else OperationStatus.SUCCEEDED
     operation.error = error
     if error:
         _handler(runtime, operation).release(session, operation)
     operation.updated_at = utcnow()
-    organisation = session.get(Organisation, operation.organisation_id)
-    after = list(follow_ups or [])
-    if organisation is not None:
+
+
+def _callbacks(runtime: Runtime, session: Session, ended: Sequence[Operation]) -> list[FollowUp]:
+    """Store the ``operation.finished`` callback of each ended operation whose organisation
+    takes callbacks (their views built together, as for a page); their deliveries, to
+    enqueue once committed."""
+    organisations = {
+        operation.organisation_id: session.get(Organisation, operation.organisation_id)
+        for operation in ended
+    }
+    receiving = [
+        (operation, organisation)
+        for operation in ended
+        if (organisation := organisations[operation.organisation_id]) is not None
+        and webhooks.receives_callbacks(organisation)
+    ]
+    views = public_views(runtime, session, [operation for operation, _ in receiving])
+    after = []
+    for (operation, organisation), view in zip(receiving, views, strict=True):
         callback = webhooks.message(
             session,
             organisation,
             event_type="operation.finished",
             subject_kind="operation",
             subject_id=operation.id,
-            body=public_views(runtime, session, [operation])[0],
+            body=view,
         )
         if callback is not None:
             after.append(FollowUp(webhooks.TASK_DELIVER, {"message_id": callback}))

@@ -9,7 +9,7 @@ session only (an operation's handler). Nothing here connects at import time.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -46,8 +46,9 @@ class AccountLocks(Protocol):
 
     def hold(self, address: str) -> AbstractContextManager[None]: ...
 
-    def try_hold(self, address: str) -> AbstractContextManager[bool]:
-        """Hold the lock if it is free; yields whether it is held (never waits)."""
+    def try_hold(self, names: Sequence[str]) -> AbstractContextManager[set[str]]:
+        """Hold those of the locks ``names`` that are free; yields the names held (never
+        waits)."""
         ...
 
 
@@ -66,15 +67,15 @@ class ThreadLocks:
             yield
 
     @contextmanager
-    def try_hold(self, address: str) -> Iterator[bool]:
+    def try_hold(self, names: Sequence[str]) -> Iterator[set[str]]:
         with self._guard:
-            lock = self._locks.setdefault(address.lower(), threading.Lock())
-        held = lock.acquire(blocking=False)
+            locks = {name: self._locks.setdefault(name.lower(), threading.Lock()) for name in names}
+        held = {name for name, lock in locks.items() if lock.acquire(blocking=False)}
         try:
             yield held
         finally:
-            if held:
-                lock.release()
+            for name in held:
+                locks[name].release()
 
 
 @dataclass

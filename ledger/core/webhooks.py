@@ -87,6 +87,11 @@ def rotate_secret(session: Session, organisation: Organisation) -> str:
 # ------------------------------------------------------------------------- messages
 
 
+def receives_callbacks(organisation: Organisation) -> bool:
+    """Whether callbacks are stored for ``organisation``: it gave a callback URL."""
+    return bool(organisation.callback_url)
+
+
 def message(
     session: Session,
     organisation: Organisation,
@@ -98,7 +103,7 @@ def message(
 ) -> str | None:
     """Store a callback to ``organisation`` in the caller's transaction; its id, to enqueue
     :data:`TASK_DELIVER` with after the commit (None: the organisation has no callback URL)."""
-    if not organisation.callback_url:
+    if not receives_callbacks(organisation):
         return None
     row = WebhookMessage(
         id=f"msg_{new_id().replace('-', '')}",

@@ -16,6 +16,9 @@ from ledger.core.domain.enums import PodStatus, UvamStatus
 from ledger.core.errors import Forbidden, NotFound
 from ledger.registry.tables import Pod, StatusChange, Uvam
 
+#: Key of the organisations by address in a session's ``info`` (:func:`_actors`).
+ACTORS = "cbp_registry_actors"
+
 
 def not_editable_context(session: Session, revert: ContractRevert) -> dict[str, str]:
     """``RegistryNotEditable`` names a record but not its status: the POD or UVAM and its
@@ -55,9 +58,11 @@ def sync_status_events(
     receipts: Sequence[Receipt],
     *,
     reasons: list[str] | None = None,
+    added: Sequence[Pod | Uvam] = (),
 ) -> None:
-    """Apply the status transitions the receipts report to the mirrored rows and history."""
-    actors = {o.address.lower(): o.id for o in session.exec(select(Organisation)).all()}
+    """Apply the status transitions the receipts report to the mirrored rows and history
+    (uncommitted, unflushed: the rows of every operation confirmed together are written in
+    one go). ``added``: rows the caller has just added to the session (not looked up)."""
     changes: list[tuple[type[Pod] | type[Uvam], str, str, str, Any]] = []
     for receipt in receipts:
         for event in receipt.events:
@@ -67,10 +72,13 @@ def sync_status_events(
             elif event.name == "UvamStatusChanged":
                 labels = UvamStatus(event.args["from"]).label, UvamStatus(event.args["to"]).label
                 changes.append((Uvam, "0x" + event.args["uvamId"].hex(), *labels, event))
+    if not changes:
+        return
+    actors = _actors(session)
     # One query per kind of row, not one per event (a multicall carries up to 200 of them).
-    rows: dict[str, Pod | Uvam] = {}
-    pod_keys = {key for kind, key, *_ in changes if kind is Pod}
-    uvam_keys = {key for kind, key, *_ in changes if kind is Uvam}
+    rows: dict[str, Pod | Uvam] = {row.chain_key: row for row in added}
+    pod_keys = {key for kind, key, *_ in changes if kind is Pod and key not in rows}
+    uvam_keys = {key for kind, key, *_ in changes if kind is Uvam and key not in rows}
     if pod_keys:
         rows.update(
             (pod.chain_key, pod)
@@ -97,4 +105,13 @@ def sync_status_events(
                 block_number=event.block_number,
             )
         )
-    session.flush()
+
+
+def _actors(session: Session) -> dict[str, str]:
+    """Organisations' ids by lower-case address, read once per session (the operations one
+    multicall carried are confirmed in one)."""
+    actors = session.info.get(ACTORS)
+    if actors is None:
+        actors = {o.address.lower(): o.id for o in session.exec(select(Organisation)).all()}
+        session.info[ACTORS] = actors
+    return actors

@@ -239,9 +239,10 @@ class PodRegister(Handler):
     ) -> list[FollowUp]:
         pods = read(operation, PodRegistration).pods
         by_key = {item.chain_key: item for item in pods}
+        added = []
         for event in events_named(receipts, "PodRegistered"):
             item = by_key["0x" + event["podId"].hex()]
-            session.add(
+            added.append(
                 Pod(
                     id=item.id,
                     chain_key=item.chain_key,
@@ -255,8 +256,8 @@ class PodRegister(Handler):
                     record_hash=item.record_hash,
                 )
             )
-        session.flush()
-        sync_status_events(session, receipts)
+        session.add_all(added)
+        sync_status_events(session, receipts, added=added)
         operation.result = {"podIds": [item.id for item in pods]}
         return []
 
