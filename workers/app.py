@@ -103,8 +103,11 @@ class CeleryDispatcher:
         self.celery = celery
 
     def enqueue(self, task: str, **kwargs: Any) -> None:
+        """Publish ``task``. Nothing reads a dispatched task's result (its outcome is on the
+        operation), so none is stored: the sender does not subscribe to the result's channel
+        (a Redis SUBSCRIBE per publish) and the worker does not write it."""
         try:
-            self.celery.send_task(task, kwargs=kwargs)
+            self.celery.send_task(task, kwargs=kwargs, ignore_result=True)
         except (BrokerError, redis.RedisError) as exc:
             raise DispatchFailed(f"{task} could not be queued: {exc}") from exc
 
