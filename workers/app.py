@@ -103,9 +103,8 @@ class CeleryDispatcher:
         self.celery = celery
 
     def enqueue(self, task: str, **kwargs: Any) -> None:
-        """Publish ``task``. Nothing reads a dispatched task's result (its outcome is on the
-        operation), so none is stored: the sender does not subscribe to the result's channel
-        (a Redis SUBSCRIBE per publish) and the worker does not write it."""
+        # Nobody waits for a ledger task's return value (its outcome is in the database): no
+        # subscription to its result by the sender, and no result stored by the worker.
         try:
             self.celery.send_task(task, kwargs=kwargs, ignore_result=True)
         except (BrokerError, redis.RedisError) as exc:
