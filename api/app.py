@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from kombu.exceptions import OperationalError as BrokerError
 from redis import RedisError
 from sqlalchemy.exc import DataError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.limits import BodySizeLimit, InFlightLimit
 from api.routes import (
@@ -49,6 +49,7 @@ _JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 _NOT_A_BRACKET = bytes(set(range(256)) - set(b"[]{}"))
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _HTTP_CODES = {400: "invalid_input", 404: "not_found", 405: "method_not_allowed"}
+_WRITES = frozenset({"POST", "PUT", "PATCH"})
 
 
 def json_too_deep(body: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
@@ -80,6 +81,49 @@ def _control_characters_in_url(request: Request) -> JSONResponse | None:
     return None
 
 
+class RefuseHostileRequests:
+    """ASGI middleware refusing a control character in the URL and a JSON body nested deeper
+    than :data:`MAX_JSON_DEPTH`, before any route sees them. A plain ASGI class: Starlette's
+    ``@app.middleware("http")`` runs every request through an extra task and memory streams."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        refused = _control_characters_in_url(request)
+        content_type = request.headers.get("content-type", "")
+        if refused is None and request.method in _WRITES and "json" in content_type:
+            body = await request.body()
+            if json_too_deep(body):
+                refused = _invalid(
+                    f"the JSON body is nested deeper than {MAX_JSON_DEPTH} levels", None
+                )
+            receive = _replay(body, receive)
+        if refused is not None:
+            await refused(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that gives the body already read, then what the client sends next (a
+    disconnect)."""
+    pending = True
+
+    async def replayed() -> Message:
+        nonlocal pending
+        if pending:
+            pending = False
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replayed
+
+
 def _operation_id(route: APIRoute) -> str:
     """The OpenAPI ``operationId``: the route function's name (``register_pod``), unique across
     the API, so a generated client's functions read like the routes."""
@@ -105,19 +149,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(statements.router)
     ui.install(app)
 
-    @app.middleware("http")
-    async def refuse_hostile_requests(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        refused = _control_characters_in_url(request)
-        if refused is not None:
-            return refused
-        content_type = request.headers.get("content-type", "")
-        writes = request.method in {"POST", "PUT", "PATCH"} and "json" in content_type
-        if writes and json_too_deep(await request.body()):
-            return _invalid(f"the JSON body is nested deeper than {MAX_JSON_DEPTH} levels", None)
-        return await call_next(request)
-
+    app.add_middleware(RefuseHostileRequests)
     app.add_middleware(BodySizeLimit)  # nothing reads a body before its cap applies
     app.add_middleware(InFlightLimit, limit=runtime.settings.api_max_in_flight)
 

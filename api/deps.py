@@ -32,7 +32,9 @@ class OrganisationSuspended(CbpError):
     code = "organisationSuspended"
 
 
-def get_runtime(request: Request) -> Runtime:
+# The trivial dependencies are ``async``: FastAPI runs a plain ``def`` dependency in a thread
+# of its pool, a hop per dependency per request.
+async def get_runtime(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 
@@ -40,7 +42,7 @@ def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-def get_settings(runtime: RuntimeDep) -> Settings:
+async def get_settings(runtime: RuntimeDep) -> Settings:
     """The settings the API process read once at start-up (``api.server.build``)."""
     return runtime.settings
 
@@ -48,7 +50,7 @@ def get_settings(runtime: RuntimeDep) -> Settings:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-def get_clock(runtime: RuntimeDep) -> Clock:
+async def get_clock(runtime: RuntimeDep) -> Clock:
     return runtime.clock
 
 

@@ -34,6 +34,11 @@ class Platform:
     settings: Settings
     api_port: int = field(default_factory=free_port)
     worker_concurrency: int = 2
+    #: API processes (uvicorn ``--workers``), one per core by default: a request's Python work
+    #: holds its process's GIL, so one process caps the API at one core. Nothing in an API
+    #: process assumes it is the only one: idempotency keys, locks and nonces live in the
+    #: database and Redis, and the in-flight cap is per process (``api_max_in_flight``).
+    api_processes: int = field(default_factory=lambda: os.cpu_count() or 1)
     log_level: str = "warning"
     stack: LocalStack = field(init=False)
     _processes: list[subprocess.Popen[bytes]] = field(default_factory=list, init=False)
@@ -130,6 +135,8 @@ class Platform:
                 "127.0.0.1",
                 "--port",
                 str(self.api_port),
+                "--workers",
+                str(self.api_processes),
                 "--log-level",
                 self.log_level,
             ],

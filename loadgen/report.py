@@ -105,7 +105,7 @@ def diagnose(step: StepResult, previous: StepResult | None, cores: int) -> list[
     elif machine is not None and machine >= 0.9 * capacity:
         verdict = "the machine's CPU: every core busy"
     elif ours.get("api", 0.0) >= 90:
-        verdict = "the API process (one uvicorn process): a core busy"
+        verdict = "the API (uvicorn, its processes together): a core busy or more"
     elif "errors" in kinds:
         verdict = "errors: the platform answered 5xx or not at all"
     else:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from pydantic import ValidationError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, or_, select
 
 from ledger.core import operations
 from ledger.core.chain.client import Call, Receipt
@@ -53,13 +53,21 @@ def pod_problems(session: Session, bsp: Organisation, pod: PodCreate) -> list[Fi
     problems = []
     if pod.flexibility_service_provider_id != bsp.eic:
         problems.append(FieldError("flexibilityServiceProviderId", "must be your own EIC"))
-    tso = session.exec(select(Organisation).where(Organisation.role == Role.TSO)).first()
-    if tso is None or pod.receiver_id != tso.eic:
+    # the TSO, and the organisation the POD names as its DSO: one query
+    named = {
+        (role, eic)
+        for role, eic in session.exec(
+            select(Organisation.role, Organisation.eic).where(
+                or_(
+                    col(Organisation.role) == Role.TSO,
+                    col(Organisation.eic) == pod.distribution_grid_operator_name,
+                )
+            )
+        )
+    }
+    if (Role.TSO, pod.receiver_id) not in named:
         problems.append(FieldError("receiverId", "must be the EIC of this platform's TSO"))
-    dso = session.exec(
-        select(Organisation).where(Organisation.eic == pod.distribution_grid_operator_name)
-    ).first()
-    if dso is None or dso.role != Role.DSO:
+    if (Role.DSO, pod.distribution_grid_operator_name) not in named:
         problems.append(
             FieldError("distributionGridOperatorName", "no DSO with this EIC on the platform")
         )
