@@ -163,9 +163,6 @@ def bench_platform(
                     f"{settings.chain_block_time_s} s blocks of"
                     f" {PRODUCTION_BLOCK_GAS_LIMIT:,} gas, as on a production chain"
                 )
-            import redis
-
-            redis.Redis.from_url(platform.stack.redis_url).flushdb()
             tokens = ensure_initialised(platform)
             platform.start_processes()
             clients = {
