@@ -44,7 +44,7 @@ up: setup
 # Two pytest-xdist workers; each takes whole groups of tests that share a platform, the longest
 # first (tests/conftest.py), so that each platform starts once.
 test: setup browser lint typecheck
-	$(PY) -m pytest tests -n 2 --dist loadgroup --no-loadscope-reorder
+	$(PY) -m pytest tests -n 2 --dist loadgroup
 
 lint: setup
 	$(VENV)/bin/ruff check .

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _pytest.nodeid import NodeId
 from hypothesis import HealthCheck, settings
 from sqlalchemy import create_engine, text
 
@@ -104,19 +103,13 @@ def _group(item: pytest.Item) -> str:
     return parts[0] if len(parts) > 1 else item.path.stem
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Put each test in its group, the longest groups first (pytest then orders each group by
-    fixture parameter); ``--dist loadgroup`` keeps a group on one worker and, with
-    ``--no-loadscope-reorder``, hands the groups out in this order."""
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test with its group (``--dist loadgroup`` keeps a group on one worker) and put
+    the longest groups first; within a group the order stays pytest's (by fixture parameter)."""
     groups = {item: _group(item) for item in items}
     for item, group in groups.items():
         item.add_marker(pytest.mark.xdist_group(group))
-        if getattr(config.option, "loadgroup", False) and "@" not in item.nodeid:
-            # pytest-xdist 3.8 names the group in ``item._nodeid``, which pytest 9.2 no longer
-            # reads (a node's id is the NodeId in ``_id``): the worker would send bare ids and
-            # the groups would be split; name it where pytest 9.2 reads it
-            item._id = NodeId.parse(f"{item.nodeid}@{group}")  # type: ignore[attr-defined]
 
     def rank(item: pytest.Item) -> int:
         group = groups[item]
