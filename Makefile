@@ -41,10 +41,8 @@ demo: setup
 up: setup
 	$(PY) -m cli.main up
 
-# Two pytest-xdist workers; each takes whole groups of tests that share a platform, the longest
-# first (tests/conftest.py), so that each platform starts once.
 test: setup browser lint typecheck
-	$(PY) -m pytest tests -n 2 --dist loadgroup
+	$(PY) -m pytest tests
 
 lint: setup
 	$(VENV)/bin/ruff check .
