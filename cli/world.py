@@ -129,16 +129,17 @@ def build_world(
                 *[(slug, Role.BSP, eic) for slug, eic in BSP_EICS.items()],
                 ("auditor", Role.AUDITOR, make_eic("10XARERA-AUDIT-")),
             ]
-            for slug, role, eic in members:
-                orgs[slug] = organisations.add_organisation(
-                    runtime,
-                    session,
-                    slug=slug,
-                    name=slug.upper(),
-                    role=role,
-                    eic=eic,
-                    funder_key=funder,
-                )
+            # one round for all of them: transfers and grants sent at once, awaited together
+            added = organisations.add_organisations(
+                runtime,
+                session,
+                [
+                    organisations.NewOrganisation(slug, slug.upper(), role, eic)
+                    for slug, role, eic in members
+                ],
+                funder_key=funder,
+            )
+            orgs.update({organisation.id: organisation for organisation in added})
             for slug, organisation in orgs.items():
                 tokens[slug] = organisations.issue_token(session, organisation, label="tests")
         platform.start_processes()
