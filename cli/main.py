@@ -326,13 +326,20 @@ def chain_follow(
 def up(
     port: Annotated[int, typer.Option(help="API port")] = 8000,
     workers: Annotated[int, typer.Option(help="Celery worker processes")] = 2,
+    api_processes: Annotated[
+        int, typer.Option(min=1, help="API processes (uvicorn --workers), e.g. one per core")
+    ] = 1,
     block_time: BlockTimeOption = None,
 ) -> None:
     """Start the platform on the local data folder and serve until interrupted."""
     from cli.demo_orgs import ensure_initialised
 
     platform = Platform(
-        _settings(block_time), api_port=port, worker_concurrency=workers, log_level="info"
+        _settings(block_time),
+        api_port=port,
+        worker_concurrency=workers,
+        api_processes=api_processes,
+        log_level="info",
     )
     stop = False
 

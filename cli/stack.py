@@ -34,11 +34,14 @@ class Platform:
     settings: Settings
     api_port: int = field(default_factory=free_port)
     worker_concurrency: int = 2
-    #: API processes (uvicorn ``--workers``), one per core by default: a request's Python work
-    #: holds its process's GIL, so one process caps the API at one core. Nothing in an API
-    #: process assumes it is the only one: idempotency keys, locks and nonces live in the
-    #: database and Redis, and the in-flight cap is per process (``api_max_in_flight``).
-    api_processes: int = field(default_factory=lambda: os.cpu_count() or 1)
+    #: API processes (uvicorn ``--workers``; ``cbp up --api-processes``): a request's Python
+    #: work holds its process's GIL, so one process caps the API at one core. Nothing in an
+    #: API process assumes it is the only one: idempotency keys, locks and nonces live in the
+    #: database and Redis, and the in-flight cap is per process (``api_max_in_flight``). One by
+    #: default: on these 2-core machines, shared with the worker, the followers and the node,
+    #: a second gave one request per POD 37.4 against 35.2 PODs/s (docs/performance.md) and
+    #: costs every platform's start-up another interpreter.
+    api_processes: int = 1
     log_level: str = "warning"
     stack: LocalStack = field(init=False)
     _processes: list[subprocess.Popen[bytes]] = field(default_factory=list, init=False)
