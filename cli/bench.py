@@ -256,13 +256,15 @@ def measure_single_posts(
 # ------------------------------------------------------------------- the command
 
 
-def _bench_settings(base: Settings, data_dir: Path, block_time_s: int | None) -> Settings:
+def _bench_settings(
+    base: Settings, data_dir: Path, block_time_s: int | None, database_url: str | None
+) -> Settings:
     redis_url = base.redis_url
     if redis_url is None and redis_answers(DEFAULT_REDIS_URL):
         redis_url = BENCH_REDIS_URL
     update: dict[str, Any] = {
         "data_dir": data_dir,
-        "database_url": None,
+        "database_url": database_url,
         "rpc_url": None,
         "funder_key": None,
         "redis_url": redis_url,
@@ -282,11 +284,13 @@ def run_registration_benchmark(
     settings: Settings | None = None,
     report_path: Path | None = DEFAULT_REPORT,
     block_time_s: int | None = None,
+    database_url: str | None = None,
 ) -> dict[str, float]:
     """Measure, print and return the figures (and write them as JSON to ``report_path``).
 
     ``raw_transactions``: pre-signed ``registerPods`` calls for the chain's ceiling;
-    ``block_time_s``: the local Anvil's block time (default: the settings')."""
+    ``block_time_s``: the local Anvil's block time (default: the settings');
+    ``database_url``: an empty PostgreSQL database (default: SQLite in a temporary folder)."""
     if not 1 <= pods <= MAX_PODS:
         raise ValueError(f"pods must be between 1 and {MAX_PODS}")
     if raw_transactions < 1:
@@ -294,11 +298,14 @@ def run_registration_benchmark(
     single_count = min(pods, SINGLE_PODS_MAX)
     tag = f"{secrets.randbelow(10_000):04d}"
     with tempfile.TemporaryDirectory(prefix="cbp-bench-") as tmp:
-        bench_settings = _bench_settings(settings or read_settings(), Path(tmp), block_time_s)
+        bench_settings = _bench_settings(
+            settings or read_settings(), Path(tmp), block_time_s, database_url
+        )
+        database = "postgresql" if database_url else "sqlite"
         block_time = bench_settings.chain_block_time_s
         with Platform(bench_settings, worker_concurrency=WORKER_PROCESSES) as platform:
             console.print(
-                f"Benchmark platform on {tmp} (SQLite), broker {platform.stack.redis_url},"
+                f"Benchmark platform on {tmp} ({database}), broker {platform.stack.redis_url},"
                 f" Anvil {f'with {block_time} s blocks' if block_time else 'mining instantly'}"
             )
             if not block_time:
@@ -349,7 +356,7 @@ def run_registration_benchmark(
             "measuredAt": datetime.now(UTC).isoformat(timespec="seconds"),
             "cpuCount": os.cpu_count(),
             "workerProcesses": WORKER_PROCESSES,
-            "database": "sqlite",
+            "database": database,
             "blockTimeS": block_time,
             "figures": figures,
         }

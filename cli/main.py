@@ -388,13 +388,21 @@ def bench_registration(
         int, typer.Option(help="pre-signed registerPods calls for the chain's ceiling")
     ] = 2000,
     block_time: BlockTimeOption = None,
+    database_url: Annotated[
+        str | None,
+        typer.Option(help="An empty PostgreSQL database for the platform (default: SQLite)."),
+    ] = None,
 ) -> None:
     """PODs/s end to end (API to confirmed on chain), batched and one request per POD, beside
     the chain's ceiling for the same call."""
     from cli.bench import run_registration_benchmark
 
     run_registration_benchmark(
-        pods=pods, raw_transactions=raw, console=console, block_time_s=block_time
+        pods=pods,
+        raw_transactions=raw,
+        console=console,
+        block_time_s=block_time,
+        database_url=database_url,
     )
 
 
