@@ -14,9 +14,9 @@ from redis import RedisError
 from sqlalchemy.exc import DataError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
-from api.limits import BodySizeLimit, InFlightLimit
+from api.limits import BodySizeLimit, HttpMiddleware, InFlightLimit
 from api.routes import (
     audit,
     market,
@@ -81,18 +81,11 @@ def _control_characters_in_url(request: Request) -> JSONResponse | None:
     return None
 
 
-class RefuseHostileRequests:
+class RefuseHostileRequests(HttpMiddleware):
     """ASGI middleware refusing a control character in the URL and a JSON body nested deeper
-    than :data:`MAX_JSON_DEPTH`, before any route sees them. A plain ASGI class: Starlette's
-    ``@app.middleware("http")`` runs every request through an extra task and memory streams."""
+    than :data:`MAX_JSON_DEPTH`, before any route sees them."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
         refused = _control_characters_in_url(request)
         content_type = request.headers.get("content-type", "")

@@ -35,16 +35,28 @@ def body_cap(headers: dict[bytes, bytes]) -> int:
     return MAX_MULTIPART_BODY_BYTES if b"multipart/" in content_type else MAX_JSON_BODY_BYTES
 
 
-class BodySizeLimit:
-    """ASGI middleware answering 413 to a body larger than its cap, without reading it all."""
+class HttpMiddleware:
+    """An ASGI middleware that handles HTTP requests (:meth:`handle`) and passes anything else
+    (the lifespan) straight on: a plain ASGI class, since Starlette's
+    ``@app.middleware("http")`` runs every request through an extra task and memory streams."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] == "http":
+            await self.handle(scope, receive, send)
+        else:
             await self.app(scope, receive, send)
-            return
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raise NotImplementedError
+
+
+class BodySizeLimit(HttpMiddleware):
+    """ASGI middleware answering 413 to a body larger than its cap, without reading it all."""
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = dict(scope["headers"])
         cap = body_cap(headers)
         declared = headers.get(b"content-length", b"")
@@ -110,18 +122,15 @@ async def _send_json(
     await send({"type": "http.response.body", "body": body})
 
 
-class InFlightLimit:
+class InFlightLimit(HttpMiddleware):
     """ASGI middleware: at most ``limit`` HTTP requests in progress; the rest answered 503."""
 
     def __init__(self, app: ASGIApp, limit: int) -> None:
-        self.app = app
+        super().__init__(app)
         self.limit = limit
         self.in_flight = 0  # one event loop per process: no lock needed
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.in_flight >= self.limit:
             await _send_json(
                 send,
