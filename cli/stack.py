@@ -25,6 +25,8 @@ log = logging.getLogger(__name__)
 
 #: How often the platform looks for a process that exited on its own.
 SUPERVISE_EVERY_S = 1.0
+#: uvicorn's idle keep-alive, seconds: above the 5 s httpx and most load balancers keep.
+API_KEEP_ALIVE_S = 75
 
 
 @dataclass
@@ -140,6 +142,11 @@ class Platform:
                 str(self.api_port),
                 "--workers",
                 str(self.api_processes),
+                # Longer than any client's idle keep-alive (httpx keeps one 5 s): with uvicorn's
+                # own 5 s, the server closed an idle connection just as a client reused it, and
+                # the request failed with "Server disconnected without sending a response".
+                "--timeout-keep-alive",
+                str(API_KEEP_ALIVE_S),
                 "--log-level",
                 self.log_level,
             ],
