@@ -97,16 +97,15 @@ def accepted(
     runtime: Runtime,
     session: Session,
     operation: Operation,
-    *,
-    task: str = operations.TASK_EXECUTE,
     **extra: Any,
 ) -> dict[str, Any]:
-    """Commit the accepted operation, then enqueue its ``task``: the body of every 202.
+    """Commit the accepted operation, then enqueue its task (its kind's, ``Handler.task``):
+    the body of every 202.
 
     If the broker cannot take the task, the operation is marked failed (and its reservations
     released) and the caller gets 503: an accepted operation is never left without its task.
     """
-    operations.commit_and_enqueue(runtime, session, operation, task=task)
+    operations.commit_and_enqueue(runtime, session, operation)
     return {
         "operationId": operation.id,
         "status": operation.status,

@@ -12,7 +12,6 @@ from api.deps import CurrentOrg, RuntimeDep, SessionDep, accepted
 from api.idempotency import IdempotentRoute
 from api.models.common import Accepted, Page, errors
 from api.models.settlement import SettlementAudit, SettlementDetail, SettlementSummary
-from ledger.core import operations
 from ledger.settlement import service as settlement
 
 router = APIRouter(tags=["Settlement"], route_class=IdempotentRoute)
@@ -39,7 +38,7 @@ def settle(
     operation = settlement.request_settlement(
         runtime, session, tso=org, activation_id=activation_id, request=body
     )
-    return accepted(runtime, session, operation, task=settlement.TASK_SETTLE)
+    return accepted(runtime, session, operation)
 
 
 @router.get(
@@ -123,9 +122,7 @@ def resolve(
     operation = settlement.resolve(
         runtime, session, tso=org, settlement_id=settlement_id, request=body
     )
-    resettle = operation.kind == "settlement.resettle"
-    task = settlement.TASK_SETTLE if resettle else operations.TASK_EXECUTE
-    return accepted(runtime, session, operation, task=task)
+    return accepted(runtime, session, operation)
 
 
 @router.post(

@@ -15,6 +15,12 @@ organisation's pending transaction is mined, and also, on a chain that mines at 
 flushed once per block shortly before the next block is due: the worker then sends them as one
 transaction with the next nonce, behind the pending one, so both are mined in the same block
 instead of one block apart.
+
+An accepted operation whose task was lost after the API committed it (a broker restarted
+without persistence, a queue purged, a worker's host lost with the message) is re-driven: every
+``redrive_after_s`` the follower enqueues again the task of the accepted, not deferred
+operations that nothing touched for as long (the same task the API enqueued, its kind's:
+:func:`ledger.core.operations.task_of`).
 """
 
 from __future__ import annotations
@@ -26,19 +32,22 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from sqlalchemy.exc import OperationalError
-from sqlmodel import col, select
+from sqlmodel import col, select, update
 
 from ledger.core import coalescing, operations
 from ledger.core.chain.errors import ChainError
-from ledger.core.db.models import Operation, Organisation
+from ledger.core.db.models import Operation, Organisation, utcnow
 from ledger.core.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
 #: Submitted operations looked at in one pass, oldest first (the rest wait for the next pass).
 PASS_LIMIT = 5000
+#: Accepted operations whose task is enqueued again in one sweep, the longest waiting first.
+REDRIVE_LIMIT = 500
 #: Block intervals remembered to estimate the chain's rhythm, and the fewest that make one.
 INTERVALS_KEPT = 8
 INTERVALS_NEEDED = 3
@@ -69,6 +78,8 @@ class FollowerState:
     intervals: deque[float] = field(default_factory=lambda: deque(maxlen=INTERVALS_KEPT))
     #: The head at which each organisation's deferred operations were last flushed.
     flushed: dict[str, int] = field(default_factory=dict)
+    #: When accepted operations were last looked at for a lost task (monotonic seconds).
+    swept_at: float | None = None
 
     def saw_head(self, head: int, at: float) -> None:
         """Note a new head, and the interval since the last one (per block when it jumped)."""
@@ -137,7 +148,7 @@ def follow_once(runtime: Runtime, state: FollowerState) -> PassResult:
             if unseen
             else []
         )
-    started = _start_deferred(runtime, state, head=head)
+    started = _start_deferred(runtime, state, head=head) + redrive_accepted(runtime, state)
     still = set(submitted)
     state.redriven = {k: v for k, v in state.redriven.items() if k in still}
     todo = [(i, stored[i] or []) for i in unseen if i in stored]
@@ -209,6 +220,52 @@ def _start_deferred(runtime: Runtime, state: FollowerState, *, head: int) -> int
         runtime.dispatcher.enqueue(operations.TASK_EXECUTE, operation_id=operation_id)
         count += 1
     return count
+
+
+def redrive_accepted(runtime: Runtime, state: FollowerState) -> int:
+    """Enqueue again, at most every ``redrive_after_s``, the task of the accepted operations
+    (not deferred: :func:`_start_deferred` starts those) that nothing touched for that long:
+    their task was lost after the commit. One conditional update moves each one's
+    ``updated_at`` on, so it is handed over once per ``redrive_after_s``, and one a worker took
+    meanwhile is left alone. A copy of a task that was merely slow is harmless: the task runs
+    under the operation's lock and leaves a submitted or finished operation alone."""
+    after_s = runtime.settings.redrive_after_s
+    now = time.monotonic()
+    if state.swept_at is not None and now - state.swept_at < after_s:
+        return 0
+    state.swept_at = now
+    waiting = (
+        (col(Operation.status) == operations.OperationStatus.ACCEPTED)
+        & (col(Operation.deferred) == False)  # noqa: E712
+        & (col(Operation.updated_at) < utcnow() - timedelta(seconds=after_s))
+    )
+    with runtime.session() as session:
+        oldest = session.exec(
+            select(Operation.id)
+            .where(waiting)
+            .order_by(col(Operation.updated_at))
+            .limit(REDRIVE_LIMIT)
+        ).all()
+        if not oldest:
+            return 0
+        taken = session.execute(
+            update(Operation)
+            .where(col(Operation.id).in_(oldest))
+            .where(waiting)
+            .values(updated_at=utcnow())
+            .returning(col(Operation.id), col(Operation.kind)),
+            execution_options={"synchronize_session": False},
+        ).all()
+        session.commit()
+    for operation_id, kind in taken:
+        runtime.dispatcher.enqueue(operations.task_of(runtime, kind), operation_id=operation_id)
+    if taken:
+        log.warning(
+            "%d accepted operations waited %.0f s for their task: enqueued again",
+            len(taken),
+            after_s,
+        )
+    return len(taken)
 
 
 def _redrive_stuck(runtime: Runtime, state: FollowerState, waiting: list[str], *, head: int) -> int:

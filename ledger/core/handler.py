@@ -31,6 +31,11 @@ RefusalContext = Callable[[Session, ContractRevert], Mapping[str, str]]
 CallbackOutcome = Callable[[Session, str, str, str], None]
 
 
+#: The task that runs an accepted operation: simulate, sign, store and send its calls
+#: (``ledger.core.operations.execute``), the task of every kind unless its handler names another.
+TASK_EXECUTE = "cbp.operations.execute"
+
+
 @dataclass(frozen=True)
 class FollowUp:
     """A task to enqueue once the operation's effects are committed."""
@@ -50,6 +55,10 @@ class Handler(ABC):
     #: Sent at once even while its signer has a transaction pending (with the next nonce,
     #: behind it), never deferred to the signer's next transaction: an activation.
     time_critical: bool = False
+    #: The task enqueued to run an accepted operation of this kind, when the API accepts it and
+    #: when the block follower re-drives one whose task was lost: another one for a kind that
+    #: must prepare its calls first (a settlement computes its record, then executes).
+    task: str = TASK_EXECUTE
 
     @abstractmethod
     def calls(self, session: Session, operation: Operation) -> list[Call]: ...

@@ -30,13 +30,13 @@ from ledger.core.chain.signer import SignedTransaction, Signer
 from ledger.core.common import refusal_context
 from ledger.core.db.models import Operation, Organisation, utcnow
 from ledger.core.errors import CbpError, NotFound, Unavailable
+from ledger.core.handler import TASK_EXECUTE as TASK_EXECUTE  # named from here by its callers
 from ledger.core.handler import FollowUp, Handler
 from ledger.core.ids import new_id
 from ledger.core.runtime import DispatchFailed, Runtime
 
 log = logging.getLogger(__name__)
 
-TASK_EXECUTE = "cbp.operations.execute"
 # How many of an account's latest operations are checked for transactions a node forgot.
 REPLAY_WINDOW = 200
 #: Fee-bumped replacements of one transaction at most (a transaction stuck behind a nonce gap
@@ -88,8 +88,14 @@ def accept(
 
 
 def submit(runtime: Runtime, operation: Operation) -> None:
-    """Enqueue execution; call only after the operation's row is committed."""
-    runtime.dispatcher.enqueue(TASK_EXECUTE, operation_id=operation.id)
+    """Enqueue its task (:func:`task_of`); call only after the operation's row is committed."""
+    runtime.dispatcher.enqueue(task_of(runtime, operation.kind), operation_id=operation.id)
+
+
+def task_of(runtime: Runtime, kind: str) -> str:
+    """The task that runs an accepted operation of ``kind``: its handler's (``Handler.task``),
+    the same when the API enqueues it and when the block follower re-drives it."""
+    return runtime.capabilities.handlers[kind].task
 
 
 def get_operation(session: Session, operation_id: str, *, organisation: Organisation) -> Operation:
@@ -432,6 +438,8 @@ def _coalesce(
     batch = [(operation, calls)]
     items = len(calls)
     for other in waiting:
+        if _handler(runtime, other).task != TASK_EXECUTE:
+            continue  # its own task prepares it first (a settlement computes its record)
         try:
             other_calls = _handler(runtime, other).calls(session, other)
         except Unavailable:
@@ -793,20 +801,20 @@ def commit_and_enqueue(
     session: Session,
     operation: Operation,
     *,
-    task: str = TASK_EXECUTE,
     prerequisites: Sequence[str] = (),
 ) -> None:
-    """The one way an accepted operation leaves the API: commit, then enqueue its task (after
-    the operations it needs, ``prerequisites``, accepted in the same request); if the broker
-    cannot take them, the operation is abandoned and :class:`Unavailable` (503) raised, so an
-    accepted operation is never left without its task."""
+    """The one way an accepted operation leaves the API: commit, then enqueue its task
+    (:func:`task_of`; after the operations it needs, ``prerequisites``, accepted in the same
+    request); if the broker cannot take them, the operation is abandoned and
+    :class:`Unavailable` (503) raised, so an accepted operation is never left without its task
+    (one whose task is lost later, with the broker's queue, the block follower re-drives)."""
     session.commit()
     queued: set[str] = set()
     try:
         for prerequisite in prerequisites:
             runtime.dispatcher.enqueue(TASK_EXECUTE, operation_id=prerequisite)
             queued.add(prerequisite)
-        runtime.dispatcher.enqueue(task, operation_id=operation.id)
+        runtime.dispatcher.enqueue(task_of(runtime, operation.kind), operation_id=operation.id)
     except DispatchFailed as exc:
         reason = "the task broker is unreachable"
         for waiting_id in [p for p in prerequisites if p not in queued]:

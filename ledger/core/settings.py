@@ -126,6 +126,14 @@ class Settings(BaseSettings):
         description="Blocks a sent transaction may stay unmined before it is replaced with a"
         " higher fee (same nonce).",
     )
+    redrive_after_s: float = Field(
+        default=60.0,
+        ge=1,
+        description="How long an accepted operation may wait for its task before the block"
+        " follower enqueues the task again (lost with a broker's queue, or a worker's host);"
+        " checked as often. Above the longest a task waits in the queue: a copy is harmless,"
+        " but work.",
+    )
     follower_poll_s: float = Field(
         default=0.1, gt=0, description="How often the block follower asks for the chain head."
     )

@@ -312,8 +312,12 @@ def resolve(
 
 
 def settle_activation(runtime: Runtime, operation_id: str) -> str:
-    """Compute the settlement an operation asks for, store it, then record it on chain."""
-    with runtime.session() as session:
+    """Compute the settlement an operation asks for, store it, then record it on chain.
+
+    Idempotent: a copy of the task (redelivered, or re-driven by the block follower while the
+    first was merely slow) waits for the operation's lock, then finds the record computed and
+    only executes, which is idempotent itself."""
+    with runtime.locks.hold(f"operation:{operation_id}"), runtime.session() as session:
         operation = session.get(Operation, operation_id)
         if operation is None:
             raise NotFound(f"no operation {operation_id}")
@@ -406,6 +410,7 @@ def _mark_final(row: Settlement, receipts: Sequence[Receipt], **extra: Any) -> N
 
 class RecordHandler(Handler):
     kind = "settlement.record"
+    task = TASK_SETTLE  # the worker computes the record, then executes (settle_activation)
 
     def calls(self, session: Session, operation: Operation) -> list[Call]:
         activation_key = _request(operation).activation_key

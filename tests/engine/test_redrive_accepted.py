@@ -1,0 +1,179 @@
+"""An accepted operation whose task was lost after the commit (a broker restarted without
+persistence, a queue purged, a worker's host lost with the message) is re-driven by the block
+follower with the task it was first enqueued with, and reaches the chain exactly once, even when
+the original task turns up late (``ledger.core.follower.redrive_accepted``)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session, col, update
+
+from cli.world import World, build_world
+from faults.harness import chain_keys, pod_registrations_on_chain
+from ledger.capabilities import CAPABILITIES
+from ledger.core import operations
+from ledger.core.db.models import Operation, Organisation, utcnow
+from ledger.core.follower import FollowerState, redrive_accepted
+from ledger.core.runtime import RecordingDispatcher, Runtime
+from ledger.core.settings import Settings
+from ledger.registry.pods import register_pods
+from ledger.registry.schemas import PodCreate
+from ledger.schema.migrate import upgrade
+from ledger.settlement.service import TASK_SETTLE
+from tests.integration import payloads
+from workers.app import create_app
+
+#: The platform's follower re-drives an operation left accepted this long (the default is 60 s).
+REDRIVE_AFTER_S = 1
+
+
+@pytest.fixture(scope="module")
+def redrive_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    yield from build_world(
+        tmp_path_factory.mktemp("redrive-platform"), "sqlite", None, redrive_after_s=REDRIVE_AFTER_S
+    )
+
+
+def _accept_without_task(world: World) -> str:
+    """Register a POD as ``POST /pods`` does, committed, but with its task never enqueued."""
+    body = payloads.pod_body(world.eic("bsp1"), world.eic("dso1"))
+    with world.runtime.session() as session:
+        bsp = session.get(Organisation, world.organisations["bsp1"].id)
+        assert bsp is not None
+        operation = register_pods(
+            world.runtime, session, bsp=bsp, pods=[PodCreate.model_validate(body)]
+        )
+        session.commit()
+        return operation.id
+
+
+def _stored(world: World, operation_id: str) -> Operation:
+    with world.runtime.session() as session:
+        operation = session.get(Operation, operation_id)
+        assert operation is not None
+        return operation
+
+
+def _sent_by(world: World, slug: str) -> int:
+    """Transactions of the organisation mined so far (its confirmed nonce count)."""
+    address = world.organisations[slug].address
+    return int(world.chain.rpc.call("eth_getTransactionCount", [address, "latest"]), 16)
+
+
+def _until(condition: Callable[[], bool], *, timeout_s: float = 60) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)
+
+
+def _assert_on_chain_once(world: World, operation_id: str, sent_before: int) -> None:
+    finished = world.wait("bsp1", operation_id, timeout_s=90)
+    assert finished["status"] == "succeeded", finished
+    pod_id = _stored(world, operation_id).target_id
+    assert pod_id is not None
+    [key] = chain_keys(world, [pod_id]).values()
+    assert pod_registrations_on_chain(world)[key] == 1
+    assert _sent_by(world, "bsp1") == sent_before + 1  # one transaction, not two
+
+
+def test_an_accepted_operation_whose_task_was_lost_ends_on_chain_once(
+    redrive_world: World,
+) -> None:
+    sent_before = _sent_by(redrive_world, "bsp1")
+    operation_id = _accept_without_task(redrive_world)
+    assert _stored(redrive_world, operation_id).status == "accepted"
+
+    _assert_on_chain_once(redrive_world, operation_id, sent_before)
+
+
+def test_the_original_task_arriving_after_the_redrive_sends_nothing_twice(
+    redrive_world: World,
+) -> None:
+    """The task was merely slow: it runs after the follower enqueued a copy, and finds the
+    operation taken (or runs first, and the copy finds it so)."""
+    sent_before = _sent_by(redrive_world, "bsp1")
+    operation_id = _accept_without_task(redrive_world)
+    accepted_at = _stored(redrive_world, operation_id).updated_at
+    _until(lambda: _stored(redrive_world, operation_id).updated_at != accepted_at)
+    celery = create_app(redrive_world.platform.settings_for_clients())
+    try:
+        late = celery.send_task(operations.TASK_EXECUTE, kwargs={"operation_id": operation_id})
+        assert late.get(timeout=60) in {"submitted", "succeeded"}
+    finally:
+        celery.close()
+
+    _assert_on_chain_once(redrive_world, operation_id, sent_before)
+
+
+def test_the_follower_redrives_each_lost_operation_with_its_kinds_task_once(
+    tmp_path: Path,
+) -> None:
+    """A settlement is re-driven as the settlement task (it computes the record first), any
+    other kind as execute; a deferred, a recent and a finished operation are left alone, and
+    an operation just re-driven is not enqueued again by the next sweep."""
+    settings = Settings(data_dir=tmp_path, redrive_after_s=5)
+    upgrade(settings.sqlalchemy_url)
+    dispatcher = RecordingDispatcher()
+    runtime = Runtime(
+        settings=settings,
+        rpc_url="http://127.0.0.1:9",
+        dispatcher=dispatcher,
+        capabilities=CAPABILITIES,
+    )
+    settle = {"activationId": "act-1", "request": {}, "method": None, "answerWindowS": 60}
+    kinds = {
+        "record": ("tso", "settlement.record", {**settle, "version": 1}),
+        "resettle": ("tso", "settlement.resettle", {**settle, "version": 2, "previousId": "s-1"}),
+        "status": ("bsp", "pod.status", {"podId": "pod-1", "status": "Open"}),
+        "deferred": ("bsp", "pod.status", {"podId": "pod-2", "status": "Open"}),
+        "failed": ("bsp", "pod.status", {"podId": "pod-3", "status": "Open"}),
+        "recent": ("bsp", "pod.status", {"podId": "pod-4", "status": "Open"}),
+    }
+    ids: dict[str, str] = {}
+    with runtime.session() as session:
+        organisations = {
+            "tso": Organisation(
+                id="tso", name="TSO", role="TSO", eic="10X1001A1001A345", address="0x" + "22" * 20
+            ),
+            "bsp": Organisation(
+                id="bsp", name="BSP", role="BSP", eic="21XBSP-ALPHA---L", address="0x" + "11" * 20
+            ),
+        }
+        session.add_all(organisations.values())
+        session.flush()
+        for name, (slug, kind, payload) in kinds.items():
+            operation = operations.accept(
+                session, organisation=organisations[slug], kind=kind, payload=payload
+            )
+            operation.deferred = name == "deferred"
+            operation.status = "failed" if name == "failed" else "accepted"
+            ids[name] = operation.id
+        session.commit()
+        _age(session, [i for name, i in ids.items() if name != "recent"], by_s=60)
+
+    assert redrive_accepted(runtime, FollowerState()) == 3
+    assert sorted((task, kwargs["operation_id"]) for task, kwargs in dispatcher.tasks) == sorted(
+        [
+            (TASK_SETTLE, ids["record"]),
+            (TASK_SETTLE, ids["resettle"]),
+            (operations.TASK_EXECUTE, ids["status"]),
+        ]
+    )
+    # the next sweep (a restarted follower, no memory): each was re-driven just now
+    assert redrive_accepted(runtime, FollowerState()) == 0
+    assert len(dispatcher.tasks) == 3
+
+
+def _age(session: Session, operation_ids: list[str], *, by_s: float) -> None:
+    """Move the operations' ``updated_at`` back ``by_s`` seconds, as if they had waited."""
+    then: datetime = utcnow() - timedelta(seconds=by_s)
+    session.execute(
+        update(Operation).where(col(Operation.id).in_(operation_ids)).values(updated_at=then)
+    )
+    session.commit()
