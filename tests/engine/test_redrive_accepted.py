@@ -9,25 +9,34 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlmodel import Session, col, update
+from sqlmodel import Session, col, select, update
 
+from cli.flows import product, qualified_uvam, succeeded, unique_product
 from cli.world import World, build_world
 from faults.harness import chain_keys, pod_registrations_on_chain
 from ledger.capabilities import CAPABILITIES
 from ledger.core import operations
 from ledger.core.db.models import Operation, Organisation, utcnow
 from ledger.core.follower import FollowerState, redrive_accepted
+from ledger.core.ids import to_bytes32
+from ledger.core.periods import iso
 from ledger.core.runtime import RecordingDispatcher, Runtime
 from ledger.core.settings import Settings
 from ledger.registry.pods import register_pods
 from ledger.registry.schemas import PodCreate
 from ledger.schema.migrate import upgrade
+from ledger.settlement import service as settlement
 from ledger.settlement.service import TASK_SETTLE
+from ledger.settlement.tables import Settlement
 from tests.integration import payloads
+from tests.market import flows
+from tests.settlement_ledger.conftest import accepted_activation, history_day, readings, upload
 from workers.app import create_app
 
+X_OF_Y = {"name": "xOfY", "x": 1, "y": 1, "minDays": 1}
 #: The platform's follower re-drives an operation left accepted this long (the default is 60 s).
 REDRIVE_AFTER_S = 1
 
@@ -111,6 +120,61 @@ def test_the_original_task_arriving_after_the_redrive_sends_nothing_twice(
     _assert_on_chain_once(redrive_world, operation_id, sent_before)
 
 
+def test_a_settlement_whose_task_was_lost_is_computed_and_recorded_once(
+    redrive_world: World,
+) -> None:
+    """The TSO's settlement of an activation, accepted and committed, its task
+    (``cbp.settlement.settle_activation``: compute the record, then execute) never enqueued:
+    the follower re-drives it with that task, not with execute (which cannot sign a record not
+    computed yet). Last in this module: it moves the platform's clock past the delivery."""
+    world = redrive_world
+    uvam_id, [pod] = qualified_uvam(
+        world, "bsp1", [("dso1", 30, 30, "ZS-REDRIVE")], up_kw=30, down_kw=30
+    )
+    succeeded(world, "tso", world.client("tso").post(f"/market/admissions/{uvam_id}"))
+    product_id = product(world, unique_product("REDRIVE"), gate_closure_s=300)
+    t1 = flows.period_after(world, 600, settled_periods=1)
+    response = world.client("bsp1").post(
+        "/market/bids", json={"bids": [flows.bid(uvam_id, product_id, t1, [20], "50.00")]}
+    )
+    assert flows.done(world, "bsp1", response)["status"] == "succeeded"
+    [bid_id] = response.json()["bidIds"]
+    flows.wait_bids(world, "tso", [bid_id], {"Active"})
+    need = {
+        "productId": product_id,
+        "direction": "up",
+        "deliveryStart": iso(t1),
+        "quantitiesKw": [20],
+        "settlement": {"method": X_OF_Y, "sanctionEurMwh": "120"},
+    }
+    assert flows.need_at_gate(world, need, gate_closure_s=300)["status"] == "succeeded"
+    flows.wait_bids(world, "tso", [bid_id], {"Selected"})
+    activation_id = accepted_activation(world, bid_id, t1, 10)
+    flows.advance_past(world, t1 + 900)
+    history = readings(pod, history_day(t1), [(15, 20_000)])
+    upload(world, "dso1", "pod", history + readings(pod, t1, [(15, 12_000)]))
+    with world.runtime.session() as session:
+        tso = session.get(Organisation, world.organisations["tso"].id)
+        assert tso is not None
+        operation_id = settlement.request_settlement(
+            world.runtime, session, tso=tso, activation_id=activation_id, request={}
+        ).id
+        session.commit()  # and no task enqueued
+
+    finished = world.wait("tso", operation_id, timeout_s=90)
+
+    assert finished["status"] == "succeeded", finished
+    with world.runtime.session() as session:
+        versions = session.exec(
+            select(Settlement).where(Settlement.activation_id == activation_id)
+        ).all()
+    assert [(row.version, row.status) for row in versions] == [(1, "recorded")]
+    key = world.client("tso").get(f"/market/activations/{activation_id}").json()["chainKey"]
+    on_chain = world.chain.read("SettlementLedger", "settlement", to_bytes32(key))
+    assert "0x" + on_chain["settlementHash"].hex() == versions[0].settlement_hash
+    assert (on_chain["version"], on_chain["status"]) == (1, 1)
+
+
 def test_the_follower_redrives_each_lost_operation_with_its_kinds_task_once(
     tmp_path: Path,
 ) -> None:
@@ -126,8 +190,13 @@ def test_the_follower_redrives_each_lost_operation_with_its_kinds_task_once(
         dispatcher=dispatcher,
         capabilities=CAPABILITIES,
     )
-    settle = {"activationId": "act-1", "request": {}, "method": None, "answerWindowS": 60}
-    kinds = {
+    settle: dict[str, Any] = {
+        "activationId": "act-1",
+        "request": {},
+        "method": None,
+        "answerWindowS": 60,
+    }
+    kinds: dict[str, tuple[str, str, dict[str, Any]]] = {
         "record": ("tso", "settlement.record", {**settle, "version": 1}),
         "resettle": ("tso", "settlement.resettle", {**settle, "version": 2, "previousId": "s-1"}),
         "status": ("bsp", "pod.status", {"podId": "pod-1", "status": "Open"}),
