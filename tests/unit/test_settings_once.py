@@ -57,6 +57,7 @@ def test_the_documented_variables_reach_the_settings(
     ("variable", "value", "reason"),
     [
         ("CBP_LOCK_TTL_S", "0", "greater than or equal to 1"),
+        ("CBP_REDRIVE_AFTER_S", "0.5", "greater than or equal to 1"),
         ("CBP_CHAIN_RPC_TIMEOUT_S", "soon", "valid number"),
         ("CBP_MARKET_BIDS_PER_TRANSACTION", "lots", "valid integer"),
         ("CBP_MARKET_PRODUCTS", "[{", "not valid JSON"),
@@ -134,6 +135,7 @@ def test_a_started_process_reads_back_the_settings_it_was_given(
         chain_block_time_s=2,
         chain_confirmations=1,
         lock_ttl_s=43,
+        redrive_after_s=7.5,
         simulated_time=False,
         settlement_tolerance_relative=Decimal("0.025"),
         holiday_calendar="IT-BZ",
