@@ -41,8 +41,9 @@ demo: setup
 up: setup
 	$(PY) -m cli.main up
 
+# The suite as two pytest processes at once (tests/shards.py); `pytest tests` runs it as one.
 test: setup browser lint typecheck
-	$(PY) -m pytest tests
+	$(PY) -m tests.shards
 
 lint: setup
 	$(VENV)/bin/ruff check .

@@ -31,7 +31,7 @@ from ledger.schema.migrate import upgrade
 from ledger.settlement import service as settlement
 from ledger.settlement.service import TASK_SETTLE
 from ledger.settlement.tables import Settlement
-from tests.conftest import POSTGRES_URL
+from tests.conftest import POSTGRES_URL, fresh_postgres_database
 from tests.integration import payloads
 from tests.market import flows
 from tests.settlement_ledger.conftest import accepted_activation, history_day, readings, upload
@@ -176,6 +176,17 @@ def test_a_settlement_whose_task_was_lost_is_computed_and_recorded_once(
     assert (on_chain["version"], on_chain["status"]) == (1, 1)
 
 
+@pytest.fixture
+def database_url(backend: str) -> Iterator[str | None]:
+    """SQLite in the test's folder, or a PostgreSQL database of its own: the session's
+    platforms sweep theirs for waiting operations too, and would race this test's sweep."""
+    if backend == "postgresql":
+        with fresh_postgres_database() as url:
+            yield url
+    else:
+        yield None
+
+
 @pytest.mark.parametrize(
     "backend",
     [
@@ -187,12 +198,11 @@ def test_a_settlement_whose_task_was_lost_is_computed_and_recorded_once(
     ],
 )
 def test_the_follower_redrives_each_lost_operation_with_its_kinds_task_once(
-    tmp_path: Path, backend: str, request: pytest.FixtureRequest
+    tmp_path: Path, database_url: str | None
 ) -> None:
     """A settlement is re-driven as the settlement task (it computes the record first), any
     other kind as execute; a deferred, a recent and a finished operation are left alone, and
     an operation just re-driven is not enqueued again by the next sweep."""
-    database_url = request.getfixturevalue("postgres_database") if backend == "postgresql" else None
     settings = Settings(data_dir=tmp_path, database_url=database_url, redrive_after_s=5)
     upgrade(settings.sqlalchemy_url)
     dispatcher = RecordingDispatcher()
