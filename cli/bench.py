@@ -56,6 +56,7 @@ from ledger.core.settings import PROJECT_ROOT, Settings, read_settings
 from ledger.local_stack import DEFAULT_REDIS_URL, redis_answers
 from ledger.registry.mass_load import pods_to_csv
 from ledger.registry.schemas import PodCreate
+from loadgen.monitor import tree_cpu_seconds
 
 __all__ = ["DEFAULT_REPORT", "chain_client", "run_registration_benchmark"]
 
@@ -256,6 +257,38 @@ def measure_single_posts(
 # ------------------------------------------------------------------- the command
 
 
+#: The processes whose CPU time a POD costs, as printed (``Platform.process_ids`` and this one).
+CPU_PROCESSES = {
+    "api": "API",
+    "worker": "Celery worker",
+    "follower": "block follower",
+    "indexer": "indexer",
+    "anvil": "Anvil",
+    "benchmark": "benchmark's clients",
+}
+
+
+def cpu_seconds(platform: Platform) -> dict[str, float]:
+    """CPU seconds (user + system) used so far by each platform process with its children,
+    the local Anvil, and this process (the benchmark's HTTP clients)."""
+    cpu = {name: tree_cpu_seconds(pid) for name, pid in platform.process_ids().items()}
+    own = os.times()
+    cpu["benchmark"] = own.user + own.system
+    return cpu
+
+
+def cpu_per_pod(
+    phase: str, before: dict[str, float], after: dict[str, float], pods: int
+) -> dict[str, float]:
+    """Milliseconds of CPU per POD of each process during a phase, and their total."""
+    per_pod = {
+        f"{phase}_cpu_ms_per_pod_{name}": 1000 * (after[name] - before[name]) / pods
+        for name in CPU_PROCESSES
+        if name in before and name in after
+    }
+    return per_pod | {f"{phase}_cpu_ms_per_pod": sum(per_pod.values())}
+
+
 def _bench_settings(
     base: Settings, data_dir: Path, block_time_s: int | None, database_url: str | None
 ) -> Settings:
@@ -334,12 +367,16 @@ def run_registration_benchmark(
                     f"end to end: {pods} PODs by CSV mass loading "
                     f"({-(-pods // ROWS_PER_FILE)} files over {len(bsps)} BSPs) ..."
                 )
+                before = cpu_seconds(platform)
                 figures |= measure_mass_loading(bsps, dsos, tso_eic, pods, tag)
+                figures |= cpu_per_pod("e2e", before, cpu_seconds(platform), pods)
                 console.print(
                     f"end to end: {single_count} PODs one POST each"
                     f" ({SINGLE_CLIENTS} client threads per BSP) ..."
                 )
+                before = cpu_seconds(platform)
                 figures |= measure_single_posts(bsps, dsos, tso_eic, single_count, tag, pods)
+                figures |= cpu_per_pod("single", before, cpu_seconds(platform), single_count)
             finally:
                 for client in clients:
                     client.close()
@@ -415,5 +452,19 @@ def _print(console: Console, f: dict[str, float]) -> None:
         f"{f['ceiling_gas_per_record']:,.0f}",
         f"{f['e2e_gas_per_pod']:,.0f}",
         f"{f['single_gas_per_pod']:,.0f}",
+    )
+    for name, label in CPU_PROCESSES.items():
+        if f"single_cpu_ms_per_pod_{name}" in f:
+            table.add_row(
+                f"CPU ms per POD: {label}",
+                "",
+                f"{f[f'e2e_cpu_ms_per_pod_{name}']:.1f}",
+                f"{f[f'single_cpu_ms_per_pod_{name}']:.1f}",
+            )
+    table.add_row(
+        "CPU ms per POD: all",
+        "",
+        f"[bold]{f['e2e_cpu_ms_per_pod']:.1f}[/bold]",
+        f"[bold]{f['single_cpu_ms_per_pod']:.1f}[/bold]",
     )
     console.print(table)

@@ -197,6 +197,21 @@ class Platform:
                 return process
         raise LookupError(f"no platform process runs {marker!r}")
 
+    def process_ids(self) -> dict[str, int]:
+        """The pid of each platform process by what it does (``api``, ``worker``, ``indexer``,
+        ``follower``) and of the local Anvil (``anvil``) when this platform started one: what
+        the benchmarks and the load generator read CPU time of (``/proc``, children included)."""
+        pids = {
+            "api": self.process_named("uvicorn").pid,
+            "worker": self.process_named("celery").pid,
+            "indexer": self.process_named("audit follow").pid,
+            "follower": self.process_named("chain follow").pid,
+        }
+        anvil = self.stack.anvil
+        if anvil is not None and anvil.pid:
+            pids["anvil"] = anvil.pid
+        return pids
+
     def _spawn(self, command: list[str], env: dict[str, str], log_path: os.PathLike[str]) -> None:
         output = open(log_path, "ab")  # noqa: SIM115  (kept open for the child's lifetime)
         process = subprocess.Popen(command, env=env, stdout=output, stderr=output, cwd=PROJECT_ROOT)

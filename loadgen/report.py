@@ -23,10 +23,11 @@ from loadgen.stats import (
     to_json,
 )
 
-PROCESSES = ("api", "worker", "indexer", "anvil", "driver")
+PROCESSES = ("api", "worker", "follower", "indexer", "anvil", "driver")
 LABELS = {
     "api": "API (uvicorn)",
     "worker": "Celery worker (2 pool processes)",
+    "follower": "block follower",
     "indexer": "indexer",
     "anvil": "Anvil",
     "driver": "load generator",
@@ -241,9 +242,10 @@ def markdown(report: LoadReport) -> str:
         "machine (other work on it included); Anvil transactions mined per second; service "
         "time (sent to answered, all endpoints); how late the generator sent its requests.",
         "",
-        "| step | API % | worker % | indexer % | Anvil % | generator % | machine % | steal % | "
-        "Anvil tx/s | ops accepted/s | service p50/p99 ms | send lag p99 ms | in flight at end |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| step | API % | worker % | follower % | indexer % | Anvil % | generator % | machine % "
+        "| steal % | Anvil tx/s | ops accepted/s | service p50/p99 ms | send lag p99 ms "
+        "| in flight at end |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for step in report.steps:
         tx = step.evidence.get("anvil_tx_per_s")

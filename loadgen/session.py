@@ -95,14 +95,7 @@ def run_load(
             platform_logs = world.platform.settings.data_dir / "logs"
             plan.dump(plan_path)
             platform = world.platform
-            anvil = platform.stack.anvil
-            processes = {
-                "api": platform.process_named("uvicorn").pid,
-                "worker": platform.process_named("celery").pid,
-                "indexer": platform.process_named("audit follow").pid,
-                **({"anvil": anvil.pid} if anvil is not None and anvil.pid else {}),
-            }
-            monitor = Monitor(processes, platform.stack.rpc_url).start()
+            monitor = Monitor(platform.process_ids(), platform.stack.rpc_url).start()
             try:
                 driver = subprocess.Popen(
                     [sys.executable, "-m", "loadgen.runner", str(plan_path), str(result_path)],

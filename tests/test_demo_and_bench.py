@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from cli.bench import run_registration_benchmark
+from cli.bench import CPU_PROCESSES, run_registration_benchmark
 from cli.demo import TOKENS_FILE, run_demo
 from ledger.core.settings import Settings
 
@@ -76,4 +76,11 @@ def test_registration_benchmark_reports_positive_figures(tmp_path: Path, queue: 
     assert figures["ceiling_records"] == 200
     # a registerPods call of one POD costs more than the base fee of a transfer
     assert figures["ceiling_gas_per_record"] > 21_000
+    # every platform process, the follower included, and the clients cost CPU in both phases
+    for phase in ("e2e", "single"):
+        per_process = [f"{phase}_cpu_ms_per_pod_{name}" for name in CPU_PROCESSES]
+        assert all(figures[name] > 0 for name in per_process), figures
+        assert figures[f"{phase}_cpu_ms_per_pod"] == pytest.approx(
+            sum(figures[name] for name in per_process)
+        )
     assert json.loads(report.read_text("utf-8"))["figures"] == pytest.approx(figures)
