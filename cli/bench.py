@@ -260,11 +260,11 @@ def measure_single_posts(
 #: The processes whose CPU time a POD costs, as printed (``Platform.process_ids`` and this one).
 CPU_PROCESSES = {
     "api": "API",
-    "worker": "Celery worker",
-    "follower": "block follower",
+    "worker": "worker",
+    "follower": "follower",
     "indexer": "indexer",
     "anvil": "Anvil",
-    "benchmark": "benchmark's clients",
+    "benchmark": "clients",
 }
 
 
@@ -456,13 +456,13 @@ def _print(console: Console, f: dict[str, float]) -> None:
     for name, label in CPU_PROCESSES.items():
         if f"single_cpu_ms_per_pod_{name}" in f:
             table.add_row(
-                f"CPU ms per POD: {label}",
+                f"CPU ms/POD {label}",
                 "",
                 f"{f[f'e2e_cpu_ms_per_pod_{name}']:.1f}",
                 f"{f[f'single_cpu_ms_per_pod_{name}']:.1f}",
             )
     table.add_row(
-        "CPU ms per POD: all",
+        "CPU ms/POD, all",
         "",
         f"[bold]{f['e2e_cpu_ms_per_pod']:.1f}[/bold]",
         f"[bold]{f['single_cpu_ms_per_pod']:.1f}[/bold]",
