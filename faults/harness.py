@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
+from sqlalchemy import create_engine, text
 
 from cli.stack import Platform
 from cli.world import TERMINAL, World, build_world
@@ -278,3 +279,23 @@ def chain_keys(world: FaultWorld, pod_ids: list[str], *, slug: str = "bsp1") -> 
 
 def stop_signal_name(sig: int) -> str:
     return signal.Signals(sig).name
+
+
+@contextlib.contextmanager
+def scratch_postgres_database(admin_url: str, *, prefix: str) -> Iterator[str]:
+    """The name of a new, empty database on ``admin_url``'s PostgreSQL server, its sessions
+    ended and the database dropped afterwards."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield name
+    finally:
+        with admin.connect() as connection:
+            connection.execute(
+                text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
+                {"n": name},
+            )
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
-from sqlalchemy import create_engine, text
 from sqlmodel import select
 
 from faults.harness import (
@@ -29,6 +28,7 @@ from faults.harness import (
     register_pods,
     respawn,
     restartable_broker,
+    scratch_postgres_database,
     wait_operations,
     worker_process,
 )
@@ -233,12 +233,10 @@ def redis_restarted_on(world: FaultWorld, server: ValkeyServer) -> Result:
 
 def database_unreachable(workdir: Path, *, block_time_s: int = 0) -> Result:
     result = Result("database", "Database (PostgreSQL) unreachable for a while")
-    name = f"cbp_faults_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    proxy = TcpProxy("127.0.0.1", 5432)
-    try:
+    with (
+        scratch_postgres_database(POSTGRES_ADMIN_URL, prefix="cbp_faults") as name,
+        contextlib.closing(TcpProxy("127.0.0.1", 5432)) as proxy,
+    ):
         url = f"postgresql+psycopg://postgres@127.0.0.1:{proxy.port}/{name}"
         with fault_world(workdir, database_url=url, block_time_s=block_time_s) as world:
             before = register_pods(world, 5)
@@ -273,15 +271,6 @@ def database_unreachable(workdir: Path, *, block_time_s: int = 0) -> Result:
             wrong = [s for s in down + reads if s != 503]
             result.figures["answersOtherThan503WhileDown"] = len(wrong)
             result.passed = clean(result.figures) and not wrong and recovered_after is not None
-    finally:
-        proxy.close()
-        with admin.connect() as connection:
-            connection.execute(
-                text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
-                {"n": name},
-            )
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
     return result
 
 

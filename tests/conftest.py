@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import contextlib
 import os
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
-from sqlalchemy import create_engine, text
 
 from cli.world import (  # noqa: F401  (re-exported for the test packages)
     BSP_EICS,
@@ -25,6 +23,7 @@ from cli.world import (  # noqa: F401  (re-exported for the test packages)
     World,
     build_world,
 )
+from faults.harness import scratch_postgres_database
 
 POSTGRES_URL = os.environ.get("CBP_TEST_POSTGRES_URL")
 
@@ -52,20 +51,8 @@ def _database_urls() -> list[Any]:
 def fresh_postgres_database() -> Iterator[str]:
     """The URL of a new, empty database on ``CBP_TEST_POSTGRES_URL``'s server, dropped after."""
     assert POSTGRES_URL
-    name = f"cbp_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
+    with scratch_postgres_database(POSTGRES_URL, prefix="cbp_test") as name:
         yield POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as connection:
-            connection.execute(
-                text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
-                {"n": name},
-            )
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
 
 
 @pytest.fixture(scope="session")
