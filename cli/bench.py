@@ -46,6 +46,7 @@ from cli.ceiling import (
     measure_call_ceiling,
     rpc_batch,
 )
+from cli.cpu import CPU_PROCESSES, cpu_per_record, cpu_seconds
 from cli.demo_orgs import ensure_initialised
 from cli.stack import Platform
 from ledger.core.chain.anvil import PRODUCTION_BLOCK_GAS_LIMIT
@@ -56,7 +57,6 @@ from ledger.core.settings import PROJECT_ROOT, Settings, read_settings
 from ledger.local_stack import DEFAULT_REDIS_URL, redis_answers
 from ledger.registry.mass_load import pods_to_csv
 from ledger.registry.schemas import PodCreate
-from loadgen.monitor import tree_cpu_seconds
 
 __all__ = ["DEFAULT_REPORT", "chain_client", "run_registration_benchmark"]
 
@@ -257,38 +257,6 @@ def measure_single_posts(
 # ------------------------------------------------------------------- the command
 
 
-#: The processes whose CPU time a POD costs, as printed (``Platform.process_ids`` and this one).
-CPU_PROCESSES = {
-    "api": "API",
-    "worker": "worker",
-    "follower": "follower",
-    "indexer": "indexer",
-    "anvil": "Anvil",
-    "benchmark": "clients",
-}
-
-
-def cpu_seconds(platform: Platform) -> dict[str, float]:
-    """CPU seconds (user + system) used so far by each platform process with its children,
-    the local Anvil, and this process (the benchmark's HTTP clients)."""
-    cpu = {name: tree_cpu_seconds(pid) for name, pid in platform.process_ids().items()}
-    own = os.times()
-    cpu["benchmark"] = own.user + own.system
-    return cpu
-
-
-def cpu_per_pod(
-    phase: str, before: dict[str, float], after: dict[str, float], pods: int
-) -> dict[str, float]:
-    """Milliseconds of CPU per POD of each process during a phase, and their total."""
-    per_pod = {
-        f"{phase}_cpu_ms_per_pod_{name}": 1000 * (after[name] - before[name]) / pods
-        for name in CPU_PROCESSES
-        if name in before and name in after
-    }
-    return per_pod | {f"{phase}_cpu_ms_per_pod": sum(per_pod.values())}
-
-
 def _bench_settings(
     base: Settings, data_dir: Path, block_time_s: int | None, database_url: str | None
 ) -> Settings:
@@ -369,14 +337,16 @@ def run_registration_benchmark(
                 )
                 before = cpu_seconds(platform)
                 figures |= measure_mass_loading(bsps, dsos, tso_eic, pods, tag)
-                figures |= cpu_per_pod("e2e", before, cpu_seconds(platform), pods)
+                figures |= cpu_per_record("e2e_cpu_ms_per_pod", before, cpu_seconds(platform), pods)
                 console.print(
                     f"end to end: {single_count} PODs one POST each"
                     f" ({SINGLE_CLIENTS} client threads per BSP) ..."
                 )
                 before = cpu_seconds(platform)
                 figures |= measure_single_posts(bsps, dsos, tso_eic, single_count, tag, pods)
-                figures |= cpu_per_pod("single", before, cpu_seconds(platform), single_count)
+                figures |= cpu_per_record(
+                    "single_cpu_ms_per_pod", before, cpu_seconds(platform), single_count
+                )
             finally:
                 for client in clients:
                     client.close()

@@ -50,6 +50,7 @@ from cli.ceiling import (
     gas_of_transactions,
     measure_call_ceiling,
 )
+from cli.cpu import CPU_PROCESSES, cpu_per_record, cpu_seconds
 from cli.demo_orgs import ensure_initialised
 from cli.stack import Platform
 from ledger.core import clock
@@ -386,6 +387,7 @@ def run_bids(
             bsp = BSPS[index % len(BSPS)]
             calls.append((bsp, [body(bsp, n) for n in range(offset, min(bids, offset + per_call))]))
         console.print(f"batched: {bids} bids in {len(calls)} calls of up to {per_call} ...")
+        cpu_before = cpu_seconds(platform)
         started = time.perf_counter()
         pending: list[tuple[str, str, list[str]]] = []
 
@@ -407,6 +409,7 @@ def run_bids(
         bid_ids = [bid_id for _, _, ids in pending for bid_id in ids]
         _wait_bids_active(api, len(bid_ids))
         active = time.perf_counter() - started
+        figures |= cpu_per_record("cpu_ms_per_bid", cpu_before, cpu_seconds(platform), bids)
         gas = gas_of_transactions(operations)
         transactions = len({h for op in operations for h in op["transactionHashes"]})
         figures |= {
@@ -424,8 +427,12 @@ def run_bids(
         console.print(
             f"one bid per call: {single} bids, {SINGLE_CLIENTS} client threads per BSP ..."
         )
+        cpu_before = cpu_seconds(platform)
         figures |= _single_bids(
             api, [(BSPS[n % 3], body(BSPS[n % 3], 5000 + n)) for n in range(single)]
+        )
+        figures |= cpu_per_record(
+            "single_cpu_ms_per_bid", cpu_before, cpu_seconds(platform), single
         )
     figures["ratio_single_to_batched"] = (
         figures["single_bids_per_s"] / figures["bids_per_s_recorded"]
@@ -472,6 +479,17 @@ def run_bids(
                 f"{figures['ceiling_gas_per_record']:,.0f} / {figures['gas_per_bid']:,.0f}"
                 f" / {figures['single_gas_per_bid']:,.0f}",
             ),
+            ("CPU ms per bid, by process", "batched until Active / one per call"),
+            *(
+                (
+                    f"  {label}",
+                    f"{figures[f'cpu_ms_per_bid_{name}']:.1f}"
+                    f" / {figures[f'single_cpu_ms_per_bid_{name}']:.1f}",
+                )
+                for name, label in CPU_PROCESSES.items()
+                if f"single_cpu_ms_per_bid_{name}" in figures
+            ),
+            ("  all", f"{figures['cpu_ms_per_bid']:.1f} / {figures['single_cpu_ms_per_bid']:.1f}"),
         ],
         console,
     )

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from cli.bench import CPU_PROCESSES, run_registration_benchmark
+from cli.bench import run_registration_benchmark
+from cli.cpu import CPU_PROCESSES
 from cli.demo import TOKENS_FILE, run_demo
 from ledger.core.settings import Settings
 
