@@ -7,12 +7,13 @@ stored transactions), acknowledged late and retried with backoff on transient fa
 from __future__ import annotations
 
 import functools
+import logging
 import time
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any, TypeVar
 
-from celery import Task
+from celery import Task, signals
 from redis import RedisError
 from sqlalchemy.exc import OperationalError as DatabaseUnreachable
 
@@ -50,6 +51,7 @@ RETRY: dict[str, Any] = {
     "reject_on_worker_lost": True,
 }
 
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 #: How long a task waits in place for the broker's Redis (its locks) to come back.
@@ -90,6 +92,20 @@ def runtime() -> Runtime:
         locks=RedisLocks(redis_url, ttl_s=settings.lock_ttl_s),
         nonces=RedisNonceCounters(redis_url),
     )
+
+
+@signals.task_retry.connect
+def note_operation_retrying(request: Any = None, **_: Any) -> None:
+    """A task of an operation (``operation_id``) will try again after its backoff: say so in
+    the operation, so that the block follower's re-drive of lost tasks leaves it alone. With
+    the database down too there is nothing to note it in; the re-drive's copy is harmless."""
+    operation_id = (getattr(request, "kwargs", None) or {}).get("operation_id")
+    if operation_id is None:
+        return
+    try:
+        operations.note_retrying(runtime(), operation_id)
+    except DatabaseUnreachable:
+        log.warning("operation %s retrying: not noted, the database is unreachable", operation_id)
 
 
 class PatientDispatcher:

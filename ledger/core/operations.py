@@ -98,6 +98,21 @@ def task_of(runtime: Runtime, kind: str) -> str:
     return runtime.capabilities.handlers[kind].task
 
 
+def note_retrying(runtime: Runtime, operation_id: str) -> None:
+    """An accepted operation's task is alive, waiting to try again (the chain or a lock it
+    needs was unavailable): move its ``updated_at`` on, so that the block follower, which
+    re-drives accepted operations nothing touched for ``redrive_after_s``, does not add a copy
+    of a task that is merely waiting for its next attempt."""
+    with runtime.session() as session:
+        session.execute(
+            update(Operation)
+            .where(col(Operation.id) == operation_id)
+            .where(col(Operation.status) == OperationStatus.ACCEPTED)
+            .values(updated_at=utcnow())
+        )
+        session.commit()
+
+
 def get_operation(session: Session, operation_id: str, *, organisation: Organisation) -> Operation:
     """An operation its organisation, the TSO or the auditor reads; one the TSO signs on a BSP's
     behalf (``onBehalfOf`` in its payload: a UVAM's market admission) that BSP reads too."""

@@ -201,8 +201,9 @@ def test_the_follower_redrives_each_lost_operation_with_its_kinds_task_once(
     tmp_path: Path, database_url: str | None
 ) -> None:
     """A settlement is re-driven as the settlement task (it computes the record first), any
-    other kind as execute; a deferred, a recent and a finished operation are left alone, and
-    an operation just re-driven is not enqueued again by the next sweep."""
+    other kind as execute; a deferred, a recent, a finished operation and one whose task is
+    retrying are left alone, and an operation just re-driven is not enqueued again by the next
+    sweep."""
     settings = Settings(data_dir=tmp_path, database_url=database_url, redrive_after_s=5)
     upgrade(settings.sqlalchemy_url)
     dispatcher = RecordingDispatcher()
@@ -225,6 +226,7 @@ def test_the_follower_redrives_each_lost_operation_with_its_kinds_task_once(
         "deferred": ("bsp", "pod.status", {"podId": "pod-2", "status": "Open"}),
         "failed": ("bsp", "pod.status", {"podId": "pod-3", "status": "Open"}),
         "recent": ("bsp", "pod.status", {"podId": "pod-4", "status": "Open"}),
+        "retrying": ("bsp", "pod.status", {"podId": "pod-5", "status": "Open"}),
     }
     ids: dict[str, str] = {}
     with runtime.session() as session:
@@ -247,6 +249,8 @@ def test_the_follower_redrives_each_lost_operation_with_its_kinds_task_once(
             ids[name] = operation.id
         session.commit()
         _age(session, [i for name, i in ids.items() if name != "recent"], by_s=60)
+    # its task is alive, waiting for its next attempt (workers.tasks.note_operation_retrying)
+    operations.note_retrying(runtime, ids["retrying"])
 
     assert redrive_accepted(runtime, FollowerState()) == 3
     assert sorted((task, kwargs["operation_id"]) for task, kwargs in dispatcher.tasks) == sorted(
