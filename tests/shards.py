@@ -14,7 +14,8 @@ folder of its own:
 
 Each line a shard prints is prefixed with its number as it comes; the exit status is the first
 failing shard's, 0 when both passed (a shard that a ``-k`` left without tests passes, unless
-both were). Arguments are passed to both (``-x``, ``-k ...``).
+both were). Options are passed to both (``-x``, ``-k ...``); given test paths
+(``python -m tests.shards tests/unit``), it runs just those, in one pytest process.
 ``pytest tests`` still runs the whole suite in one process.
 """
 
@@ -64,7 +65,13 @@ def _relay(number: int, stream: IO[str], lock: threading.Lock) -> None:
             sys.stdout.flush()
 
 
+def _names_tests(argument: str) -> bool:
+    return not argument.startswith("-") and Path(argument.split("::")[0]).exists()
+
+
 def main(argv: Sequence[str]) -> int:
+    if any(_names_tests(argument) for argument in argv):
+        return subprocess.call([sys.executable, "-m", "pytest", *argv])
     missing = [name for name in FIRST if not (TESTS / name).exists()]
     if missing:
         print(f"tests/shards.py: no package tests/{', tests/'.join(missing)}", file=sys.stderr)
