@@ -22,7 +22,6 @@ from ledger.core import operations
 from ledger.core.db.models import Operation, Organisation, utcnow
 from ledger.core.follower import FollowerState, redrive_accepted
 from ledger.core.ids import to_bytes32
-from ledger.core.periods import iso
 from ledger.core.runtime import RecordingDispatcher, Runtime
 from ledger.core.settings import Settings
 from ledger.registry.pods import register_pods
@@ -135,21 +134,16 @@ def test_a_settlement_whose_task_was_lost_is_computed_and_recorded_once(
     succeeded(world, "tso", world.client("tso").post(f"/market/admissions/{uvam_id}"))
     product_id = product(world, unique_product("REDRIVE"), gate_closure_s=300)
     t1 = flows.period_after(world, 600, settled_periods=1)
-    response = world.client("bsp1").post(
-        "/market/bids", json={"bids": [flows.bid(uvam_id, product_id, t1, [20], "50.00")]}
+    bid_id, _ = flows.selected_bid(
+        world,
+        "bsp1",
+        uvam_id,
+        product_id,
+        t1,
+        [20],
+        settlement={"method": X_OF_Y, "sanctionEurMwh": "120"},
+        gate_closure_s=300,
     )
-    assert flows.done(world, "bsp1", response)["status"] == "succeeded"
-    [bid_id] = response.json()["bidIds"]
-    flows.wait_bids(world, "tso", [bid_id], {"Active"})
-    need = {
-        "productId": product_id,
-        "direction": "up",
-        "deliveryStart": iso(t1),
-        "quantitiesKw": [20],
-        "settlement": {"method": X_OF_Y, "sanctionEurMwh": "120"},
-    }
-    assert flows.need_at_gate(world, need, gate_closure_s=300)["status"] == "succeeded"
-    flows.wait_bids(world, "tso", [bid_id], {"Selected"})
     activation_id = accepted_activation(world, bid_id, t1, 10)
     flows.advance_past(world, t1 + 900)
     history = readings(pod, history_day(t1), [(15, 20_000)])

@@ -182,3 +182,39 @@ class Receiver:
 def set_callback(world: Any, slug: str, url: str | None) -> None:
     response = world.client(slug).put("/organisations/me/callback", json={"callbackUrl": url})
     assert response.status_code == 200, response.text
+
+
+def selected_bid(
+    world: Any,
+    bsp: str,
+    uvam_id: str,
+    product_id: str,
+    start: int,
+    quantities: list[int],
+    *,
+    settlement: dict[str, Any],
+    gate_closure_s: int,
+    price: str = "50.00",
+    reader: str = "tso",
+) -> tuple[str, dict[str, Any]]:
+    """``bsp`` offers ``quantities`` up (kW per period from ``start``) on ``uvam_id``; once the
+    bid is Active, the TSO states a need of the same quantities with ``settlement`` terms at
+    the gate, and the bid is Selected (as ``reader`` sees it). Returns the bid's id and the
+    need's publication (``result.needId``)."""
+    response = world.client(bsp).post(
+        "/market/bids", json={"bids": [bid(uvam_id, product_id, start, quantities, price)]}
+    )
+    assert done(world, bsp, response)["status"] == "succeeded", response.text
+    [bid_id] = response.json()["bidIds"]
+    wait_bids(world, reader, [bid_id], {"Active"})
+    need = {
+        "productId": product_id,
+        "direction": "up",
+        "deliveryStart": iso(start),
+        "quantitiesKw": quantities,
+        "settlement": settlement,
+    }
+    published = need_at_gate(world, need, gate_closure_s=gate_closure_s)
+    assert published["status"] == "succeeded", published
+    wait_bids(world, reader, [bid_id], {"Selected"})
+    return bid_id, published

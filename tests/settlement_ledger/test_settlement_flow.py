@@ -64,21 +64,16 @@ def setup(world: Any) -> dict[str, Any]:
         world, flows.unique_product("SETTLE"), gate_closure_s=300, notice_s=60, ack_s=120
     )
     t1 = flows.period_after(world, 600, settled_periods=4)
-    response = world.client("bsp1").post(
-        "/market/bids", json={"bids": [flows.bid(uvam_id, product, t1, [40, 40, 40], "50.00")]}
+    bid_id, _ = flows.selected_bid(
+        world,
+        "bsp1",
+        uvam_id,
+        product,
+        t1,
+        [40, 40, 40],
+        settlement={"method": X_OF_Y, "sanctionEurMwh": "120"},
+        gate_closure_s=300,
     )
-    assert flows.done(world, "bsp1", response)["status"] == "succeeded"
-    [bid_id] = response.json()["bidIds"]
-    flows.wait_bids(world, "tso", [bid_id], {"Active"})
-    need = {
-        "productId": product,
-        "direction": "up",
-        "deliveryStart": iso(t1),
-        "quantitiesKw": [40, 40, 40],
-        "settlement": {"method": X_OF_Y, "sanctionEurMwh": "120"},
-    }
-    assert flows.need_at_gate(world, need, gate_closure_s=300)["status"] == "succeeded"
-    flows.wait_bids(world, "tso", [bid_id], {"Selected"})
     ids = {
         "a": accepted_activation(world, bid_id, t1, 10),
         "b": accepted_activation(world, bid_id, t1, 10),

@@ -56,23 +56,16 @@ def setup(world: Any) -> dict[str, Any]:
         world, flows.unique_product("TERMS"), gate_closure_s=GATE_S, notice_s=60, ack_s=120
     )
     t1 = next_period_within_day(clock.clock_for(world.platform.settings).now() + 420, 4)
-    response = world.client("bsp1").post(
-        "/market/bids",
-        json={"bids": [flows.bid(uvam_id, product, t1, [SET_POINT_KW], "50.00")]},
+    bid_id, published = flows.selected_bid(
+        world,
+        "bsp1",
+        uvam_id,
+        product,
+        t1,
+        [SET_POINT_KW],
+        settlement={"method": X_OF_Y, "sanctionEurMwh": "150"},
+        gate_closure_s=GATE_S,
     )
-    assert flows.done(world, "bsp1", response)["status"] == "succeeded"
-    [bid_id] = response.json()["bidIds"]
-    flows.wait_bids(world, "tso", [bid_id], {"Active"})
-    need = {
-        "productId": product,
-        "direction": "up",
-        "deliveryStart": iso(t1),
-        "quantitiesKw": [SET_POINT_KW],
-        "settlement": {"method": X_OF_Y, "sanctionEurMwh": "150"},
-    }
-    published = flows.need_at_gate(world, need, gate_closure_s=GATE_S)
-    assert published["status"] == "succeeded"
-    flows.wait_bids(world, "tso", [bid_id], {"Selected"})
     activation = accepted_activation(world, bid_id, t1, SET_POINT_KW)
     need_id = published["result"]["needId"]
 

@@ -56,25 +56,18 @@ def setup(world: Any) -> dict[str, Any]:
         world, flows.unique_product("STMT"), gate_closure_s=GATE_S, notice_s=60, ack_s=120
     )
     t1 = next_period_within_day(clock.clock_for(world.platform.settings).now() + 420, 4)
-    response = world.client("bsp2").post(
-        "/market/bids", json={"bids": [flows.bid(uvam_id, product, t1, [SET_POINT_KW], "50")]}
+    bid_id, _ = flows.selected_bid(
+        world,
+        "bsp2",
+        uvam_id,
+        product,
+        t1,
+        [SET_POINT_KW],
+        settlement={"method": X_OF_Y, "sanctionEurMwh": "200", "availabilityEurKwIsp": "0.125"},
+        gate_closure_s=GATE_S,
+        price="50",
+        reader="bsp2",
     )
-    _done(world, "bsp2", response)
-    [bid_id] = response.json()["bidIds"]
-    flows.wait_bids(world, "bsp2", [bid_id], {"Active"})
-    need = {
-        "productId": product,
-        "direction": "up",
-        "deliveryStart": iso(t1),
-        "quantitiesKw": [SET_POINT_KW],
-        "settlement": {
-            "method": X_OF_Y,
-            "sanctionEurMwh": "200",
-            "availabilityEurKwIsp": "0.125",
-        },
-    }
-    assert flows.need_at_gate(world, need, gate_closure_s=GATE_S)["status"] == "succeeded"
-    flows.wait_bids(world, "bsp2", [bid_id], {"Selected"})
     sent = world.client("tso").post(
         "/market/activations",
         json={"bidId": bid_id, "firstPeriod": iso(t1), "setPointsKw": [SET_POINT_KW]},

@@ -12,7 +12,6 @@ from typing import Any
 
 from ledger.core import clock
 from ledger.core.calendar import holidays_between
-from ledger.core.periods import iso
 from tests.market import flows
 from tests.settlement_ledger.conftest import accepted_activation, advance_past, readings, upload
 
@@ -54,22 +53,16 @@ def test_the_day_after_a_holiday_is_settled_against_the_weekday_before_it(world:
     product = flows.product(
         world, flows.unique_product("HOLIDAY"), gate_closure_s=GATE_S, notice_s=60, ack_s=120
     )
-    response = world.client("bsp1").post(
-        "/market/bids", json={"bids": [flows.bid(uvam_id, product, t1, [10], "50.00")]}
+    bid_id, _ = flows.selected_bid(
+        world,
+        "bsp1",
+        uvam_id,
+        product,
+        t1,
+        [10],
+        settlement={"method": X_OF_Y},
+        gate_closure_s=GATE_S,
     )
-    assert flows.done(world, "bsp1", response)["status"] == "succeeded", response.text
-    [bid_id] = response.json()["bidIds"]
-    flows.wait_bids(world, "tso", [bid_id], {"Active"})
-    need = {
-        "productId": product,
-        "direction": "up",
-        "deliveryStart": iso(t1),
-        "quantitiesKw": [10],
-        "settlement": {"method": X_OF_Y},
-    }
-    published = flows.need_at_gate(world, need, gate_closure_s=GATE_S)
-    assert published["status"] == "succeeded"
-    flows.wait_bids(world, "tso", [bid_id], {"Selected"})
     activation = accepted_activation(world, bid_id, t1, 10)
 
     advance_past(world, t1 + P)

@@ -103,21 +103,16 @@ def test_an_activation_from_friday_2330_to_saturday_0030_is_settled_and_audited(
     product = flows.product(
         world, flows.unique_product("MIDNIGHT"), gate_closure_s=GATE_S, notice_s=60, ack_s=120
     )
-    response = world.client("bsp1").post(
-        "/market/bids", json={"bids": [flows.bid(uvam_id, product, t1, [10] * 4, "50.00")]}
+    bid_id, _ = flows.selected_bid(
+        world,
+        "bsp1",
+        uvam_id,
+        product,
+        t1,
+        [10] * 4,
+        settlement={"method": X_OF_Y, "sanctionEurMwh": "120"},
+        gate_closure_s=GATE_S,
     )
-    assert flows.done(world, "bsp1", response)["status"] == "succeeded", response.text
-    [bid_id] = response.json()["bidIds"]
-    flows.wait_bids(world, "tso", [bid_id], {"Active"})
-    need = {
-        "productId": product,
-        "direction": "up",
-        "deliveryStart": iso(t1),
-        "quantitiesKw": [10] * 4,
-        "settlement": {"method": X_OF_Y, "sanctionEurMwh": "120"},
-    }
-    assert flows.need_at_gate(world, need, gate_closure_s=GATE_S)["status"] == "succeeded"
-    flows.wait_bids(world, "tso", [bid_id], {"Selected"})
     tso = world.client("tso")
     activated = tso.post(
         "/market/activations",
