@@ -453,10 +453,11 @@ def _coalesce(
     batch = [(operation, calls)]
     items = len(calls)
     for other in waiting:
-        if _handler(runtime, other).task != TASK_EXECUTE:
+        other_handler = _handler(runtime, other)
+        if other_handler.task != TASK_EXECUTE:
             continue  # its own task prepares it first (a settlement computes its record)
         try:
-            other_calls = _handler(runtime, other).calls(session, other)
+            other_calls = other_handler.calls(session, other)
         except Unavailable:
             continue  # waits for an operation still running: a later transaction takes it
         except CbpError as exc:
