@@ -12,9 +12,10 @@ One run, on a fresh temporary data folder (SQLite, its own Anvil, instant or wit
    transaction. Timed from the first upload until every operation has succeeded, i.e. every POD
    is confirmed on chain and mirrored in the database.
 3. **One request per record**: up to 1,000 PODs, one ``POST /pods`` each, sent by
-   :data:`SINGLE_CLIENTS` client threads per BSP at once (as a BSP's systems would), timed the
-   same way. A BSP's requests that arrive while its transaction is pending are coalesced into
-   its next transaction.
+   :data:`SINGLE_CLIENTS` client threads per BSP at once (as a BSP's systems would), timed
+   until none of the BSPs' operations is still running (:mod:`cli.single_requests`). A BSP's
+   requests that arrive while its transaction is pending are coalesced into its next
+   transaction.
 
 On instant Anvil the block gas limit is raised (:func:`_raise_block_gas_limit`); with a block
 time it is set to 30 M, as on a production chain. The figures are printed side by side and
@@ -27,10 +28,8 @@ import json
 import os
 import secrets
 import tempfile
-import threading
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
@@ -48,6 +47,7 @@ from cli.ceiling import (
 )
 from cli.cpu import CPU_PROCESSES, cpu_per_record, cpu_seconds
 from cli.demo_orgs import ensure_initialised
+from cli.single_requests import post_each, read_operations, wait_until_ended
 from cli.stack import Platform
 from ledger.core.chain.anvil import PRODUCTION_BLOCK_GAS_LIMIT
 from ledger.core.chain.client import ChainClient, Deployment
@@ -201,6 +201,7 @@ def measure_mass_loading(
 
 
 def measure_single_posts(
+    platform: Platform,
     bsps: Sequence[ApiClient],
     dsos: Sequence[ApiClient],
     tso_eic: str,
@@ -208,8 +209,9 @@ def measure_single_posts(
     tag: str,
     first_number: int,
 ) -> dict[str, float]:
-    """``count`` PODs, one ``POST /pods`` each, sent by :data:`SINGLE_CLIENTS` threads per BSP
-    (each with its own connection), round robin over the BSPs."""
+    """``count`` PODs, one ``POST /pods`` each, round robin over the BSPs, each BSP's sent by
+    :data:`SINGLE_CLIENTS` threads of its own (:func:`cli.single_requests.post_each`); with the
+    CPU each process spent per POD until the last operation ended."""
     start = now_iso()
     bodies: dict[int, list[dict[str, Any]]] = {b: [] for b in range(len(bsps))}
     for i in range(count):
@@ -217,32 +219,26 @@ def measure_single_posts(
         bodies[i % len(bsps)].append(body.model_dump(mode="json", by_alias=True, exclude_none=True))
     tokens = [bsp.http.headers["Authorization"] for bsp in bsps]
     base_url = str(bsps[0].http.base_url)
-    accepted: list[tuple[int, str]] = []
-    guard = threading.Lock()
-
-    def send(lane: tuple[int, int]) -> None:
-        index, thread = lane
-        mine = bodies[index][thread::SINGLE_CLIENTS]
-        with httpx.Client(
-            base_url=base_url, headers={"Authorization": tokens[index]}, timeout=120.0
-        ) as http:
-            for body in mine:
-                response = http.post("/pods", json=body)
-                if response.status_code != 202:
-                    raise DemoFailure(f"POST /pods: {response.status_code} {response.text[:300]}")
-                with guard:
-                    accepted.append((index, response.json()["operationId"]))
-
-    lanes = [(index, thread) for index in range(len(bsps)) for thread in range(SINGLE_CLIENTS)]
+    lanes = [
+        (tokens[index], "/pods", bodies[index][thread::SINGLE_CLIENTS])
+        for index in range(len(bsps))
+        for thread in range(SINGLE_CLIENTS)
+    ]
+    cpu_before = cpu_seconds(platform)
     started = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=len(lanes)) as pool:
-        list(pool.map(send, lanes))
+    accepted = post_each(base_url, lanes)
     answered = time.perf_counter() - started
-    finished = wait_operations(
-        [Pending(bsps[index], operation_id, "pod") for index, operation_id in accepted],
-        timeout_s=900,
-    )
+    wait_until_ended(base_url, tokens)
     seconds = time.perf_counter() - started
+    cpu = cpu_per_record("single_cpu_ms_per_pod", cpu_before, cpu_seconds(platform), count)
+    ids_of: dict[str, list[str]] = {token: [] for token in tokens}
+    for (token, _, _), ids in zip(lanes, accepted, strict=True):
+        ids_of[token] += ids
+    finished = {
+        body["operationId"]: body
+        for token, ids in ids_of.items()
+        for body in read_operations(base_url, token, ids)
+    }
     transactions, gas = _operation_figures(finished, "single POSTs")
     return {
         "single_pods": float(count),
@@ -251,6 +247,7 @@ def measure_single_posts(
         "single_pods_per_s": count / seconds,
         "single_transactions": float(transactions),
         "single_gas_per_pod": gas / count,
+        **cpu,
     }
 
 
@@ -342,10 +339,8 @@ def run_registration_benchmark(
                     f"end to end: {single_count} PODs one POST each"
                     f" ({SINGLE_CLIENTS} client threads per BSP) ..."
                 )
-                before = cpu_seconds(platform)
-                figures |= measure_single_posts(bsps, dsos, tso_eic, single_count, tag, pods)
-                figures |= cpu_per_record(
-                    "single_cpu_ms_per_pod", before, cpu_seconds(platform), single_count
+                figures |= measure_single_posts(
+                    platform, bsps, dsos, tso_eic, single_count, tag, pods
                 )
             finally:
                 for client in clients:

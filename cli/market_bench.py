@@ -52,6 +52,7 @@ from cli.ceiling import (
 )
 from cli.cpu import CPU_PROCESSES, cpu_per_record, cpu_seconds
 from cli.demo_orgs import ensure_initialised
+from cli.single_requests import post_each, read_operations, wait_until_ended
 from cli.stack import Platform
 from ledger.core import clock
 from ledger.core.chain.anvil import PRODUCTION_BLOCK_GAS_LIMIT
@@ -427,12 +428,8 @@ def run_bids(
         console.print(
             f"one bid per call: {single} bids, {SINGLE_CLIENTS} client threads per BSP ..."
         )
-        cpu_before = cpu_seconds(platform)
         figures |= _single_bids(
-            api, [(BSPS[n % 3], body(BSPS[n % 3], 5000 + n)) for n in range(single)]
-        )
-        figures |= cpu_per_record(
-            "single_cpu_ms_per_bid", cpu_before, cpu_seconds(platform), single
+            platform, api, [(BSPS[n % 3], body(BSPS[n % 3], 5000 + n)) for n in range(single)]
         )
     figures["ratio_single_to_batched"] = (
         figures["single_bids_per_s"] / figures["bids_per_s_recorded"]
@@ -535,36 +532,45 @@ def _bid_ceiling(
         chain.close()
 
 
-def _single_bids(api: Api, bodies: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
-    """One bid per ``POST /market/bids``, sent by :data:`SINGLE_CLIENTS` threads per BSP (each
-    with its own connection); timed until every bid is recorded on chain."""
-    lanes = [(bsp, thread) for bsp in BSPS for thread in range(SINGLE_CLIENTS)]
-    accepted: list[tuple[str, str]] = []
-    guard = threading.Lock()
-
-    def send(lane: tuple[str, int]) -> None:
-        bsp, thread = lane
-        mine = [b for owner, b in bodies if owner == bsp][thread::SINGLE_CLIENTS]
-        client = api[bsp]
-        with httpx.Client(base_url=client.base_url, headers=client.headers, timeout=120.0) as http:
-            for body in mine:
-                response = http.post("/market/bids", json={"bids": [body]})
-                if response.status_code != 202:
-                    raise BenchFailure(f"POST /market/bids: {response.status_code} {response.text}")
-                with guard:
-                    accepted.append((bsp, response.json()["operationId"]))
-
+def _single_bids(
+    platform: Platform, api: Api, bodies: list[tuple[str, dict[str, Any]]]
+) -> dict[str, Any]:
+    """One bid per ``POST /market/bids``, sent by :data:`SINGLE_CLIENTS` threads per BSP
+    (:func:`cli.single_requests.post_each`); timed until every bid is recorded on chain, with
+    the CPU each process spent per bid until then."""
+    base_url = str(api[BSPS[0]].base_url)
+    tokens = {bsp: api[bsp].headers["Authorization"] for bsp in BSPS}
+    lanes = [
+        (
+            tokens[bsp],
+            "/market/bids",
+            [{"bids": [b]} for o, b in bodies if o == bsp][t::SINGLE_CLIENTS],
+        )
+        for bsp in BSPS
+        for t in range(SINGLE_CLIENTS)
+    ]
+    cpu_before = cpu_seconds(platform)
     started = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=len(lanes)) as pool:
-        list(pool.map(send, lanes))
-    operations = [op for bsp, op_id in accepted for op in api.wait(bsp, [op_id])]
+    accepted = post_each(base_url, lanes)
+    wait_until_ended(base_url, list(tokens.values()))
     seconds = time.perf_counter() - started
+    cpu = cpu_per_record("single_cpu_ms_per_bid", cpu_before, cpu_seconds(platform), len(bodies))
+    ids_of: dict[str, list[str]] = {token: [] for token in tokens.values()}
+    for (token, _, _), ids in zip(lanes, accepted, strict=True):
+        ids_of[token] += ids
+    operations = [
+        body for token, ids in ids_of.items() for body in read_operations(base_url, token, ids)
+    ]
+    failed = [op for op in operations if op["status"] != "succeeded"]
+    if failed:
+        raise BenchFailure(f"{len(failed)} one-bid operations failed: {failed[0]['error']}")
     return {
         "single_bids": len(bodies),
         "single_seconds": seconds,
         "single_bids_per_s": len(bodies) / seconds,
         "single_transactions": len({h for op in operations for h in op["transactionHashes"]}),
         "single_gas_per_bid": gas_of_transactions(operations) / len(bodies),
+        **cpu,
     }
 
 
@@ -587,7 +593,6 @@ class Receiver:
     """A BSP's callback endpoint in this process: notes when each activation arrives."""
 
     def __init__(self) -> None:
-        import threading
         from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
         self.arrivals: dict[str, float] = {}
