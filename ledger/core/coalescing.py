@@ -9,7 +9,8 @@ transaction pending, and how one multicall receipt splits into one receipt per o
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from typing import Any
 
 from ledger.core.chain.abi import decode_revert
 from ledger.core.chain.client import Call, ChainClient, Receipt
@@ -24,6 +25,29 @@ MULTICALL_CONTRACTS = frozenset(
 MAX_ITEMS = 200
 MAX_GAS = 12_000_000
 ITEM_DONE = "MulticallItemDone"
+OUT_OF_GAS = "MulticallOutOfGas"
+#: Gas of a multicall's dry run: room for :data:`MAX_GAS` of items and the refused ones beside.
+DRY_RUN_GAS = 2 * MAX_GAS
+#: Gas of a multicall beyond its items' (:func:`gas_limit`): the transaction's base fee, the
+#: call's dispatch and the arrays it returns.
+MULTICALL_BASE_GAS = 40_000
+
+
+@dataclass(frozen=True)
+class ItemOutcome:
+    """One item of a multicall's dry run: the gas it took (with its ``MulticallItemDone``),
+    and its decoded error if it was refused."""
+
+    gas: int
+    refusal: ContractRevert | None
+
+
+class TooMuchGas(Exception):
+    """The first ``fits`` items of a dry run are all that fit in :data:`DRY_RUN_GAS`."""
+
+    def __init__(self, fits: int) -> None:
+        super().__init__(f"only the first {fits} items fit in a multicall's dry run")
+        self.fits = fits
 
 
 def multicall_contract(calls: Sequence[Call]) -> str | None:
@@ -63,6 +87,58 @@ def multicall_of(chain: ChainClient, contract: str, calls: Sequence[Call]) -> Ca
     return Call(contract, "multicall", (encoded,))
 
 
+def dry_run(
+    chain: ChainClient, sender: str, contract: str, calls: Sequence[Call]
+) -> list[ItemOutcome]:
+    """Run ``calls`` as one multicall from ``sender`` on the latest block (``eth_call``): per
+    item, its gas and its refusal, each item seeing the effects of those before it, as in the
+    transaction. One execution of each item, where a gas estimate per item and one of the
+    multicall would take several. :class:`TooMuchGas` when the items overrun
+    :data:`DRY_RUN_GAS` (the contract's ``MulticallOutOfGas`` names the first that did)."""
+    multicall = multicall_of(chain, contract, calls)
+    abi = chain.abis[contract]
+    request = {
+        "from": sender,
+        "to": chain.address_of(contract),
+        "data": "0x" + abi.encode_call(multicall.function, *multicall.args).hex(),
+        "gas": hex(DRY_RUN_GAS),
+    }
+    try:
+        result = chain.rpc.call("eth_call", [request, "latest"])
+    except RpcError as exc:
+        revert = chain.revert_of(exc.rpc_error)
+        if revert.error_name == OUT_OF_GAS:
+            raise TooMuchGas(int(revert.arguments["index"])) from exc
+        raise revert from exc
+    succeeded, revert_data, gas_used = abi.decode_output("multicall", bytes.fromhex(result[2:]))
+    return [
+        ItemOutcome(gas, None if ok else _item_error(chain, data, context={}))
+        for ok, data, gas in zip(succeeded, revert_data, gas_used, strict=True)
+    ]
+
+
+def gas_limit(chain: ChainClient, multicall: Call, outcomes: Sequence[ItemOutcome]) -> int:
+    """Gas for ``multicall``, whose items took ``outcomes``' gas in the dry run: their sum and
+    1/63 more (a delegatecall keeps 1/64 of the gas back), the calldata's intrinsic gas and
+    :data:`MULTICALL_BASE_GAS`. ``ChainClient.sign_with_gas`` adds its headroom."""
+    items = sum(outcome.gas for outcome in outcomes)
+    data = chain.abis[multicall.contract].encode_call(multicall.function, *multicall.args)
+    return MULTICALL_BASE_GAS + calldata_gas(data) + items + items // 63
+
+
+def calldata_gas(data: bytes) -> int:
+    """A transaction's calldata gas (EIP-2028): 16 per non-zero byte, 4 per zero byte."""
+    zeros = data.count(0)
+    return 4 * zeros + 16 * (len(data) - zeros)
+
+
+def _item_error(chain: ChainClient, raw: bytes, context: dict[str, Any]) -> ContractRevert:
+    """An item's decoded refusal from its revert data (``UnknownRevert`` when it has none)."""
+    if len(raw) >= 4:
+        return decode_revert(raw, list(chain.abis.values()))
+    return ContractRevert("UnknownRevert", context)
+
+
 def split_receipt(
     chain: ChainClient, receipt: Receipt, items: Sequence[int]
 ) -> tuple[Receipt, ContractRevert | None]:
@@ -82,11 +158,7 @@ def split_receipt(
             if not event.args["succeeded"] and error is None:
                 data = event.args["revertData"]
                 raw = bytes.fromhex(data[2:]) if isinstance(data, str) else bytes(data)
-                error = (
-                    decode_revert(raw, list(chain.abis.values()))
-                    if len(raw) >= 4
-                    else ContractRevert("UnknownRevert", {"transaction": receipt.transaction_hash})
-                )
+                error = _item_error(chain, raw, {"transaction": receipt.transaction_hash})
         bucket = []
     succeeded = receipt.succeeded and error is None
     return replace(receipt, events=tuple(events), succeeded=succeeded), error

@@ -504,24 +504,39 @@ def _execute_batch(
     *,
     behind_pending: bool = False,
 ) -> None:
-    """Simulate each operation's calls, fail the refused operations with their own decoded
-    error, and send the others as one multicall, each operation knowing its items.
+    """Dry-run the batch as one multicall (:func:`coalescing.dry_run`), fail the refused
+    operations with their own decoded error, and send the others as one multicall, each
+    operation knowing its items, with the gas the dry run measured.
 
-    ``behind_pending``: the signer's previous transaction is not mined yet and the simulation
+    ``behind_pending``: the signer's previous transaction is not mined yet and the dry run
     does not see its effects, so a refused operation stays deferred for a later transaction
     (its refusal is final only when simulated with nothing pending)."""
     chain = runtime.chain
-    verdicts = chain.estimate_each(signer.address, [c for _, calls in batch for c in calls])
-    kept: list[tuple[Operation, list[Call], int]] = []
+    try:
+        outcomes = coalescing.dry_run(
+            chain, signer.address, contract, [c for _, calls in batch for c in calls]
+        )
+    except coalescing.TooMuchGas as too_much:
+        fit: list[tuple[Operation, list[Call]]] = []
+        for operation, calls in batch:
+            if sum(len(c) for _, c in fit) + len(calls) > too_much.fits:
+                break
+            fit.append((operation, calls))
+        if not fit:  # the first operation alone overruns a dry run: it goes on its own
+            _send_alone(runtime, session, batch[0][0], signer, batch[0][1])
+            return
+        _execute_batch(runtime, session, signer, contract, fit, behind_pending=behind_pending)
+        return
+    kept: list[tuple[Operation, list[Call], list[coalescing.ItemOutcome]]] = []
     oversized: tuple[Operation, list[Call]] | None = None
     # accepted operations whose own task has not run: left alone unless sent now
     borrowed = {o.id for o, _ in batch[1:] if not o.deferred}
     position = 0
     gas = 0
     for operation, calls in batch:
-        mine = verdicts[position : position + len(calls)]
+        mine = outcomes[position : position + len(calls)]
         position += len(calls)
-        refusal = next((r for _, r in mine if r is not None), None)
+        refusal = next((o.refusal for o in mine if o.refusal is not None), None)
         if refusal is not None and operation.id in borrowed:
             continue  # its own task simulates it again (it may wait for one sent before it)
         if refusal is not None and behind_pending:
@@ -530,33 +545,30 @@ def _execute_batch(
         if refusal is not None:
             _finish(runtime, session, operation, error=_error_of(runtime, session, refusal))
             continue
-        estimate = sum(g for g, _ in mine)
-        if estimate > coalescing.MAX_GAS:
-            # Too large for one multicall (a block might not hold it): its calls go as
-            # transactions of their own, one such operation per pass.
-            if oversized is None and operation.id not in borrowed:
+        used = sum(o.gas for o in mine)
+        if gas + used > coalescing.MAX_GAS:
+            if not kept and operation.id not in borrowed:
+                # too large for one multicall (a block might not hold it): its calls go as
+                # transactions of their own
                 oversized = (operation, calls)
-            continue
-        if kept and gas + estimate > coalescing.MAX_GAS:
-            continue  # stays deferred: the next transaction takes it
-        kept.append((operation, calls, estimate))
-        gas += estimate
+            # The rest waits, in order (the dry run ran them after this one): the next
+            # transaction takes the deferred ones, their own tasks the borrowed ones.
+            break
+        kept.append((operation, calls, mine))
+        gas += used
     claimed = claim_borrowed(session, [o for o, _, _ in kept if o.id in borrowed])
     kept = [entry for entry in kept if entry[0].id not in borrowed or entry[0].id in claimed]
-    gas = sum(estimate for _, _, estimate in kept)
     if oversized is not None:
-        _send_alone(runtime, session, signer=signer, operation=oversized[0], calls=oversized[1])
+        _send_alone(runtime, session, oversized[0], signer, oversized[1])
     if not kept:
         session.commit()
         return
-    flat = [c for _, calls, _ in kept for c in calls]
-    # The items' own estimates, summed: the multicall's estimate alone may leave an item
-    # short of gas (its failure is caught, so the estimate does not see it).
-    [signed] = chain.prepare(
+    multicall = coalescing.multicall_of(chain, contract, [c for _, calls, _ in kept for c in calls])
+    signed = chain.sign_with_gas(
         signer,
-        [coalescing.multicall_of(chain, contract, flat)],
+        multicall,
+        gas=coalescing.gas_limit(chain, multicall, [o for _, _, mine in kept for o in mine]),
         nonces=runtime.nonces,
-        min_gas=gas,
     )
     members = [operation.id for operation, _, _ in kept]
     start = 0

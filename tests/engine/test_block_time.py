@@ -5,10 +5,12 @@ restarts from an older state loses nothing."""
 
 from __future__ import annotations
 
+import secrets
 import time
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from sqlmodel import select
 
 from cli.world import World
@@ -91,8 +93,9 @@ def test_one_signers_operations_are_coalesced_into_few_transactions(block_world:
 
 def test_a_refused_item_does_not_sink_the_others_in_its_transaction(block_world: World) -> None:
     """While the BSP's registration is pending, it asks to open POD 1 twice and POD 2 once: the
-    three go into one multicall; the contract refuses the second opening of POD 1 alone, which
-    fails with its decoded error while the two others succeed."""
+    three go into one multicall; the second opening of POD 1 alone is refused (by the
+    multicall's dry run, or by the contract), and fails with its decoded error while the two
+    others succeed."""
     first, second = (_post_pod(block_world) for _ in range(2))
     for answer in (first, second):
         assert block_world.wait("bsp1", answer["operationId"])["status"] == "succeeded"
@@ -121,9 +124,12 @@ def test_a_refused_item_does_not_sink_the_others_in_its_transaction(block_world:
     assert refused["error"]["code"] == "contract.RegistryInvalidPodTransition"
     assert refused["error"]["httpStatus"] == 409
     assert other["status"] == "succeeded", outcomes
-    # The refused opening was mined in a transaction that carried a successful one.
+    # The refused opening was taken out by the dry run of the multicall (which runs its items
+    # in order, as the transaction will) and never sent; or, dry-run while the other opening
+    # was still pending, it was mined in a transaction that carried a successful one.
     carried = {h for o in (opened, other) for h in o["transactionHashes"]}
-    assert set(refused["transactionHashes"]) & carried, outcomes
+    sent = set(refused["transactionHashes"])
+    assert not sent or sent & carried, outcomes
     for pod_id in (first["podId"], second["podId"]):
         assert client.get(f"/pods/{pod_id}").json()["status"] == "Open"
 
@@ -216,3 +222,99 @@ def test_a_multicall_reports_each_items_outcome_after_its_events(block_world: Wo
     assert second_error is not None
     assert second_error.error_name == "RegistryInvalidPodTransition"
     assert PodStatus(chain.read("ResourceRegistry", "pod", key)["status"]) == PodStatus.OPEN
+
+
+def _registration(world: World, key: bytes) -> Any:
+    from ledger.core.chain.client import Call
+    from ledger.core.domain.identifiers import eic_to_bytes16
+
+    dso = eic_to_bytes16(world.eic("dso1"))
+    return Call("ResourceRegistry", "registerPods", ([key], [dso], [secrets.token_bytes(32)]))
+
+
+def test_a_multicalls_dry_run_runs_its_items_in_order_and_measures_their_gas(
+    block_world: World,
+) -> None:
+    """One ``eth_call`` of the multicall gives each item's gas and refusal, each item seeing
+    the ones before it (the second registration of one key is refused); the multicall signed
+    with :func:`gas_limit` of the items kept records them, within that gas."""
+    from ledger.core.coalescing import dry_run, gas_limit, multicall_of
+    from ledger.core.domain.enums import PodStatus
+
+    chain = block_world.chain
+    signer = block_world.runtime.signer_for(block_world.organisations["bsp1"])
+    key, other = secrets.token_bytes(32), secrets.token_bytes(32)
+    items = [_registration(block_world, k) for k in (key, key, other)]
+
+    outcomes = dry_run(chain, signer.address, "ResourceRegistry", items)
+
+    assert [o.refusal.error_name if o.refusal else None for o in outcomes] == [
+        None,
+        "RegistryAlreadyExists",
+        None,
+    ]
+    assert all(o.gas > 50_000 for o in (outcomes[0], outcomes[2]))  # two SSTOREs and events
+    kept = [items[0], items[2]]
+    multicall = multicall_of(chain, "ResourceRegistry", kept)
+    limit = gas_limit(chain, multicall, [outcomes[0], outcomes[2]])
+    signed = chain.sign_with_gas(signer, multicall, gas=limit, nonces=block_world.runtime.nonces)
+    chain.send([signed])
+    [receipt] = chain.wait([signed.tx_hash], timeout_s=30)
+    assert receipt.succeeded
+    assert receipt.gas_used <= limit
+    for pod_key in (key, other):
+        assert PodStatus(chain.read("ResourceRegistry", "pod", pod_key)["status"]) == (
+            PodStatus.REGISTERED
+        )
+
+
+def test_a_multicall_given_too_little_gas_fails_as_a_whole(block_world: World) -> None:
+    """An item that runs out of gas inside a multicall is not skipped like a refused one: the
+    contract reverts the whole transaction with ``MulticallOutOfGas`` naming the item, and
+    nothing of it is recorded."""
+    from ledger.core.chain.client import GAS_HEADROOM_PERCENT
+    from ledger.core.coalescing import calldata_gas, dry_run, multicall_of
+    from ledger.core.domain.enums import PodStatus
+
+    chain = block_world.chain
+    signer = block_world.runtime.signer_for(block_world.organisations["bsp1"])
+    key = secrets.token_bytes(32)
+    item = _registration(block_world, key)
+    [outcome] = dry_run(chain, signer.address, "ResourceRegistry", [item])
+    multicall = multicall_of(chain, "ResourceRegistry", [item])
+    data = chain.abis["ResourceRegistry"].encode_call("multicall", *multicall.args)
+    # enough to reach the item, half of what the item takes
+    short = 21_000 + calldata_gas(data) + 5_000 + outcome.gas // 2
+    signed = chain.sign_with_gas(
+        signer,
+        multicall,
+        gas=short * 100 // (100 + GAS_HEADROOM_PERCENT),
+        nonces=block_world.runtime.nonces,
+    )
+    chain.send([signed])
+    [receipt] = chain.wait([signed.tx_hash], timeout_s=30)
+
+    assert not receipt.succeeded
+    assert receipt.events == ()
+    revert = chain.revert_reason(receipt)
+    assert (revert.error_name, revert.arguments["index"]) == ("MulticallOutOfGas", "0")
+    assert PodStatus(chain.read("ResourceRegistry", "pod", key)["status"]) == PodStatus.NONE
+
+
+def test_a_dry_run_beyond_its_gas_names_the_items_that_fit(
+    block_world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Items beyond the dry run's gas: ``TooMuchGas`` says how many of the first fit (the
+    worker sends those and leaves the rest for the next transaction)."""
+    from ledger.core import coalescing
+
+    chain = block_world.chain
+    signer = block_world.runtime.signer_for(block_world.organisations["bsp1"])
+    items = [_registration(block_world, secrets.token_bytes(32)) for _ in range(3)]
+    [one] = coalescing.dry_run(chain, signer.address, "ResourceRegistry", items[:1])
+    monkeypatch.setattr(coalescing, "DRY_RUN_GAS", 21_000 + 30_000 + one.gas * 3 // 2)
+
+    with pytest.raises(coalescing.TooMuchGas) as caught:
+        coalescing.dry_run(chain, signer.address, "ResourceRegistry", items)
+
+    assert caught.value.fits == 1

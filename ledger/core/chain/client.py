@@ -155,7 +155,7 @@ class ChainClient:
         try:
             result = self.rpc.call("eth_call", [request, "latest"])
         except RpcError as exc:
-            raise self._revert_from(exc.rpc_error) from exc
+            raise self.revert_of(exc.rpc_error) from exc
         return abi.decode_output(function, bytes.fromhex(result[2:]))
 
     def get_logs(self, from_block: int, to_block: int) -> list[DecodedEvent]:
@@ -194,26 +194,7 @@ class ChainClient:
             requests.append(("eth_call", [request, "latest"]))
         for _, error in self.rpc.batch(requests):
             if error is not None:
-                raise self._revert_from(error)
-
-    def estimate_each(
-        self, sender: str, calls: Sequence[Call]
-    ) -> list[tuple[int, ContractRevert | None]]:
-        """Dry-run independent calls from ``sender`` in one round trip: per call its gas
-        estimate, or 0 and its decoded revert."""
-        requests: list[tuple[str, list[Any]]] = []
-        for call in calls:
-            data = self.abis[call.contract].encode_call(call.function, *call.args)
-            request = {
-                "from": sender,
-                "to": self.address_of(call.contract),
-                "data": "0x" + data.hex(),
-            }
-            requests.append(("eth_estimateGas", [request]))
-        return [
-            (0, self._revert_from(error)) if error is not None else (int(result, 16), None)
-            for result, error in self.rpc.batch(requests)
-        ]
+                raise self.revert_of(error)
 
     def fees(self) -> tuple[int, int]:
         """(maxFeePerGas, maxPriorityFeePerGas): twice the current price leaves room for rises."""
@@ -256,24 +237,64 @@ class ChainClient:
         pending_count = int(answers[0][0], 16)
         for _, error in answers[2:]:
             if error is not None:  # refused: no nonce is reserved
-                raise self._revert_from(error)
+                raise self.revert_of(error)
+        gases = [
+            max(int(estimate, 16), min_gas) * (100 + GAS_HEADROOM_PERCENT) // 100
+            for estimate, _ in answers[2:]
+        ]
+        return self._sign(
+            signer,
+            [(to, data, gas) for (to, data), gas in zip(payloads, gases, strict=True)],
+            pending_count=pending_count,
+            gas_price=int(answers[1][0], 16),
+            nonces=nonces,
+        )
+
+    def sign_with_gas(
+        self, signer: Signer, call: Call, *, gas: int, nonces: NonceCounters | None = None
+    ) -> SignedTransaction:
+        """Sign ``call`` with the gas limit ``gas`` (plus :data:`GAS_HEADROOM_PERCENT`) and the
+        next nonce, without asking the node for an estimate: for a call whose gas the caller
+        measured in its own dry run (a multicall, :func:`ledger.core.coalescing.dry_run`)."""
+        answers = self.rpc.batch(
+            [("eth_getTransactionCount", [signer.address, "pending"]), ("eth_gasPrice", [])]
+        )
+        for method, (_, error) in zip(
+            ("eth_getTransactionCount", "eth_gasPrice"), answers, strict=True
+        ):
+            if error is not None:
+                raise RpcError(method, error)
+        data = self.abis[call.contract].encode_call(call.function, *call.args)
+        [signed] = self._sign(
+            signer,
+            [(self.address_of(call.contract), data, gas * (100 + GAS_HEADROOM_PERCENT) // 100)],
+            pending_count=int(answers[0][0], 16),
+            gas_price=int(answers[1][0], 16),
+            nonces=nonces,
+        )
+        return signed
+
+    def _sign(
+        self,
+        signer: Signer,
+        payloads: Sequence[tuple[str, bytes, int]],
+        *,
+        pending_count: int,
+        gas_price: int,
+        nonces: NonceCounters | None,
+    ) -> list[SignedTransaction]:
+        """Sign ``(to, data, gas)`` payloads with consecutive nonces from the node's pending
+        count, or from the account's counter when ``nonces`` is given."""
         if nonces is not None:
             pending_count = reserve(
-                nonces, signer.address, pending_count=pending_count, count=len(calls)
+                nonces, signer.address, pending_count=pending_count, count=len(payloads)
             )
         signer.reset_nonce(pending_count)
-        max_fee = 2 * int(answers[1][0], 16) + PRIORITY_FEE_WEI
-        signed = []
-        for (to, data), (estimate, error) in zip(payloads, answers[2:], strict=True):
-            if error is not None:
-                raise self._revert_from(error)
-            gas = max(int(estimate, 16), min_gas) * (100 + GAS_HEADROOM_PERCENT) // 100
-            signed.append(
-                signer.sign(
-                    to=to, data=data, gas=gas, max_fee=max_fee, priority_fee=PRIORITY_FEE_WEI
-                )
-            )
-        return signed
+        max_fee = 2 * gas_price + PRIORITY_FEE_WEI
+        return [
+            signer.sign(to=to, data=data, gas=gas, max_fee=max_fee, priority_fee=PRIORITY_FEE_WEI)
+            for to, data, gas in payloads
+        ]
 
     def replacement_fees(self, transaction: SignedTransaction) -> tuple[int, int]:
         """Fees for a replacement of a transaction stuck in the pool: at least
@@ -465,7 +486,7 @@ class ChainClient:
         try:
             self.rpc.call("eth_call", [request, hex(receipt.block_number - 1)])
         except RpcError as exc:
-            return self._revert_from(exc.rpc_error)
+            return self.revert_of(exc.rpc_error)
         return ContractRevert("UnknownRevert", {"transaction": receipt.transaction_hash})
 
     # ------------------------------------------------------------ internals
@@ -484,7 +505,8 @@ class ChainClient:
                 log.warning("gas estimates not answered in time; asking again (%d)", attempt)
         raise AssertionError("unreachable")
 
-    def _revert_from(self, error: dict[str, Any]) -> ContractRevert:
+    def revert_of(self, error: dict[str, Any]) -> ContractRevert:
+        """The decoded contract error in a node's JSON-RPC error answer."""
         data = error.get("data")
         if isinstance(data, dict):
             data = data.get("data")

@@ -41,6 +41,8 @@ MESSAGES: Final[dict[str, str]] = {
     " hold.",
     "RegistryNotOwner": "Only the BSP that registered {id} may change it.",
     "RegistryAlreadyExists": "{id} is registered already.",
+    "MulticallOutOfGas": "Item {index} of the multicall ran out of gas: the transaction carried"
+    " too little gas for its items, so none of them was recorded.",
     "RegistryUnknownId": "Nothing is registered under {id}.",
     "RegistryInvalidPodTransition": "The POD is {current}: it cannot become {requested} from"
     " there.",

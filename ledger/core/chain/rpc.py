@@ -132,8 +132,7 @@ class RpcClient:
             raise ChainError(f"chain node at {self.url} unreachable: {exc}") from exc
         if response.status >= 400:
             raise ChainError(
-                f"chain node at {self.url} answered HTTP {response.status}:"
-                f" {response.data[:200]!r}"
+                f"chain node at {self.url} answered HTTP {response.status}: {response.data[:200]!r}"
             )
         try:
             answers = json.loads(response.data)
