@@ -80,27 +80,36 @@ def transaction_counts(chain: ChainClient, address: str) -> tuple[int, int]:
     return latest, pending
 
 
+def encode_items(chain: ChainClient, contract: str, calls: Sequence[Call]) -> list[bytes]:
+    """Each call ABI-encoded, as a multicall of ``contract`` carries it (encoded once per
+    batch: the dry run and the transaction share them)."""
+    abi = chain.abis[contract]
+    return [abi.encode_call(call.function, *call.args) for call in calls]
+
+
+def multicall_data(chain: ChainClient, contract: str, items: Sequence[bytes]) -> bytes:
+    """The calldata of ``contract.multicall(items)``."""
+    return chain.abis[contract].encode_call("multicall", list(items))
+
+
 def multicall_of(chain: ChainClient, contract: str, calls: Sequence[Call]) -> Call:
     """One ``multicall`` carrying ``calls`` (all to ``contract``) in order."""
-    abi = chain.abis[contract]
-    encoded = [abi.encode_call(call.function, *call.args) for call in calls]
-    return Call(contract, "multicall", (encoded,))
+    return Call(contract, "multicall", (encode_items(chain, contract, calls),))
 
 
 def dry_run(
-    chain: ChainClient, sender: str, contract: str, calls: Sequence[Call]
+    chain: ChainClient, sender: str, contract: str, items: Sequence[bytes]
 ) -> list[ItemOutcome]:
-    """Run ``calls`` as one multicall from ``sender`` on the latest block (``eth_call``): per
-    item, its gas and its refusal, each item seeing the effects of those before it, as in the
-    transaction. One execution of each item, where a gas estimate per item and one of the
-    multicall would take several. :class:`TooMuchGas` when the items overrun
-    :data:`DRY_RUN_GAS` (the contract's ``MulticallOutOfGas`` names the first that did)."""
-    multicall = multicall_of(chain, contract, calls)
-    abi = chain.abis[contract]
+    """Run ``items`` (:func:`encode_items`) as one multicall from ``sender`` on the latest
+    block (``eth_call``): per item, its gas and its refusal, each item seeing the effects of
+    those before it, as in the transaction. One execution of each item, where a gas estimate
+    per item and one of the multicall would take several. :class:`TooMuchGas` when the items
+    overrun :data:`DRY_RUN_GAS` (the contract's ``MulticallOutOfGas`` names the first that
+    did)."""
     request = {
         "from": sender,
         "to": chain.address_of(contract),
-        "data": "0x" + abi.encode_call(multicall.function, *multicall.args).hex(),
+        "data": "0x" + multicall_data(chain, contract, items).hex(),
         "gas": hex(DRY_RUN_GAS),
     }
     try:
@@ -110,19 +119,20 @@ def dry_run(
         if revert.error_name == OUT_OF_GAS:
             raise TooMuchGas(int(revert.arguments["index"])) from exc
         raise revert from exc
-    succeeded, revert_data, gas_used = abi.decode_output("multicall", bytes.fromhex(result[2:]))
+    output = bytes.fromhex(result[2:])
+    succeeded, revert_data, gas_used = chain.abis[contract].decode_output("multicall", output)
     return [
         ItemOutcome(gas, None if ok else _item_error(chain, data, context={}))
         for ok, data, gas in zip(succeeded, revert_data, gas_used, strict=True)
     ]
 
 
-def gas_limit(chain: ChainClient, multicall: Call, outcomes: Sequence[ItemOutcome]) -> int:
-    """Gas for ``multicall``, whose items took ``outcomes``' gas in the dry run: their sum and
-    1/63 more (a delegatecall keeps 1/64 of the gas back), the calldata's intrinsic gas and
-    :data:`MULTICALL_BASE_GAS`. ``ChainClient.sign_with_gas`` adds its headroom."""
+def gas_limit(data: bytes, outcomes: Sequence[ItemOutcome]) -> int:
+    """Gas for a multicall (its calldata ``data``) whose items took ``outcomes``' gas in the
+    dry run: their sum and 1/63 more (a delegatecall keeps 1/64 of the gas back), the
+    calldata's intrinsic gas and :data:`MULTICALL_BASE_GAS`. ``ChainClient.sign_with_gas``
+    adds its headroom."""
     items = sum(outcome.gas for outcome in outcomes)
-    data = chain.abis[multicall.contract].encode_call(multicall.function, *multicall.args)
     return MULTICALL_BASE_GAS + calldata_gas(data) + items + items // 63
 
 

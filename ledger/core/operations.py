@@ -39,6 +39,9 @@ log = logging.getLogger(__name__)
 
 # How many of an account's latest operations are checked for transactions a node forgot.
 REPLAY_WINDOW = 200
+#: In a stored transaction: the id of the operation that carries it (a multicall's first
+#: member, which stores the signed transaction and the ids of all operations sharing it).
+CARRIED_BY = "carriedBy"
 #: Fee-bumped replacements of one transaction at most (a transaction stuck behind a nonce gap
 #: is not helped by a higher fee).
 MAX_FEE_BUMPS = 5
@@ -185,8 +188,8 @@ def execute(runtime: Runtime, operation_id: str, *, behind_pending: bool = False
             # Another worker holding the signer's lock may have put this operation into its
             # transaction (coalescing takes the signer's waiting operations): read it again.
             session.refresh(operation)
-            if operation.status in TERMINAL:
-                return operation
+            if operation.status in TERMINAL or _carried(operation):
+                return operation  # a carried multicall is its carrier's to keep moving
             busy = _replay_forgotten(runtime, session, organisation, signer.address)
             signed = current_transactions(operation)
             if signed and not _keep_in_flight(runtime, session, operation, signer, signed):
@@ -226,9 +229,7 @@ def _carried(operation: Operation) -> bool:
     the block follower with the others once it is stuck, and to a redelivered copy of that
     member's task after a worker died between storing and sending it."""
     signed = operation.signed_transactions or []
-    return bool(signed) and all(
-        entry.get("operations", [operation.id])[0] != operation.id for entry in signed
-    )
+    return bool(signed) and all(CARRIED_BY in entry for entry in signed)
 
 
 def _in_flight(runtime: Runtime, operation: Operation) -> bool:
@@ -406,15 +407,22 @@ def mined_receipts(
 
 
 def current_transactions(operation: Operation) -> list[SignedTransaction]:
-    """The stored transactions still in play (not replaced by a fee-bumped copy)."""
+    """The stored transactions still in play (not replaced by a fee-bumped copy). A multicall
+    that another operation carries (:data:`CARRIED_BY`) has no ``raw`` here: its carrier
+    stores it."""
     return [
-        SignedTransaction(tx_hash=tx["hash"], raw=tx["raw"], nonce=tx["nonce"])
+        SignedTransaction(tx_hash=tx["hash"], raw=tx.get("raw", ""), nonce=tx["nonce"])
         for tx in operation.signed_transactions or []
         if "replacedBy" not in tx
     ]
 
 
-def _stored(tx: SignedTransaction) -> dict[str, Any]:
+def _stored(tx: SignedTransaction, *, carried_by: str | None = None) -> dict[str, Any]:
+    """How an operation stores a transaction it was sent in: the whole signed transaction,
+    or, for a multicall another operation carries, its hash and nonce and that carrier's id
+    (one copy of a multicall of N operations, not N)."""
+    if carried_by is not None:
+        return {"hash": tx.tx_hash, "nonce": tx.nonce, CARRIED_BY: carried_by}
     return {"hash": tx.tx_hash, "raw": tx.raw, "nonce": tx.nonce}
 
 
@@ -428,7 +436,7 @@ def _record_replacements(operation: Operation, replaced: Mapping[str, SignedTran
         if new is not None and "replacedBy" not in entry:
             entries[index] = {**entry, "replacedBy": new.tx_hash}
             shared: dict[str, Any] = {k: entry[k] for k in ("items", "operations") if k in entry}
-            added.append({**_stored(new), **shared})
+            added.append({**_stored(new, carried_by=entry.get(CARRIED_BY)), **shared})
     operation.signed_transactions = entries + added
     operation.transaction_hashes = [tx.tx_hash for tx in current_transactions(operation)]
 
@@ -512,10 +520,9 @@ def _execute_batch(
     does not see its effects, so a refused operation stays deferred for a later transaction
     (its refusal is final only when simulated with nothing pending)."""
     chain = runtime.chain
+    encoded = coalescing.encode_items(chain, contract, [c for _, calls in batch for c in calls])
     try:
-        outcomes = coalescing.dry_run(
-            chain, signer.address, contract, [c for _, calls in batch for c in calls]
-        )
+        outcomes = coalescing.dry_run(chain, signer.address, contract, encoded)
     except coalescing.TooMuchGas as too_much:
         fit: list[tuple[Operation, list[Call]]] = []
         for operation, calls in batch:
@@ -527,16 +534,18 @@ def _execute_batch(
             return
         _execute_batch(runtime, session, signer, contract, fit, behind_pending=behind_pending)
         return
-    kept: list[tuple[Operation, list[Call], list[coalescing.ItemOutcome]]] = []
+    # each item's dry-run outcome and encoding, the operations' items in order
+    items = list(zip(outcomes, encoded, strict=True))
+    kept: list[tuple[Operation, list[Call], list[tuple[coalescing.ItemOutcome, bytes]]]] = []
     oversized: tuple[Operation, list[Call]] | None = None
     # accepted operations whose own task has not run: left alone unless sent now
     borrowed = {o.id for o, _ in batch[1:] if not o.deferred}
     position = 0
     gas = 0
     for operation, calls in batch:
-        mine = outcomes[position : position + len(calls)]
+        mine = items[position : position + len(calls)]
         position += len(calls)
-        refusal = next((o.refusal for o in mine if o.refusal is not None), None)
+        refusal = next((o.refusal for o, _ in mine if o.refusal is not None), None)
         if refusal is not None and operation.id in borrowed:
             continue  # its own task simulates it again (it may wait for one sent before it)
         if refusal is not None and behind_pending:
@@ -545,7 +554,7 @@ def _execute_batch(
         if refusal is not None:
             _finish(runtime, session, operation, error=_error_of(runtime, session, refusal))
             continue
-        used = sum(o.gas for o in mine)
+        used = sum(o.gas for o, _ in mine)
         if gas + used > coalescing.MAX_GAS:
             if not kept and operation.id not in borrowed:
                 # too large for one multicall (a block might not hold it): its calls go as
@@ -563,11 +572,13 @@ def _execute_batch(
     if not kept:
         session.commit()
         return
-    multicall = coalescing.multicall_of(chain, contract, [c for _, calls, _ in kept for c in calls])
+    sent = [item for _, _, mine in kept for item in mine]
+    data = coalescing.multicall_data(chain, contract, [encoding for _, encoding in sent])
     signed = chain.sign_with_gas(
         signer,
-        multicall,
-        gas=coalescing.gas_limit(chain, multicall, [o for _, _, mine in kept for o in mine]),
+        contract,
+        data,
+        gas=coalescing.gas_limit(data, [outcome for outcome, _ in sent]),
         nonces=runtime.nonces,
     )
     members = [operation.id for operation, _, _ in kept]
@@ -575,9 +586,12 @@ def _execute_batch(
     try:
         head = chain.block_number()
         for operation, calls, _ in kept:
-            items = list(range(start, start + len(calls)))
+            indices = list(range(start, start + len(calls)))
             start += len(calls)
-            stored = {**_stored(signed), "items": items, "operations": members}
+            if operation.id == members[0]:  # its carrier: keeps it moving
+                stored = {**_stored(signed), "items": indices, "operations": members}
+            else:
+                stored = {**_stored(signed, carried_by=members[0]), "items": indices}
             _submitted(operation, [stored], [signed.tx_hash], head=head)
         session.commit()
     except Exception:
@@ -743,9 +757,10 @@ def _replay_forgotten(
     known = chain.known(list(dict.fromkeys(tx.tx_hash for tx in candidates)))
     # A nonce is forgotten when none of the transactions stored for it is known.
     forgotten = [
-        by_nonce[nonce][0]
+        copy
         for nonce in sorted(by_nonce)
         if not any(tx.tx_hash in known for tx in by_nonce[nonce])
+        and (copy := _signed_copy(session, recent, by_nonce[nonce])) is not None
     ]
     if not forgotten:
         return pending > confirmed
@@ -756,6 +771,31 @@ def _replay_forgotten(
         log.warning("replay of forgotten transactions refused: %s", exc)
         return pending > confirmed
     return True
+
+
+def _signed_copy(
+    session: Session, recent: Sequence[Operation], stored: Sequence[SignedTransaction]
+) -> SignedTransaction | None:
+    """One of the transactions stored for a nonce, with its signed bytes: from an operation
+    that stores them, or else from the carrier of the multicall (which may be older than the
+    operations looked at); None, logged, if no operation holds them any more."""
+    for tx in stored:
+        if tx.raw:
+            return tx
+    hashes = {tx.tx_hash for tx in stored}
+    carriers = {
+        entry[CARRIED_BY]
+        for operation in recent
+        for entry in operation.signed_transactions or []
+        if entry["hash"] in hashes and CARRIED_BY in entry
+    }
+    for carrier_id in sorted(carriers):
+        carrier = session.get(Operation, carrier_id)
+        for tx in current_transactions(carrier) if carrier is not None else []:
+            if tx.tx_hash in hashes and tx.raw:
+                return tx
+    log.error("no stored copy of transactions %s to replay", sorted(hashes))
+    return None
 
 
 def _resend_unknown(

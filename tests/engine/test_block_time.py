@@ -238,7 +238,7 @@ def test_a_multicalls_dry_run_runs_its_items_in_order_and_measures_their_gas(
     """One ``eth_call`` of the multicall gives each item's gas and refusal, each item seeing
     the ones before it (the second registration of one key is refused); the multicall signed
     with :func:`gas_limit` of the items kept records them, within that gas."""
-    from ledger.core.coalescing import dry_run, gas_limit, multicall_of
+    from ledger.core.coalescing import dry_run, encode_items, gas_limit, multicall_data
     from ledger.core.domain.enums import PodStatus
 
     chain = block_world.chain
@@ -246,7 +246,8 @@ def test_a_multicalls_dry_run_runs_its_items_in_order_and_measures_their_gas(
     key, other = secrets.token_bytes(32), secrets.token_bytes(32)
     items = [_registration(block_world, k) for k in (key, key, other)]
 
-    outcomes = dry_run(chain, signer.address, "ResourceRegistry", items)
+    encoded = encode_items(chain, "ResourceRegistry", items)
+    outcomes = dry_run(chain, signer.address, "ResourceRegistry", encoded)
 
     assert [o.refusal.error_name if o.refusal else None for o in outcomes] == [
         None,
@@ -254,10 +255,11 @@ def test_a_multicalls_dry_run_runs_its_items_in_order_and_measures_their_gas(
         None,
     ]
     assert all(o.gas > 50_000 for o in (outcomes[0], outcomes[2]))  # two SSTOREs and events
-    kept = [items[0], items[2]]
-    multicall = multicall_of(chain, "ResourceRegistry", kept)
-    limit = gas_limit(chain, multicall, [outcomes[0], outcomes[2]])
-    signed = chain.sign_with_gas(signer, multicall, gas=limit, nonces=block_world.runtime.nonces)
+    data = multicall_data(chain, "ResourceRegistry", [encoded[0], encoded[2]])
+    limit = gas_limit(data, [outcomes[0], outcomes[2]])
+    signed = chain.sign_with_gas(
+        signer, "ResourceRegistry", data, gas=limit, nonces=block_world.runtime.nonces
+    )
     chain.send([signed])
     [receipt] = chain.wait([signed.tx_hash], timeout_s=30)
     assert receipt.succeeded
@@ -273,21 +275,21 @@ def test_a_multicall_given_too_little_gas_fails_as_a_whole(block_world: World) -
     contract reverts the whole transaction with ``MulticallOutOfGas`` naming the item, and
     nothing of it is recorded."""
     from ledger.core.chain.client import GAS_HEADROOM_PERCENT
-    from ledger.core.coalescing import calldata_gas, dry_run, multicall_of
+    from ledger.core.coalescing import calldata_gas, dry_run, encode_items, multicall_data
     from ledger.core.domain.enums import PodStatus
 
     chain = block_world.chain
     signer = block_world.runtime.signer_for(block_world.organisations["bsp1"])
     key = secrets.token_bytes(32)
-    item = _registration(block_world, key)
-    [outcome] = dry_run(chain, signer.address, "ResourceRegistry", [item])
-    multicall = multicall_of(chain, "ResourceRegistry", [item])
-    data = chain.abis["ResourceRegistry"].encode_call("multicall", *multicall.args)
+    encoded = encode_items(chain, "ResourceRegistry", [_registration(block_world, key)])
+    [outcome] = dry_run(chain, signer.address, "ResourceRegistry", encoded)
+    data = multicall_data(chain, "ResourceRegistry", encoded)
     # enough to reach the item, half of what the item takes
     short = 21_000 + calldata_gas(data) + 5_000 + outcome.gas // 2
     signed = chain.sign_with_gas(
         signer,
-        multicall,
+        "ResourceRegistry",
+        data,
         gas=short * 100 // (100 + GAS_HEADROOM_PERCENT),
         nonces=block_world.runtime.nonces,
     )
@@ -310,7 +312,11 @@ def test_a_dry_run_beyond_its_gas_names_the_items_that_fit(
 
     chain = block_world.chain
     signer = block_world.runtime.signer_for(block_world.organisations["bsp1"])
-    items = [_registration(block_world, secrets.token_bytes(32)) for _ in range(3)]
+    items = coalescing.encode_items(
+        chain,
+        "ResourceRegistry",
+        [_registration(block_world, secrets.token_bytes(32)) for _ in range(3)],
+    )
     [one] = coalescing.dry_run(chain, signer.address, "ResourceRegistry", items[:1])
     monkeypatch.setattr(coalescing, "DRY_RUN_GAS", 21_000 + 30_000 + one.gas * 3 // 2)
 
@@ -318,3 +324,43 @@ def test_a_dry_run_beyond_its_gas_names_the_items_that_fit(
         coalescing.dry_run(chain, signer.address, "ResourceRegistry", items)
 
     assert caught.value.fits == 1
+
+
+def test_a_multicall_is_stored_once_by_the_operation_that_carries_it(block_world: World) -> None:
+    """Operations coalesced into one multicall: the first stores the signed transaction and the
+    ids of all of them, each other one its hash, nonce, items and carrier (one copy, not one per
+    operation); a replay finds the signed copy through the carrier."""
+    from ledger.core import operations
+
+    pending = _post_pod(block_world)["operationId"]
+    _until(lambda: _stored(block_world, pending).status != "accepted")
+    answers = [_post_pod(block_world) for _ in range(4)]
+    for answer in answers:
+        assert block_world.wait("bsp1", answer["operationId"])["status"] == "succeeded"
+    stored = [_stored(block_world, a["operationId"]) for a in answers]
+    by_hash: dict[str, list[Operation]] = {}
+    for operation in stored:
+        [entry] = operation.signed_transactions or []
+        by_hash.setdefault(entry["hash"], []).append(operation)
+    shared = max(by_hash.values(), key=len)
+    assert len(shared) >= 2, by_hash  # at least two went into one multicall
+    carriers = [o for o in shared if "raw" in (o.signed_transactions or [{}])[0]]
+    [carrier] = carriers
+    [carrier_entry] = carrier.signed_transactions or []
+    assert set(carrier_entry["operations"]) >= {o.id for o in shared}
+    assert carrier_entry["operations"][0] == carrier.id
+    carried = [o for o in shared if o is not carrier]
+    for operation in carried:
+        [entry] = operation.signed_transactions or []
+        assert entry[operations.CARRIED_BY] == carrier.id
+        assert "raw" not in entry
+        assert "operations" not in entry
+        assert entry["hash"] == carrier_entry["hash"]
+        assert entry["nonce"] == carrier_entry["nonce"]
+
+    with block_world.runtime.session() as session:
+        copy = operations._signed_copy(
+            session, carried, operations.current_transactions(carried[0])
+        )
+    assert copy is not None
+    assert (copy.tx_hash, copy.raw) == (carrier_entry["hash"], carrier_entry["raw"])

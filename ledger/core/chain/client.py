@@ -251,11 +251,18 @@ class ChainClient:
         )
 
     def sign_with_gas(
-        self, signer: Signer, call: Call, *, gas: int, nonces: NonceCounters | None = None
+        self,
+        signer: Signer,
+        contract: str,
+        data: bytes,
+        *,
+        gas: int,
+        nonces: NonceCounters | None = None,
     ) -> SignedTransaction:
-        """Sign ``call`` with the gas limit ``gas`` (plus :data:`GAS_HEADROOM_PERCENT`) and the
-        next nonce, without asking the node for an estimate: for a call whose gas the caller
-        measured in its own dry run (a multicall, :func:`ledger.core.coalescing.dry_run`)."""
+        """Sign a call of ``contract`` (its ABI-encoded ``data``) with the gas limit ``gas``
+        (plus :data:`GAS_HEADROOM_PERCENT`) and the next nonce, without asking the node for an
+        estimate: for a call whose gas the caller measured in its own dry run (a multicall,
+        :func:`ledger.core.coalescing.dry_run`)."""
         answers = self.rpc.batch(
             [("eth_getTransactionCount", [signer.address, "pending"]), ("eth_gasPrice", [])]
         )
@@ -264,10 +271,9 @@ class ChainClient:
         ):
             if error is not None:
                 raise RpcError(method, error)
-        data = self.abis[call.contract].encode_call(call.function, *call.args)
         [signed] = self._sign(
             signer,
-            [(self.address_of(call.contract), data, gas * (100 + GAS_HEADROOM_PERCENT) // 100)],
+            [(self.address_of(contract), data, gas * (100 + GAS_HEADROOM_PERCENT) // 100)],
             pending_count=int(answers[0][0], 16),
             gas_price=int(answers[1][0], 16),
             nonces=nonces,
