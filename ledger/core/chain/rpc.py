@@ -46,7 +46,8 @@ def _transport_for(
     parts = urlsplit(url)
     headers = {"Content-Type": "application/json", "Accept": "application/json"}
     credentials = (parts.username, parts.password or "") if parts.username else None
-    environment = Session().merge_environment_settings(url, {}, None, None, None)
+    with Session() as session:
+        environment = session.merge_environment_settings(url, {}, None, None, None)
     credentials = credentials or get_netrc_auth(url)
     if credentials:
         user, secret = credentials
