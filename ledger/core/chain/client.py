@@ -206,7 +206,6 @@ class ChainClient:
         calls: Sequence[Call],
         *,
         nonces: NonceCounters | None = None,
-        min_gas: int = 0,
     ) -> list[SignedTransaction]:
         """Simulate every call (decoded revert on refusal) and sign them with consecutive nonces.
 
@@ -214,9 +213,8 @@ class ChainClient:
         state. Nothing is sent; store the signed transactions first if the caller needs to
         resend them after a crash, then :meth:`send`. With ``nonces``, the nonces come from the
         account's counter (seeded from the node's pending count), so transactions signed while
-        earlier ones are unmined follow them. ``min_gas`` is a floor under each estimate: a
-        call that catches its inner calls' failures (a multicall) is estimated at the gas where
-        it succeeds, which may be too little for the inner calls.
+        earlier ones are unmined follow them. A multicall's estimate covers all its items: one
+        that would run out of gas reverts the whole multicall (``MulticallOutOfGas``).
         """
         requests: list[tuple[str, list[Any]]] = [
             ("eth_getTransactionCount", [signer.address, "pending"]),
@@ -239,8 +237,7 @@ class ChainClient:
             if error is not None:  # refused: no nonce is reserved
                 raise self.revert_of(error)
         gases = [
-            max(int(estimate, 16), min_gas) * (100 + GAS_HEADROOM_PERCENT) // 100
-            for estimate, _ in answers[2:]
+            int(estimate, 16) * (100 + GAS_HEADROOM_PERCENT) // 100 for estimate, _ in answers[2:]
         ]
         return self._sign(
             signer,
