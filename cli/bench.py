@@ -47,7 +47,7 @@ from cli.ceiling import (
 )
 from cli.cpu import CPU_PROCESSES, cpu_per_record, cpu_seconds
 from cli.demo_orgs import ensure_initialised
-from cli.single_requests import post_each, read_operations, wait_until_ended
+from cli.single_requests import post_each, sent_operations, wait_until_ended
 from cli.stack import Platform
 from ledger.core.chain.anvil import PRODUCTION_BLOCK_GAS_LIMIT
 from ledger.core.chain.client import ChainClient, Deployment
@@ -231,14 +231,7 @@ def measure_single_posts(
     wait_until_ended(base_url, tokens)
     seconds = time.perf_counter() - started
     cpu = cpu_per_record("single_cpu_ms_per_pod", cpu_before, cpu_seconds(platform), count)
-    ids_of: dict[str, list[str]] = {token: [] for token in tokens}
-    for (token, _, _), ids in zip(lanes, accepted, strict=True):
-        ids_of[token] += ids
-    finished = {
-        body["operationId"]: body
-        for token, ids in ids_of.items()
-        for body in read_operations(base_url, token, ids)
-    }
+    finished = {body["operationId"]: body for body in sent_operations(base_url, lanes, accepted)}
     transactions, gas = _operation_figures(finished, "single POSTs")
     return {
         "single_pods": float(count),

@@ -52,7 +52,7 @@ from cli.ceiling import (
 )
 from cli.cpu import CPU_PROCESSES, cpu_per_record, cpu_seconds
 from cli.demo_orgs import ensure_initialised
-from cli.single_requests import post_each, read_operations, wait_until_ended
+from cli.single_requests import post_each, sent_operations, wait_until_ended
 from cli.stack import Platform
 from ledger.core import clock
 from ledger.core.chain.anvil import PRODUCTION_BLOCK_GAS_LIMIT
@@ -555,12 +555,7 @@ def _single_bids(
     wait_until_ended(base_url, list(tokens.values()))
     seconds = time.perf_counter() - started
     cpu = cpu_per_record("single_cpu_ms_per_bid", cpu_before, cpu_seconds(platform), len(bodies))
-    ids_of: dict[str, list[str]] = {token: [] for token in tokens.values()}
-    for (token, _, _), ids in zip(lanes, accepted, strict=True):
-        ids_of[token] += ids
-    operations = [
-        body for token, ids in ids_of.items() for body in read_operations(base_url, token, ids)
-    ]
+    operations = sent_operations(base_url, lanes, accepted)
     failed = [op for op in operations if op["status"] != "succeeded"]
     if failed:
         raise BenchFailure(f"{len(failed)} one-bid operations failed: {failed[0]['error']}")

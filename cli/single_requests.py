@@ -20,7 +20,14 @@ from urllib.parse import urlsplit
 
 import urllib3
 
-__all__ = ["Lane", "RequestRefused", "post_each", "read_operations", "wait_until_ended"]
+__all__ = [
+    "Lane",
+    "RequestRefused",
+    "post_each",
+    "read_operations",
+    "sent_operations",
+    "wait_until_ended",
+]
 
 #: One organisation's thread: its ``Authorization`` header, the path, the bodies in order.
 Lane = tuple[str, str, Sequence[dict[str, Any]]]
@@ -109,3 +116,18 @@ def read_operations(base_url: str, authorization: str, ids: Sequence[str]) -> li
             found |= {b["operationId"]: b for b in page["data"] if b["operationId"] in wanted}
             offset += len(page["data"])
     return [found[operation_id] for operation_id in ids]
+
+
+def sent_operations(
+    base_url: str, lanes: Sequence[Lane], accepted: Sequence[Sequence[str]]
+) -> list[dict[str, Any]]:
+    """The operations :func:`post_each` started (``accepted``, per lane), each read by the
+    organisation whose lane sent it."""
+    ids_of: dict[str, list[str]] = {}
+    for (authorization, _, _), ids in zip(lanes, accepted, strict=True):
+        ids_of.setdefault(authorization, []).extend(ids)
+    return [
+        body
+        for authorization, ids in ids_of.items()
+        for body in read_operations(base_url, authorization, ids)
+    ]
