@@ -97,19 +97,17 @@ def multicall_of(chain: ChainClient, contract: str, calls: Sequence[Call]) -> Ca
     return Call(contract, "multicall", (encode_items(chain, contract, calls),))
 
 
-def dry_run(
-    chain: ChainClient, sender: str, contract: str, items: Sequence[bytes]
-) -> list[ItemOutcome]:
-    """Run ``items`` (:func:`encode_items`) as one multicall from ``sender`` on the latest
-    block (``eth_call``): per item, its gas and its refusal, each item seeing the effects of
-    those before it, as in the transaction. One execution of each item, where a gas estimate
-    per item and one of the multicall would take several. :class:`TooMuchGas` when the items
-    overrun :data:`DRY_RUN_GAS` (the contract's ``MulticallOutOfGas`` names the first that
-    did)."""
+def dry_run(chain: ChainClient, sender: str, contract: str, data: bytes) -> list[ItemOutcome]:
+    """Run a multicall (its calldata ``data``, :func:`multicall_data`) from ``sender`` on the
+    latest block (``eth_call``): per item, its gas and its refusal, each item seeing the
+    effects of those before it, as in the transaction. One execution of each item, where a
+    gas estimate per item and one of the multicall would take several. :class:`TooMuchGas`
+    when the items overrun :data:`DRY_RUN_GAS` (the contract's ``MulticallOutOfGas`` names the
+    first that did)."""
     request = {
         "from": sender,
         "to": chain.address_of(contract),
-        "data": "0x" + multicall_data(chain, contract, items).hex(),
+        "data": "0x" + data.hex(),
         "gas": hex(DRY_RUN_GAS),
     }
     try:

@@ -521,8 +521,9 @@ def _execute_batch(
     (its refusal is final only when simulated with nothing pending)."""
     chain = runtime.chain
     encoded = coalescing.encode_items(chain, contract, [c for _, calls in batch for c in calls])
+    whole = coalescing.multicall_data(chain, contract, encoded)
     try:
-        outcomes = coalescing.dry_run(chain, signer.address, contract, encoded)
+        outcomes = coalescing.dry_run(chain, signer.address, contract, whole)
     except coalescing.TooMuchGas as too_much:
         fit: list[tuple[Operation, list[Call]]] = []
         for operation, calls in batch:
@@ -573,7 +574,11 @@ def _execute_batch(
         session.commit()
         return
     sent = [item for _, _, mine in kept for item in mine]
-    data = coalescing.multicall_data(chain, contract, [encoding for _, encoding in sent])
+    data = (  # the batch as dry-run, unless some of it stays behind
+        whole
+        if len(sent) == len(items)
+        else coalescing.multicall_data(chain, contract, [encoding for _, encoding in sent])
+    )
     signed = chain.sign_with_gas(
         signer,
         contract,

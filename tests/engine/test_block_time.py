@@ -247,7 +247,12 @@ def test_a_multicalls_dry_run_runs_its_items_in_order_and_measures_their_gas(
     items = [_registration(block_world, k) for k in (key, key, other)]
 
     encoded = encode_items(chain, "ResourceRegistry", items)
-    outcomes = dry_run(chain, signer.address, "ResourceRegistry", encoded)
+    outcomes = dry_run(
+        chain,
+        signer.address,
+        "ResourceRegistry",
+        multicall_data(chain, "ResourceRegistry", encoded),
+    )
 
     assert [o.refusal.error_name if o.refusal else None for o in outcomes] == [
         None,
@@ -282,8 +287,8 @@ def test_a_multicall_given_too_little_gas_fails_as_a_whole(block_world: World) -
     signer = block_world.runtime.signer_for(block_world.organisations["bsp1"])
     key = secrets.token_bytes(32)
     encoded = encode_items(chain, "ResourceRegistry", [_registration(block_world, key)])
-    [outcome] = dry_run(chain, signer.address, "ResourceRegistry", encoded)
     data = multicall_data(chain, "ResourceRegistry", encoded)
+    [outcome] = dry_run(chain, signer.address, "ResourceRegistry", data)
     # enough to reach the item, half of what the item takes
     short = 21_000 + calldata_gas(data) + 5_000 + outcome.gas // 2
     signed = chain.sign_with_gas(
@@ -317,11 +322,15 @@ def test_a_dry_run_beyond_its_gas_names_the_items_that_fit(
         "ResourceRegistry",
         [_registration(block_world, secrets.token_bytes(32)) for _ in range(3)],
     )
-    [one] = coalescing.dry_run(chain, signer.address, "ResourceRegistry", items[:1])
+
+    def data(count: int) -> bytes:
+        return coalescing.multicall_data(chain, "ResourceRegistry", items[:count])
+
+    [one] = coalescing.dry_run(chain, signer.address, "ResourceRegistry", data(1))
     monkeypatch.setattr(coalescing, "DRY_RUN_GAS", 21_000 + 30_000 + one.gas * 3 // 2)
 
     with pytest.raises(coalescing.TooMuchGas) as caught:
-        coalescing.dry_run(chain, signer.address, "ResourceRegistry", items)
+        coalescing.dry_run(chain, signer.address, "ResourceRegistry", data(3))
 
     assert caught.value.fits == 1
 
