@@ -4,10 +4,13 @@ The organisations (1 TSO, 2 DSOs, 3 BSPs) are created in process, as an operator
 ``cbp init`` and ``cbp org add``; their API tokens are kept in ``<data dir>/demo-tokens.json``
 (mode 0600) so that later runs, and ``cbp up``, reuse them. Everything after that goes over
 HTTP exactly as the organisations' own systems would do it: register PODs (one BSP by CSV mass
-loading, the others one request per POD), add a flex device and a PDF per POD, open them, send
-them for review, wait for the TSO and DSO verdicts, then build UVAMs from the validated PODs and
-send those for qualification. Every write answers 202 with an operation id, polled until it
-has succeeded or failed.
+loading, the others one request per POD) and UVAMs, add a flex device and a PDF per POD, open
+them and send them for review, open the UVAMs with their connections and PDFs, wait for the TSO
+and DSO verdicts, then add the validated PODs to the UVAMs and send those for qualification.
+Every write answers 202 with an operation id, polled until it has succeeded or failed. What does
+not depend on each other is sent together, and a step right after one of the same BSP's still in
+flight (a POD's review request after its opening) without waiting for it: the API accepts it
+behind the writes not mined yet, and they share a block.
 
 A few PODs are inconsistent on purpose (a low-voltage POD of 150 kW, a secondary POD larger
 than the POD, a medium-voltage POD of 12 MW) and one UVAM asks for more power than its members
@@ -142,12 +145,11 @@ class Scenario:
             self.operation_counts_before[client.slug] = self.call_count(client)
         self.tag = self.fresh_tag()
         self.plan_pods()
+        self.plan_uvams()
         self.send_bad_request()
         self.register_pods()
         self.complete_pods()
         self.review_pods()
-        self.plan_uvams()
-        self.register_uvams()
         self.qualify_uvams()
 
     @staticmethod
@@ -312,9 +314,11 @@ class Scenario:
             pending.append(Pending(plan.bsp, accepted["operationId"], "pod.register"))
         self.say(
             f"{len(self.plans) - len(mass)} PODs sent one by one by "
-            f"{', '.join(b.slug for b in self.bsps[1:])}; waiting for the chain"
+            f"{', '.join(b.slug for b in self.bsps[1:])}"
         )
+        uvams = self.register_uvams()
         self.wait(pending, "POD registrations")
+        self.wait(uvams, "UVAM registrations")
 
     def complete_pods(self) -> None:
         pending = []
@@ -340,27 +344,60 @@ class Scenario:
             )
             answer = plan.bsp.write("POST", f"/pods/{plan.pod_id}/attachments", attachment)
             pending.append(Pending(plan.bsp, answer["operationId"], "attachment.create"))
-        self.say(f"{len(pending) // 2} flex devices and {len(pending) // 2} PDF attachments sent")
+        done = len(pending) // 2
+        opened = self.pod_steps("Open")
+        steps = {"Open": opened, "UnderReview": self.pod_steps("UnderReview", after=opened)}
+        uvams = self.open_uvams()
+        self.say(
+            f"{done} flex devices and {done} PDF attachments sent; {len(steps['Open'])} PODs"
+            " -> Open, then -> UnderReview right behind, not waiting for the chain"
+        )
+        self.say(f"{len(self.uvams)} UVAMs -> Open, with their connections and PDFs")
         self.wait(pending, "flex devices and attachments")
+        for status, sent in steps.items():
+            self.wait(sent, f"POD status {status}")
+        self.wait(uvams, "UVAM openings, connections and attachments")
 
-    def review_pods(self) -> None:
-        for status in ("Open", "UnderReview"):
-            pending = []
-            for plan in self.registered():
+    def pod_steps(self, status: str, after: Sequence[Pending] = ()) -> list[Pending]:
+        """Every registered POD of this run to ``status`` (``PATCH /pods/{id}/status``), each
+        right behind its step ``after`` (same order), still in flight: a request refused
+        because too much of its BSP's is in flight for the API to dry-run it behind goes
+        again once that step is mined."""
+        pending, refused = [], []
+        for index, plan in enumerate(self.registered()):
+            response = plan.bsp.send(
+                "PATCH", f"/pods/{plan.pod_id}/status", json=self.pod_status(plan, status)
+            )
+            if response.status_code == 409 and after:
+                refused.append((plan, after[index]))
+                continue
+            if response.status_code != 202:
+                raise DemoFailure(
+                    f"{plan.bsp.slug}: {status} of POD {plan.pod_id} answered"
+                    f" {response.status_code}: {response.text[:500]}"
+                )
+            pending.append(
+                Pending(plan.bsp, response.json()["operationId"], f"pod.status {status}")
+            )
+        if refused:
+            self.wait([step for _, step in refused], "POD steps before the refused ones")
+            for plan, _ in refused:
                 answer = plan.bsp.write(
-                    "PATCH",
-                    f"/pods/{plan.pod_id}/status",
-                    {
-                        "registrationPeriod": int(time.time()),
-                        "flexResourceId": plan.pod_id,
-                        "status": status,
-                        "flexibilityServiceProviderId": plan.bsp.eic,
-                        "receiverId": self.tso.eic,
-                    },
+                    "PATCH", f"/pods/{plan.pod_id}/status", self.pod_status(plan, status)
                 )
                 pending.append(Pending(plan.bsp, answer["operationId"], f"pod.status {status}"))
-            self.say(f"{len(pending)} PODs -> {status}")
-            self.wait(pending, f"POD status {status}")
+        return pending
+
+    def pod_status(self, plan: PodPlan, status: str) -> dict[str, Any]:
+        return {
+            "registrationPeriod": int(time.time()),
+            "flexResourceId": plan.pod_id,
+            "status": status,
+            "flexibilityServiceProviderId": plan.bsp.eic,
+            "receiverId": self.tso.eic,
+        }
+
+    def review_pods(self) -> None:
         self.say("TSO verification and DSO validation running on the platform...")
         self.final_pods = self.poll_pods(until_none_in={"UnderReview", "Verified"})
         expected_rejected = {p.pod_id for p in self.plans if p.inconsistent}
@@ -408,19 +445,15 @@ class Scenario:
         return found
 
     def plan_uvams(self) -> None:
+        """UVAMs of the PODs each BSP expects to see validated (the consistent ones): known
+        before the PODs are reviewed, so the UVAMs are registered and opened meanwhile; only
+        the PODs actually validated are added (:meth:`qualify_uvams`)."""
         position = 0
         for bsp, count in zip(self.bsps, UVAMS_PER_BSP, strict=False):
-            validated = [
-                p
-                for p in self.registered()
-                if p.bsp is bsp
-                and self.final_pods.get(p.pod_id or "", {}).get("status") == "Validated"
-            ]
-            if len(validated) < count:
-                raise DemoFailure(
-                    f"{bsp.slug} has {len(validated)} validated PODs for {count} UVAMs"
-                )
-            groups: list[list[PodPlan]] = [validated[i::count] for i in range(count)]
+            consistent = [p for p in self.plans if p.bsp is bsp and not p.inconsistent]
+            if len(consistent) < count:
+                raise DemoFailure(f"{bsp.slug} has {len(consistent)} PODs for {count} UVAMs")
+            groups: list[list[PodPlan]] = [consistent[i::count] for i in range(count)]
             for index, members in enumerate(groups):
                 self.uvams.append(
                     UvamPlan(
@@ -432,7 +465,7 @@ class Scenario:
                 )
                 position += 1
 
-    def register_uvams(self) -> None:
+    def register_uvams(self) -> list[Pending]:
         pending = []
         for number, uvam in enumerate(self.uvams):
             total_up = sum(p.body["maximumFlexUp"] for p in uvam.members)
@@ -454,23 +487,15 @@ class Scenario:
             pending.append(Pending(uvam.bsp, answer["operationId"], "uvam.register"))
         self.say(
             f"{len(self.uvams)} UVAMs registered by "
-            f"{', '.join(sorted({u.bsp.slug for u in self.uvams}))}"
+            f"{', '.join(sorted({u.bsp.slug for u in self.uvams}))}; waiting for the chain"
         )
-        self.wait(pending, "UVAM registrations")
+        return pending
+
+    def open_uvams(self) -> list[Pending]:
+        """Each UVAM opened, its connection registered and its datasheet attached."""
         pending = []
         for number, uvam in enumerate(self.uvams):
-            for pod in uvam.members:
-                answer = uvam.bsp.write(
-                    "POST",
-                    f"/uvams/{uvam.uvam_id}/members",
-                    {
-                        "resource": pod.pod_id,
-                        "resourceGroup": uvam.uvam_id,
-                        "flexibilityServiceProviderId": uvam.bsp.eic,
-                        "receiverId": self.tso.eic,
-                    },
-                )
-                pending.append(Pending(uvam.bsp, answer["operationId"], "membership.add"))
+            pending.append(self.uvam_step(uvam, "Open"))
             answer = uvam.bsp.write(
                 "POST",
                 f"/uvams/{uvam.uvam_id}/connection",
@@ -498,27 +523,48 @@ class Scenario:
                 ),
             )
             pending.append(Pending(uvam.bsp, answer["operationId"], "attachment.create"))
-        members = sum(len(u.members) for u in self.uvams)
-        self.say(f"{members} validated PODs added as members; connections and PDFs sent")
-        self.wait(pending, "UVAM members, connections and attachments")
+        return pending
+
+    def uvam_step(self, uvam: UvamPlan, status: str) -> Pending:
+        """``PATCH /uvams/{id}/status`` to ``status``."""
+        answer = uvam.bsp.write(
+            "PATCH",
+            f"/uvams/{uvam.uvam_id}/status",
+            {
+                "status": status,
+                "flexibilityServiceProviderId": uvam.bsp.eic,
+                "receiverId": self.tso.eic,
+                "resourceGroupId": uvam.uvam_id,
+            },
+        )
+        return Pending(uvam.bsp, answer["operationId"], f"uvam.status {status}")
 
     def qualify_uvams(self) -> None:
-        for status in ("Open", "UnderReview"):
-            pending = []
-            for uvam in self.uvams:
+        """The validated PODs added to their UVAMs, and each UVAM sent for qualification right
+        behind its members, not waiting for the chain."""
+        pending = []
+        for uvam in self.uvams:
+            for pod in uvam.members:
+                if self.final_pods.get(pod.pod_id or "", {}).get("status") != "Validated":
+                    continue  # the check on the PODs' verdicts reports it
                 answer = uvam.bsp.write(
-                    "PATCH",
-                    f"/uvams/{uvam.uvam_id}/status",
+                    "POST",
+                    f"/uvams/{uvam.uvam_id}/members",
                     {
-                        "status": status,
+                        "resource": pod.pod_id,
+                        "resourceGroup": uvam.uvam_id,
                         "flexibilityServiceProviderId": uvam.bsp.eic,
                         "receiverId": self.tso.eic,
-                        "resourceGroupId": uvam.uvam_id,
                     },
                 )
-                pending.append(Pending(uvam.bsp, answer["operationId"], f"uvam.status {status}"))
-            self.say(f"{len(pending)} UVAMs -> {status}")
-            self.wait(pending, f"UVAM status {status}")
+                pending.append(Pending(uvam.bsp, answer["operationId"], "membership.add"))
+            pending.append(self.uvam_step(uvam, "UnderReview"))
+        members = sum(p.label == "membership.add" for p in pending)
+        self.say(
+            f"{members} validated PODs added as members; {len(self.uvams)} UVAMs ->"
+            " UnderReview right behind them"
+        )
+        self.wait(pending, "UVAM members and review requests")
         self.say("TSO qualification running on the platform...")
         deadline = time.monotonic() + PHASE_TIMEOUT_S
         waiting = list(self.uvams)

@@ -210,31 +210,6 @@ def qualified_uvam(
         "distributionGridOperatorName": api.eics[DSO],
         "startDateTime": START,
     }
-    pod_id = api.done(bsp, "POST", "/pods", json=pod)["podId"]
-    # independent of each other, sent together and awaited together: the POD's devices, its
-    # opening and the UVAM (which needs its member validated only when the member is added)
-    device_ids = []
-    for index in range(devices):
-        device = {
-            "parentResourceId": pod_id,
-            "resourceName": f"charger {index}",
-            "deviceType": "EVCharger",
-            "contractedPower": 22,
-            "maximumFlexUp": 11,
-            "maximumFlexDown": 11,
-        }
-        device_ids.append(api.write(bsp, "POST", f"/pods/{pod_id}/flex-devices", json=device))
-    opened = api.write(
-        bsp,
-        "PATCH",
-        f"/pods/{pod_id}/status",
-        json={
-            "flexResourceId": pod_id,
-            "status": "Open",
-            "flexibilityServiceProviderId": eic,
-            "receiverId": TSO_EIC,
-        },
-    )
     uvam = {
         "flexibilityServiceProviderId": eic,
         "receiverId": TSO_EIC,
@@ -245,45 +220,62 @@ def qualified_uvam(
         "marketType": "MSD",
         "startDateTime": START,
     }
-    registered = api.write(bsp, "POST", "/uvams", json=uvam)
-    uvam_id = registered["uvamId"]
-    api.wait(
-        bsp,
-        [d["operationId"] for d in device_ids] + [opened["operationId"], registered["operationId"]],
-    )
-    api.done(
-        bsp,
-        "PATCH",
-        f"/pods/{pod_id}/status",
-        json={
-            "flexResourceId": pod_id,
-            "status": "UnderReview",
-            "flexibilityServiceProviderId": eic,
-            "receiverId": TSO_EIC,
-        },
-    )
-    _wait_status(api, bsp, f"/pods/{pod_id}", "Validated")
-    api.done(
-        bsp,
-        "POST",
-        f"/uvams/{uvam_id}/members",
-        json={
-            "resource": pod_id,
-            "resourceGroup": uvam_id,
-            "flexibilityServiceProviderId": eic,
-            "receiverId": TSO_EIC,
-        },
-    )
+    # Independent of each other: the POD and the UVAM (which needs its member validated only
+    # when the member is added), sent together and awaited together.
+    registered = [
+        api.write(bsp, "POST", "/pods", json=pod),
+        api.write(bsp, "POST", "/uvams", json=uvam),
+    ]
+    api.wait(bsp, [answer["operationId"] for answer in registered])
+    pod_id, uvam_id = registered[0]["podId"], registered[1]["uvamId"]
+    # Then the POD's devices, its opening and its review request, and the UVAM's opening: each
+    # status step is accepted right behind the one before it, still in flight (the API dry-runs
+    # it behind the BSP's writes not mined yet), so they all go in the same block.
+    sent = []
+    for index in range(devices):
+        device = {
+            "parentResourceId": pod_id,
+            "resourceName": f"charger {index}",
+            "deviceType": "EVCharger",
+            "contractedPower": 22,
+            "maximumFlexUp": 11,
+            "maximumFlexDown": 11,
+        }
+        sent.append(api.write(bsp, "POST", f"/pods/{pod_id}/flex-devices", json=device))
+    device_ids = [answer["deviceId"] for answer in sent]
     for status in ("Open", "UnderReview"):
-        api.done(
+        body = {
+            "flexResourceId": pod_id,
+            "status": status,
+            "flexibilityServiceProviderId": eic,
+            "receiverId": TSO_EIC,
+        }
+        sent.append(api.write(bsp, "PATCH", f"/pods/{pod_id}/status", json=body))
+    uvam_status = {"flexibilityServiceProviderId": eic, "receiverId": TSO_EIC}
+    sent.append(
+        api.write(bsp, "PATCH", f"/uvams/{uvam_id}/status", json={**uvam_status, "status": "Open"})
+    )
+    api.wait(bsp, [answer["operationId"] for answer in sent])
+    _wait_status(api, bsp, f"/pods/{pod_id}", "Validated")
+    member = {
+        "resource": pod_id,
+        "resourceGroup": uvam_id,
+        "flexibilityServiceProviderId": eic,
+        "receiverId": TSO_EIC,
+    }
+    sent = [
+        api.write(bsp, "POST", f"/uvams/{uvam_id}/members", json=member),
+        api.write(
             bsp,
             "PATCH",
             f"/uvams/{uvam_id}/status",
-            json={"status": status, "flexibilityServiceProviderId": eic, "receiverId": TSO_EIC},
-        )
+            json={**uvam_status, "status": "UnderReview"},
+        ),
+    ]
+    api.wait(bsp, [answer["operationId"] for answer in sent])
     _wait_status(api, bsp, f"/uvams/{uvam_id}", "Qualified")
     api.done("tso", "POST", f"/market/admissions/{uvam_id}")
-    return uvam_id, pod_id, [d["deviceId"] for d in device_ids]
+    return uvam_id, pod_id, device_ids
 
 
 def _wait_status(api: Api, slug: str, path: str, wanted: str, timeout_s: float = 120) -> None:

@@ -97,13 +97,15 @@ def multicall_of(chain: ChainClient, contract: str, calls: Sequence[Call]) -> Ca
     return Call(contract, "multicall", (encode_items(chain, contract, calls),))
 
 
-def dry_run(chain: ChainClient, sender: str, contract: str, data: bytes) -> list[ItemOutcome]:
-    """Run a multicall (its calldata ``data``, :func:`multicall_data`) from ``sender`` on the
-    latest block (``eth_call``): per item, its gas and its refusal, each item seeing the
-    effects of those before it, as in the transaction. One execution of each item, where a
-    gas estimate per item and one of the multicall would take several. :class:`TooMuchGas`
-    when the items overrun :data:`DRY_RUN_GAS` (the contract's ``MulticallOutOfGas`` names the
-    first that did)."""
+def dry_run(
+    chain: ChainClient, sender: str, contract: str, data: bytes, *, block: str = "latest"
+) -> list[ItemOutcome]:
+    """Run a multicall (its calldata ``data``, :func:`multicall_data`) from ``sender`` on
+    ``block`` (``eth_call``; the latest by default): per item, its gas and its refusal, each
+    item seeing the effects of those before it, as in the transaction. One execution of each
+    item, where a gas estimate per item and one of the multicall would take several.
+    :class:`TooMuchGas` when the items overrun :data:`DRY_RUN_GAS` (the contract's
+    ``MulticallOutOfGas`` names the first that did)."""
     request = {
         "from": sender,
         "to": chain.address_of(contract),
@@ -111,7 +113,7 @@ def dry_run(chain: ChainClient, sender: str, contract: str, data: bytes) -> list
         "gas": hex(DRY_RUN_GAS),
     }
     try:
-        result = chain.rpc.call("eth_call", [request, "latest"])
+        result = chain.rpc.call("eth_call", [request, block])
     except RpcError as exc:
         revert = chain.revert_of(exc.rpc_error)
         if revert.error_name == OUT_OF_GAS:

@@ -10,6 +10,7 @@ from typing import Any, Protocol
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from ledger.core import coalescing, in_flight
 from ledger.core.chain.client import Call, Receipt
 from ledger.core.chain.errors import ContractRevert
 from ledger.core.db.models import Organisation, utcnow
@@ -45,14 +46,43 @@ def simulate(
 ) -> None:
     """Dry-run calls as ``organisation``: the contracts are the one home of the status and
     permission rules, so a refusal is reported now (403/404/409 naming the field) and nothing
-    is stored."""
+    is stored.
+
+    A refusal that the organisation's own writes in flight lift is none: refused on the chain's
+    latest state, calls to one multicall contract are dry-run again behind those writes
+    (:mod:`ledger.core.in_flight`), so a POD can be sent for review right after it was opened,
+    without waiting for the opening to be mined; a worker sends them in that order."""
     try:
         runtime.chain.simulate(organisation.address, calls)
     except ContractRevert as revert:
         with runtime.session() as session:
-            error = revert.as_domain_error(refusal_context(runtime, session, revert))
-        error.field = (error_fields or {}).get(revert.error_name)
+            refusal = _refusal_behind_in_flight(runtime, session, organisation, calls, revert)
+            if refusal is None:
+                return
+            error = refusal.as_domain_error(refusal_context(runtime, session, refusal))
+        error.field = (error_fields or {}).get(refusal.error_name)
         raise error from revert
+
+
+def _refusal_behind_in_flight(
+    runtime: Runtime,
+    session: Session,
+    organisation: Organisation,
+    calls: Sequence[Call],
+    revert: ContractRevert,
+) -> ContractRevert | None:
+    """The refusal of ``calls`` behind ``organisation``'s writes in flight (None: they pass
+    there); ``revert`` when nothing of its is in flight that they could follow."""
+    contract = coalescing.multicall_contract(calls)
+    if contract is None:
+        return revert
+    items = coalescing.encode_items(runtime.chain, contract, calls)
+    outcomes = in_flight.dry_run_behind(
+        runtime, session, organisation, contract, items, with_accepted=True
+    )
+    if outcomes is None:
+        return revert
+    return next((o.refusal for o in outcomes if o.refusal is not None), None)
 
 
 def refusal_context(runtime: Runtime, session: Session, revert: ContractRevert) -> dict[str, str]:

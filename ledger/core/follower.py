@@ -31,13 +31,16 @@ import statistics
 import threading
 import time
 from collections import deque
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy.exc import OperationalError
 from sqlmodel import col, select, update
 
 from ledger.core import coalescing, operations
+from ledger.core.chain.client import Receipt
 from ledger.core.chain.errors import ChainError
 from ledger.core.db.models import Operation, Organisation, utcnow
 from ledger.core.runtime import Runtime
@@ -155,7 +158,7 @@ def follow_once(runtime: Runtime, state: FollowerState) -> PassResult:
     if not todo:
         return PassResult(head, 0, 0, started)
     receipts = chain.receipts([entry["hash"] for _, txs in todo for entry in txs])
-    due: list[tuple[tuple[int, int], str]] = []
+    due: list[tuple[tuple[int, int], str, Sequence[Mapping[str, Any]]]] = []
     waiting: list[str] = []
     for operation_id, txs in todo:
         mined = operations.mined_receipts(txs, receipts)
@@ -163,12 +166,14 @@ def follow_once(runtime: Runtime, state: FollowerState) -> PassResult:
             waiting.append(operation_id)
         else:
             last = max(mined, key=lambda r: (r.block_number, r.transaction_index))
-            due.append(((last.block_number, last.transaction_index), operation_id))
+            due.append(((last.block_number, last.transaction_index), operation_id, txs))
     confirmed = 0
     # chain order: a POD's registration before its status; the operations one multicall
-    # carried (same last transaction) are confirmed together, in one database transaction
-    for _, group in itertools.groupby(sorted(due), key=lambda entry: entry[0]):
-        ids = [operation_id for _, operation_id in group]
+    # carried (same last transaction) are confirmed together, in one database transaction, in
+    # the order of their items (a POD's opening before its review request)
+    due.sort(key=lambda entry: (entry[0], _first_item(entry[2], receipts), entry[1]))
+    for _, group in itertools.groupby(due, key=lambda entry: entry[0]):
+        ids = [operation_id for _, operation_id, _ in group]
         for operation_id, outcome in operations.confirm_together(
             runtime, ids, receipts, head=head
         ).items():
@@ -180,6 +185,15 @@ def follow_once(runtime: Runtime, state: FollowerState) -> PassResult:
     state.seen_at_head.update(waiting)
     redriven = _redrive_stuck(runtime, state, waiting, head=head)
     return PassResult(head, len(todo), confirmed, redriven + started)
+
+
+def _first_item(stored: Sequence[Mapping[str, Any]], receipts: Mapping[str, Receipt]) -> int:
+    """Where an operation's items start in the mined multicall that carried it (0 for a
+    transaction of its own)."""
+    for entry in stored:
+        if receipts.get(entry["hash"]) is not None and entry.get("items"):
+            return int(entry["items"][0])
+    return 0
 
 
 def _start_deferred(runtime: Runtime, state: FollowerState, *, head: int) -> int:

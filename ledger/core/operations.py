@@ -16,19 +16,20 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC
-from enum import StrEnum
 from typing import Any
 
 from sqlmodel import Session, col, select, update
 
 from ledger import payloads
-from ledger.core import coalescing, webhooks
+from ledger.core import coalescing, in_flight, webhooks
 from ledger.core.access import sees_everything
 from ledger.core.chain.client import Call, Receipt
 from ledger.core.chain.errors import ContractRevert, ReceiptTimeout, RpcError
 from ledger.core.chain.signer import SignedTransaction, Signer
 from ledger.core.common import refusal_context
+from ledger.core.db.models import CARRIED_BY as CARRIED_BY  # named from here by its callers
 from ledger.core.db.models import Operation, Organisation, utcnow
+from ledger.core.db.models import OperationStatus as OperationStatus
 from ledger.core.errors import CbpError, NotFound, Unavailable
 from ledger.core.handler import TASK_EXECUTE as TASK_EXECUTE  # named from here by its callers
 from ledger.core.handler import FollowUp, Handler
@@ -39,19 +40,9 @@ log = logging.getLogger(__name__)
 
 # How many of an account's latest operations are checked for transactions a node forgot.
 REPLAY_WINDOW = 200
-#: In a stored transaction: the id of the operation that carries it (a multicall's first
-#: member, which stores the signed transaction and the ids of all operations sharing it).
-CARRIED_BY = "carriedBy"
 #: Fee-bumped replacements of one transaction at most (a transaction stuck behind a nonce gap
 #: is not helped by a higher fee).
 MAX_FEE_BUMPS = 5
-
-
-class OperationStatus(StrEnum):
-    ACCEPTED = "accepted"
-    SUBMITTED = "submitted"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
 
 
 TERMINAL = {OperationStatus.SUCCEEDED, OperationStatus.FAILED}
@@ -214,6 +205,7 @@ def execute(runtime: Runtime, operation_id: str, *, behind_pending: bool = False
                             signer,
                             contract,
                             batch or [(operation, calls)],
+                            own=operation.id,
                             behind_pending=busy,
                         )
                         return operation
@@ -445,7 +437,8 @@ def _coalesce(
     runtime: Runtime, session: Session, operation: Operation, calls: list[Call], contract: str
 ) -> list[tuple[Operation, list[Call]]] | None:
     """The operation with the organisation's other operations waiting for its next
-    transaction to the same contract, oldest first; None when it goes alone.
+    transaction to the same contract, oldest first (the order the API dry-ran them in, each
+    behind those before it: :mod:`ledger.core.in_flight`); None when it goes alone.
 
     Waiting are the deferred operations and also the accepted ones whose own task has not run
     yet (one-record requests queued behind this one): taking them now spares each its own
@@ -479,7 +472,9 @@ def _coalesce(
             break
         batch.append((other, other_calls))
         items += len(other_calls)
-    return batch if len(batch) > 1 else None
+    if len(batch) == 1:
+        return None
+    return sorted(batch, key=lambda entry: (entry[0].created_at, entry[0].id))
 
 
 def claim_borrowed(session: Session, borrowed: Sequence[Operation]) -> set[str]:
@@ -510,37 +505,63 @@ def _execute_batch(
     contract: str,
     batch: list[tuple[Operation, list[Call]]],
     *,
+    own: str,
     behind_pending: bool = False,
 ) -> None:
     """Dry-run the batch as one multicall (:func:`coalescing.dry_run`), fail the refused
     operations with their own decoded error, and send the others as one multicall, each
-    operation knowing its items, with the gas the dry run measured.
+    operation knowing its items, with the gas the dry run measured. ``own`` is the operation
+    whose task runs this; the batch's accepted operations other than it and not deferred are
+    borrowed (:func:`claim_borrowed`).
 
-    ``behind_pending``: the signer's previous transaction is not mined yet and the dry run
-    does not see its effects, so a refused operation stays deferred for a later transaction
-    (its refusal is final only when simulated with nothing pending)."""
+    ``behind_pending``: the signer's previous transaction is not mined yet. The dry run runs
+    behind the calls it carries to this contract (:mod:`ledger.core.in_flight`), so an
+    operation that waits for one of them (a status step right after the one before) goes in
+    the next transaction, mined in the same block; one still refused stays deferred for a
+    later transaction, since what it waits for may be pending elsewhere (its refusal is final
+    only when simulated with nothing pending)."""
     chain = runtime.chain
     encoded = coalescing.encode_items(chain, contract, [c for _, calls in batch for c in calls])
     whole = coalescing.multicall_data(chain, contract, encoded)
+    ahead = None
+    if behind_pending:
+        organisation = session.get(Organisation, batch[0][0].organisation_id)
+        assert organisation is not None
+        ahead = in_flight.ahead_of(runtime, session, organisation, contract, with_accepted=False)
     try:
-        outcomes = coalescing.dry_run(chain, signer.address, contract, whole)
+        if ahead is None:
+            outcomes = coalescing.dry_run(chain, signer.address, contract, whole)
+        else:
+            behind = coalescing.multicall_data(chain, contract, [*ahead.items, *encoded])
+            outcomes = coalescing.dry_run(
+                chain, signer.address, contract, behind, block=hex(ahead.block)
+            )[len(ahead.items) :]
     except coalescing.TooMuchGas as too_much:
+        fits = too_much.fits - (len(ahead.items) if ahead is not None else 0)
         fit: list[tuple[Operation, list[Call]]] = []
         for operation, calls in batch:
-            if sum(len(c) for _, c in fit) + len(calls) > too_much.fits:
+            if sum(len(c) for _, c in fit) + len(calls) > fits:
                 break
             fit.append((operation, calls))
-        if not fit:  # the first operation alone overruns a dry run: it goes on its own
+        if fit:
+            _execute_batch(
+                runtime, session, signer, contract, fit, own=own, behind_pending=behind_pending
+            )
+        elif batch[0][0].id == own or batch[0][0].deferred:
+            # the first operation alone overruns a dry run: it goes on its own
             _send_alone(runtime, session, batch[0][0], signer, batch[0][1])
-            return
-        _execute_batch(runtime, session, signer, contract, fit, behind_pending=behind_pending)
+        elif len(batch) > 1:  # borrowed: its own task sends it; the others go without it
+            rest = batch[1:]
+            _execute_batch(
+                runtime, session, signer, contract, rest, own=own, behind_pending=behind_pending
+            )
         return
     # each item's dry-run outcome and encoding, the operations' items in order
     items = list(zip(outcomes, encoded, strict=True))
     kept: list[tuple[Operation, list[Call], list[tuple[coalescing.ItemOutcome, bytes]]]] = []
     oversized: tuple[Operation, list[Call]] | None = None
     # accepted operations whose own task has not run: left alone unless sent now
-    borrowed = {o.id for o, _ in batch[1:] if not o.deferred}
+    borrowed = {o.id for o, _ in batch if not o.deferred and o.id != own}
     position = 0
     gas = 0
     for operation, calls in batch:

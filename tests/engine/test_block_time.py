@@ -373,3 +373,140 @@ def test_a_multicall_is_stored_once_by_the_operation_that_carries_it(block_world
         )
     assert copy is not None
     assert (copy.tx_hash, copy.raw) == (carrier_entry["hash"], carrier_entry["raw"])
+
+
+def _set_status(world: World, pod_id: str, status: str) -> Any:
+    body = payloads.pod_status_body(pod_id, status, world.eic("bsp1"))
+    return world.client("bsp1").patch(f"/pods/{pod_id}/status", json=body)
+
+
+def test_a_step_is_accepted_right_behind_the_one_before_it_in_flight(block_world: World) -> None:
+    """Mining paused, the BSP opens its POD, and sends it for review before the opening is
+    mined: the review, refused on the chain's state alone (as it is for a POD nothing was sent
+    for), is dry-run behind the opening in flight and accepted. Its task defers it (the BSP's
+    transaction is pending); flushed behind the pending transaction, as the block follower does
+    before the next block is due, it is dry-run behind the opening again and sent with the next
+    nonce: once blocks come again, both are mined in the same block, the opening first."""
+    from ledger.core import operations
+
+    pods = [_post_pod(block_world) for _ in range(2)]
+    for pod in pods:
+        assert block_world.wait("bsp1", pod["operationId"])["status"] == "succeeded"
+    pod_id, untouched = (pod["podId"] for pod in pods)
+    rpc = block_world.chain.rpc
+    rpc.call("evm_setIntervalMining", [0])
+    try:
+        opened = _set_status(block_world, pod_id, "Open")
+        assert opened.status_code == 202, opened.text
+        opening = opened.json()["operationId"]
+        _until(lambda: _stored(block_world, opening).status == "submitted", timeout_s=30)
+
+        refused = _set_status(block_world, untouched, "UnderReview")
+        reviewed = _set_status(block_world, pod_id, "UnderReview")
+        assert reviewed.status_code == 202, reviewed.text
+        review = reviewed.json()["operationId"]
+        _until(lambda: _stored(block_world, review).deferred, timeout_s=30)
+        operations.execute(block_world.runtime, review, behind_pending=True)
+        sent = _stored(block_world, review)
+    finally:
+        rpc.call("evm_setIntervalMining", [1])
+
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["code"] == "contract.RegistryInvalidPodTransition"
+    assert sent.status == "submitted", (sent.status, sent.deferred)
+    [before] = _stored(block_world, opening).signed_transactions or []
+    assert [tx["nonce"] for tx in sent.signed_transactions or []] == [before["nonce"] + 1]
+    first = block_world.wait("bsp1", opening, timeout_s=90)
+    then = block_world.wait("bsp1", review, timeout_s=90)
+    assert (first["status"], then["status"]) == ("succeeded", "succeeded"), (first, then)
+    assert then["blockNumber"] == first["blockNumber"]
+    status = block_world.client("bsp1").get(f"/pods/{pod_id}").json()["status"]
+    assert status in {"UnderReview", "Verified", "Validated"}  # the automatic reviews follow
+
+
+def test_a_dry_run_behind_runs_the_accepted_operations_not_sent_yet(block_world: World) -> None:
+    """An opening accepted but not sent yet (its task not run) is in flight too: a review dry-run
+    behind it passes, and the same review behind nothing is refused; the accepted operation
+    goes first even though its calls are only computed now."""
+    from ledger.core import coalescing, in_flight, operations
+    from ledger.core.db.models import Organisation
+    from ledger.registry.pods import PodStatusHandler
+
+    pod = _post_pod(block_world)
+    assert block_world.wait("bsp1", pod["operationId"])["status"] == "succeeded"
+    runtime = block_world.runtime
+    with runtime.session() as session:
+        bsp = session.exec(
+            select(Organisation).where(Organisation.eic == block_world.eic("bsp1"))
+        ).one()
+
+        def review_outcome() -> list[coalescing.ItemOutcome] | None:
+            review = Operation(
+                id="review",
+                organisation_id=bsp.id,
+                kind="pod.status",
+                payload={"podId": pod["podId"], "status": "UnderReview"},
+            )
+            calls = PodStatusHandler().calls(session, review)
+            items = coalescing.encode_items(runtime.chain, "ResourceRegistry", calls)
+            return in_flight.dry_run_behind(
+                runtime, session, bsp, "ResourceRegistry", items, with_accepted=True
+            )
+
+        assert review_outcome() is None  # nothing of the BSP's in flight
+        opening = operations.accept(
+            session,
+            organisation=bsp,
+            kind="pod.status",
+            payload={"podId": pod["podId"], "status": "Open"},
+        )
+        session.commit()  # not enqueued: no worker takes it
+        try:
+            [outcome] = review_outcome() or []
+            assert outcome.refusal is None
+            assert outcome.gas > 0
+            behind_nothing = in_flight.dry_run_behind(
+                runtime, session, bsp, "ResourceRegistry", [], with_accepted=False
+            )
+            assert behind_nothing is None  # the accepted opening is not sent: not in flight
+        finally:
+            assert operations.abandon(runtime, session, opening, reason="test: never sent")
+
+
+def test_a_multicalls_operations_are_applied_in_the_order_of_their_items(
+    block_world: World,
+) -> None:
+    """A POD's opening and its review request, accepted one after the other, go in one
+    multicall; the block follower applies them in the multicall's order (not in the order of
+    their ids, which here is the other way round), so the POD ends under review and the TSO's
+    automatic verification follows, instead of the POD being left Open."""
+    from ledger.core import operations
+    from ledger.core.db.models import Organisation
+
+    pod = _post_pod(block_world)
+    assert block_world.wait("bsp1", pod["operationId"])["status"] == "succeeded"
+    runtime = block_world.runtime
+    suffix = secrets.token_hex(4)
+    with runtime.session() as session:
+        bsp = session.exec(
+            select(Organisation).where(Organisation.eic == block_world.eic("bsp1"))
+        ).one()
+        steps = [(f"ffffffff-{suffix}", "Open"), (f"00000000-{suffix}", "UnderReview")]
+        for operation_id, status in steps:  # not enqueued: the opening's task takes both
+            session.add(
+                Operation(
+                    id=operation_id,
+                    organisation_id=bsp.id,
+                    kind="pod.status",
+                    payload={"podId": pod["podId"], "status": status},
+                )
+            )
+            session.commit()
+    opening, review = (operation_id for operation_id, _ in steps)
+    operations.execute(runtime, opening)
+
+    finished = [block_world.wait("bsp1", i, timeout_s=90) for i in (opening, review)]
+    assert [f["status"] for f in finished] == ["succeeded", "succeeded"], finished
+    assert finished[0]["transactionHashes"] == finished[1]["transactionHashes"]
+    client = block_world.client("bsp1")
+    _until(lambda: client.get(f"/pods/{pod['podId']}").json()["status"] == "Validated")

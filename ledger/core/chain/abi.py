@@ -168,6 +168,14 @@ class ContractAbi:
         data = contract.constructor(*args).data_in_transaction
         return bytes.fromhex(data.removeprefix("0x"))
 
+    def decode_input(self, function: str, data: bytes) -> list[Any] | None:
+        """The arguments of a call of ``function`` (its calldata ``data``); None when ``data``
+        calls another function."""
+        layout = self._functions[function]
+        if data[:4] != layout.selector:
+            return None
+        return layout.inputs.decode(data[4:])
+
     def decode_output(self, function: str, data: bytes) -> Any:
         decoded = self._functions[function].outputs.decode(data)
         return decoded[0] if len(decoded) == 1 else tuple(decoded)

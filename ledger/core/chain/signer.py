@@ -64,6 +64,12 @@ class SignedTransaction:
         fields = TypedTransaction.from_bytes(HexBytes(self.raw)).as_dict()
         return int(fields["maxFeePerGas"]), int(fields["maxPriorityFeePerGas"])
 
+    @property
+    def call(self) -> tuple[str, bytes]:
+        """(the checksummed address it calls, its calldata)."""
+        fields = TypedTransaction.from_bytes(HexBytes(self.raw)).as_dict()
+        return to_checksum_address(fields["to"]), bytes(fields["data"])
+
 
 class Signer:
     """Signs transactions for one account, numbering them with a local nonce counter.

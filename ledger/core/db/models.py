@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Column, UniqueConstraint
@@ -57,6 +58,19 @@ class ApiToken(SQLModel, table=True):
     expires_at: datetime | None = None
     revoked_at: datetime | None = None
     last_used_at: datetime | None = None
+
+
+class OperationStatus(StrEnum):
+    ACCEPTED = "accepted"
+    SUBMITTED = "submitted"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+#: In a stored transaction (``Operation.signed_transactions``): the id of the operation that
+#: carries it (a multicall's first member, which stores the signed transaction and the ids of
+#: all operations sharing it).
+CARRIED_BY = "carriedBy"
 
 
 class Operation(SQLModel, table=True):
