@@ -29,6 +29,7 @@ from ledger.core.chain.errors import RpcError
 from ledger.core.chain.signer import SignedTransaction
 from ledger.core.db.models import CARRIED_BY, Operation, OperationStatus, Organisation
 from ledger.core.errors import CbpError
+from ledger.core.handler import TASK_EXECUTE
 from ledger.core.runtime import Runtime
 
 #: Calls in flight that a dry run runs behind at most (more: the refusal on the chain's own
@@ -74,8 +75,11 @@ def ahead_of(
     for operation in operations:
         if operation.status != OperationStatus.ACCEPTED:
             continue
+        handler = runtime.capabilities.handlers[operation.kind]
+        if handler.task != TASK_EXECUTE:
+            continue  # its task prepares its calls first: a later transaction carries them
         try:
-            calls = runtime.capabilities.handlers[operation.kind].calls(session, operation)
+            calls = handler.calls(session, operation)
         except CbpError:
             continue  # its own task ends it or waits: nothing of it runs before
         if coalescing.multicall_contract(calls) == contract:

@@ -514,33 +514,21 @@ def _execute_batch(
     whose task runs this; the batch's accepted operations other than it and not deferred are
     borrowed (:func:`claim_borrowed`).
 
-    ``behind_pending``: the signer's previous transaction is not mined yet. The dry run runs
-    behind the calls it carries to this contract (:mod:`ledger.core.in_flight`), so an
-    operation that waits for one of them (a status step right after the one before) goes in
-    the next transaction, mined in the same block; one still refused stays deferred for a
-    later transaction, since what it waits for may be pending elsewhere (its refusal is final
-    only when simulated with nothing pending)."""
+    ``behind_pending``: the signer's previous transaction is not mined yet. A batch with a
+    refused item is dry-run again behind the calls that transaction carries to this contract
+    (:mod:`ledger.core.in_flight`), so an operation that waits for one of them (a status step
+    right after the one before) goes in the next transaction, mined in the same block; one
+    still refused stays deferred for a later transaction, since what it waits for may be
+    pending elsewhere (its refusal is final only when simulated with nothing pending)."""
     chain = runtime.chain
     encoded = coalescing.encode_items(chain, contract, [c for _, calls in batch for c in calls])
     whole = coalescing.multicall_data(chain, contract, encoded)
-    ahead = None
-    if behind_pending:
-        organisation = session.get(Organisation, batch[0][0].organisation_id)
-        assert organisation is not None
-        ahead = in_flight.ahead_of(runtime, session, organisation, contract, with_accepted=False)
     try:
-        if ahead is None:
-            outcomes = coalescing.dry_run(chain, signer.address, contract, whole)
-        else:
-            behind = coalescing.multicall_data(chain, contract, [*ahead.items, *encoded])
-            outcomes = coalescing.dry_run(
-                chain, signer.address, contract, behind, block=hex(ahead.block)
-            )[len(ahead.items) :]
+        outcomes = coalescing.dry_run(chain, signer.address, contract, whole)
     except coalescing.TooMuchGas as too_much:
-        fits = too_much.fits - (len(ahead.items) if ahead is not None else 0)
         fit: list[tuple[Operation, list[Call]]] = []
         for operation, calls in batch:
-            if sum(len(c) for _, c in fit) + len(calls) > fits:
+            if sum(len(c) for _, c in fit) + len(calls) > too_much.fits:
                 break
             fit.append((operation, calls))
         if fit:
@@ -556,6 +544,14 @@ def _execute_batch(
                 runtime, session, signer, contract, rest, own=own, behind_pending=behind_pending
             )
         return
+    if behind_pending and any(outcome.refusal is not None for outcome in outcomes):
+        # refused, perhaps only until the pending transaction is applied: run behind it
+        organisation = session.get(Organisation, batch[0][0].organisation_id)
+        assert organisation is not None
+        behind = in_flight.dry_run_behind(
+            runtime, session, organisation, contract, encoded, with_accepted=False
+        )
+        outcomes = behind or outcomes
     # each item's dry-run outcome and encoding, the operations' items in order
     items = list(zip(outcomes, encoded, strict=True))
     kept: list[tuple[Operation, list[Call], list[tuple[coalescing.ItemOutcome, bytes]]]] = []
