@@ -32,8 +32,8 @@ from ledger.core.errors import CbpError
 from ledger.core.handler import TASK_EXECUTE
 from ledger.core.runtime import Runtime
 
-#: Calls in flight that a dry run runs behind at most (more: the refusal on the chain's own
-#: state stands).
+#: Operations, and calls, in flight that a dry run runs behind at most (more: the refusal on
+#: the chain's own state stands).
 AHEAD_LIMIT = 1000
 
 
@@ -56,14 +56,16 @@ def ahead_of(
     """The calls to ``contract`` of ``organisation``'s operations in flight (see the module);
     None when it has none, or more than :data:`AHEAD_LIMIT`."""
     statuses = [OperationStatus.SUBMITTED] + ([OperationStatus.ACCEPTED] if with_accepted else [])
-    operations = session.exec(
+    newest = session.exec(
         select(Operation)
         .where(Operation.organisation_id == organisation.id)
         .where(col(Operation.status).in_(statuses))
-        .order_by(col(Operation.created_at), col(Operation.id))
+        .order_by(col(Operation.created_at).desc(), col(Operation.id).desc())
+        .limit(AHEAD_LIMIT + 1)
     ).all()
-    if not operations:
-        return None
+    if not newest or len(newest) > AHEAD_LIMIT:
+        return None  # nothing in flight, or too much to dry-run behind
+    operations = newest[::-1]
     chain = runtime.chain
     block = chain.block_number()
     answer = chain.rpc.call("eth_getTransactionCount", [organisation.address, hex(block)])
