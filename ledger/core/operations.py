@@ -515,11 +515,11 @@ def _execute_batch(
     borrowed (:func:`claim_borrowed`).
 
     ``behind_pending``: the signer's previous transaction is not mined yet. A batch with a
-    refused item is dry-run again behind the calls that transaction carries to this contract
-    (:mod:`ledger.core.in_flight`), so an operation that waits for one of them (a status step
-    right after the one before) goes in the next transaction, mined in the same block; one
-    still refused stays deferred for a later transaction, since what it waits for may be
-    pending elsewhere (its refusal is final only when simulated with nothing pending)."""
+    refused item is dry-run again behind it (:func:`_behind_pending`), so an operation that
+    waits for it (a status step right after the one before) goes in the next transaction,
+    mined in the same block; one still refused stays deferred for a later transaction, since
+    what it waits for may be pending elsewhere (its refusal is final only when simulated with
+    nothing pending)."""
     chain = runtime.chain
     encoded = coalescing.encode_items(chain, contract, [c for _, calls in batch for c in calls])
     whole = coalescing.multicall_data(chain, contract, encoded)
@@ -545,13 +545,10 @@ def _execute_batch(
             )
         return
     if behind_pending and any(outcome.refusal is not None for outcome in outcomes):
-        # refused, perhaps only until the pending transaction is applied: run behind it
+        # refused, perhaps only until the pending transaction is applied
         organisation = session.get(Organisation, batch[0][0].organisation_id)
         assert organisation is not None
-        behind = in_flight.dry_run_behind(
-            runtime, session, organisation, contract, encoded, with_accepted=False
-        )
-        outcomes = behind or outcomes
+        outcomes = _behind_pending(runtime, session, organisation, contract, encoded, outcomes)
     # each item's dry-run outcome and encoding, the operations' items in order
     items = list(zip(outcomes, encoded, strict=True))
     kept: list[tuple[Operation, list[Call], list[tuple[coalescing.ItemOutcome, bytes]]]] = []
@@ -621,6 +618,43 @@ def _execute_batch(
         raise
     log.info("%d operations of %s coalesced into %s", len(kept), signer.address, signed.tx_hash)
     _send(runtime, signer.address, [signed])
+
+
+def _behind_pending(
+    runtime: Runtime,
+    session: Session,
+    organisation: Organisation,
+    contract: str,
+    encoded: list[bytes],
+    outcomes: list[coalescing.ItemOutcome],
+) -> list[coalescing.ItemOutcome]:
+    """The dry-run outcomes of a batch to be sent behind its organisation's pending
+    transaction, some of whose items were refused on the latest block (``outcomes``).
+
+    Two more dry runs decide. Behind the calls of the organisation's own transactions not
+    mined yet (:mod:`ledger.core.in_flight`): an item refused there stays refused, and only
+    these are certain to run before it (the nonce order). And on the node's ``pending`` block
+    (its pool's transactions applied), where the batch runs as a transaction of its own after
+    them: the gas of each item. Behind the calls inside one ``eth_call`` the storage they
+    touched is warm and already written, so an item's gas there is far below what it takes
+    in a later transaction, and a multicall signed with it would run out of gas. A node whose
+    ``pending`` block is its latest (it holds no pool there) refuses the item again: it stays
+    deferred, and goes in a transaction once the pending one is mined."""
+    chain = runtime.chain
+    behind = in_flight.dry_run_behind(
+        runtime, session, organisation, contract, encoded, with_accepted=False
+    )
+    if behind is None:
+        return outcomes
+    data = coalescing.multicall_data(chain, contract, encoded)
+    try:
+        pending = coalescing.dry_run(chain, organisation.address, contract, data, block="pending")
+    except (coalescing.TooMuchGas, ContractRevert, RpcError):
+        return outcomes
+    return [
+        mine if mine.refusal is not None else there
+        for mine, there in zip(behind, pending, strict=True)
+    ]
 
 
 def _submitted(

@@ -381,47 +381,62 @@ def _set_status(world: World, pod_id: str, status: str) -> Any:
 
 
 def test_a_step_is_accepted_right_behind_the_one_before_it_in_flight(block_world: World) -> None:
-    """Mining paused, the BSP opens its POD, and sends it for review before the opening is
-    mined: the review, refused on the chain's state alone (as it is for a POD nothing was sent
-    for), is dry-run behind the opening in flight and accepted. Its task defers it (the BSP's
-    transaction is pending); flushed behind the pending transaction, as the block follower does
-    before the next block is due, it is dry-run behind the opening again and sent with the next
-    nonce: once blocks come again, both are mined in the same block, the opening first."""
+    """Mining paused, the BSP opens 20 PODs, and sends them for review before the openings
+    are mined: each review, refused on the chain's state alone (as it is for a POD nothing was
+    sent for), is dry-run behind the openings in flight and accepted. Their tasks defer them
+    (the BSP's transaction is pending); flushed behind the pending transaction, as the block
+    follower does before the next block is due, they are sent with the next nonce, with the gas
+    they take in a transaction of their own (not the lower figure of a dry run in the same
+    call as the openings, where the POD's storage is already warm and written): once blocks
+    come again, all are mined in the same block, the openings first (with the lower figure,
+    20 reviews overrun the gas of their multicall)."""
     from ledger.core import operations
 
-    pods = [_post_pod(block_world) for _ in range(2)]
+    pods = [_post_pod(block_world) for _ in range(21)]
     for pod in pods:
         assert block_world.wait("bsp1", pod["operationId"])["status"] == "succeeded"
-    pod_id, untouched = (pod["podId"] for pod in pods)
+    *pod_ids, untouched = (pod["podId"] for pod in pods)
     rpc = block_world.chain.rpc
     rpc.call("evm_setIntervalMining", [0])
     try:
-        opened = _set_status(block_world, pod_id, "Open")
-        assert opened.status_code == 202, opened.text
-        opening = opened.json()["operationId"]
-        _until(lambda: _stored(block_world, opening).status == "submitted", timeout_s=30)
+        openings = []
+        for pod_id in pod_ids:
+            opened = _set_status(block_world, pod_id, "Open")
+            assert opened.status_code == 202, opened.text
+            openings.append(opened.json()["operationId"])
+        _until(
+            lambda: all(_stored(block_world, o).status == "submitted" for o in openings),
+            timeout_s=30,
+        )
 
         refused = _set_status(block_world, untouched, "UnderReview")
-        reviewed = _set_status(block_world, pod_id, "UnderReview")
-        assert reviewed.status_code == 202, reviewed.text
-        review = reviewed.json()["operationId"]
-        _until(lambda: _stored(block_world, review).deferred, timeout_s=30)
-        operations.execute(block_world.runtime, review, behind_pending=True)
-        sent = _stored(block_world, review)
+        reviews = []
+        for pod_id in pod_ids:
+            reviewed = _set_status(block_world, pod_id, "UnderReview")
+            assert reviewed.status_code == 202, reviewed.text
+            reviews.append(reviewed.json()["operationId"])
+        _until(lambda: all(_stored(block_world, r).deferred for r in reviews), timeout_s=30)
+        operations.execute(block_world.runtime, reviews[0], behind_pending=True)
+        sent = [_stored(block_world, review) for review in reviews]
     finally:
         rpc.call("evm_setIntervalMining", [1])
 
     assert refused.status_code == 409, refused.text
     assert refused.json()["code"] == "contract.RegistryInvalidPodTransition"
-    assert sent.status == "submitted", (sent.status, sent.deferred)
-    [before] = _stored(block_world, opening).signed_transactions or []
-    assert [tx["nonce"] for tx in sent.signed_transactions or []] == [before["nonce"] + 1]
-    first = block_world.wait("bsp1", opening, timeout_s=90)
-    then = block_world.wait("bsp1", review, timeout_s=90)
-    assert (first["status"], then["status"]) == ("succeeded", "succeeded"), (first, then)
-    assert then["blockNumber"] == first["blockNumber"]
-    status = block_world.client("bsp1").get(f"/pods/{pod_id}").json()["status"]
-    assert status in {"UnderReview", "Verified", "Validated"}  # the automatic reviews follow
+    assert [s.status for s in sent] == ["submitted"] * 20, [(s.status, s.deferred) for s in sent]
+    last = max(
+        tx["nonce"]
+        for opening in openings
+        for tx in _stored(block_world, opening).signed_transactions or []
+    )
+    assert {tx["nonce"] for s in sent for tx in s.signed_transactions or []} == {last + 1}
+    first = [block_world.wait("bsp1", opening, timeout_s=90) for opening in openings]
+    then = [block_world.wait("bsp1", review, timeout_s=90) for review in reviews]
+    assert {f["status"] for f in first + then} == {"succeeded"}, (first, then)
+    assert {f["blockNumber"] for f in first + then} == {first[0]["blockNumber"]}
+    for pod_id in pod_ids:
+        status = block_world.client("bsp1").get(f"/pods/{pod_id}").json()["status"]
+        assert status in {"UnderReview", "Verified", "Validated"}  # automatic reviews follow
 
 
 def test_a_dry_run_behind_runs_the_accepted_operations_not_sent_yet(block_world: World) -> None:
