@@ -131,6 +131,8 @@ def follow_once(runtime: Runtime, state: FollowerState) -> PassResult:
     chain = runtime.chain
     head = chain.block_number()
     if head != state.head:
+        if state.head is None:  # just started: the chain's rhythm from its latest blocks
+            state.intervals.extend(recent_intervals(runtime, head))
         state.saw_head(head, time.monotonic())
         state.seen_at_head.clear()
     with runtime.session() as session:
@@ -185,6 +187,23 @@ def follow_once(runtime: Runtime, state: FollowerState) -> PassResult:
     state.seen_at_head.update(waiting)
     redriven = _redrive_stuck(runtime, state, waiting, head=head)
     return PassResult(head, len(todo), confirmed, redriven + started)
+
+
+def recent_intervals(runtime: Runtime, head: int) -> list[float]:
+    """The intervals between the timestamps of the chain's latest blocks (up to
+    :data:`INTERVALS_KEPT`), oldest first: a follower that just started knows the chain's
+    rhythm at once instead of after :data:`INTERVALS_NEEDED` blocks of its own. Timestamps
+    are whole seconds: blocks mined within one second (on arrival) give 0, no rhythm."""
+    first = max(0, head - INTERVALS_KEPT)
+    if head - first < 1:
+        return []
+    answers = runtime.chain.rpc.batch(
+        [("eth_getBlockByNumber", [hex(number), False]) for number in range(first, head + 1)]
+    )
+    if any(error is not None or result is None for result, error in answers):
+        return []
+    stamps = [int(result["timestamp"], 16) for result, _ in answers]
+    return [float(later - earlier) for earlier, later in itertools.pairwise(stamps)]
 
 
 def _first_item(stored: Sequence[Mapping[str, Any]], receipts: Mapping[str, Receipt]) -> int:

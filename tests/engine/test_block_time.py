@@ -525,3 +525,19 @@ def test_a_multicalls_operations_are_applied_in_the_order_of_their_items(
     assert finished[0]["transactionHashes"] == finished[1]["transactionHashes"]
     client = block_world.client("bsp1")
     _until(lambda: client.get(f"/pods/{pod['podId']}").json()["status"] == "Validated")
+
+
+def test_a_follower_just_started_knows_the_chains_rhythm(block_world: World) -> None:
+    """From the timestamps of the chain's latest blocks, a follower's first pass knows that a
+    block comes every second: it can flush deferred operations before the next block from the
+    start, instead of after watching three blocks of its own (each a block lost for a signer
+    whose transaction is pending)."""
+    import statistics
+
+    from ledger.core.follower import INTERVALS_NEEDED, FollowerState, follow_once
+
+    state = FollowerState()
+    follow_once(block_world.runtime, state)
+
+    assert len(state.intervals) >= INTERVALS_NEEDED
+    assert statistics.median(state.intervals) == 1.0
