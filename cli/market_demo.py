@@ -80,6 +80,24 @@ def _upload(
     return slug, answer["operationId"], answer["batch"]
 
 
+def _upload_device_day(
+    api: Api, platform: Platform, bsp: str, device: str
+) -> tuple[dict[str, Any], int]:
+    """A day of ``device``'s 60-second readings (the day before the platform's clock), sent
+    by CSV: (the accepted upload, its first timestamp)."""
+    now = clock.clock_for(platform.settings).now()
+    first = now - now % 60 - 86_400
+    rows = "\n".join(f"{device},{first + 60 * i},{4000 + i % 500}" for i in range(1440))
+    answer = api.write(
+        bsp,
+        "POST",
+        "/market/measurements/csv",
+        files={"file": ("day.csv", f"resourceId,timestamp,powerW\n{rows}\n".encode(), "text/csv")},
+        data={"kind": "device", "resolutionSeconds": "60"},
+    )
+    return answer, first
+
+
 def _settle(
     api: Api,
     platform: Platform,
@@ -328,12 +346,16 @@ def run_market_journey(
             json={"bidId": bids[alpha], "firstPeriod": iso(start), "setPointsKw": [40]},
         )
         receiver.wait_for(sent["activationId"], timeout_s=30)
-        api.done(
+        acknowledged = api.write(
             alpha,
             "POST",
             f"/market/activations/{sent['activationId']}/acknowledgement",
             json={"accept": True},
         )
+        # meanwhile, the activated device's readings of the day before: independent of the
+        # acknowledgement, sent together, awaited together
+        upload, first = _upload_device_day(api, platform, alpha, devices[alpha])
+        api.wait(alpha, [acknowledged["operationId"], upload["operationId"]])
         status = api["tso"].get(f"/market/activations/{sent['activationId']}").json()["status"]
         check("activation sent, BSP told, accepted", status == "Accepted", status)
         activation_id = sent["activationId"]
@@ -349,16 +371,6 @@ def run_market_journey(
     finally:
         receiver.close()
 
-    now = clock.clock_for(platform.settings).now()
-    first = now - now % 60 - 86_400
-    rows = "\n".join(f"{devices[alpha]},{first + 60 * i},{4000 + i % 500}" for i in range(1440))
-    upload = api.done(
-        alpha,
-        "POST",
-        "/market/measurements/csv",
-        files={"file": ("day.csv", f"resourceId,timestamp,powerW\n{rows}\n".encode(), "text/csv")},
-        data={"kind": "device", "resolutionSeconds": "60"},
-    )
     batch = upload["batch"]
     proof = (
         api[alpha]

@@ -287,13 +287,13 @@ def run_window_demo(*, api_url: str, operator_token: str, bsp_token: str, out: C
         ev_ids: list[str] = bsp.done(accepted)["result"]["evIds"]
         out.print(f"BSP registered {len(ev_ids)} EVs under pseudonymous ids")
         sellers, buyers, examples = ev_ids[:6], ev_ids[6:12], ev_ids[12:]
-        operator.done(
-            operator.call(
-                "POST",
-                "/p2p/deposits",
-                202,
-                json={"deposits": [{"evId": ev, "amountEur": "20.00"} for ev in buyers + examples]},
-            )
+        # the deposits and the window do not depend on each other: sent together, awaited
+        # together (the trades, later, need both)
+        deposits = operator.call(
+            "POST",
+            "/p2p/deposits",
+            202,
+            json={"deposits": [{"evId": ev, "amountEur": "20.00"} for ev in buyers + examples]},
         )
         socs = ["95", "88.5", "91", "84", "93.5", "86", "45", "31.5", "52", "38", "60", "33"]
         sessions = [
@@ -312,6 +312,7 @@ def run_window_demo(*, api_url: str, operator_token: str, bsp_token: str, out: C
             },
         )
         window_id = accepted["windowId"]
+        operator.done(deposits)
         result = operator.done(accepted)["result"]
         out.print(
             f"operator opened window {window_id} at 0.15 EUR/kWh: "

@@ -174,16 +174,18 @@ def follow_once(runtime: Runtime, state: FollowerState) -> PassResult:
     # carried (same last transaction) are confirmed together, in one database transaction, in
     # the order of their items (a POD's opening before its review request)
     due.sort(key=lambda entry: (entry[0], _first_item(entry[2], receipts), entry[1]))
+    held_back: set[str] = set()  # organisations whose next operation a worker holds
     for _, group in itertools.groupby(due, key=lambda entry: entry[0]):
         ids = [operation_id for _, operation_id, _ in group]
         for operation_id, outcome in operations.confirm_together(
-            runtime, ids, receipts, head=head
+            runtime, ids, receipts, head=head, held_back=held_back
         ).items():
             if outcome:
                 confirmed += 1
             elif outcome is False:
                 state.seen_at_head.add(operation_id)  # confirmations not reached yet
-            # None: a worker holds it this moment; looked at again at the next pass
+            # None: a worker holds it (or an earlier one of its organisation) this moment;
+            # looked at again at the next pass
     state.seen_at_head.update(waiting)
     redriven = _redrive_stuck(runtime, state, waiting, head=head)
     return PassResult(head, len(todo), confirmed, redriven + started)

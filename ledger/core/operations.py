@@ -275,11 +275,23 @@ def confirm(
 
 
 def confirm_together(
-    runtime: Runtime, operation_ids: Sequence[str], receipts: Mapping[str, Receipt], *, head: int
+    runtime: Runtime,
+    operation_ids: Sequence[str],
+    receipts: Mapping[str, Receipt],
+    *,
+    head: int,
+    held_back: set[str] | None = None,
 ) -> dict[str, bool | None]:
     """:func:`confirm` for operations mined in one transaction (the one-record requests one
     multicall carried), in one database transaction: one commit for all of them, then their
-    follow-ups and callbacks. Each still ends on its own, with its own error and callback."""
+    follow-ups and callbacks. Each still ends on its own, with its own error and callback.
+
+    ``operation_ids`` in chain order (a multicall's in the order of its items). An organisation's
+    operations are applied in that order: one that a worker holds right now (None) holds back
+    the organisation's later ones, here and in ``held_back`` (the organisations held back so
+    far in the caller's pass, updated), so a UVAM's review request is never applied, and the
+    TSO's qualification of it started, before the member added just before it."""
+    held_back = set() if held_back is None else held_back
     outcomes: dict[str, bool | None] = {}
     after: list[FollowUp] = []
     names = {operation_id: f"operation:{operation_id}" for operation_id in operation_ids}
@@ -288,13 +300,22 @@ def confirm_together(
         outcomes = {
             operation_id: None for operation_id in operation_ids if operation_id not in held
         }
-        if held:
+        if operation_ids:  # also with none held: they hold back their organisations
             with runtime.session() as session:
-                found = session.exec(select(Operation).where(col(Operation.id).in_(held))).all()
+                found = session.exec(
+                    select(Operation).where(col(Operation.id).in_(operation_ids))
+                ).all()
                 by_id = {operation.id: operation for operation in found}
                 ended = []
-                for operation_id in held:
+                for operation_id in operation_ids:
                     operation = by_id.get(operation_id)
+                    if operation_id not in held or (
+                        operation is not None and operation.organisation_id in held_back
+                    ):
+                        outcomes[operation_id] = None
+                        if operation is not None:
+                            held_back.add(operation.organisation_id)
+                        continue
                     follow_ups = (
                         None
                         if operation is None

@@ -541,3 +541,43 @@ def test_a_follower_just_started_knows_the_chains_rhythm(block_world: World) -> 
 
     assert len(state.intervals) >= INTERVALS_NEEDED
     assert statistics.median(state.intervals) == 1.0
+
+
+def test_an_organisations_operations_are_applied_in_chain_order(block_world: World) -> None:
+    """A POD's opening and its review request, mined in one block in two transactions: while a
+    worker holds the opening (its lock), the block follower leaves the review request alone
+    too, instead of applying it first (the POD would be left Open in the database, the TSO's
+    verification started on a POD not yet under review there). Once the opening is free,
+    both are applied, in order."""
+    from ledger.core import operations
+    from workers.app import RedisLocks
+
+    pod = _post_pod(block_world)
+    assert block_world.wait("bsp1", pod["operationId"])["status"] == "succeeded"
+    rpc = block_world.chain.rpc
+    runtime = block_world.runtime
+    rpc.call("evm_setIntervalMining", [0])
+    try:
+        opening = _set_status(block_world, pod["podId"], "Open").json()["operationId"]
+        _until(lambda: _stored(block_world, opening).status == "submitted", timeout_s=30)
+        review = _set_status(block_world, pod["podId"], "UnderReview").json()["operationId"]
+        _until(lambda: _stored(block_world, review).deferred, timeout_s=30)
+        operations.execute(runtime, review, behind_pending=True)
+        assert _stored(block_world, review).status == "submitted"
+        redis_url = runtime.settings.redis_url
+        assert redis_url is not None
+        # the lock the platform's workers and follower take (Redis), not this process's own
+        with RedisLocks(redis_url, ttl_s=60).hold(f"operation:{opening}"):
+            rpc.call("evm_setIntervalMining", [1])
+            mined = _stored(block_world, opening).transaction_hashes or []
+            _until(lambda: block_world.chain.receipt(mined[0]) is not None, timeout_s=30)
+            time.sleep(3)  # a few blocks, many follower passes
+            held_back = _stored(block_world, review).status
+    finally:
+        rpc.call("evm_setIntervalMining", [1])
+
+    assert held_back == "submitted"
+    finished = [block_world.wait("bsp1", i, timeout_s=90) for i in (opening, review)]
+    assert [f["status"] for f in finished] == ["succeeded", "succeeded"], finished
+    client = block_world.client("bsp1")
+    _until(lambda: client.get(f"/pods/{pod['podId']}").json()["status"] == "Validated")
