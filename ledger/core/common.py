@@ -3,6 +3,7 @@ refusals and on-chain step histories."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
@@ -18,6 +19,8 @@ from ledger.core.domain.canonical import new_salt, record_hash
 from ledger.core.errors import Conflict
 from ledger.core.ids import to_bytes32
 from ledger.core.runtime import Runtime
+
+log = logging.getLogger(__name__)
 
 CHUNK = 100  # records per transaction in batch calls: ~7.7 M gas for 100 PODs
 
@@ -77,9 +80,13 @@ def _refusal_behind_in_flight(
     if contract is None:
         return revert
     items = coalescing.encode_items(runtime.chain, contract, calls)
-    outcomes = in_flight.dry_run_behind(
-        runtime, session, organisation, contract, items, with_accepted=True
-    )
+    try:
+        outcomes = in_flight.dry_run_behind(
+            runtime, session, organisation, contract, items, with_accepted=True
+        )
+    except Exception:  # the second look must not turn a refusal into an error: it stands
+        log.exception("dry run behind the writes in flight of %s failed", organisation.id)
+        return revert
     if outcomes is None:
         return revert
     return next((o.refusal for o in outcomes if o.refusal is not None), None)

@@ -415,7 +415,18 @@ def test_a_step_is_accepted_right_behind_the_one_before_it_in_flight(block_world
             reviewed = _set_status(block_world, pod_id, "UnderReview")
             assert reviewed.status_code == 202, reviewed.text
             reviews.append(reviewed.json()["operationId"])
-        _until(lambda: all(_stored(block_world, r).deferred for r in reviews), timeout_s=30)
+        # each task finds the BSP's transaction pending and defers its review
+        _until(
+            lambda: all(
+                _stored(block_world, r).deferred or _stored(block_world, r).status != "accepted"
+                for r in reviews
+            ),
+            timeout_s=90,
+        )
+        deferred = [
+            (_stored(block_world, r).status, _stored(block_world, r).deferred) for r in reviews
+        ]
+        assert deferred == [("accepted", True)] * 20, deferred
         operations.execute(block_world.runtime, reviews[0], behind_pending=True)
         sent = [_stored(block_world, review) for review in reviews]
     finally:
