@@ -380,6 +380,16 @@ def _set_status(world: World, pod_id: str, status: str) -> Any:
     return world.client("bsp1").patch(f"/pods/{pod_id}/status", json=body)
 
 
+def _accepted_steps(world: World, pod_ids: list[str], status: str) -> list[str]:
+    """Each POD to ``status``, one request each, every one accepted: the operations' ids."""
+    accepted = []
+    for pod_id in pod_ids:
+        answer = _set_status(world, pod_id, status)
+        assert answer.status_code == 202, answer.text
+        accepted.append(answer.json()["operationId"])
+    return accepted
+
+
 def test_a_step_is_accepted_right_behind_the_one_before_it_in_flight(block_world: World) -> None:
     """Mining paused, the BSP opens 20 PODs, and sends them for review before the openings
     are mined: each review, refused on the chain's state alone (as it is for a POD nothing was
@@ -399,22 +409,14 @@ def test_a_step_is_accepted_right_behind_the_one_before_it_in_flight(block_world
     rpc = block_world.chain.rpc
     rpc.call("evm_setIntervalMining", [0])
     try:
-        openings = []
-        for pod_id in pod_ids:
-            opened = _set_status(block_world, pod_id, "Open")
-            assert opened.status_code == 202, opened.text
-            openings.append(opened.json()["operationId"])
+        openings = _accepted_steps(block_world, pod_ids, "Open")
         _until(
             lambda: all(_stored(block_world, o).status == "submitted" for o in openings),
             timeout_s=30,
         )
 
         refused = _set_status(block_world, untouched, "UnderReview")
-        reviews = []
-        for pod_id in pod_ids:
-            reviewed = _set_status(block_world, pod_id, "UnderReview")
-            assert reviewed.status_code == 202, reviewed.text
-            reviews.append(reviewed.json()["operationId"])
+        reviews = _accepted_steps(block_world, pod_ids, "UnderReview")
         # each task finds the BSP's transaction pending and defers its review
         _until(
             lambda: all(
