@@ -32,9 +32,10 @@ from ledger.core.errors import CbpError
 from ledger.core.handler import TASK_EXECUTE
 from ledger.core.runtime import Runtime
 
-#: Operations, and calls, in flight that a dry run runs behind at most (more: the refusal on
-#: the chain's own state stands).
-AHEAD_LIMIT = 1000
+#: Operations, and calls, in flight that a dry run runs behind at most, as many as one
+#: multicall carries (more: the refusal on the chain's own state stands). It bounds what a
+#: refused request costs the node: one ``eth_call`` of at most this many calls.
+AHEAD_LIMIT = coalescing.MAX_ITEMS
 
 
 @dataclass(frozen=True)
