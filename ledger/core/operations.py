@@ -569,7 +569,9 @@ def _execute_batch(
         # refused, perhaps only until the pending transaction is applied
         organisation = session.get(Organisation, batch[0][0].organisation_id)
         assert organisation is not None
-        outcomes = _behind_pending(runtime, session, organisation, contract, encoded, outcomes)
+        outcomes = _behind_pending(
+            runtime, session, organisation, contract, encoded, whole, outcomes
+        )
     # each item's dry-run outcome and encoding, the operations' items in order
     items = list(zip(outcomes, encoded, strict=True))
     kept: list[tuple[Operation, list[Call], list[tuple[coalescing.ItemOutcome, bytes]]]] = []
@@ -647,10 +649,12 @@ def _behind_pending(
     organisation: Organisation,
     contract: str,
     encoded: list[bytes],
+    data: bytes,
     outcomes: list[coalescing.ItemOutcome],
 ) -> list[coalescing.ItemOutcome]:
-    """The dry-run outcomes of a batch to be sent behind its organisation's pending
-    transaction, some of whose items were refused on the latest block (``outcomes``).
+    """The dry-run outcomes of a batch (its items ``encoded``, as the multicall ``data``) to
+    be sent behind its organisation's pending transaction, some of whose items were refused on
+    the latest block (``outcomes``).
 
     Two more dry runs decide. Behind the calls of the organisation's own transactions not
     mined yet (:mod:`ledger.core.in_flight`): an item refused there stays refused, and only
@@ -667,7 +671,6 @@ def _behind_pending(
     )
     if behind is None:
         return outcomes
-    data = coalescing.multicall_data(chain, contract, encoded)
     try:
         pending = coalescing.dry_run(chain, organisation.address, contract, data, block="pending")
     except (coalescing.TooMuchGas, ContractRevert, RpcError):
