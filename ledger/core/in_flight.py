@@ -18,8 +18,9 @@ transaction mined between the two reads is then neither counted twice nor left o
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -127,10 +128,10 @@ def _sent_items(
     by_id = {operation.id: operation for operation in submitted}
     decoded: dict[str, list[bytes]] = {}  # by transaction hash: the calls to the contract
 
-    def calls_of(entry: dict[str, object]) -> list[bytes]:
+    def calls_of(entry: Mapping[str, Any]) -> list[bytes]:
         tx_hash = str(entry["hash"])
         if tx_hash not in decoded:
-            raw = entry.get("raw") or _carrier_raw(session, by_id, entry)
+            raw = entry.get("raw") or carrier_copy(session, entry, by_id)
             decoded[tx_hash] = [] if not raw else _calls_to(chain, contract, address, str(raw))
         return decoded[tx_hash]
 
@@ -146,13 +147,16 @@ def _sent_items(
     return found
 
 
-def _carrier_raw(
-    session: Session, by_id: dict[str, Operation], entry: dict[str, object]
+def carrier_copy(
+    session: Session, entry: Mapping[str, Any], known: Mapping[str, Operation] | None = None
 ) -> str | None:
+    """The signed bytes of a stored transaction ``entry`` of a carried multicall
+    (:data:`CARRIED_BY`): its carrier's copy (the carrier looked for in ``known`` first, then
+    in the database); None when the entry is not carried or the carrier keeps no copy."""
     carrier_id = entry.get(CARRIED_BY)
     if carrier_id is None:
         return None
-    carrier = by_id.get(str(carrier_id)) or session.get(Operation, carrier_id)
+    carrier = (known or {}).get(str(carrier_id)) or session.get(Operation, carrier_id)
     for stored in carrier.signed_transactions or [] if carrier is not None else []:
         if stored["hash"] == entry["hash"] and stored.get("raw"):
             return str(stored["raw"])

@@ -862,19 +862,12 @@ def _signed_copy(
     for tx in stored:
         if tx.raw:
             return tx
-    hashes = {tx.tx_hash for tx in stored}
-    carriers = {
-        entry[CARRIED_BY]
-        for operation in recent
-        for entry in operation.signed_transactions or []
-        if entry["hash"] in hashes and CARRIED_BY in entry
-    }
-    for carrier_id in sorted(carriers):
-        carrier = session.get(Operation, carrier_id)
-        for tx in current_transactions(carrier) if carrier is not None else []:
-            if tx.tx_hash in hashes and tx.raw:
-                return tx
-    log.error("no stored copy of transactions %s to replay", sorted(hashes))
+    by_hash = {tx.tx_hash: tx for tx in stored}
+    for operation in recent:
+        for entry in operation.signed_transactions or []:
+            if entry["hash"] in by_hash and (raw := in_flight.carrier_copy(session, entry)):
+                return replace(by_hash[entry["hash"]], raw=raw)
+    log.error("no stored copy of transactions %s to replay", sorted(by_hash))
     return None
 
 
